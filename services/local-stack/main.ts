@@ -1,0 +1,47 @@
+/**
+ * `make up` / `make down` / `make status`: the embedded local stack
+ * (Temporal dev server with SQLite and Web UI, nats-server with JetStream).
+ */
+import { describeLocalStack, startLocalStack, stopLocalStack } from './stack';
+import { readLocalStackEnv } from './settings';
+
+async function main(command: string | undefined): Promise<void> {
+  const env = readLocalStackEnv();
+  switch (command) {
+    case 'up': {
+      const stack = await startLocalStack({
+        dataDir: env.SB_DATA_DIR,
+        host: env.SB_HOST,
+        temporalPort: env.TEMPORAL_PORT,
+        temporalUiPort: env.TEMPORAL_UI_PORT,
+        natsPort: env.NATS_PORT,
+        natsMonitorPort: env.NATS_MONITOR_PORT,
+        temporalBin: env.SB_TEMPORAL_BIN,
+        natsBin: env.SB_NATS_BIN,
+      });
+      console.log(`Temporal     ${stack.temporalAddress}`);
+      console.log(`Temporal UI  ${stack.temporalUiUrl ?? '(headless)'}`);
+      console.log(`NATS         ${stack.natsUrl} (monitoring ${stack.natsMonitorUrl})`);
+      console.log(`logs         ${stack.dataDir}/logs`);
+      return;
+    }
+    case 'down': {
+      const result = await stopLocalStack(env.SB_DATA_DIR);
+      for (const [name, state] of Object.entries(result)) console.log(`${name.padEnd(12)} ${state}`);
+      return;
+    }
+    case 'status': {
+      const running = describeLocalStack(env.SB_DATA_DIR);
+      if (running.length === 0) console.log('local stack is not running');
+      for (const r of running) console.log(`${r.name.padEnd(12)} pid ${r.pid} since ${r.startedAt}`);
+      return;
+    }
+    default:
+      throw new Error(`usage: local-stack up|down|status (got ${command ?? 'nothing'})`);
+  }
+}
+
+main(process.argv[2]).catch((error: unknown) => {
+  console.error(`switchboard: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+
+/** Environment of `make up` / `make down`, with the documented defaults. */
+export const LocalStackEnv = z.object({
+  SB_DATA_DIR: z.string().min(1).default('.data'),
+  SB_HOST: z.string().min(1).default('127.0.0.1'),
+  TEMPORAL_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+  NATS_PORT: port(4222),
+  NATS_MONITOR_PORT: port(8222),
+  SB_TEMPORAL_BIN: z.string().optional(),
+  SB_NATS_BIN: z.string().optional(),
+});
+export type LocalStackEnv = z.infer<typeof LocalStackEnv>;
+
+/** Parses the environment; the error names the variable. */
+export function readLocalStackEnv(env: NodeJS.ProcessEnv = process.env): LocalStackEnv {
+  const parsed = LocalStackEnv.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid environment for the local stack: ${issues}`);
+  }
+  return parsed.data;
+}

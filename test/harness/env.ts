@@ -1,0 +1,74 @@
+/**
+ * What the global setup handed to this test file: where the stack is and
+ * where the bundled workflow code lives.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger, Worker, type WorkerOptions } from '@temporalio/worker';
+import { connect, type NatsConnection } from 'nats';
+
+export function testStack() {
+  const temporalAddress = process.env.TEMPORAL_ADDRESS;
+  const natsUrl = process.env.NATS_URL;
+  const workflowBundle = process.env.SB_TEST_WORKFLOW_BUNDLE;
+  if (!temporalAddress || !natsUrl || !workflowBundle) {
+    throw new Error('the jest global setup did not run (TEMPORAL_ADDRESS, NATS_URL, SB_TEST_WORKFLOW_BUNDLE unset)');
+  }
+  return { temporalAddress, natsUrl, workflowBundle };
+}
+
+let runtimeInstalled = false;
+/** Keeps the SDK's logs to errors so jest output stays readable. */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // already installed by another helper in this module registry
+  }
+}
+
+export interface TestContext {
+  client: Client;
+  nats: NatsConnection;
+  taskQueue: string;
+  close(): Promise<void>;
+}
+
+/** A Temporal client and a NATS connection, plus a task queue unique to the test file. */
+export async function openTestContext(): Promise<TestContext> {
+  installQuietRuntime();
+  const { temporalAddress, natsUrl } = testStack();
+  const connection = await Connection.connect({ address: temporalAddress });
+  const nats = await connect({ servers: natsUrl, name: 'switchboard-test' });
+  return {
+    client: new Client({ connection }),
+    nats,
+    taskQueue: `test-${randomUUID()}`,
+    async close() {
+      await nats.drain().catch(() => undefined);
+      await connection.close();
+    },
+  };
+}
+
+/**
+ * Runs `fn` while a worker on the real server polls with the bundled
+ * workflows and the given activities; shuts the worker down and closes its
+ * connection even when `fn` throws.
+ */
+export async function withWorker<T>(
+  options: Omit<WorkerOptions, 'connection' | 'workflowBundle' | 'workflowsPath'>,
+  fn: (worker: Worker) => Promise<T>,
+): Promise<T> {
+  installQuietRuntime();
+  const { temporalAddress, workflowBundle } = testStack();
+  const connection = await NativeConnection.connect({ address: temporalAddress });
+  try {
+    const worker = await Worker.create({ ...options, connection, workflowBundle: { codePath: workflowBundle } });
+    return await worker.runUntil(() => fn(worker));
+  } finally {
+    await connection.close();
+  }
+}

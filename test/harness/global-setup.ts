@@ -1,0 +1,44 @@
+/**
+ * Starts one isolated local stack for the whole jest run (Temporal dev server
+ * headless + nats-server with JetStream, on free ports, in a temp dir) unless
+ * TEMPORAL_ADDRESS and NATS_URL point at one already, and bundles the
+ * workflow code once. Test workers inherit what is put in process.env here.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { findFreePorts } from '../../lib/ports';
+import { startLocalStack, stopLocalStack } from '../../services/local-stack/stack';
+
+export default async function globalSetup(): Promise<void> {
+  const runDir = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
+  process.env.SB_TEST_RUN_DIR = runDir;
+
+  if (process.env.TEMPORAL_ADDRESS && process.env.NATS_URL) {
+    process.env.SB_TEST_STACK = 'external';
+  } else {
+    const [temporalPort, natsPort, natsMonitorPort] = await findFreePorts(3);
+    const dataDir = join(runDir, 'stack');
+    // jest skips globalTeardown when globalSetup throws: clean up here.
+    const stack = await startLocalStack({ dataDir, temporalPort: temporalPort!, natsPort: natsPort!, natsMonitorPort: natsMonitorPort!, readyTimeoutMs: 120_000 })
+      .catch(async (error: unknown) => {
+        await stopLocalStack(dataDir);
+        throw error;
+      });
+    process.env.TEMPORAL_ADDRESS = stack.temporalAddress;
+    process.env.NATS_URL = stack.natsUrl;
+    process.env.SB_TEST_STACK = stack.dataDir;
+  }
+
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: resolve(__dirname, '../../workflows/index.ts'),
+    logger: quietLogger,
+  });
+  const bundlePath = join(runDir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, code);
+  process.env.SB_TEST_WORKFLOW_BUNDLE = bundlePath;
+}
+
+const noop = () => undefined;
+const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: console.warn, error: console.error };
