@@ -1,2 +1,3 @@
 // Every workflow the worker registers; the bundler starts here.
+export { llmCall } from './llm-call';
 export { probe } from './probe';

@@ -19,7 +19,7 @@ export function testStack() {
 
 let runtimeInstalled = false;
 /** Keeps the SDK's logs to errors so jest output stays readable. */
-function installQuietRuntime(): void {
+export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {

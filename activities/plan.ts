@@ -1,0 +1,51 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { FailoverWatch } from '../lib/control/failover';
+import type { UpstreamPool } from '../lib/routing/upstream-pool';
+import type { CallPlan, LlmCallInput } from '../schemas/call';
+import type { SwitchboardConfig } from '../schemas/config';
+import { failureTypes } from '../workflows/definitions';
+
+export interface PlanActivityDeps {
+  config: () => SwitchboardConfig;
+  pool: () => UpstreamPool;
+  failover: Pick<FailoverWatch, 'avoidedProvider'>;
+}
+
+/**
+ * planCall runs as a local activity: it reads the worker's config and its
+ * local copy of the failover switch (no network), and fixes the route for
+ * this call in the workflow's history.
+ */
+export function createPlanActivities({ config, pool, failover }: PlanActivityDeps) {
+  return {
+    async planCall(input: LlmCallInput): Promise<CallPlan> {
+      const cfg = config();
+      const route = cfg.routes[input.request.route];
+      if (!route) {
+        throw ApplicationFailure.nonRetryable(
+          `unknown route "${input.request.route}" (known: ${Object.keys(cfg.routes).join(', ')})`,
+          failureTypes.invalidRequest,
+        );
+      }
+      const avoided = failover.avoidedProvider();
+      const entries = route.entries.map((e) => ({
+        provider: e.provider,
+        model: e.model,
+        ...(e.prompt ? { prompt: e.prompt } : {}),
+        ...(e.contextTokens ? { contextTokens: e.contextTokens } : {}),
+        upstreamCount: pool().size(e.provider),
+      }));
+      // The switch removes the avoided vendor; a route that has nothing else keeps it rather than failing every call.
+      const kept = avoided ? entries.filter((e) => e.provider !== avoided) : entries;
+      const honoured = kept.length > 0 && kept.length < entries.length;
+      return {
+        entries: kept.length > 0 ? kept : entries,
+        retry: cfg.retry,
+        attemptTimeoutMs: route.attemptTimeoutMs ?? cfg.timeouts.attemptMs,
+        heartbeatMs: cfg.timeouts.heartbeatMs,
+        callTimeoutMs: cfg.timeouts.callMs,
+        ...(honoured && avoided ? { avoidedProvider: avoided } : {}),
+      };
+    },
+  };
+}

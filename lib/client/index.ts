@@ -1,0 +1,104 @@
+/**
+ * The typed client services use to make LLM calls through Switchboard:
+ * `complete(request)` waits for the answer, `start(request)` returns a handle.
+ * Requests are validated before anything starts.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  ApplicationFailure,
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { z } from 'zod';
+import type { LlmCallInput } from '../../schemas/call';
+import { LlmRequest, type LlmRequestInput, type LlmResult } from '../../schemas/llm';
+import { callWorkflowId, failureTypes, TASK_QUEUE } from '../../workflows/definitions';
+import type { llmCall } from '../../workflows/llm-call';
+import { describeZodIssues } from '../config/load';
+import { SwitchboardCallError, SwitchboardRequestError } from './errors';
+
+export interface SwitchboardClientOptions {
+  client: Client;
+  /** Default `switchboard`. */
+  taskQueue?: string;
+}
+
+export interface CallHandle {
+  callId: string;
+  workflowId: string;
+  /** The answer, or a SwitchboardCallError. */
+  result(): Promise<LlmResult>;
+  handle: WorkflowHandle<typeof llmCall>;
+}
+
+export function parseRequest(request: LlmRequestInput): LlmRequest {
+  const parsed = LlmRequest.safeParse(request);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const field = first?.path.map(String).join('.') || undefined;
+    throw new SwitchboardRequestError(`invalid LLM request: ${describeZodIssues(parsed.error)}`, field, parsed.error.issues.map((i) => i.message));
+  }
+  return parsed.data;
+}
+
+function toCallError(error: unknown, callId: string): unknown {
+  if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure) {
+    const details = error.cause.details?.[0] as { attempts?: LlmResult['attempts'] } | undefined;
+    return new SwitchboardCallError(error.cause.message, error.cause.type ?? failureTypes.exhausted, callId, details?.attempts ?? [], { cause: error });
+  }
+  return error;
+}
+
+export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE }: SwitchboardClientOptions) {
+  async function start(input: LlmRequestInput): Promise<CallHandle> {
+    const request = parseRequest(input);
+    const workflowId = callWorkflowId(request.tenant, request.idempotencyKey, randomUUID);
+    const callId = workflowId;
+    const args: [LlmCallInput] = [{ callId, request }];
+    let handle: WorkflowHandle<typeof llmCall>;
+    try {
+      handle = await client.workflow.start<typeof llmCall>('llmCall', {
+        taskQueue,
+        workflowId,
+        args,
+        // Same key while running: join it; after it closed: its result stands.
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      handle = client.workflow.getHandle<typeof llmCall>(workflowId);
+    }
+    return {
+      callId,
+      workflowId,
+      handle,
+      result: () => handle.result().catch((error: unknown) => Promise.reject(toCallError(error, callId))),
+    };
+  }
+
+  return {
+    start,
+    /** Runs one call and returns its answer. */
+    async complete(request: LlmRequestInput): Promise<LlmResult> {
+      return (await start(request)).result();
+    },
+    /**
+     * Structured output from one zod schema: realised per vendor (OpenAI
+     * json_schema, Anthropic forced tool use) and parsed back with the schema.
+     */
+    async completeStructured<T extends z.ZodType>(request: LlmRequestInput, name: string, schema: T): Promise<LlmResult & { output: z.infer<T> }> {
+      const jsonSchema = z.toJSONSchema(schema, { target: 'draft-7' }) as Record<string, unknown>;
+      const result = await (await start({ ...request, output: { name, schema: jsonSchema } })).result();
+      const parsed = schema.safeParse(result.output);
+      if (!parsed.success) {
+        throw new SwitchboardCallError(`structured output "${name}" does not match its schema: ${describeZodIssues(parsed.error)}`, 'SbInvalidOutput', result.callId, result.attempts);
+      }
+      return { ...result, output: parsed.data };
+    },
+  };
+}
+export type SwitchboardClient = ReturnType<typeof createSwitchboardClient>;
+export { isSwitchboardCallError, isSwitchboardRequestError, SwitchboardCallError, SwitchboardRequestError } from './errors';

@@ -1,0 +1,14 @@
+import type { KV, NatsConnection } from 'nats';
+
+/** KV buckets Switchboard owns. */
+export const buckets = {
+  /** Operator switches: key `failover` names a provider to avoid. */
+  control: 'sb_control',
+  /** Breaker state per upstream, written only by its breakerSupervisor. */
+  breakers: 'sb_breakers',
+} as const;
+
+/** Opens (creating if needed) a KV bucket. */
+export async function openBucket(nc: NatsConnection, bucket: string, history = 5): Promise<KV> {
+  return nc.jetstream().views.kv(bucket, { history });
+}

@@ -1,0 +1,25 @@
+import { JSONCodec } from 'nats';
+import { z } from 'zod';
+
+/** What the attempt activity publishes on core NATS `sb.stream.<callId>` while a vendor streams. */
+export const StreamChunk = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('delta'), attempt: z.number().int(), index: z.number().int(), text: z.string() }),
+  /** The attempt that was streaming failed after sending deltas: they are void. */
+  z.object({ type: z.literal('attempt_failed'), attempt: z.number().int(), reason: z.string() }),
+]);
+export type StreamChunk = z.infer<typeof StreamChunk>;
+
+const codec = JSONCodec<StreamChunk>();
+
+/** `sb.stream.<callId>`; characters NATS reserves in a subject token become `_`. */
+export function streamSubject(callId: string): string {
+  return `sb.stream.${callId.replace(/[.*>\s]/g, '_')}`;
+}
+
+export function encodeStreamChunk(chunk: StreamChunk): Uint8Array {
+  return codec.encode(chunk);
+}
+
+export function decodeStreamChunk(data: Uint8Array): StreamChunk {
+  return StreamChunk.parse(codec.decode(data));
+}

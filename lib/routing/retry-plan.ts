@@ -1,0 +1,146 @@
+/**
+ * What the llmCall workflow does after a failed attempt: retry the same
+ * vendor (another upstream first), fall back to the next route entry, wait
+ * for a rate limit to lift, or give up. Pure and deterministic — it runs
+ * inside workflow code; randomness and time come in as arguments.
+ */
+import type { AttemptFailureDetails, CallPlan } from '../../schemas/call';
+import { failureTypes } from '../../workflows/definitions';
+
+export interface RetryState {
+  entryIndex: number;
+  attemptsOnEntry: number;
+  totalAttempts: number;
+  /** Upstreams unusable for the rest of the call (fatal errors), by provider. */
+  fatal: Record<string, string[]>;
+  /** Upstreams cooling after a 429, by upstream: epoch ms when usable again. */
+  coolingUntil: Record<string, number>;
+  /** The upstream that failed last with a retryable error on this entry. */
+  lastRetryableUpstream?: string;
+}
+
+export type NextStep =
+  | { kind: 'attempt'; entryIndex: number; exclude: string[]; delayMs: number; reason: string }
+  | { kind: 'give_up'; failureType: string; reason: string };
+
+export function initialRetryState(): RetryState {
+  return { entryIndex: 0, attemptsOnEntry: 0, totalAttempts: 0, fatal: {}, coolingUntil: {} };
+}
+
+/** Exponential backoff with full jitter: uniform in [0, min(cap, base × coeff^(n-1))]. */
+export function backoffMs(attempt: number, retry: CallPlan['retry'], random01: number): number {
+  const ceiling = Math.min(retry.maxIntervalMs, retry.initialIntervalMs * retry.backoffCoefficient ** Math.max(0, attempt - 1));
+  return Math.round(ceiling * random01);
+}
+
+/** A 429 without retry-after: back off, but never below this, so a storm stays at a few attempts a second. */
+export const MIN_RATE_LIMIT_BACKOFF_MS = 250;
+
+interface Decide {
+  plan: CallPlan;
+  state: RetryState;
+  failure: AttemptFailureDetails;
+  now: number;
+  deadlineAt: number;
+  random01: number;
+}
+
+function excludeFor(state: RetryState, provider: string, now: number, extra?: string): string[] {
+  const cooling = Object.entries(state.coolingUntil)
+    .filter(([upstream, until]) => until > now && upstream.startsWith(`${provider}/`))
+    .map(([upstream]) => upstream);
+  return [...new Set([...(state.fatal[provider] ?? []), ...cooling, ...(extra ? [extra] : [])])];
+}
+
+function nextEntry(plan: CallPlan, state: RetryState, from: number, accept: (index: number) => boolean): number | undefined {
+  for (let i = from + 1; i < plan.entries.length; i++) {
+    const entry = plan.entries[i]!;
+    const usable = entry.upstreamCount - (state.fatal[entry.provider]?.length ?? 0);
+    if (usable > 0 && accept(i)) return i;
+  }
+  return undefined;
+}
+
+/** Decides the step after `failure`; returns the new state too (the input is not changed). */
+export function planNextAttempt({ plan, state: previous, failure, now, deadlineAt, random01 }: Decide): { state: RetryState; step: NextStep } {
+  const state: RetryState = { ...previous, fatal: { ...previous.fatal }, coolingUntil: { ...previous.coolingUntil } };
+  const entry = plan.entries[state.entryIndex]!;
+  const give = (failureType: string, reason: string) => ({ state, step: { kind: 'give_up' as const, failureType, reason } });
+  const moveTo = (index: number, reason: string, delayMs = 0): { state: RetryState; step: NextStep } => {
+    state.entryIndex = index;
+    state.attemptsOnEntry = 0;
+    state.lastRetryableUpstream = undefined;
+    const target = plan.entries[index]!;
+    return { state, step: { kind: 'attempt', entryIndex: index, exclude: excludeFor(state, target.provider, now + delayMs), delayMs, reason } };
+  };
+  const fallBack = (reason: string) => {
+    const index = nextEntry(plan, state, state.entryIndex, () => true);
+    return index === undefined ? give(failureTypes.exhausted, `${reason}; no fallback left in the route`) : moveTo(index, `${reason}; falling back to ${plan.entries[index]!.provider}/${plan.entries[index]!.model}`);
+  };
+
+  if (failure.outcome === 'caller_fault') {
+    if (failure.errorType === 'context_length_exceeded') {
+      const size = entry.contextTokens ?? 0;
+      const larger = nextEntry(plan, state, state.entryIndex, (i) => (plan.entries[i]!.contextTokens ?? 0) > size);
+      return larger === undefined
+        ? give(failureTypes.contextLength, `context length exceeded on ${entry.model} and no larger-context entry in the route: ${failure.message}`)
+        : moveTo(larger, `context length exceeded on ${entry.model}; trying the larger ${plan.entries[larger]!.model}`);
+    }
+    if (failure.errorType === 'content_policy_violation') return give(failureTypes.contentPolicy, failure.message);
+    if (failure.errorType === 'model_not_found') return fallBack(`model ${entry.model} not found at ${entry.provider}`);
+    return give(failureTypes.invalidRequest, failure.message);
+  }
+
+  if (state.totalAttempts >= plan.retry.maxAttempts) return give(failureTypes.exhausted, `gave up after ${state.totalAttempts} attempts`);
+
+  if (failure.outcome === 'no_upstream') return fallBack(`no usable upstream for ${entry.provider}`);
+
+  const upstream = failure.upstream;
+  if (failure.outcome === 'fatal_upstream' && upstream) {
+    state.fatal[entry.provider] = [...new Set([...(state.fatal[entry.provider] ?? []), upstream])];
+  }
+  if (failure.outcome === 'rate_limited' && upstream) {
+    const waitMs = failure.retryAfterMs ?? Math.max(MIN_RATE_LIMIT_BACKOFF_MS, backoffMs(state.attemptsOnEntry + 1, plan.retry, random01));
+    state.coolingUntil[upstream] = now + waitMs;
+  }
+
+  const usableNow = entry.upstreamCount - excludeFor(state, entry.provider, now).length;
+  const entryBudgetLeft = state.attemptsOnEntry < plan.retry.maxAttemptsPerEntry;
+
+  if (failure.outcome === 'fatal_upstream') {
+    if (usableNow > 0 && entryBudgetLeft) {
+      return { state, step: { kind: 'attempt', entryIndex: state.entryIndex, exclude: excludeFor(state, entry.provider, now), delayMs: 0, reason: `${upstream} is unusable (${failure.errorType}); another upstream of ${entry.provider}` } };
+    }
+    return fallBack(`every ${entry.provider} upstream failed fatally`);
+  }
+
+  if (failure.outcome === 'rate_limited') {
+    if (usableNow > 0 && entryBudgetLeft) {
+      return { state, step: { kind: 'attempt', entryIndex: state.entryIndex, exclude: excludeFor(state, entry.provider, now), delayMs: 0, reason: `${upstream} is rate-limited; another upstream of ${entry.provider}` } };
+    }
+    const fallback = nextEntry(plan, state, state.entryIndex, () => true);
+    if (fallback !== undefined) return moveTo(fallback, `every ${entry.provider} upstream is rate-limited; falling back to ${plan.entries[fallback]!.provider}`);
+    const soonest = Math.min(...Object.entries(state.coolingUntil).filter(([u]) => u.startsWith(`${entry.provider}/`)).map(([, until]) => until));
+    const waitMs = Math.max(0, soonest - now);
+    if (waitMs > plan.retry.maxRetryAfterWaitMs) return give(failureTypes.exhausted, `rate-limited for ${waitMs} ms, longer than the ${plan.retry.maxRetryAfterWaitMs} ms we wait`);
+    if (now + waitMs >= deadlineAt) return give(failureTypes.deadline, `rate-limited until after the call's deadline`);
+    state.attemptsOnEntry = Math.max(0, state.attemptsOnEntry - 1); // waiting out a 429 is not a failed try of the vendor
+    return { state, step: { kind: 'attempt', entryIndex: state.entryIndex, exclude: excludeFor(state, entry.provider, now + waitMs), delayMs: waitMs, reason: `waiting ${waitMs} ms for ${entry.provider}'s rate limit` } };
+  }
+
+  // retryable, invalid_output
+  if (!entryBudgetLeft) return fallBack(`${state.attemptsOnEntry} attempts failed on ${entry.provider}/${entry.model}`);
+  const delayMs = backoffMs(state.attemptsOnEntry, plan.retry, random01);
+  if (now + delayMs >= deadlineAt) return give(failureTypes.deadline, `the call's deadline leaves no time to retry`);
+  // Prefer another upstream of the same vendor; the same one again only when it is the last left.
+  const avoid = upstream && usableNow > 1 ? upstream : undefined;
+  return {
+    state,
+    step: { kind: 'attempt', entryIndex: state.entryIndex, exclude: excludeFor(state, entry.provider, now + delayMs, avoid), delayMs, reason: `${failure.errorType} on ${upstream ?? entry.provider}; retrying in ${delayMs} ms` },
+  };
+}
+
+/** Records that an attempt is about to be made. */
+export function countAttempt(state: RetryState): RetryState {
+  return { ...state, attemptsOnEntry: state.attemptsOnEntry + 1, totalAttempts: state.totalAttempts + 1 };
+}

@@ -1,0 +1,164 @@
+/**
+ * OpenAI chat completions through the official SDK: request shaping here,
+ * failures go to classify.ts, streaming deltas to the caller's callback.
+ */
+import OpenAI from 'openai';
+import type { ChatCompletionCreateParamsBase, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type { FinishReason, Message, ToolCall } from '../../schemas/llm';
+import { VendorProtocolError } from './errors';
+import { readRateLimit } from './rate-limit-headers';
+import { linkedAbortController, StreamWatchdog } from './stream-watchdog';
+import { parseStructuredOutput } from './structured-output';
+import type { VendorCallRequest, VendorCallResult, VendorClient, VendorClientOptions } from './types';
+
+function toOpenAiMessage(message: Message): ChatCompletionMessageParam {
+  switch (message.role) {
+    case 'system':
+      return { role: 'system', content: message.content };
+    case 'user':
+      return { role: 'user', content: message.content };
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: message.content,
+        ...(message.toolCalls?.length
+          ? { tool_calls: message.toolCalls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })) }
+          : {}),
+      };
+    case 'tool':
+      return { role: 'tool', content: message.content, tool_call_id: message.toolCallId };
+  }
+}
+
+function toFinishReason(reason: string | null | undefined): FinishReason {
+  return reason === 'length' || reason === 'tool_calls' || reason === 'content_filter' ? reason : 'stop';
+}
+
+function buildBody(request: VendorCallRequest): ChatCompletionCreateParamsBase {
+  const tools: ChatCompletionTool[] | undefined = request.tools?.map((t) => ({
+    type: 'function',
+    function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters },
+  }));
+  const choice = request.toolChoice;
+  return {
+    model: request.model,
+    messages: request.messages.map(toOpenAiMessage),
+    ...(tools?.length ? { tools } : {}),
+    ...(tools?.length && choice
+      ? { tool_choice: typeof choice === 'string' ? choice : { type: 'function' as const, function: { name: choice.name } } }
+      : {}),
+    ...(request.output
+      ? { response_format: { type: 'json_schema' as const, json_schema: { name: request.output.name, schema: request.output.schema } } }
+      : {}),
+    ...(request.params?.temperature !== undefined ? { temperature: request.params.temperature } : {}),
+    ...(request.params?.topP !== undefined ? { top_p: request.params.topP } : {}),
+    ...(request.params?.maxTokens !== undefined ? { max_completion_tokens: request.params.maxTokens } : {}),
+    ...(request.params?.stop ? { stop: request.params.stop } : {}),
+  };
+}
+
+export function createOpenAiClient(options: VendorClientOptions): VendorClient {
+  const sdk = new OpenAI({
+    apiKey: options.apiKey,
+    baseURL: options.baseUrl,
+    organization: options.organization ?? null,
+    project: null,
+    maxRetries: 0,
+  });
+
+  async function callOnce(request: VendorCallRequest): Promise<VendorCallResult> {
+    const body = buildBody(request);
+    const { data, response } = await sdk.chat.completions
+      .create({ ...body, stream: false }, { timeout: request.timeoutMs, signal: request.signal })
+      .withResponse();
+    const choice = data.choices[0];
+    if (!choice) throw new VendorProtocolError('malformed_response', 'completion without choices');
+    const text = choice.message.content ?? '';
+    const toolCalls: ToolCall[] | undefined = choice.message.tool_calls
+      ?.filter((c) => c.type === 'function')
+      .map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
+    return {
+      text,
+      ...(toolCalls?.length ? { toolCalls } : {}),
+      ...(request.output ? { output: parseStructuredOutput(text, request.output.name) } : {}),
+      finishReason: toFinishReason(choice.finish_reason),
+      usage: { inputTokens: data.usage?.prompt_tokens ?? 0, outputTokens: data.usage?.completion_tokens ?? 0 },
+      model: data.model,
+      status: response.status,
+      rateLimit: readRateLimit('openai', response.headers, Date.now()),
+    };
+  }
+
+  async function callStreaming(request: VendorCallRequest): Promise<VendorCallResult> {
+    const controller = linkedAbortController(request.signal);
+    const watchdog = new StreamWatchdog(controller, request.firstTokenTimeoutMs, request.stallTimeoutMs);
+    const startedAt = performance.now();
+    let ttftMs: number | undefined;
+    let text = '';
+    let finish: string | null | undefined;
+    let usage: { prompt_tokens: number; completion_tokens: number } | undefined;
+    let model = request.model;
+    const toolCalls = new Map<number, { id: string; name: string; arguments: string }>();
+    try {
+      const { data: stream, response } = await sdk.chat.completions
+        .create({ ...buildBody(request), stream: true, stream_options: { include_usage: true } }, { timeout: request.timeoutMs, signal: controller.signal })
+        .withResponse();
+      const rateLimit = readRateLimit('openai', response.headers, Date.now());
+      for await (const chunk of stream) {
+        watchdog.touch();
+        model = chunk.model || model;
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices[0];
+        const delta = choice?.delta;
+        if (delta?.content) {
+          if (ttftMs === undefined) ttftMs = performance.now() - startedAt;
+          watchdog.firstToken();
+          text += delta.content;
+          request.onTextDelta?.(delta.content);
+        }
+        for (const call of delta?.tool_calls ?? []) {
+          if (ttftMs === undefined) ttftMs = performance.now() - startedAt;
+          watchdog.firstToken();
+          const current = toolCalls.get(call.index) ?? { id: '', name: '', arguments: '' };
+          toolCalls.set(call.index, {
+            id: call.id ?? current.id,
+            name: call.function?.name ?? current.name,
+            arguments: current.arguments + (call.function?.arguments ?? ''),
+          });
+        }
+        if (choice?.finish_reason) finish = choice.finish_reason;
+        // The usage chunk comes last; a vendor that then forgets `[DONE]` must not keep us waiting.
+        if (finish && usage) break;
+      }
+      if (!finish) throw new VendorProtocolError('stream_interrupted', 'the stream ended before a finish reason');
+      return {
+        text,
+        ...(toolCalls.size ? { toolCalls: [...toolCalls.values()] } : {}),
+        ...(request.output ? { output: parseStructuredOutput(text, request.output.name) } : {}),
+        finishReason: toFinishReason(finish),
+        usage: { inputTokens: usage?.prompt_tokens ?? 0, outputTokens: usage?.completion_tokens ?? 0 },
+        model,
+        status: response.status,
+        rateLimit,
+        ...(ttftMs !== undefined ? { ttftMs } : {}),
+      };
+    } catch (error) {
+      throw watchdog.failure ?? asStreamError(error);
+    } finally {
+      watchdog.stop();
+      controller.abort();
+    }
+  }
+
+  return {
+    protocol: 'openai',
+    call: (request) => (request.stream ? callStreaming(request) : callOnce(request)),
+  };
+}
+
+/** The SDK throws a SyntaxError for a chunk that is not JSON: vendor garbage, never the caller's. */
+export function asStreamError(error: unknown): unknown {
+  if (error instanceof SyntaxError) return new VendorProtocolError('malformed_response', `malformed stream chunk: ${error.message}`, { cause: error });
+  return error;
+}
+

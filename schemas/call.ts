@@ -1,0 +1,77 @@
+/** Payloads between the llmCall workflow and its activities. */
+import { z } from 'zod';
+import { AttemptOutcome, RateLimitSnapshot } from './call-event';
+import { RetryConfig } from './config';
+import { FinishReason, LlmRequest, ToolCall, Usage } from './llm';
+
+export const LlmCallInput = z.object({
+  callId: z.string(),
+  request: LlmRequest,
+});
+export type LlmCallInput = z.infer<typeof LlmCallInput>;
+
+export const PlannedEntry = z.object({
+  provider: z.string(),
+  model: z.string(),
+  prompt: z.string().optional(),
+  contextTokens: z.number().int().positive().optional(),
+  /** Upstreams in the provider's pool, so the retry plan knows when the pool is used up. */
+  upstreamCount: z.number().int().nonnegative(),
+});
+export type PlannedEntry = z.infer<typeof PlannedEntry>;
+
+/** What planCall decided for one call: the route after the failover switch, and the limits. */
+export const CallPlan = z.object({
+  entries: z.array(PlannedEntry).min(1),
+  retry: RetryConfig,
+  attemptTimeoutMs: z.number().int().positive(),
+  heartbeatMs: z.number().int().positive(),
+  /** Bounds the whole call when the request sets no deadline. */
+  callTimeoutMs: z.number().int().positive(),
+  /** Provider the operator's failover switch moved traffic away from, if any. */
+  avoidedProvider: z.string().optional(),
+});
+export type CallPlan = z.infer<typeof CallPlan>;
+
+export const AttemptInput = z.object({
+  callId: z.string(),
+  workflowId: z.string(),
+  attempt: z.number().int().positive(),
+  request: LlmRequest,
+  entry: PlannedEntry,
+  /** Upstreams this call must not use (failed fatally, or cooling after a 429). */
+  exclude: z.array(z.string()),
+  attemptTimeoutMs: z.number().int().positive(),
+});
+export type AttemptInput = z.infer<typeof AttemptInput>;
+
+export const AttemptSuccess = z.object({
+  upstream: z.string(),
+  promptVariant: z.string(),
+  text: z.string(),
+  toolCalls: z.array(ToolCall).optional(),
+  output: z.unknown().optional(),
+  finishReason: FinishReason,
+  usage: Usage,
+  model: z.string(),
+  costUsd: z.number().optional(),
+  latencyMs: z.number(),
+  startedAt: z.number(),
+  ttftMs: z.number().optional(),
+  rateLimit: RateLimitSnapshot.optional(),
+});
+export type AttemptSuccess = z.infer<typeof AttemptSuccess>;
+
+/** Details of a failed attempt, carried on the activity's ApplicationFailure. */
+export const AttemptFailureDetails = z.object({
+  outcome: AttemptOutcome.exclude(['success']).or(z.literal('no_upstream')),
+  errorType: z.string(),
+  message: z.string(),
+  status: z.number().optional(),
+  retryAfterMs: z.number().optional(),
+  upstream: z.string().optional(),
+  promptVariant: z.string(),
+  latencyMs: z.number(),
+  startedAt: z.number(),
+});
+export type AttemptFailureDetails = z.infer<typeof AttemptFailureDetails>;

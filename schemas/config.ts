@@ -1,0 +1,147 @@
+import { z } from 'zod';
+
+const id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
+const durationMs = z.number().int().nonnegative();
+
+export const Protocol = z.enum(['openai', 'anthropic']);
+export type Protocol = z.infer<typeof Protocol>;
+
+/** One credential at one vendor: its own rate limits, its own breaker. */
+export const UpstreamConfig = z.object({
+  /** Unique within the provider; the upstream's id is `<provider>/<name>`. */
+  name: id,
+  /** Environment variable holding the API key (secrets never live in the file). */
+  apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (A-Z, 0-9, _)'),
+  /** OpenAI `OpenAI-Organization` header, when a key serves several organisations. */
+  organization: z.string().optional(),
+  /** Overrides the provider's base URL. */
+  baseUrl: z.url().optional(),
+  /** Requests per minute the vendor grants this credential (for headroom; optional). */
+  rpm: z.number().int().positive().optional(),
+  /** Tokens per minute the vendor grants this credential. */
+  tpm: z.number().int().positive().optional(),
+  /** Share of traffic relative to the pool's other upstreams. Default 1. */
+  weight: z.number().positive().default(1),
+});
+export type UpstreamConfig = z.infer<typeof UpstreamConfig>;
+
+export const ProviderConfig = z.object({
+  protocol: Protocol,
+  /** Default base URL for the pool (OpenAI: ending in /v1). */
+  baseUrl: z.url().optional(),
+  upstreams: z.array(UpstreamConfig).min(1, 'a provider needs at least one upstream'),
+});
+export type ProviderConfig = z.infer<typeof ProviderConfig>;
+
+/** A system prompt and instructions for one vendor. */
+export const PromptVariant = z.object({
+  system: z.string().optional(),
+  /** Appended to the last user message. */
+  instructions: z.string().optional(),
+});
+export type PromptVariant = z.infer<typeof PromptVariant>;
+
+/** A logical prompt: a default variant plus per-provider overrides, because vendors read prompts differently. */
+export const PromptConfig = z.object({
+  default: PromptVariant,
+  providers: z.record(z.string(), PromptVariant).default({}),
+});
+export type PromptConfig = z.infer<typeof PromptConfig>;
+
+export const RouteEntry = z.object({
+  provider: id,
+  model: z.string().min(1),
+  /** Key into `prompts`; the provider's variant of it is used. */
+  prompt: id.optional(),
+  /** Context window of the model, so a context-length failure can move to a larger entry. */
+  contextTokens: z.number().int().positive().optional(),
+});
+export type RouteEntry = z.infer<typeof RouteEntry>;
+
+export const RouteConfig = z.object({
+  /** Primary first, fallbacks after. */
+  entries: z.array(RouteEntry).min(1, 'a route needs at least one entry'),
+  /** Overrides `timeouts.attemptMs` for this route. */
+  attemptTimeoutMs: durationMs.optional(),
+});
+export type RouteConfig = z.infer<typeof RouteConfig>;
+
+export const RetryConfig = z.object({
+  /** Attempts on one route entry (its provider's pool) before falling back. Default 3. */
+  maxAttemptsPerEntry: z.number().int().positive().default(3),
+  /** Attempts for the whole call, over every entry. Default 10. */
+  maxAttempts: z.number().int().positive().default(10),
+  /** First backoff step. Default 200 ms. */
+  initialIntervalMs: durationMs.default(200),
+  /** Backoff cap. Default 5 s. */
+  maxIntervalMs: durationMs.default(5_000),
+  /** Growth per attempt. Default 2. */
+  backoffCoefficient: z.number().min(1).default(2),
+  /** Longest `retry-after` worth waiting for when no other upstream or fallback is left. Default 30 s. */
+  maxRetryAfterWaitMs: durationMs.default(30_000),
+});
+export type RetryConfig = z.infer<typeof RetryConfig>;
+
+export const TimeoutConfig = z.object({
+  /** One vendor request (the SDK's timeout). Default 30 s. */
+  attemptMs: durationMs.default(30_000),
+  /** A whole call unless the request sets `deadlineMs`. Default 120 s. */
+  callMs: durationMs.default(120_000),
+  /** Heartbeat timeout of the attempt activity: how fast a dead worker's attempt is retried. Default 5 s. */
+  heartbeatMs: durationMs.default(5_000),
+});
+export type TimeoutConfig = z.infer<typeof TimeoutConfig>;
+
+/** USD per million tokens. */
+export const ModelPrice = z.object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() });
+export type ModelPrice = z.infer<typeof ModelPrice>;
+
+export const SwitchboardConfig = z
+  .object({
+    providers: z.record(id, ProviderConfig),
+    routes: z.record(z.string().min(1), RouteConfig),
+    prompts: z.record(id, PromptConfig).default({}),
+    retry: RetryConfig.default(RetryConfig.parse({})),
+    timeouts: TimeoutConfig.default(TimeoutConfig.parse({})),
+    /** Price per model (key: model name), for CallEvent and interaction costs. */
+    prices: z.record(z.string(), ModelPrice).default({}),
+  })
+  .superRefine((config, ctx) => {
+    for (const [routeName, route] of Object.entries(config.routes)) {
+      route.entries.forEach((entry, index) => {
+        if (!config.providers[entry.provider]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['routes', routeName, 'entries', index, 'provider'],
+            message: `unknown provider "${entry.provider}" (known: ${Object.keys(config.providers).join(', ')})`,
+          });
+        }
+        if (entry.prompt && !config.prompts[entry.prompt]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['routes', routeName, 'entries', index, 'prompt'],
+            message: `unknown prompt "${entry.prompt}" (known: ${Object.keys(config.prompts).join(', ') || 'none'})`,
+          });
+        }
+      });
+    }
+    for (const [providerName, provider] of Object.entries(config.providers)) {
+      const seen = new Set<string>();
+      provider.upstreams.forEach((upstream, index) => {
+        if (seen.has(upstream.name)) {
+          ctx.addIssue({ code: 'custom', path: ['providers', providerName, 'upstreams', index, 'name'], message: `duplicate upstream "${upstream.name}"` });
+        }
+        seen.add(upstream.name);
+        if (!upstream.baseUrl && !provider.baseUrl) {
+          ctx.addIssue({ code: 'custom', path: ['providers', providerName, 'upstreams', index, 'baseUrl'], message: 'no baseUrl here or on the provider' });
+        }
+      });
+    }
+  });
+export type SwitchboardConfig = z.infer<typeof SwitchboardConfig>;
+export type SwitchboardConfigInput = z.input<typeof SwitchboardConfig>;
+
+/** `<provider>/<name>`: the id of an upstream everywhere (events, breakers, KV keys). */
+export function upstreamId(provider: string, name: string): string {
+  return `${provider}/${name}`;
+}

@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { AttemptOutcome } from './call-event';
+
+/** Thresholds of the health fold and the trip policy (config `health`). Defaults in each field's doc. */
+export const HealthPolicy = z
+  .object({
+    /** Length of the rolling window; default 60_000. */
+    windowMs: z.number().int().positive().default(60_000),
+    /** Width of one bucket of the window; default 5_000. The window holds ceil(windowMs / bucketMs) buckets. */
+    bucketMs: z.number().int().positive().default(5_000),
+    /** Counted failures in a row that trip the breaker; default 3. */
+    consecutiveFailures: z.number().int().positive().default(3),
+    /** Failure rate over the window that trips the breaker, once `minCallsForRate` is met; default 0.5. */
+    failureRateThreshold: z.number().gt(0).max(1).default(0.5),
+    /** Counted calls in the window before any rate (failure or slow) may trip; default 10. */
+    minCallsForRate: z.number().int().positive().default(10),
+    /** A call at least this long is slow; default 30_000. */
+    slowCallMs: z.number().positive().default(30_000),
+    /** A streamed call whose first token took at least this long is slow; default 10_000. */
+    slowTtftMs: z.number().positive().default(10_000),
+    /** Slow-call rate over the window that trips the breaker, once `minCallsForRate` is met; default 0.8. */
+    slowCallRateThreshold: z.number().gt(0).max(1).default(0.8),
+    /** Weight of the newest sample in the latency and TTFT EWMAs; default 0.2. */
+    latencyEwmaAlpha: z.number().gt(0).max(1).default(0.2),
+    /** 429s that arrive after the previous cooldown ended (the wait did not help) before a 429 trips; default 5. */
+    rateLimitPersistCount: z.number().int().positive().default(5),
+    /** Cooldown after a 429 that names no retry-after and no exhausted limit's reset; default 1_000. */
+    defaultRetryAfterMs: z.number().nonnegative().default(1_000),
+    /** Most of a pool that rate-limit-class trips may hold open (the guard); default 0.5. */
+    maxRateLimitEjectionShare: z.number().min(0).max(1).default(0.5),
+    /** Errors kept per upstream as evidence for breaker events; default 5. */
+    recentErrorsKept: z.number().int().min(0).max(50).default(5),
+  })
+  .refine((p) => p.windowMs >= p.bucketMs, { message: 'windowMs must be at least bucketMs', path: ['windowMs'] })
+  // The fold costs O(buckets) per event; a thousand buckets is already far past any useful resolution.
+  .refine((p) => Math.ceil(p.windowMs / p.bucketMs) <= 1_000, { message: 'windowMs / bucketMs must be at most 1000', path: ['bucketMs'] });
+export type HealthPolicy = z.infer<typeof HealthPolicy>;
+export type HealthPolicyInput = z.input<typeof HealthPolicy>;
+
+/** Timings of the breaker state machine (config `breaker`). */
+export const BreakerPolicy = z
+  .object({
+    /** Cooldown of the first trip; default 5_000. */
+    baseCooldownMs: z.number().int().positive().default(5_000),
+    /** Cooldown cap before jitter; default 300_000. */
+    maxCooldownMs: z.number().int().positive().default(300_000),
+    /** Each consecutive trip multiplies the cooldown by this; default 2. */
+    cooldownMultiplier: z.number().min(1).default(2),
+    /** Cooldowns are spread by ± this share so pods and upstreams do not probe in lockstep; default 0.2. */
+    jitterRatio: z.number().min(0).lt(1).default(0.2),
+    /** Probe successes in half-open that close the breaker; default 1. */
+    halfOpenProbes: z.number().int().positive().default(1),
+    /** Probes allowed in flight at once while half-open; default 1. */
+    halfOpenMaxConcurrent: z.number().int().positive().default(1),
+    /** Closed this long without a trip, the trip count (and so the cooldown) starts over; default 600_000. */
+    stableAfterMs: z.number().int().nonnegative().default(600_000),
+  })
+  .refine((p) => p.maxCooldownMs >= p.baseCooldownMs, { message: 'maxCooldownMs must be at least baseCooldownMs', path: ['maxCooldownMs'] });
+export type BreakerPolicy = z.infer<typeof BreakerPolicy>;
+export type BreakerPolicyInput = z.input<typeof BreakerPolicy>;
+
+/** How selection scores closed upstreams (config `selection`). */
+export const SelectionPolicy = z.object({
+  /** Headroom at or above this share counts as plenty (factor 1); below, the factor falls linearly; default 0.2. */
+  headroomComfort: z.number().gt(0).max(1).default(0.2),
+  /** Floor of the headroom and latency factors, so a scored upstream is avoided but never unreachable; default 0.01. */
+  minFactor: z.number().gt(0).max(1).default(0.01),
+});
+export type SelectionPolicy = z.infer<typeof SelectionPolicy>;
+
+/** Why a breaker should open. `rate_limit_persistent` is the only rate-limit-class kind (see the guard). */
+export const TripKind = z.enum(['consecutive_failures', 'failure_rate', 'slow_calls', 'fatal', 'rate_limit_persistent']);
+export type TripKind = z.infer<typeof TripKind>;
+
+/** What moved a breaker: a trip kind, a failed probe, an operator, or the state machine itself. */
+export const BreakerCause = z.enum([...TripKind.options, 'probe_failed', 'probes_succeeded', 'cooldown_elapsed', 'operator']);
+export type BreakerCause = z.infer<typeof BreakerCause>;
+
+/** One failed attempt kept as evidence; `message` is cut to 200 characters. */
+export const RecentError = z.object({
+  at: z.number(),
+  outcome: AttemptOutcome,
+  status: z.number().int().optional(),
+  errorType: z.string().optional(),
+  message: z.string().max(200).optional(),
+});
+export type RecentError = z.infer<typeof RecentError>;
+
+/** The window's numbers behind a trip or a transition (zeros when no health data drove it). */
+export const HealthEvidence = z.object({
+  consecutiveFailures: z.number().int().nonnegative(),
+  calls: z.number().int().nonnegative(),
+  failures: z.number().int().nonnegative(),
+  failureRate: z.number().min(0).max(1),
+  slowCalls: z.number().int().nonnegative(),
+  rateLimited: z.number().int().nonnegative().default(0),
+  recentErrors: z.array(RecentError),
+  /** When the vendor said it would take calls again (429 cooldown). */
+  rateLimitedUntil: z.number().optional(),
+  /** When an open breaker turns half-open (set on `opened`). */
+  reopenAt: z.number().optional(),
+});
+export type HealthEvidence = z.infer<typeof HealthEvidence>;
+
+/** One upstream's health as of a moment: what `upstreamHealth` returns and the CLI shows. */
+export const UpstreamHealth = z.object({
+  upstream: z.string(),
+  /** Attempts that count for the breaker in the window: success, retryable, fatal_upstream. */
+  calls: z.number().int().nonnegative(),
+  /** retryable + fatal_upstream in the window. */
+  failures: z.number().int().nonnegative(),
+  failureRate: z.number().min(0).max(1),
+  /** Counted failures in a row, in `at` order (see docs/breakers.md for the cross-pod rule). */
+  consecutiveFailures: z.number().int().nonnegative(),
+  slowCalls: z.number().int().nonnegative(),
+  slowCallRate: z.number().min(0).max(1),
+  /** 429s in the window (neither calls nor failures). */
+  rateLimited: z.number().int().nonnegative(),
+  /** 429s that came after the previous cooldown had ended, since the last success. */
+  rateLimitStrikes: z.number().int().nonnegative(),
+  /** caller_fault + invalid_output in the window: seen, never counted. */
+  neutralCalls: z.number().int().nonnegative(),
+  latencyEwmaMs: z.number().nonnegative().optional(),
+  ttftEwmaMs: z.number().nonnegative().optional(),
+  /** 0..1, the tighter of requests and tokens remaining/limit; absent when the vendor never said. */
+  headroom: z.number().min(0).max(1).optional(),
+  /** Epoch ms until which the vendor asked us to stay away; absent when that moment has passed. */
+  rateLimitedUntil: z.number().optional(),
+  lastEventAt: z.number().optional(),
+  recentErrors: z.array(RecentError),
+});
+export type UpstreamHealth = z.infer<typeof UpstreamHealth>;
+
+/** What a worker's registry sends an upstream's breakerSupervisor when the policy says trip. */
+export const TripSignal = z.object({
+  upstream: z.string(),
+  kind: TripKind,
+  /** Human-readable, e.g. "3 consecutive failures (last: 503 overloaded)". */
+  detail: z.string(),
+  evidence: HealthEvidence,
+  /** Epoch ms of the newest event behind the signal; a supervisor ignores signals older than its current state. */
+  evidenceAt: z.number(),
+  /** Epoch ms when the policy decided. */
+  at: z.number(),
+});
+export type TripSignal = z.infer<typeof TripSignal>;
+
+export const BreakerStateKind = z.enum(['closed', 'open', 'half_open', 'forced_open', 'forced_closed']);
+export type BreakerStateKind = z.infer<typeof BreakerStateKind>;
+
+/** The value of KV `sb_breakers/<upstreamId>`; its single writer is the upstream's breakerSupervisor. */
+export const BreakerState = z.object({
+  upstream: z.string(),
+  state: BreakerStateKind,
+  /** Epoch ms when this state began. */
+  since: z.number(),
+  /** Epoch ms when an open breaker turns half-open. */
+  reopenAt: z.number().optional(),
+  /** Trips since the breaker was last stable (closed for `stableAfterMs`); drives the cooldown. */
+  consecutiveTrips: z.number().int().nonnegative(),
+  reason: z.string().optional(),
+  cause: BreakerCause.optional(),
+  /** Half-open only: probes allowed in flight at once. */
+  probeBudget: z.number().int().nonnegative().optional(),
+  /** Half-open only: probes that have succeeded so far. */
+  probeSuccesses: z.number().int().nonnegative().optional(),
+  /** Bumped on every change, so readers can drop a stale copy. */
+  revision: z.number().int().nonnegative().default(0),
+});
+export type BreakerState = z.infer<typeof BreakerState>;
+
+export const BreakerTransition = z.enum(['opened', 'half_open', 'closed', 'forced_open', 'forced_closed']);
+export type BreakerTransition = z.infer<typeof BreakerTransition>;
+
+/** Published on `sb.breaker.<upstreamId>` for every transition. */
+export const BreakerEvent = z.object({
+  upstream: z.string(),
+  transition: BreakerTransition,
+  from: BreakerStateKind,
+  to: BreakerStateKind,
+  at: z.number(),
+  reason: z.string(),
+  cause: BreakerCause,
+  /** The `revision` of the state this transition produced. */
+  revision: z.number().int().nonnegative(),
+  evidence: HealthEvidence,
+});
+export type BreakerEvent = z.infer<typeof BreakerEvent>;
+
+/** What the breaker state machine reacts to (the supervisor's signals and timer). */
+export const BreakerInput = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('trip'), signal: TripSignal }),
+  z.object({ kind: z.literal('cooldown_elapsed') }),
+  z.object({ kind: z.literal('probe_result'), ok: z.boolean(), error: RecentError.optional() }),
+  z.object({ kind: z.literal('operator'), action: z.enum(['open', 'close', 'auto']), reason: z.string() }),
+]);
+export type BreakerInput = z.infer<typeof BreakerInput>;

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { AttemptOutcome } from './call-event';
+
+/** A JSON Schema document (as produced by `z.toJSONSchema`); checked structurally by vendors. */
+export const JsonSchema = z.record(z.string(), z.unknown());
+export type JsonSchema = z.infer<typeof JsonSchema>;
+
+export const ToolCall = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** Arguments as the model produced them (a JSON string). */
+  arguments: z.string(),
+});
+export type ToolCall = z.infer<typeof ToolCall>;
+
+export const Message = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('system'), content: z.string() }),
+  z.object({ role: z.literal('user'), content: z.string() }),
+  z.object({ role: z.literal('assistant'), content: z.string(), toolCalls: z.array(ToolCall).optional() }),
+  z.object({ role: z.literal('tool'), content: z.string(), toolCallId: z.string().min(1) }),
+]);
+export type Message = z.infer<typeof Message>;
+
+export const Tool = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64'),
+  description: z.string().optional(),
+  /** JSON Schema of the arguments. */
+  parameters: JsonSchema,
+});
+export type Tool = z.infer<typeof Tool>;
+
+/** Structured output: one schema, realised per vendor (OpenAI json_schema, Anthropic forced tool use). */
+export const StructuredOutput = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64'),
+  schema: JsonSchema,
+});
+export type StructuredOutput = z.infer<typeof StructuredOutput>;
+
+export const SamplingParams = z.object({
+  temperature: z.number().min(0).max(2).optional(),
+  topP: z.number().gt(0).max(1).optional(),
+  maxTokens: z.number().int().positive().optional(),
+  stop: z.array(z.string()).max(4).optional(),
+});
+export type SamplingParams = z.infer<typeof SamplingParams>;
+
+const idToken = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:@-]+$/, 'letters, digits and . _ : @ - only');
+
+/** What a caller asks for: one logical LLM call. */
+export const LlmRequest = z.object({
+  /** Logical model name from config (`routes`). */
+  route: z.string().min(1),
+  messages: z.array(Message).min(1, 'at least one message'),
+  tools: z.array(Tool).optional(),
+  /** `auto` (default when tools are given), `none`, `required`, or a tool name to force. */
+  toolChoice: z.union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string() })]).optional(),
+  output: StructuredOutput.optional(),
+  params: SamplingParams.optional(),
+  tenant: idToken.default('default'),
+  user: idToken.optional(),
+  feature: idToken.optional(),
+  /** The same key returns the same result and reaches the vendor once. */
+  idempotencyKey: idToken.optional(),
+  /** Bounds the whole call, all attempts and waits included. Default from config (`timeouts.callMs`). */
+  deadlineMs: z.number().int().positive().max(3_600_000).optional(),
+  stream: z.boolean().default(false),
+});
+export type LlmRequest = z.infer<typeof LlmRequest>;
+export type LlmRequestInput = z.input<typeof LlmRequest>;
+
+export const Usage = z.object({
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+});
+export type Usage = z.infer<typeof Usage>;
+
+/** One entry of a call's attempt log. */
+export const AttemptRecord = z.object({
+  attempt: z.number().int().positive(),
+  provider: z.string(),
+  /** Absent when no upstream could be picked. */
+  upstream: z.string().optional(),
+  model: z.string(),
+  promptVariant: z.string(),
+  outcome: AttemptOutcome.or(z.literal('no_upstream')),
+  status: z.number().int().optional(),
+  errorType: z.string().optional(),
+  message: z.string().optional(),
+  latencyMs: z.number().nonnegative(),
+  /** Epoch ms when the attempt started. */
+  startedAt: z.number(),
+});
+export type AttemptRecord = z.infer<typeof AttemptRecord>;
+
+export const FinishReason = z.enum(['stop', 'length', 'tool_calls', 'content_filter']);
+export type FinishReason = z.infer<typeof FinishReason>;
+
+export const LlmResult = z.object({
+  callId: z.string(),
+  workflowId: z.string(),
+  text: z.string(),
+  toolCalls: z.array(ToolCall).optional(),
+  /** The parsed structured output, when `output` was asked for. */
+  output: z.unknown().optional(),
+  finishReason: FinishReason,
+  usage: Usage,
+  provider: z.string(),
+  model: z.string(),
+  upstream: z.string(),
+  promptVariant: z.string(),
+  costUsd: z.number().nonnegative().optional(),
+  latencyMs: z.number().nonnegative(),
+  attempts: z.array(AttemptRecord),
+});
+export type LlmResult = z.infer<typeof LlmResult>;

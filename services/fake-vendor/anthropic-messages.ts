@@ -1,0 +1,133 @@
+/**
+ * Anthropic messages: turns a request into a `VendorCall` and renders its
+ * answer as a `message` body or as the `message_start` … `message_stop` event
+ * sequence, with tool use (forced tool use is how Switchboard asks Anthropic
+ * for structured output), native `output_config.format` JSON, and usage.
+ */
+import { generateAnswer, parseDirectives, type Answer } from './answers';
+import { anthropicLastUserText, anthropicPromptText, AnthropicMessagesRequest, endsWithToolResult, type AnthropicTool } from './anthropic-wire';
+import type { Organisation } from './organisations';
+import { sseEvent, type SseFrame } from './sse';
+import { countTokens } from './tokenizer';
+import { describeBodyIssues, type CallContext, type VendorCall } from './vendor-call';
+import type { VendorError } from './vendor-errors';
+import { idFactory } from './vendor-ids';
+
+const newMessageId = idFactory('msg_', 24);
+const newToolUseId = idFactory('toolu_', 24);
+
+const STOP_REASONS = { end: 'end_turn', length: 'max_tokens', stop_sequence: 'stop_sequence', tool_call: 'tool_use' } as const;
+
+/** The tool to use: forced by `tool_choice` (`tool`, `any`), or asked for with `[[tool]]` under `auto`. */
+function chosenTool(request: AnthropicMessagesRequest, lastUserText: string): { tool: AnthropicTool; forced: boolean } | VendorError | undefined {
+  const tools = request.tools ?? [];
+  const choice = request.tool_choice?.type ?? 'auto';
+  if (tools.length === 0 || choice === 'none') return undefined;
+  if (choice === 'tool') {
+    const name = request.tool_choice?.name;
+    const tool = tools.find((t) => t.name === name);
+    return tool === undefined ? { kind: 'invalid_body', message: `tool_choice.name: tool '${name ?? ''}' not found in tools` } : { tool, forced: true };
+  }
+  const directive = parseDirectives(lastUserText).tool;
+  if (choice === 'auto' && (directive === undefined || endsWithToolResult(request.messages))) return undefined;
+  const tool = (typeof directive === 'string' ? tools.find((t) => t.name === directive) : undefined) ?? tools[0];
+  return tool === undefined ? undefined : { tool, forced: choice === 'any' };
+}
+
+export function prepareMessages(body: unknown, organisation: Organisation, context: CallContext): VendorCall | VendorError {
+  const parsed = AnthropicMessagesRequest.safeParse(body);
+  if (!parsed.success) return { kind: 'invalid_body', ...describeBodyIssues(parsed.error.issues) };
+  const request = parsed.data;
+  const model = organisation.models.get(request.model);
+  if (model === undefined) return { kind: 'model_not_found', model: request.model };
+  const promptText = anthropicPromptText(request);
+  const lastUserText = anthropicLastUserText(request.messages);
+  const tool = chosenTool(request, lastUserText);
+  if (tool !== undefined && 'kind' in tool) return tool;
+  const promptTokens = countTokens(promptText);
+  const format = request.output_config?.format;
+  const json = format === null || format === undefined ? undefined : { schema: format.schema };
+
+  return {
+    model,
+    stream: request.stream === true,
+    structured: json !== undefined || tool?.forced === true,
+    promptText,
+    promptTokens,
+    produce(invalidJson) {
+      const answer = generateAnswer({
+        seed: context.seed,
+        model: request.model,
+        promptText,
+        lastUserText,
+        minTokens: context.answerTokens.min,
+        maxTokens: context.answerTokens.max,
+        cap: request.max_tokens,
+        stop: request.stop_sequences ?? [],
+        json,
+        toolCall: tool === undefined ? undefined : { name: tool.tool.name, schema: tool.tool.input_schema ?? { type: 'object', properties: {} } },
+        // A tool's `input` always arrives parsed, so a spoiled one is valid JSON that breaks the schema;
+        // structured text is spoiled by truncation.
+        spoiling: !invalidJson ? 'none' : tool !== undefined ? 'violate' : 'truncate',
+      });
+      const rendering: Rendering = { answer, id: newMessageId(), model: request.model, promptTokens, toolUseId: newToolUseId() };
+      return { completionTokens: answer.tokens.length, body: () => renderMessage(rendering), frames: () => renderEvents(rendering) };
+    },
+  };
+}
+
+interface Rendering {
+  answer: Answer;
+  id: string;
+  model: string;
+  promptTokens: number;
+  toolUseId: string;
+}
+
+function usageOf(r: Rendering, outputTokens: number): object {
+  return { input_tokens: r.promptTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: outputTokens, service_tier: 'standard' };
+}
+
+function contentBlock(r: Rendering, complete: boolean): object {
+  const { toolCall } = r.answer;
+  if (toolCall === null) return { type: 'text', text: complete ? r.answer.text : '' };
+  return { type: 'tool_use', id: r.toolUseId, name: toolCall.name, input: complete ? toolCall.input : {} };
+}
+
+function renderMessage(r: Rendering): string {
+  return JSON.stringify({
+    id: r.id,
+    type: 'message',
+    role: 'assistant',
+    model: r.model,
+    content: [contentBlock(r, true)],
+    stop_reason: STOP_REASONS[r.answer.finish],
+    stop_sequence: r.answer.stopSequence,
+    usage: usageOf(r, r.answer.tokens.length),
+  });
+}
+
+function renderEvents(r: Rendering): SseFrame[] {
+  const { answer } = r;
+  const start = { id: r.id, type: 'message', role: 'assistant', model: r.model, content: [], stop_reason: null, stop_sequence: null, usage: usageOf(r, 1) };
+  const frames: SseFrame[] = [
+    { phase: 'preamble', text: sseEvent('message_start', JSON.stringify({ type: 'message_start', message: start })) },
+    { phase: 'preamble', text: sseEvent('content_block_start', JSON.stringify({ type: 'content_block_start', index: 0, content_block: contentBlock(r, false) })) },
+    { phase: 'preamble', text: sseEvent('ping', '{"type": "ping"}') },
+  ];
+  for (const token of answer.tokens) {
+    const delta = answer.toolCall === null ? { type: 'text_delta', text: token } : { type: 'input_json_delta', partial_json: token };
+    frames.push({ phase: 'token', text: sseEvent('content_block_delta', JSON.stringify({ type: 'content_block_delta', index: 0, delta })) });
+  }
+  frames.push({ phase: 'trailer', text: sseEvent('content_block_stop', JSON.stringify({ type: 'content_block_stop', index: 0 })) });
+  const delta = { stop_reason: STOP_REASONS[answer.finish], stop_sequence: answer.stopSequence };
+  frames.push({
+    phase: 'trailer',
+    text: sseEvent('message_delta', JSON.stringify({ type: 'message_delta', delta, usage: { output_tokens: answer.tokens.length } })),
+  });
+  frames.push({ phase: 'terminator', text: sseEvent('message_stop', JSON.stringify({ type: 'message_stop' })) });
+  return frames;
+}
+
+/** A delta event whose JSON is cut off mid-way. */
+export const ANTHROPIC_MALFORMED_FRAME = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"oo\n\n';

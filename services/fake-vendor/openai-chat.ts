@@ -1,0 +1,167 @@
+/**
+ * OpenAI chat completions: turns a request into a `VendorCall` and renders
+ * its answer as a `chat.completion` body or as `chat.completion.chunk` events
+ * ending in `data: [DONE]`, with tool calls, structured output and usage.
+ */
+import { generateAnswer, parseDirectives, type Answer, type AnswerRequest } from './answers';
+import { OpenAiChatRequest, openAiLastUserText, openAiPromptText, type OpenAiTool } from './openai-wire';
+import type { Organisation } from './organisations';
+import { sseData, type SseFrame } from './sse';
+import { countTokens } from './tokenizer';
+import { describeBodyIssues, type CallContext, type VendorCall } from './vendor-call';
+import { idFactory } from './vendor-ids';
+import type { VendorError } from './vendor-errors';
+
+const newCompletionId = idFactory('chatcmpl-', 29);
+const newToolCallId = idFactory('call_', 24);
+const SYSTEM_FINGERPRINT = 'fp_fakevendor';
+
+const FINISH_REASONS = { end: 'stop', length: 'length', stop_sequence: 'stop', tool_call: 'tool_calls' } as const;
+
+/** The tool to call, if the request makes (or lets) the model call one. */
+function chosenTool(request: OpenAiChatRequest, lastUserText: string): { tool: OpenAiTool; forced: boolean } | VendorError | undefined {
+  const tools = request.tools ?? [];
+  const choice = request.tool_choice ?? 'auto';
+  if (tools.length === 0 || choice === 'none') return undefined;
+  if (typeof choice === 'object') {
+    const tool = tools.find((t) => t.function.name === choice.function.name);
+    if (tool === undefined) return { kind: 'invalid_body', message: `Invalid value for 'tool_choice': no function named '${choice.function.name}' was specified in the 'tools' parameter.`, param: 'tool_choice' };
+    return { tool, forced: true };
+  }
+  // After a tool result the model answers in text, so a tool loop ends.
+  if (choice === 'auto' && request.messages[request.messages.length - 1]?.role === 'tool') return undefined;
+  const directive = parseDirectives(lastUserText).tool;
+  const named = typeof directive === 'string' ? tools.find((t) => t.function.name === directive) : undefined;
+  const tool = named ?? tools[0];
+  return tool === undefined ? undefined : { tool, forced: choice === 'required' };
+}
+
+export function prepareChatCompletion(body: unknown, organisation: Organisation, context: CallContext): VendorCall | VendorError {
+  const parsed = OpenAiChatRequest.safeParse(body);
+  if (!parsed.success) return { kind: 'invalid_body', ...describeBodyIssues(parsed.error.issues) };
+  const request = parsed.data;
+  const model = organisation.models.get(request.model);
+  if (model === undefined) return { kind: 'model_not_found', model: request.model };
+  const promptText = openAiPromptText(request.messages);
+  const lastUserText = openAiLastUserText(request.messages);
+  const tool = chosenTool(request, lastUserText);
+  if (tool !== undefined && 'kind' in tool) return tool;
+  const format = request.response_format;
+  const json = format?.type === 'json_schema' ? { schema: format.json_schema.schema } : format?.type === 'json_object' ? { schema: undefined } : undefined;
+  const stream = request.stream === true;
+  const includeUsage = stream && request.stream_options?.include_usage === true;
+  const promptTokens = countTokens(promptText);
+
+  return {
+    model,
+    stream,
+    structured: json !== undefined || tool?.forced === true,
+    promptText,
+    promptTokens,
+    produce(invalidJson) {
+      const answerRequest: AnswerRequest = {
+        seed: context.seed,
+        model: request.model,
+        promptText,
+        lastUserText,
+        minTokens: context.answerTokens.min,
+        maxTokens: context.answerTokens.max,
+        cap: request.max_completion_tokens ?? request.max_tokens ?? undefined,
+        stop: typeof request.stop === 'string' ? [request.stop] : (request.stop ?? []),
+        json,
+        toolCall: tool === undefined ? undefined : { name: tool.tool.function.name, schema: tool.tool.function.parameters ?? { type: 'object', properties: {} } },
+        spoiling: invalidJson ? 'truncate' : 'none',
+      };
+      const answer = generateAnswer(answerRequest);
+      const rendering = { answer, id: newCompletionId(), created: Math.floor(context.nowMs / 1000), model: request.model, promptTokens };
+      return {
+        completionTokens: answer.tokens.length,
+        body: () => renderCompletion(rendering),
+        frames: () => renderChunks(rendering, includeUsage),
+      };
+    },
+  };
+}
+
+interface Rendering {
+  answer: Answer;
+  id: string;
+  created: number;
+  model: string;
+  promptTokens: number;
+}
+
+function usageOf(r: Rendering): object {
+  const completion = r.answer.tokens.length;
+  return {
+    prompt_tokens: r.promptTokens,
+    completion_tokens: completion,
+    total_tokens: r.promptTokens + completion,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+  };
+}
+
+function renderCompletion(r: Rendering): string {
+  const { answer } = r;
+  const message =
+    answer.toolCall === null
+      ? { role: 'assistant', content: answer.text, refusal: null, annotations: [] }
+      : {
+          role: 'assistant',
+          content: null,
+          refusal: null,
+          annotations: [],
+          tool_calls: [{ id: newToolCallId(), type: 'function', function: { name: answer.toolCall.name, arguments: answer.text } }],
+        };
+  return JSON.stringify({
+    id: r.id,
+    object: 'chat.completion',
+    created: r.created,
+    model: r.model,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: FINISH_REASONS[answer.finish] }],
+    usage: usageOf(r),
+    service_tier: 'default',
+    system_fingerprint: SYSTEM_FINGERPRINT,
+  });
+}
+
+function renderChunks(r: Rendering, includeUsage: boolean): SseFrame[] {
+  const { answer } = r;
+  const chunk = (delta: object, finishReason: string | null): string =>
+    sseData(
+      JSON.stringify({
+        id: r.id,
+        object: 'chat.completion.chunk',
+        created: r.created,
+        model: r.model,
+        service_tier: 'default',
+        system_fingerprint: SYSTEM_FINGERPRINT,
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+        ...(includeUsage ? { usage: null } : {}),
+      }),
+    );
+  const toolCall = answer.toolCall;
+  const frames: SseFrame[] = [
+    {
+      phase: 'lead',
+      text:
+        toolCall === null
+          ? chunk({ role: 'assistant', content: '', refusal: null }, null)
+          : chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: newToolCallId(), type: 'function', function: { name: toolCall.name, arguments: '' } }] }, null),
+    },
+  ];
+  for (const token of answer.tokens) {
+    frames.push({ phase: 'token', text: toolCall === null ? chunk({ content: token }, null) : chunk({ tool_calls: [{ index: 0, function: { arguments: token } }] }, null) });
+  }
+  frames.push({ phase: 'trailer', text: chunk({}, FINISH_REASONS[answer.finish]) });
+  if (includeUsage) {
+    const usage = JSON.stringify({ id: r.id, object: 'chat.completion.chunk', created: r.created, model: r.model, service_tier: 'default', system_fingerprint: SYSTEM_FINGERPRINT, choices: [], usage: usageOf(r) });
+    frames.push({ phase: 'trailer', text: sseData(usage) });
+  }
+  frames.push({ phase: 'terminator', text: 'data: [DONE]\n\n' });
+  return frames;
+}
+
+/** A chunk line cut off mid-JSON, as a broken proxy or a vendor bug leaves it. */
+export const OPENAI_MALFORMED_FRAME = 'data: {"id":"chatcmpl-broken","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"oo\n\n';

@@ -1,0 +1,44 @@
+/**
+ * `npm run worker`: a Switchboard worker process. Reads SB_CONFIG, the API
+ * keys it names, TEMPORAL_ADDRESS and NATS_URL; drains on SIGTERM/SIGINT
+ * (in-flight activities finish, then it exits).
+ */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { isConfigError, loadConfigFile, resolveSecrets } from '../../lib/config/load';
+import { readRuntimeEnv } from '../../lib/config/env';
+import { createLogger } from '../../lib/log';
+import { createSwitchboardWorker } from './worker';
+
+async function main(): Promise<void> {
+  const env = readRuntimeEnv();
+  const log = createLogger({ level: env.LOG_LEVEL, name: 'switchboard-worker' });
+  const config = loadConfigFile(env.SB_CONFIG);
+  const secrets = resolveSecrets(config, process.env);
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const sb = await createSwitchboardWorker({
+    config,
+    secrets,
+    temporalAddress: env.TEMPORAL_ADDRESS,
+    namespace: env.TEMPORAL_NAMESPACE,
+    natsUrl: env.NATS_URL,
+    taskQueue: env.SB_TASK_QUEUE,
+    log,
+    controlBucket: env.SB_CONTROL_BUCKET,
+    ...(env.SB_WORKFLOW_BUNDLE ? { workflowBundlePath: env.SB_WORKFLOW_BUNDLE } : {}),
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'draining: finishing in-flight work, then exiting');
+      sb.shutdown();
+    });
+  }
+  log.info({ taskQueue: env.SB_TASK_QUEUE, temporal: env.TEMPORAL_ADDRESS, nats: env.NATS_URL, routes: Object.keys(config.routes) }, 'worker started');
+  await sb.run();
+  log.info('worker stopped');
+}
+
+main().catch((error: unknown) => {
+  // A bad config stops start-up with the field's name; nothing else is printed as a stack.
+  console.error(`switchboard worker: ${isConfigError(error) ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});
