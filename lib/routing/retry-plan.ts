@@ -15,8 +15,14 @@ export interface RetryState {
   fatal: Record<string, string[]>;
   /** Upstreams cooling after a 429, by upstream: epoch ms when usable again. */
   coolingUntil: Record<string, number>;
-  /** The upstream that failed last with a retryable error on this entry. */
-  lastRetryableUpstream?: string;
+  /** Upstreams that failed with a retryable error on the current entry: tried last. */
+  failedOnEntry: string[];
+  /**
+   * Set once the last entry of the route came back `no_upstream` (every
+   * breaker out): from then on attempts may pick the upstream nearest to
+   * recovery (the panic policy, docs/breakers.md), from the primary again.
+   */
+  panic?: boolean;
 }
 
 export type NextStep =
@@ -24,7 +30,7 @@ export type NextStep =
   | { kind: 'give_up'; failureType: string; reason: string };
 
 export function initialRetryState(): RetryState {
-  return { entryIndex: 0, attemptsOnEntry: 0, totalAttempts: 0, fatal: {}, coolingUntil: {} };
+  return { entryIndex: 0, attemptsOnEntry: 0, totalAttempts: 0, fatal: {}, coolingUntil: {}, failedOnEntry: [] };
 }
 
 /** Exponential backoff with full jitter: uniform in [0, min(cap, base × coeff^(n-1))]. */
@@ -45,11 +51,11 @@ interface Decide {
   random01: number;
 }
 
-function excludeFor(state: RetryState, provider: string, now: number, extra?: string): string[] {
+function excludeFor(state: RetryState, provider: string, now: number, alsoAvoid: string[] = []): string[] {
   const cooling = Object.entries(state.coolingUntil)
     .filter(([upstream, until]) => until > now && upstream.startsWith(`${provider}/`))
     .map(([upstream]) => upstream);
-  return [...new Set([...(state.fatal[provider] ?? []), ...cooling, ...(extra ? [extra] : [])])];
+  return [...new Set([...(state.fatal[provider] ?? []), ...cooling, ...alsoAvoid])];
 }
 
 function nextEntry(plan: CallPlan, state: RetryState, from: number, accept: (index: number) => boolean): number | undefined {
@@ -63,13 +69,13 @@ function nextEntry(plan: CallPlan, state: RetryState, from: number, accept: (ind
 
 /** Decides the step after `failure`; returns the new state too (the input is not changed). */
 export function planNextAttempt({ plan, state: previous, failure, now, deadlineAt, random01 }: Decide): { state: RetryState; step: NextStep } {
-  const state: RetryState = { ...previous, fatal: { ...previous.fatal }, coolingUntil: { ...previous.coolingUntil } };
+  const state: RetryState = { ...previous, fatal: { ...previous.fatal }, coolingUntil: { ...previous.coolingUntil }, failedOnEntry: [...previous.failedOnEntry] };
   const entry = plan.entries[state.entryIndex]!;
   const give = (failureType: string, reason: string) => ({ state, step: { kind: 'give_up' as const, failureType, reason } });
   const moveTo = (index: number, reason: string, delayMs = 0): { state: RetryState; step: NextStep } => {
     state.entryIndex = index;
     state.attemptsOnEntry = 0;
-    state.lastRetryableUpstream = undefined;
+    state.failedOnEntry = [];
     const target = plan.entries[index]!;
     return { state, step: { kind: 'attempt', entryIndex: index, exclude: excludeFor(state, target.provider, now + delayMs), delayMs, reason } };
   };
@@ -93,7 +99,12 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
 
   if (state.totalAttempts >= plan.retry.maxAttempts) return give(failureTypes.exhausted, `gave up after ${state.totalAttempts} attempts`);
 
-  if (failure.outcome === 'no_upstream') return fallBack(`no usable upstream for ${entry.provider}`);
+  if (failure.outcome === 'no_upstream') {
+    const reason = `no usable upstream for ${entry.provider}`;
+    if (state.panic || nextEntry(plan, state, state.entryIndex, () => true) !== undefined) return fallBack(reason);
+    state.panic = true;
+    return moveTo(0, `${reason}; every vendor of the route is out: panic, trying the upstream nearest to recovery`);
+  }
 
   const upstream = failure.upstream;
   if (failure.outcome === 'fatal_upstream' && upstream) {
@@ -132,11 +143,14 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
   if (!entryBudgetLeft) return fallBack(`${state.attemptsOnEntry} attempts failed on ${entry.provider}/${entry.model}`);
   const delayMs = backoffMs(state.attemptsOnEntry, plan.retry, random01);
   if (now + delayMs >= deadlineAt) return give(failureTypes.deadline, `the call's deadline leaves no time to retry`);
-  // Prefer another upstream of the same vendor; the same one again only when it is the last left.
-  const avoid = upstream && usableNow > 1 ? upstream : undefined;
+  // Move through the pool: upstreams that already failed on this entry are avoided while untried ones remain.
+  if (upstream && !state.failedOnEntry.includes(upstream)) state.failedOnEntry.push(upstream);
+  const base = excludeFor(state, entry.provider, now + delayMs);
+  const untried = entry.upstreamCount - new Set([...base, ...state.failedOnEntry]).size;
+  const exclude = untried > 0 ? excludeFor(state, entry.provider, now + delayMs, state.failedOnEntry) : base;
   return {
     state,
-    step: { kind: 'attempt', entryIndex: state.entryIndex, exclude: excludeFor(state, entry.provider, now + delayMs, avoid), delayMs, reason: `${failure.errorType} on ${upstream ?? entry.provider}; retrying in ${delayMs} ms` },
+    step: { kind: 'attempt', entryIndex: state.entryIndex, exclude, delayMs, reason: `${failure.errorType} on ${upstream ?? entry.provider}; retrying in ${delayMs} ms` },
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { describeLocalStack, startLocalStack, stopLocalStack } from './stack';
 import { readLocalStackEnv } from './settings';
+import { startNodeServices, stopNodeServices } from './node-services';
 
 async function main(command: string | undefined): Promise<void> {
   const env = readLocalStackEnv();
@@ -19,14 +20,23 @@ async function main(command: string | undefined): Promise<void> {
         temporalBin: env.SB_TEMPORAL_BIN,
         natsBin: env.SB_NATS_BIN,
       });
+      const services = await startNodeServices({
+        dataDir: env.SB_DATA_DIR,
+        host: env.SB_HOST,
+        fakeVendorPort: env.FAKE_VENDOR_PORT,
+        temporalAddress: stack.temporalAddress,
+        natsUrl: stack.natsUrl,
+      });
       console.log(`Temporal     ${stack.temporalAddress}`);
       console.log(`Temporal UI  ${stack.temporalUiUrl ?? '(headless)'}`);
       console.log(`NATS         ${stack.natsUrl} (monitoring ${stack.natsMonitorUrl})`);
+      console.log(`fake vendor  ${services.fakeVendorUrl} (OpenAI: ${services.fakeVendorUrl}/v1, admin: ${services.fakeVendorUrl}/_admin)`);
+      console.log(`worker       task queue switchboard, config config/switchboard.local.yaml`);
       console.log(`logs         ${stack.dataDir}/logs`);
       return;
     }
     case 'down': {
-      const result = await stopLocalStack(env.SB_DATA_DIR);
+      const result = { ...(await stopNodeServices(env.SB_DATA_DIR)), ...(await stopLocalStack(env.SB_DATA_DIR)) };
       for (const [name, state] of Object.entries(result)) console.log(`${name.padEnd(12)} ${state}`);
       return;
     }

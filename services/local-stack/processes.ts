@@ -10,6 +10,8 @@ export const PidRecord = z.object({
   command: z.string(),
   logFile: z.string(),
   startedAt: z.string(),
+  /** A string the process's command line must contain (e.g. a script path), to tell it from a reused pid. */
+  match: z.string().optional(),
 });
 export type PidRecord = z.infer<typeof PidRecord>;
 
@@ -21,6 +23,7 @@ export interface SpawnOptions {
   pidFile: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  match?: string;
 }
 
 /**
@@ -46,6 +49,7 @@ export function spawnDetached(options: SpawnOptions): PidRecord {
       command: options.command,
       logFile: options.logFile,
       startedAt: new Date().toISOString(),
+      ...(options.match ? { match: options.match } : {}),
     };
     writeFileSync(options.pidFile, JSON.stringify(record));
     return record;
@@ -75,7 +79,7 @@ export function isOurProcessAlive(record: PidRecord): boolean {
   }
   try {
     const cmdline = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8');
-    return cmdline.includes(basename(record.command));
+    return cmdline.includes(basename(record.command)) && (!record.match || cmdline.includes(record.match));
   } catch {
     return true; // no /proc (not Linux): trust kill(0)
   }

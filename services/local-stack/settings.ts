@@ -10,6 +10,7 @@ export const LocalStackEnv = z.object({
   TEMPORAL_UI_PORT: port(8233),
   NATS_PORT: port(4222),
   NATS_MONITOR_PORT: port(8222),
+  FAKE_VENDOR_PORT: port(8089),
   SB_TEMPORAL_BIN: z.string().optional(),
   SB_NATS_BIN: z.string().optional(),
 });

@@ -1,0 +1,91 @@
+/**
+ * The project's own processes on the local stack: the fake vendor and a
+ * worker (the gateway joins when it lands). Each runs as `node --import tsx`
+ * (one process, so `make down` and a SIGKILL reach the program itself).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { isPortOpen, waitFor } from '../../lib/ports';
+import { isOurProcessAlive, readPidFile, spawnDetached, stopRecorded, type PidRecord } from './processes';
+
+export interface NodeServicesOptions {
+  dataDir: string;
+  host: string;
+  fakeVendorPort: number;
+  temporalAddress: string;
+  natsUrl: string;
+  /** Default config/switchboard.local.yaml. */
+  configPath?: string;
+  readyTimeoutMs?: number;
+}
+
+const root = resolve(__dirname, '../..');
+export const NODE_SERVICES = ['fake-vendor', 'worker'] as const;
+
+/** KEY=VALUE lines (comments and blanks ignored): the fake vendor's test keys for the local worker. */
+export function readEnvFile(path: string): Record<string, string> {
+  if (!existsSync(path)) return {};
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const match = /^\s*([A-Z_][A-Z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (match) env[match[1]!] = match[2]!;
+  }
+  return env;
+}
+
+function startNodeProcess(dataDir: string, name: string, script: string, args: string[], env: NodeJS.ProcessEnv): PidRecord {
+  const pidFile = join(dataDir, 'pids', `${name}.pid`);
+  const existing = readPidFile(pidFile);
+  if (existing && isOurProcessAlive(existing)) return existing;
+  return spawnDetached({
+    name,
+    command: process.execPath,
+    args: ['--import', 'tsx', script, ...args],
+    logFile: join(dataDir, 'logs', `${name}.log`),
+    pidFile,
+    env,
+    cwd: root,
+    match: script,
+  });
+}
+
+export async function startNodeServices(o: NodeServicesOptions): Promise<{ fakeVendorUrl: string; processes: PidRecord[] }> {
+  const dataDir = resolve(o.dataDir);
+  const readyTimeoutMs = o.readyTimeoutMs ?? 60_000;
+  const fakeVendorUrl = `http://${o.host}:${o.fakeVendorPort}`;
+  const vendorPid = readPidFile(join(dataDir, 'pids', 'fake-vendor.pid'));
+  if (!(vendorPid && isOurProcessAlive(vendorPid)) && (await isPortOpen(o.fakeVendorPort, o.host))) {
+    throw new Error(`port ${o.fakeVendorPort} is taken by a process this stack did not start; set FAKE_VENDOR_PORT`);
+  }
+  const vendor = startNodeProcess(
+    dataDir,
+    'fake-vendor',
+    'services/fake-vendor/main.ts',
+    ['--config', 'config/fake-vendor.example.yaml', '--port', String(o.fakeVendorPort), '--host', o.host],
+    process.env,
+  );
+  await waitFor('fake vendor', async () => {
+    if (!isOurProcessAlive(vendor)) throw new Error(`fake vendor exited; see ${vendor.logFile}`);
+    return (await fetch(`${fakeVendorUrl}/_admin/health`)).ok;
+  }, readyTimeoutMs);
+
+  const worker = startNodeProcess(dataDir, 'worker', 'services/worker/main.ts', [], {
+    ...process.env,
+    ...readEnvFile(join(root, 'config/local.env')),
+    SB_CONFIG: o.configPath ?? 'config/switchboard.local.yaml',
+    TEMPORAL_ADDRESS: o.temporalAddress,
+    NATS_URL: o.natsUrl,
+  });
+  await waitFor('worker', async () => {
+    if (!isOurProcessAlive(worker)) throw new Error(`worker exited; see ${worker.logFile}`);
+    return existsSync(worker.logFile) && readFileSync(worker.logFile, 'utf8').includes('"msg":"worker started"');
+  }, readyTimeoutMs);
+  return { fakeVendorUrl, processes: [vendor, worker] };
+}
+
+export async function stopNodeServices(dataDir: string): Promise<Record<string, 'stopped' | 'not-running'>> {
+  const result: Record<string, 'stopped' | 'not-running'> = {};
+  // The worker first: it drains in-flight attempts while the vendor still answers.
+  for (const name of [...NODE_SERVICES].reverse()) result[name] = await stopRecorded(join(resolve(dataDir), 'pids', `${name}.pid`), 20_000);
+  return result;
+}
