@@ -12,7 +12,7 @@ export PATH := $(NODE_DIR):$(PATH)
 # Puts SB_TEMPORAL_BIN and SB_NATS_BIN in the environment of a recipe line.
 WITH_BINS = set -a && eval "$$(scripts/ensure-binaries.sh)" && set +a &&
 
-.PHONY: help setup up down status demo test lint typecheck jest bench clean
+.PHONY: help setup up down status demo test lint typecheck jest bench clean check-deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ jest: setup ## the jest suites on an isolated stack
 	@$(WITH_BINS) npx jest
 
 test: lint typecheck jest ## lint, type check and every jest suite
+
+check-deploy: node_modules/.installed ## docker compose config, Kubernetes schema check, licences, npm audit
+	scripts/check-deploy.sh
 
 clean: down ## stop the stack and delete .data
 	rm -rf .data

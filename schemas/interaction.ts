@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+/** One call as the product team sees it: what the user asked, what was sent, what came back, what it cost. */
+export const Interaction = z.object({
+  callId: z.string(),
+  /** Epoch ms when the call finished. */
+  at: z.number(),
+  tenant: z.string(),
+  user: z.string().optional(),
+  feature: z.string().optional(),
+  route: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  upstream: z.string(),
+  promptVariant: z.string(),
+  /** The user's own input (masked or raw, per `pii.logMode`). */
+  input: z.string(),
+  /** The prompt after the product's own enhancement, if the caller sent one. */
+  enhancedPrompt: z.string().optional(),
+  /** Every message as sent to the vendor, system prompt included. */
+  promptAsSent: z.string(),
+  output: z.string(),
+  attempts: z.number().int().nonnegative(),
+  latencyMs: z.number().nonnegative(),
+  ttftMs: z.number().nonnegative().optional(),
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+  /** ISO 639-1 guess of the input's language, or `und`. */
+  language: z.string(),
+  cacheHit: z.boolean().default(false),
+  validation: z.enum(['passed', 'repaired', 'failed', 'none']).default('none'),
+});
+export type Interaction = z.infer<typeof Interaction>;
+
+/** The caller's verdict: did the user keep (insert) the answer? */
+export const Feedback = z.object({
+  callId: z.string().min(1),
+  tenant: z.string(),
+  inserted: z.boolean(),
+  note: z.string().max(2_000).optional(),
+  at: z.number(),
+});
+export type Feedback = z.infer<typeof Feedback>;
+
+/** An interaction joined with its feedback (if any arrived). */
+export type JudgedInteraction = Interaction & { inserted?: boolean; note?: string };
