@@ -5,6 +5,11 @@ import type { CallPlan, LlmCallInput } from '../schemas/call';
 import type { SwitchboardConfig } from '../schemas/config';
 import { failureTypes } from '../workflows/definitions';
 
+/** A feature's own checks win over its route's. */
+function validationFor(cfg: SwitchboardConfig, route: string, feature: string | undefined) {
+  return (feature ? cfg.features[feature]?.validation : undefined) ?? cfg.routes[route]?.validation;
+}
+
 export interface PlanActivityDeps {
   config: () => SwitchboardConfig;
   pool: () => UpstreamPool;
@@ -44,6 +49,9 @@ export function createPlanActivities({ config, pool, failover }: PlanActivityDep
         attemptTimeoutMs: route.attemptTimeoutMs ?? cfg.timeouts.attemptMs,
         heartbeatMs: cfg.timeouts.heartbeatMs,
         callTimeoutMs: cfg.timeouts.callMs,
+        ...(validationFor(cfg, input.request.route, input.request.feature) ? { validation: validationFor(cfg, input.request.route, input.request.feature) } : {}),
+        cache: route.cache ?? cfg.cache,
+        pii: cfg.pii,
         ...(honoured && avoided ? { avoidedProvider: avoided } : {}),
       };
     },

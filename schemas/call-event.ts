@@ -55,5 +55,7 @@ export const CallEvent = z.object({
   retryAfterMs: z.number().nonnegative().optional(),
   rateLimit: RateLimitSnapshot.optional(),
   stream: z.boolean().optional(),
+  /** Breaker cluster of the worker that made the attempt; a health registry folds only its own cluster's events. */
+  cluster: z.string().optional(),
 });
 export type CallEvent = z.infer<typeof CallEvent>;

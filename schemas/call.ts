@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { AttemptOutcome, RateLimitSnapshot } from './call-event';
 import { RetryConfig } from './config';
+import { CacheConfig, OutputValidation, PiiConfig, PiiEntity } from './validation';
 import { FinishReason, LlmRequest, ToolCall, Usage } from './llm';
 
 export const LlmCallInput = z.object({
@@ -28,6 +29,10 @@ export const CallPlan = z.object({
   heartbeatMs: z.number().int().positive(),
   /** Bounds the whole call when the request sets no deadline. */
   callTimeoutMs: z.number().int().positive(),
+  /** The route's (or the feature's) output checks, if any. */
+  validation: OutputValidation.optional(),
+  cache: CacheConfig,
+  pii: PiiConfig,
   /** Provider the operator's failover switch moved traffic away from, if any. */
   avoidedProvider: z.string().optional(),
 });
@@ -42,6 +47,12 @@ export const AttemptInput = z.object({
   /** Upstreams this call must not use (failed fatally, or cooling after a 429). */
   exclude: z.array(z.string()),
   attemptTimeoutMs: z.number().int().positive(),
+  /** The request's masked values, so streamed deltas reach the caller restored. */
+  piiEntities: z.array(PiiEntity).optional(),
+  /** Output checks the activity runs on the (restored) answer before accepting it. */
+  validation: OutputValidation.optional(),
+  /** Every upstream of the route is out: try the one nearest to recovery rather than fail untried (the panic policy). */
+  allowPanic: z.boolean().optional(),
 });
 export type AttemptInput = z.infer<typeof AttemptInput>;
 
@@ -73,5 +84,7 @@ export const AttemptFailureDetails = z.object({
   promptVariant: z.string(),
   latencyMs: z.number(),
   startedAt: z.number(),
+  /** For a failed validation: the answer (as the vendor wrote it) and the instruction that asks for a fix. */
+  repair: z.object({ answer: z.string(), instruction: z.string() }).optional(),
 });
 export type AttemptFailureDetails = z.infer<typeof AttemptFailureDetails>;

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { ChainSpec } from './chain';
+import { BreakerPolicy, HealthPolicy, SelectionPolicy } from './health';
+import { GatewayConfig } from './gateway';
+import { CacheConfig, OutputValidation, PiiConfig } from './validation';
 
 const id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
 const durationMs = z.number().int().nonnegative();
@@ -63,6 +67,10 @@ export const RouteConfig = z.object({
   entries: z.array(RouteEntry).min(1, 'a route needs at least one entry'),
   /** Overrides `timeouts.attemptMs` for this route. */
   attemptTimeoutMs: durationMs.optional(),
+  /** Checks every answer of this route (a feature's own `validation` wins). Default none. */
+  validation: OutputValidation.optional(),
+  /** This route's cache settings; replaces the top-level `cache` for it. */
+  cache: CacheConfig.optional(),
 });
 export type RouteConfig = z.infer<typeof RouteConfig>;
 
@@ -96,6 +104,13 @@ export type TimeoutConfig = z.infer<typeof TimeoutConfig>;
 export const ModelPrice = z.object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() });
 export type ModelPrice = z.infer<typeof ModelPrice>;
 
+/** Where breaker transitions are announced besides `sb.breaker.>`. */
+export const NotificationConfig = z.object({
+  /** Slack-compatible incoming-webhook URL; off (absent) by default. A secret-bearing URL, so it comes from this env var, not the file. */
+  webhookUrlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (A-Z, 0-9, _)').optional(),
+});
+export type NotificationConfig = z.infer<typeof NotificationConfig>;
+
 export const SwitchboardConfig = z
   .object({
     providers: z.record(id, ProviderConfig),
@@ -105,6 +120,23 @@ export const SwitchboardConfig = z
     timeouts: TimeoutConfig.default(TimeoutConfig.parse({})),
     /** Price per model (key: model name), for CallEvent and interaction costs. */
     prices: z.record(z.string(), ModelPrice).default({}),
+    /** Health fold and trip thresholds (defaults in schemas/health.ts, docs/breakers.md). */
+    health: HealthPolicy.default(HealthPolicy.parse({})),
+    /** Breaker timings: cooldowns and half-open probes. */
+    breaker: BreakerPolicy.default(BreakerPolicy.parse({})),
+    /** How selection scores upstreams by headroom and latency. */
+    selection: SelectionPolicy.default(SelectionPolicy.parse({})),
+    notifications: NotificationConfig.default(NotificationConfig.parse({})),
+    /** The HTTP gateway: tenants and their hashed keys, body cap, deadline, admission limits, stream settings per route. */
+    gateway: GatewayConfig.default(GatewayConfig.parse({})),
+    /** Per-feature settings (the request's `feature`): output validation by content kind. */
+    features: z.record(id, z.object({ validation: OutputValidation.optional() })).default({}),
+    /** PII masking before any vendor sees a prompt. Default on, every built-in kind, logs masked. */
+    pii: PiiConfig.default(PiiConfig.parse({})),
+    /** Response cache; the exact cache is opt-in (default off) so sampling routes keep their variety. */
+    cache: CacheConfig.default(CacheConfig.parse({ exact: { enabled: false } })),
+    /** Agent chains by name (schemas/chain.ts, docs/chains.md). Default none. */
+    chains: z.record(id, ChainSpec).default({}),
   })
   .superRefine((config, ctx) => {
     for (const [routeName, route] of Object.entries(config.routes)) {
@@ -121,6 +153,18 @@ export const SwitchboardConfig = z
             code: 'custom',
             path: ['routes', routeName, 'entries', index, 'prompt'],
             message: `unknown prompt "${entry.prompt}" (known: ${Object.keys(config.prompts).join(', ') || 'none'})`,
+          });
+        }
+      });
+    }
+    for (const [chainName, chain] of Object.entries(config.chains)) {
+      const routes = [chain.route, ...chain.steps.map((step) => step.route)];
+      routes.forEach((route, index) => {
+        if (route !== undefined && !config.routes[route]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['chains', chainName, ...(index === 0 ? ['route'] : ['steps', index - 1, 'route'])],
+            message: `unknown route "${route}" (known: ${Object.keys(config.routes).join(', ')})`,
           });
         }
       });

@@ -65,6 +65,8 @@ export const SelectionPolicy = z.object({
   headroomComfort: z.number().gt(0).max(1).default(0.2),
   /** Floor of the headroom and latency factors, so a scored upstream is avoided but never unreachable; default 0.01. */
   minFactor: z.number().gt(0).max(1).default(0.01),
+  /** Latency EWMAs below this count as this, so millisecond noise does not shift traffic; default 100. */
+  latencyFloorMs: z.number().nonnegative().default(100),
 });
 export type SelectionPolicy = z.infer<typeof SelectionPolicy>;
 

@@ -64,6 +64,8 @@ export const LlmRequest = z.object({
   /** Bounds the whole call, all attempts and waits included. Default from config (`timeouts.callMs`). */
   deadlineMs: z.number().int().positive().max(3_600_000).optional(),
   stream: z.boolean().default(false),
+  /** `false` skips the response cache for this call (lookup and store). Default: use it where the route caches. */
+  cache: z.boolean().optional(),
 });
 export type LlmRequest = z.infer<typeof LlmRequest>;
 export type LlmRequestInput = z.input<typeof LlmRequest>;
@@ -111,5 +113,9 @@ export const LlmResult = z.object({
   costUsd: z.number().nonnegative().optional(),
   latencyMs: z.number().nonnegative(),
   attempts: z.array(AttemptRecord),
+  /** Served from the response cache: no vendor was called. */
+  cached: z.boolean().default(false),
+  /** `repaired`: an answer failed validation and a repair retry fixed it. */
+  validation: z.enum(['none', 'passed', 'repaired']).default('none'),
 });
 export type LlmResult = z.infer<typeof LlmResult>;

@@ -4,6 +4,8 @@
  * so it must stay deterministic (no node:*, nats, pino, Date.now()).
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery } from '@temporalio/workflow';
+import type { ChainProgress } from '../schemas/chain';
 
 /** The task queue every Switchboard worker polls. */
 export const TASK_QUEUE = 'switchboard';
@@ -54,7 +56,81 @@ export const failureTypes = {
   deadline: 'SbDeadlineExceeded',
 } as const;
 
+/** Subject of a caller's feedback on one call (stream SB_FEEDBACK). */
+export function feedbackSubject(tenant: string): string {
+  return `sb.feedback.${tenant}`;
+}
+
 /** Workflow id of the probe workflow used by the harness slice and the demo. */
 export function probeWorkflowId(runId: string): string {
   return `probe-${runId}`;
 }
+
+/**
+ * Breaker names are scoped by a cluster: one set of breakers per group of
+ * workers that share traffic. Production runs one, unnamed (`sb_breakers`,
+ * `breaker-<upstreamId>`); tests and side-by-side deployments name theirs so
+ * breakers never leak between them.
+ */
+export const DEFAULT_BREAKER_BUCKET = 'sb_breakers';
+
+/** KV bucket of the breaker states of `cluster` (written only by supervisors). */
+export function breakerBucket(cluster: string | undefined): string {
+  return cluster ? `${DEFAULT_BREAKER_BUCKET}_${cluster}` : DEFAULT_BREAKER_BUCKET;
+}
+
+/** KV bucket of the half-open probe leases of `cluster` (compare-and-set, so the budget holds cluster-wide). */
+export function probeLeaseBucket(cluster: string | undefined): string {
+  return `${breakerBucket(cluster)}_probes`;
+}
+
+/** Workflow id of the one breakerSupervisor of `upstream` in `cluster`. */
+export function breakerWorkflowId(upstream: string, cluster?: string): string {
+  return cluster ? `breaker-${cluster}-${upstream}` : `breaker-${upstream}`;
+}
+
+/** Core NATS subject of the BreakerEvents of `upstream` (`sb.breaker.>` tails them all). */
+export function breakerSubject(upstream: string): string {
+  return `sb.breaker.${upstream}`;
+}
+
+/** NATS header naming the cluster of a breaker event, so a subscriber can tell clusters apart. */
+export const BREAKER_CLUSTER_HEADER = 'Sb-Cluster';
+
+/** Signals and queries of the breakerSupervisor workflow. */
+export const breakerNames = {
+  /** Carries a BreakerInput (trip, probe result, operator action). */
+  input: 'breakerInput',
+  /** Returns the supervisor's current BreakerState. */
+  state: 'breakerState',
+} as const;
+
+/** Workflow id of an agent chain run: from the caller's idempotency key when given (scoped by tenant), else fresh. */
+export function chainWorkflowId(tenant: string, idempotencyKey: string | undefined, fresh: () => string): string {
+  return idempotencyKey ? `chain-${tenant}-${idempotencyKey}` : `chain-${fresh()}`;
+}
+
+/**
+ * Workflow id of one child call of a chain: derived from the chain's id, the
+ * step, the item index of a fan-out and the repair round, so the same call
+ * of the same chain always has the same id.
+ */
+export function chainCallWorkflowId(chainWorkflowId: string, step: string, index: number | undefined, repair: number): string {
+  return `${chainWorkflowId}/${step}${index === undefined ? '' : `/${index}`}${repair > 0 ? `/repair-${repair}` : ''}`;
+}
+
+/** Queries of the agentChain workflow (answered while it runs and after it closed). */
+export const chainQueries = {
+  /** Counts per step, calls done and running, cost so far (ChainProgress). */
+  progress: defineQuery<ChainProgress>('chainProgress'),
+  /** Outputs of the steps completed so far, by step id (fan-out steps: once every item is done). */
+  outputs: defineQuery<Record<string, unknown>>('chainOutputs'),
+} as const;
+
+/** ApplicationFailure types of the agentChain workflow. */
+export const chainFailureTypes = {
+  /** A step failed (its call failed, or its output failed its schema after the repairs); details name the step. */
+  stepFailed: 'SbChainStepFailed',
+  /** The definition or the input is wrong; nothing was called. */
+  invalidChain: 'SbInvalidChain',
+} as const;

@@ -1,3 +1,5 @@
 // Every workflow the worker registers; the bundler starts here.
 export { llmCall } from './llm-call';
 export { probe } from './probe';
+export { breakerSupervisor } from './breaker-supervisor';
+export { agentChain } from './agent-chain';

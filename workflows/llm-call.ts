@@ -9,10 +9,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createAttemptActivities } from '../activities/attempts';
+import type { CachedAnswer, createCacheActivities } from '../activities/cache';
+import type { createInteractionActivities } from '../activities/interactions';
 import type { createPlanActivities } from '../activities/plan';
 import { countAttempt, initialRetryState, planNextAttempt } from '../lib/routing/retry-plan';
 import type { AttemptFailureDetails, AttemptSuccess, LlmCallInput } from '../schemas/call';
-import type { AttemptRecord, LlmResult } from '../schemas/llm';
+import type { AttemptRecord, LlmResult, Message } from '../schemas/llm';
+import { maskRequest, restoreResult } from './call-privacy';
 import { failureTypes, searchAttributes } from './definitions';
 
 type AttemptActivities = ReturnType<typeof createAttemptActivities>;
@@ -21,6 +24,15 @@ type PlanActivities = ReturnType<typeof createPlanActivities>;
 const { planCall } = proxyLocalActivities<PlanActivities>({
   startToCloseTimeout: '5 seconds',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: [failureTypes.invalidRequest] },
+});
+// Cache look-ups and stores are one KV round trip: local activities, no task-queue hop.
+const { lookupCachedAnswer, storeCachedAnswer } = proxyLocalActivities<ReturnType<typeof createCacheActivities>>({
+  startToCloseTimeout: '3 seconds',
+  retry: { maximumAttempts: 2 },
+});
+const { recordInteraction } = proxyActivities<ReturnType<typeof createInteractionActivities>>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 5 },
 });
 
 /** Margin over the SDK's own timeout, so the SDK's (classified) timeout fires first. */
@@ -58,17 +70,71 @@ function failureOf(error: unknown, upstreamHint: string | undefined): AttemptFai
  * until success, a caller's-fault error, or the deadline.
  */
 export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
-  const { request, callId } = input;
+  const { callId } = input;
   const { workflowId } = workflowInfo();
   const startedAt = Date.now();
-  upsert({ tenant: request.tenant, user: request.user, feature: request.feature, route: request.route, outcome: 'running' });
+  upsert({ tenant: input.request.tenant, user: input.request.user, feature: input.request.feature, route: input.request.route, outcome: 'running' });
 
   const plan = await planCall(input);
   if (plan.avoidedProvider) log.info('failover switch honoured', { avoided: plan.avoidedProvider });
-  const deadlineAt = startedAt + (request.deadlineMs ?? plan.callTimeoutMs);
+  const deadlineAt = startedAt + (input.request.deadlineMs ?? plan.callTimeoutMs);
+  // Vendors, the cache and (by default) the interaction log only ever see the masked request.
+  const masked = maskRequest(input.request, callId, plan.pii);
+  const request = masked.request;
+  const primary = plan.entries[0]!;
+  const cacheable = (plan.cache.exact.enabled || plan.cache.semantic.enabled) && request.cache !== false;
+  const cacheQuery = {
+    callId,
+    request,
+    model: primary.model,
+    promptVariant: primary.prompt ?? 'none',
+    ...(masked.nonce ? { piiNonce: masked.nonce } : {}),
+    ...(masked.entities.length ? { piiEntities: masked.entities } : {}),
+    ...(plan.cache.semantic.enabled ? { semantic: plan.cache.semantic } : {}),
+  };
+
+  const finish = async (result: LlmResult, prompt: string | undefined): Promise<LlmResult> => {
+    upsert({ provider: result.provider, upstream: result.upstream, outcome: result.cached ? 'cache_hit' : result.attempts.length > 1 ? 'recovered' : 'success' });
+    const restored = restoreResult(result, masked.entities);
+    const logRaw = plan.pii.logMode === 'raw';
+    await recordInteraction({ request: logRaw ? input.request : request, result: logRaw ? restored : result, ...(prompt ? { prompt } : {}) });
+    return restored;
+  };
+
+  if (cacheable) {
+    const hit: (CachedAnswer & { semantic?: boolean }) | null = await lookupCachedAnswer(cacheQuery);
+    if (hit) {
+      return finish(
+        {
+          callId,
+          workflowId,
+          text: hit.text,
+          ...(hit.toolCalls ? { toolCalls: hit.toolCalls } : {}),
+          ...(request.output ? { output: hit.output } : {}),
+          finishReason: hit.finishReason,
+          usage: hit.usage,
+          provider: hit.provider,
+          model: hit.model,
+          upstream: hit.upstream,
+          promptVariant: hit.promptVariant,
+          costUsd: 0,
+          latencyMs: Date.now() - startedAt,
+          attempts: [],
+          cached: true,
+          validation: 'none',
+        },
+        primary.prompt,
+      );
+    }
+  }
+
   const attempts: AttemptRecord[] = [];
   let state = initialRetryState();
   let step: { entryIndex: number; exclude: string[]; delayMs: number } = { entryIndex: 0, exclude: [], delayMs: 0 };
+  /** Repair turns for the current entry: the rejected answer and the instruction to fix it. */
+  let repairTurns: Message[] = [];
+  let repairsOnEntry = 0;
+  let repaired = false;
 
   for (;;) {
     if (step.delayMs > 0) await sleep(step.delayMs);
@@ -87,10 +153,13 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
         callId,
         workflowId,
         attempt: state.totalAttempts,
-        request,
+        request: repairTurns.length ? { ...request, messages: [...request.messages, ...repairTurns] } : request,
         entry,
         exclude: step.exclude,
         attemptTimeoutMs,
+        ...(state.panic ? { allowPanic: true } : {}),
+        ...(masked.entities.length && request.stream ? { piiEntities: masked.entities } : masked.entities.length && (plan.validation || request.output) ? { piiEntities: masked.entities } : {}),
+        ...(plan.validation ? { validation: plan.validation } : {}),
       });
       attempts.push({
         attempt: state.totalAttempts,
@@ -102,8 +171,7 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
         latencyMs: success.latencyMs,
         startedAt: success.startedAt,
       });
-      upsert({ provider: entry.provider, upstream: success.upstream, outcome: attempts.length > 1 ? 'recovered' : 'success' });
-      return {
+      const result: LlmResult = {
         callId,
         workflowId,
         text: success.text,
@@ -118,7 +186,14 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
         ...(success.costUsd !== undefined ? { costUsd: success.costUsd } : {}),
         latencyMs: Date.now() - startedAt,
         attempts,
+        cached: false,
+        validation: repaired ? 'repaired' : plan.validation || request.output ? 'passed' : 'none',
       };
+      if (cacheable && !success.toolCalls?.length) {
+        const { callId: _c, workflowId: _w, latencyMs: _l, attempts: _a, cached: _h, validation: _v, costUsd: _cost, ...answer } = result;
+        await storeCachedAnswer({ ...cacheQuery, answer: { ...answer, ...(masked.nonce ? { piiNonce: masked.nonce } : {}) }, ttlMs: plan.cache.exact.ttlMs });
+      }
+      return finish(result, entry.prompt);
     } catch (error) {
       const failure = failureOf(error, undefined);
       attempts.push({
@@ -134,7 +209,26 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
         latencyMs: failure.latencyMs,
         startedAt: failure.startedAt,
       });
-      const decision = planNextAttempt({ plan, state, failure, now: Date.now(), deadlineAt, random01: Math.random() });
+      // A rejected answer is repaired on the same vendor first: its answer and what to fix go back as the next turns.
+      if (failure.repair && repairsOnEntry < (plan.validation?.repairAttempts ?? 2) && state.totalAttempts < plan.retry.maxAttempts) {
+        repairsOnEntry++;
+        repaired = true;
+        repairTurns = [
+          { role: 'assistant', content: failure.repair.answer },
+          { role: 'user', content: failure.repair.instruction },
+        ];
+        log.info('repairing a rejected answer', { errorType: failure.errorType, repair: repairsOnEntry });
+        step = { entryIndex: step.entryIndex, exclude: step.exclude, delayMs: 0 };
+        continue;
+      }
+      const decision = planNextAttempt({
+        plan,
+        state,
+        failure: failure.repair ? { ...failure, errorType: 'repairs_exhausted' } : failure,
+        now: Date.now(),
+        deadlineAt,
+        random01: Math.random(),
+      });
       state = decision.state;
       if (decision.step.kind === 'give_up') {
         upsert({ provider: entry.provider, ...(failure.upstream ? { upstream: failure.upstream } : {}), outcome: 'failed' });
@@ -144,6 +238,10 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
           nonRetryable: true,
           details: [{ attempts }],
         });
+      }
+      if (decision.step.entryIndex !== step.entryIndex) {
+        repairTurns = [];
+        repairsOnEntry = 0;
       }
       log.info('next attempt', { reason: decision.step.reason, delayMs: decision.step.delayMs });
       step = decision.step;

@@ -23,3 +23,22 @@ export class SwitchboardCallError extends Error {
 export function isSwitchboardCallError(error: unknown): error is SwitchboardCallError {
   return error instanceof Error && error.name === 'SwitchboardCallError';
 }
+
+/** A chain ran and failed; `step` (and `index` in a fan-out) name where, `type` is a stable failure type (chainFailureTypes). */
+export class SwitchboardChainError extends Error {
+  override readonly name = 'SwitchboardChainError';
+  constructor(
+    message: string,
+    readonly type: string,
+    readonly chainId: string,
+    readonly step: string | undefined,
+    readonly index: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isSwitchboardChainError(error: unknown): error is SwitchboardChainError {
+  return error instanceof Error && error.name === 'SwitchboardChainError';
+}

@@ -17,12 +17,16 @@ import { LlmRequest, type LlmRequestInput, type LlmResult } from '../../schemas/
 import { callWorkflowId, failureTypes, TASK_QUEUE } from '../../workflows/definitions';
 import type { llmCall } from '../../workflows/llm-call';
 import { describeZodIssues } from '../config/load';
+import type { ChainRegistry } from '../chains/registry';
+import { createChainClient } from './chains';
 import { SwitchboardCallError, SwitchboardRequestError } from './errors';
 
 export interface SwitchboardClientOptions {
   client: Client;
   /** Default `switchboard`. */
   taskQueue?: string;
+  /** Chains `startChain`/`runChain` can start by name (createChainRegistry). Default: none; definitions can still be passed inline. */
+  chains?: ChainRegistry;
 }
 
 export interface CallHandle {
@@ -51,7 +55,7 @@ function toCallError(error: unknown, callId: string): unknown {
   return error;
 }
 
-export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE }: SwitchboardClientOptions) {
+export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE, chains = new Map() }: SwitchboardClientOptions) {
   async function start(input: LlmRequestInput): Promise<CallHandle> {
     const request = parseRequest(input);
     const workflowId = callWorkflowId(request.tenant, request.idempotencyKey, randomUUID);
@@ -80,6 +84,7 @@ export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE }: Swit
   }
 
   return {
+    ...createChainClient({ client, taskQueue, chains }),
     start,
     /** Runs one call and returns its answer. */
     async complete(request: LlmRequestInput): Promise<LlmResult> {
@@ -101,4 +106,5 @@ export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE }: Swit
   };
 }
 export type SwitchboardClient = ReturnType<typeof createSwitchboardClient>;
-export { isSwitchboardCallError, isSwitchboardRequestError, SwitchboardCallError, SwitchboardRequestError } from './errors';
+export { isSwitchboardCallError, isSwitchboardChainError, isSwitchboardRequestError, SwitchboardCallError, SwitchboardChainError, SwitchboardRequestError } from './errors';
+export type { ChainHandle, ChainRunOptions } from './chains';

@@ -13,6 +13,14 @@ export const RuntimeEnv = z.object({
   SB_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   /** KV bucket of the operator switches (failover). */
   SB_CONTROL_BUCKET: z.string().regex(/^[A-Za-z0-9_-]+$/).default('sb_control'),
+  /** Breaker cluster name: scopes the breaker KV bucket and supervisor ids (tests, side-by-side deployments); default none. */
+  SB_CLUSTER: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  /** Gateway HTTP port. Default 8080. */
+  SB_GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  /** Gateway listen address. Default 127.0.0.1. */
+  SB_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Run a Switchboard worker inside the gateway process, sharing its Temporal connection (eager workflow start). Default true. */
+  SB_GATEWAY_WORKER: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type RuntimeEnv = z.infer<typeof RuntimeEnv>;

@@ -63,3 +63,12 @@ export function resolveSecrets(config: SwitchboardConfig, env: NodeJS.ProcessEnv
   if (missing.length) throw new ConfigError(`missing API keys in the environment:\n  ${missing.join('\n  ')}`);
   return secrets;
 }
+
+/** The breaker webhook URL from the variable `notifications.webhookUrlEnv` names; undefined when off. */
+export function resolveWebhookUrl(config: SwitchboardConfig, env: NodeJS.ProcessEnv): string | undefined {
+  const name = config.notifications.webhookUrlEnv;
+  if (!name) return undefined;
+  const value = env[name];
+  if (!value) throw new ConfigError(`missing ${name} in the environment (notifications.webhookUrlEnv)`);
+  return value;
+}

@@ -35,6 +35,17 @@ export interface SelectionInput {
   readonly policy?: SelectionPolicy;
   /** Probe budget of a half-open breaker that carries none; default 1. */
   readonly halfOpenMaxConcurrent?: number;
+  /**
+   * Chooses among the drawable candidates by score, returning an index;
+   * default: the cumulative draw with `random01`. A worker passes a smooth
+   * weighted round-robin so one pod's picks follow the scores without bursts.
+   */
+  readonly draw?: (scored: readonly ScoredCandidate[]) => number;
+}
+
+export interface ScoredCandidate {
+  readonly id: string;
+  readonly score: number;
 }
 
 export interface UpstreamChoice {
@@ -109,6 +120,11 @@ export function selectUpstream(input: SelectionInput): Selection {
     const refLatencyMs = fastestLatencyMs(drawn.map((d) => d.candidate.id), input.health);
     const scores = drawn.map((d) => scoreOf(d.candidate, lookup(input.health, d.candidate.id), d.cooling, refLatencyMs, policy));
     const total = scores.reduce((sum, s) => sum + s, 0);
+    if (input.draw) {
+      const chosen = input.draw(drawn.map((d, i) => ({ id: d.candidate.id, score: scores[i]! })));
+      const pick = drawn[Math.min(Math.max(0, Math.floor(chosen)), drawn.length - 1)]!;
+      return { upstream: pick.candidate.id, mode: pick.mode, reason: `${pick.mode}: chosen by score among ${drawn.length}` };
+    }
     const target = Math.min(Math.max(input.random01, 0), 1) * total;
     let index = 0;
     let acc = scores[0]!;
@@ -144,8 +160,10 @@ export function isPoolExhausted(input: Omit<SelectionInput, 'random01' | 'allowP
 export function scoreOf(candidate: SelectionCandidate, health: UpstreamHealth | undefined, cooling: boolean, refLatencyMs: number | undefined, policy: SelectionPolicy): number {
   const clamp = (x: number) => Math.min(1, Math.max(policy.minFactor, x));
   const headroomFactor = cooling ? policy.minFactor : health?.headroom === undefined ? 1 : clamp(health.headroom / policy.headroomComfort);
+  // Below latencyFloorMs the EWMA measures noise, not the vendor: such upstreams count as equally fast.
+  const floor = policy.latencyFloorMs ?? 0;
   const latency = health?.latencyEwmaMs;
-  const latencyFactor = refLatencyMs === undefined || latency === undefined || latency <= 0 ? 1 : clamp(refLatencyMs / latency);
+  const latencyFactor = refLatencyMs === undefined || latency === undefined || latency <= 0 ? 1 : clamp(Math.max(refLatencyMs, floor) / Math.max(latency, floor));
   return candidate.weight * headroomFactor * latencyFactor;
 }
 

@@ -6,6 +6,8 @@ export const buckets = {
   control: 'sb_control',
   /** Breaker state per upstream, written only by its breakerSupervisor. */
   breakers: 'sb_breakers',
+  /** Exact response cache: `<tenant>.<sha256>` → a stored (masked) answer. */
+  cache: 'sb_cache',
 } as const;
 
 /** Opens (creating if needed) a KV bucket. */

@@ -6,6 +6,10 @@ export const streams = {
   calls: { name: 'SB_CALLS', subjects: ['sb.call.>'], maxAgeMs: 24 * 3_600_000 },
   /** Harness and demo probes: `sb.probe.<id>`. */
   probes: { name: 'SB_PROBES', subjects: ['sb.probe.>'], maxAgeMs: 3_600_000 },
+  /** One interaction record per finished call: `sb.interaction.<tenant>`. */
+  interactions: { name: 'SB_INTERACTIONS', subjects: ['sb.interaction.>'], maxAgeMs: 30 * 24 * 3_600_000 },
+  /** Callers' verdicts from the gateway: `sb.feedback.<tenant>`. */
+  feedback: { name: 'SB_FEEDBACK', subjects: ['sb.feedback.>'], maxAgeMs: 30 * 24 * 3_600_000 },
 } as const;
 
 export type StreamName = (typeof streams)[keyof typeof streams]['name'];

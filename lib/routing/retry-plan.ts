@@ -140,6 +140,9 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
   }
 
   // retryable, invalid_output
+  if (failure.outcome === 'invalid_output' && failure.errorType === 'repairs_exhausted') {
+    return fallBack(`answers from ${entry.provider}/${entry.model} still failed validation after repair`);
+  }
   if (!entryBudgetLeft) return fallBack(`${state.attemptsOnEntry} attempts failed on ${entry.provider}/${entry.model}`);
   const delayMs = backoffMs(state.attemptsOnEntry, plan.retry, random01);
   if (now + delayMs >= deadlineAt) return give(failureTypes.deadline, `the call's deadline leaves no time to retry`);

@@ -11,6 +11,9 @@ import { readRateLimit } from './rate-limit-headers';
 import { linkedAbortController, StreamWatchdog } from './stream-watchdog';
 import type { VendorCallRequest, VendorCallResult, VendorClient, VendorClientOptions } from './types';
 
+/** How long a stream may stay open after its stop reason before it is ended as complete. */
+const FINISH_GRACE_MS = 250;
+
 /** Anthropic requires max_tokens; this is ours when the caller sets none. */
 const DEFAULT_MAX_TOKENS = 1024;
 
@@ -132,11 +135,14 @@ export function createAnthropicClient(options: VendorClientOptions): VendorClien
       if (ttftMs === undefined) ttftMs = performance.now() - startedAt;
       watchdog.firstToken();
     };
+    let status = 200;
+    let rateLimit: VendorCallResult['rateLimit'];
     try {
       const { data: stream, response } = await sdk.messages
         .create({ ...buildBody(request), stream: true }, { timeout: request.timeoutMs, signal: controller.signal })
         .withResponse();
-      const rateLimit = readRateLimit('anthropic', response.headers, Date.now());
+      status = response.status;
+      rateLimit = readRateLimit('anthropic', response.headers, Date.now());
       for await (const event of stream) {
         watchdog.touch();
         if (event.type === 'message_start') {
@@ -160,32 +166,34 @@ export function createAnthropicClient(options: VendorClientOptions): VendorClien
         } else if (event.type === 'message_delta') {
           stopReason = event.delta.stop_reason ?? stopReason;
           outputTokens = event.usage.output_tokens ?? outputTokens;
+          // message_delta carries the stop reason and the final usage: a missing message_stop gets a short grace, no more.
+          if (stopReason) watchdog.finished(FINISH_GRACE_MS);
         } else if (event.type === 'message_stop') {
           stopped = true;
           break;
         }
       }
-      if (!stopped) throw new VendorProtocolError('stream_interrupted', 'the stream ended before message_stop');
-      for (const block of blocks) {
-        if (block?.type === 'tool_use') block.input = block.json ? parseToolJson(block.json) : {};
-      }
-      const collected = collect(request, blocks.filter((b) => b !== undefined));
-      if (request.output) request.onTextDelta?.(collected.text);
-      return {
-        ...collected,
-        finishReason: toFinishReason(stopReason),
-        usage: { inputTokens, outputTokens },
-        model,
-        status: response.status,
-        rateLimit,
-        ...(ttftMs !== undefined ? { ttftMs } : {}),
-      };
+      if (!stopped && !stopReason) throw new VendorProtocolError('stream_interrupted', 'the stream ended before message_stop');
     } catch (error) {
-      throw watchdog.failure ?? asStreamError(error);
+      if (!(watchdog.graceEnded && stopReason)) throw watchdog.failure ?? asStreamError(error);
     } finally {
       watchdog.stop();
       controller.abort();
     }
+    for (const block of blocks) {
+      if (block?.type === 'tool_use') block.input = block.json ? parseToolJson(block.json) : {};
+    }
+    const collected = collect(request, blocks.filter((b) => b !== undefined));
+    if (request.output) request.onTextDelta?.(collected.text);
+    return {
+      ...collected,
+      finishReason: toFinishReason(stopReason),
+      usage: { inputTokens, outputTokens },
+      model,
+      status,
+      rateLimit,
+      ...(ttftMs !== undefined ? { ttftMs } : {}),
+    };
   }
 
   return {

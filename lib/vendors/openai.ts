@@ -57,6 +57,9 @@ function buildBody(request: VendorCallRequest): ChatCompletionCreateParamsBase {
   };
 }
 
+/** How long a stream may stay open after its finish reason before it is ended as complete. */
+const FINISH_GRACE_MS = 250;
+
 export function createOpenAiClient(options: VendorClientOptions): VendorClient {
   const sdk = new OpenAI({
     apiKey: options.apiKey,
@@ -99,11 +102,14 @@ export function createOpenAiClient(options: VendorClientOptions): VendorClient {
     let usage: { prompt_tokens: number; completion_tokens: number } | undefined;
     let model = request.model;
     const toolCalls = new Map<number, { id: string; name: string; arguments: string }>();
+    let status = 200;
+    let rateLimit: VendorCallResult['rateLimit'];
     try {
       const { data: stream, response } = await sdk.chat.completions
         .create({ ...buildBody(request), stream: true, stream_options: { include_usage: true } }, { timeout: request.timeoutMs, signal: controller.signal })
         .withResponse();
-      const rateLimit = readRateLimit('openai', response.headers, Date.now());
+      status = response.status;
+      rateLimit = readRateLimit('openai', response.headers, Date.now());
       for await (const chunk of stream) {
         watchdog.touch();
         model = chunk.model || model;
@@ -129,25 +135,27 @@ export function createOpenAiClient(options: VendorClientOptions): VendorClient {
         if (choice?.finish_reason) finish = choice.finish_reason;
         // The usage chunk comes last; a vendor that then forgets `[DONE]` must not keep us waiting.
         if (finish && usage) break;
+        // Usage may never come either: a short grace, then the answer stands without it.
+        if (finish) watchdog.finished(FINISH_GRACE_MS);
       }
       if (!finish) throw new VendorProtocolError('stream_interrupted', 'the stream ended before a finish reason');
-      return {
-        text,
-        ...(toolCalls.size ? { toolCalls: [...toolCalls.values()] } : {}),
-        ...(request.output ? { output: parseStructuredOutput(text, request.output.name) } : {}),
-        finishReason: toFinishReason(finish),
-        usage: { inputTokens: usage?.prompt_tokens ?? 0, outputTokens: usage?.completion_tokens ?? 0 },
-        model,
-        status: response.status,
-        rateLimit,
-        ...(ttftMs !== undefined ? { ttftMs } : {}),
-      };
     } catch (error) {
-      throw watchdog.failure ?? asStreamError(error);
+      if (!(watchdog.graceEnded && finish)) throw watchdog.failure ?? asStreamError(error);
     } finally {
       watchdog.stop();
       controller.abort();
     }
+    return {
+      text,
+      ...(toolCalls.size ? { toolCalls: [...toolCalls.values()] } : {}),
+      ...(request.output ? { output: parseStructuredOutput(text, request.output.name) } : {}),
+      finishReason: toFinishReason(finish),
+      usage: { inputTokens: usage?.prompt_tokens ?? 0, outputTokens: usage?.completion_tokens ?? 0 },
+      model,
+      status,
+      rateLimit,
+      ...(ttftMs !== undefined ? { ttftMs } : {}),
+    };
   }
 
   return {

@@ -9,6 +9,9 @@ export class StreamWatchdog {
   private sawToken = false;
   /** Set when the watchdog aborted the request; the adapter throws it instead of the abort error. */
   failure: VendorProtocolError | undefined;
+  /** Set when the grace after the finish reason ran out: the answer is complete, only its terminator is missing. */
+  graceEnded = false;
+  private finishing = false;
 
   constructor(
     private readonly controller: AbortController,
@@ -19,13 +22,29 @@ export class StreamWatchdog {
   }
 
   touch(): void {
-    if (this.sawToken) this.arm(this.stallTimeoutMs, () => new VendorProtocolError('stream_stalled', `no chunk for ${this.stallTimeoutMs} ms`));
+    if (this.sawToken && !this.finishing) this.arm(this.stallTimeoutMs, () => new VendorProtocolError('stream_stalled', `no chunk for ${this.stallTimeoutMs} ms`));
   }
 
   firstToken(): void {
     if (this.sawToken) return;
     this.sawToken = true;
     this.touch();
+  }
+
+  /**
+   * The finish reason arrived: the usage chunk and the terminator get `graceMs`
+   * more, then the request is ended as complete (a vendor that forgets
+   * `[DONE]` and holds the connection open must not hold the answer).
+   */
+  finished(graceMs: number): void {
+    if (this.finishing) return;
+    this.finishing = true;
+    this.stop();
+    this.timer = setTimeout(() => {
+      this.graceEnded = true;
+      this.controller.abort();
+    }, graceMs);
+    this.timer.unref();
   }
 
   stop(): void {

@@ -1,22 +1,50 @@
 /**
  * `make demo`: the main job on the embedded local stack (`make up` has
- * started Temporal, NATS, the fake vendor and a worker). Leaves the stack
- * running so the executions stay visible in the Temporal UI.
+ * started Temporal, NATS, the fake vendor, a worker and the gateway). Leaves
+ * the stack running so the executions stay visible in the Temporal UI.
  */
 import { Client, Connection } from '@temporalio/client';
 import { createSwitchboardClient } from '../../lib/client';
+import { killRecorded } from '../local-stack/processes';
+import { startNodeServices } from '../local-stack/node-services';
 import { readLocalStackEnv } from '../local-stack/settings';
 import { demoSpreadAndFallback } from './calls';
+import { demoGateway } from './gateway';
+import { runSitePlannerDemo } from './site-planner';
 import { vendorAdmin } from './vendor-admin';
+import { join } from 'node:path';
 
 async function main(): Promise<void> {
   const env = readLocalStackEnv();
   const uiUrl = `http://${env.SB_HOST}:${env.TEMPORAL_UI_PORT}`;
-  const connection = await Connection.connect({ address: `${env.SB_HOST}:${env.TEMPORAL_PORT}` });
+  const temporalAddress = `${env.SB_HOST}:${env.TEMPORAL_PORT}`;
+  const connection = await Connection.connect({ address: temporalAddress });
+  const client = new Client({ connection });
   const say = (line: string) => console.log(line.startsWith('  ') ? line : `\n• ${line}`);
   try {
-    const ctx = { sb: createSwitchboardClient({ client: new Client({ connection }) }), vendor: vendorAdmin(`http://${env.SB_HOST}:${env.FAKE_VENDOR_PORT}`), uiUrl, say };
-    await demoSpreadAndFallback(ctx);
+    await demoSpreadAndFallback({ sb: createSwitchboardClient({ client }), vendor: vendorAdmin(`http://${env.SB_HOST}:${env.FAKE_VENDOR_PORT}`), uiUrl, say });
+    await demoGateway({ gatewayUrl: `http://${env.SB_HOST}:${env.SB_GATEWAY_PORT}`, apiKey: 'sb-demo-key-acme', say });
+
+    say('the site planner: interview → site map → one wireframe per page (fan-out) → plan, as child llmCall workflows');
+    const result = await runSitePlannerDemo({
+      client,
+      log: say,
+      pageCount: 12,
+      onFanOutMidway: async () => {
+        say('  SIGKILL the worker process mid-fan-out (the gateway\'s in-process worker keeps polling), then start a new one');
+        killRecorded(join(env.SB_DATA_DIR, 'pids', 'worker.pid'));
+        await startNodeServices({
+          dataDir: env.SB_DATA_DIR,
+          host: env.SB_HOST,
+          fakeVendorPort: env.FAKE_VENDOR_PORT,
+          gatewayPort: env.SB_GATEWAY_PORT,
+          temporalAddress,
+          natsUrl: `nats://${env.SB_HOST}:${env.NATS_PORT}`,
+        });
+        say('  a new worker is up');
+      },
+    });
+    say(`  plan finished: ${JSON.stringify(result).length} bytes of structured plan; see it in the UI under the chain's workflow id`);
     console.log(`\nTemporal UI: ${uiUrl} — the stack keeps running; \`make down\` stops it.`);
   } finally {
     await connection.close();

@@ -110,7 +110,24 @@ function answerText(request: AnswerRequest, directives: Directives, random: Rand
   }
   if (directives.tokens !== undefined) return tokenize(sentence(random, directives.tokens)).slice(0, directives.tokens).join('');
   const length = randomInt(random, request.minTokens, Math.max(request.minTokens, request.maxTokens));
-  return sentence(random, length);
+  return obeyLengthLimit(sentence(random, length), request.lastUserText);
+}
+
+/**
+ * Like a model that follows instructions: "at most N words" / "at most N
+ * characters" in the last user message caps the generated answer (repair
+ * prompts say exactly that). Directives above are never capped.
+ */
+export function obeyLengthLimit(text: string, lastUserText: string): string {
+  const words = /at most (\d+) words?/i.exec(lastUserText);
+  let result = words ? text.split(/\s+/).slice(0, Math.max(1, Number(words[1]))).join(' ') : text;
+  const chars = /at most (\d+) characters?/i.exec(lastUserText);
+  if (chars && result.length > Number(chars[1])) {
+    const limit = Math.max(1, Number(chars[1]));
+    const cut = result.slice(0, limit + 1).split(/\s+/).slice(0, -1).join(' ');
+    result = cut.length > 0 ? cut : result.slice(0, limit);
+  }
+  return result;
 }
 
 /** Words from the fixed list until the text holds at least `tokenCount` tokens. */

@@ -24,6 +24,7 @@ async function main(command: string | undefined): Promise<void> {
         dataDir: env.SB_DATA_DIR,
         host: env.SB_HOST,
         fakeVendorPort: env.FAKE_VENDOR_PORT,
+        gatewayPort: env.SB_GATEWAY_PORT,
         temporalAddress: stack.temporalAddress,
         natsUrl: stack.natsUrl,
       });
@@ -32,6 +33,7 @@ async function main(command: string | undefined): Promise<void> {
       console.log(`NATS         ${stack.natsUrl} (monitoring ${stack.natsMonitorUrl})`);
       console.log(`fake vendor  ${services.fakeVendorUrl} (OpenAI: ${services.fakeVendorUrl}/v1, admin: ${services.fakeVendorUrl}/_admin)`);
       console.log(`worker       task queue switchboard, config config/switchboard.local.yaml`);
+      console.log(`gateway      ${services.gatewayUrl}/v1 (OpenAI-compatible; demo key sb-demo-key-acme)`);
       console.log(`logs         ${stack.dataDir}/logs`);
       return;
     }

@@ -1,6 +1,6 @@
 /**
  * The project's own processes on the local stack: the fake vendor and a
- * worker (the gateway joins when it lands). Each runs as `node --import tsx`
+ * worker and the gateway (which runs a worker of its own for eager starts). Each runs as `node --import tsx`
  * (one process, so `make down` and a SIGKILL reach the program itself).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ export interface NodeServicesOptions {
   dataDir: string;
   host: string;
   fakeVendorPort: number;
+  gatewayPort: number;
   temporalAddress: string;
   natsUrl: string;
   /** Default config/switchboard.local.yaml. */
@@ -20,7 +21,7 @@ export interface NodeServicesOptions {
 }
 
 const root = resolve(__dirname, '../..');
-export const NODE_SERVICES = ['fake-vendor', 'worker'] as const;
+export const NODE_SERVICES = ['fake-vendor', 'worker', 'gateway'] as const;
 
 /** KEY=VALUE lines (comments and blanks ignored): the fake vendor's test keys for the local worker. */
 export function readEnvFile(path: string): Record<string, string> {
@@ -49,7 +50,7 @@ function startNodeProcess(dataDir: string, name: string, script: string, args: s
   });
 }
 
-export async function startNodeServices(o: NodeServicesOptions): Promise<{ fakeVendorUrl: string; processes: PidRecord[] }> {
+export async function startNodeServices(o: NodeServicesOptions): Promise<{ fakeVendorUrl: string; gatewayUrl: string; processes: PidRecord[] }> {
   const dataDir = resolve(o.dataDir);
   const readyTimeoutMs = o.readyTimeoutMs ?? 60_000;
   const fakeVendorUrl = `http://${o.host}:${o.fakeVendorPort}`;
@@ -80,7 +81,21 @@ export async function startNodeServices(o: NodeServicesOptions): Promise<{ fakeV
     if (!isOurProcessAlive(worker)) throw new Error(`worker exited; see ${worker.logFile}`);
     return existsSync(worker.logFile) && readFileSync(worker.logFile, 'utf8').includes('"msg":"worker started"');
   }, readyTimeoutMs);
-  return { fakeVendorUrl, processes: [vendor, worker] };
+  const gatewayUrl = `http://${o.host}:${o.gatewayPort}`;
+  const gateway = startNodeProcess(dataDir, 'gateway', 'services/gateway/main.ts', [], {
+    ...process.env,
+    ...readEnvFile(join(root, 'config/local.env')),
+    SB_CONFIG: o.configPath ?? 'config/switchboard.local.yaml',
+    TEMPORAL_ADDRESS: o.temporalAddress,
+    NATS_URL: o.natsUrl,
+    SB_GATEWAY_PORT: String(o.gatewayPort),
+    SB_GATEWAY_HOST: o.host,
+  });
+  await waitFor('gateway', async () => {
+    if (!isOurProcessAlive(gateway)) throw new Error(`gateway exited; see ${gateway.logFile}`);
+    return (await fetch(`${gatewayUrl}/readyz`)).ok;
+  }, readyTimeoutMs);
+  return { fakeVendorUrl, gatewayUrl, processes: [vendor, worker, gateway] };
 }
 
 export async function stopNodeServices(dataDir: string): Promise<Record<string, 'stopped' | 'not-running'>> {

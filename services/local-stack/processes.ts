@@ -113,3 +113,12 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
     }
   }
 }
+
+/** SIGKILLs the process a pid file names, as a crashed node would die (the demo's crash drill). */
+export function killRecorded(pidFile: string): boolean {
+  const record = readPidFile(pidFile);
+  if (!record || !isOurProcessAlive(record)) return false;
+  signalGroup(record.pid, 'SIGKILL');
+  rmSync(pidFile, { force: true });
+  return true;
+}

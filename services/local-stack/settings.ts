@@ -11,6 +11,7 @@ export const LocalStackEnv = z.object({
   NATS_PORT: port(4222),
   NATS_MONITOR_PORT: port(8222),
   FAKE_VENDOR_PORT: port(8089),
+  SB_GATEWAY_PORT: port(8080),
   SB_TEMPORAL_BIN: z.string().optional(),
   SB_NATS_BIN: z.string().optional(),
 });

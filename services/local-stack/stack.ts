@@ -141,7 +141,7 @@ export async function stopLocalStack(dataDir: string): Promise<Record<string, 's
 
 export function describeLocalStack(dataDir: string): PidRecord[] {
   const p = paths(resolve(dataDir));
-  return ['temporal', 'nats', 'fake-vendor', 'worker']
+  return ['temporal', 'nats', 'fake-vendor', 'worker', 'gateway']
     .map((name) => readPidFile(join(p.pids, `${name}.pid`)))
     .filter((r): r is PidRecord => r !== undefined && isOurProcessAlive(r));
 }

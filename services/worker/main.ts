@@ -4,7 +4,7 @@
  * (in-flight activities finish, then it exits).
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { isConfigError, loadConfigFile, resolveSecrets } from '../../lib/config/load';
+import { isConfigError, loadConfigFile, resolveSecrets, resolveWebhookUrl } from '../../lib/config/load';
 import { readRuntimeEnv } from '../../lib/config/env';
 import { createLogger } from '../../lib/log';
 import { createSwitchboardWorker } from './worker';
@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   const log = createLogger({ level: env.LOG_LEVEL, name: 'switchboard-worker' });
   const config = loadConfigFile(env.SB_CONFIG);
   const secrets = resolveSecrets(config, process.env);
+  const webhookUrl = resolveWebhookUrl(config, process.env);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const sb = await createSwitchboardWorker({
     config,
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
     taskQueue: env.SB_TASK_QUEUE,
     log,
     controlBucket: env.SB_CONTROL_BUCKET,
+    ...(env.SB_CLUSTER ? { cluster: env.SB_CLUSTER } : {}),
+    ...(webhookUrl ? { webhookUrl } : {}),
     ...(env.SB_WORKFLOW_BUNDLE ? { workflowBundlePath: env.SB_WORKFLOW_BUNDLE } : {}),
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

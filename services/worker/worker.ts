@@ -4,14 +4,22 @@
  * the upstream pool, the failover watch). Used by services/worker/main.ts,
  * the demo and the tests.
  */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { connect, type NatsConnection } from 'nats';
 import { createAttemptActivities } from '../../activities/attempts';
+import { createCacheActivities } from '../../activities/cache';
+import { createInteractionActivities } from '../../activities/interactions';
 import { createPlanActivities } from '../../activities/plan';
 import { createProbeActivities } from '../../activities/probe';
+import { createBreakerActivities } from '../../activities/breakers';
+import { createBreakerSignals } from '../../lib/health-registry/breaker-signals';
+import { startHealthRegistry, type HealthRegistry } from '../../lib/health-registry/registry';
+import { createHealthAwarePicker } from '../../lib/health-registry/upstream-selector';
 import type { UpstreamSecrets } from '../../lib/config/load';
 import { watchFailover, type FailoverWatch } from '../../lib/control/failover';
 import type { Logger } from '../../lib/log';
+import type { CustomValidator } from '../../lib/validation';
 import { createCallEventPublisher } from '../../lib/nats/call-events';
 import { ensureStreams } from '../../lib/nats/streams';
 import { UpstreamPool } from '../../lib/routing/upstream-pool';
@@ -32,6 +40,16 @@ export interface SwitchboardWorkerOptions {
   workflowBundlePath?: string;
   /** KV bucket of the operator switches. Default `sb_control` (tests use their own). */
   controlBucket?: string;
+  /** Breaker cluster: scopes the breaker bucket, supervisor ids and CallEvents; default none (production's one cluster). */
+  cluster?: string;
+  /** Slack-compatible webhook for breaker transitions; default none (off). */
+  webhookUrl?: string;
+  /** A Temporal connection to share (the gateway's, so its starts can be eager); the caller closes it. Default: a connection of its own. */
+  connection?: NativeConnection;
+  /** Validators a route's or feature's `validation.validator` may name: text → a reason it is wrong, or null. */
+  customValidators?: Record<string, CustomValidator>;
+  /** KV bucket of the exact response cache. Default `sb_cache`. */
+  cacheBucket?: string;
   /** Extra Temporal worker options (concurrency, identity, ...). */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -40,6 +58,8 @@ export interface SwitchboardWorker {
   worker: Worker;
   nats: NatsConnection;
   failover: FailoverWatch;
+  /** This worker's projection of SB_CALLS and its copy of the breakers. */
+  health: HealthRegistry;
   /** Runs until shutdown() (or a fatal error), then closes connections. */
   run(): Promise<void>;
   shutdown(): void;
@@ -49,23 +69,54 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
   const { log } = options;
   const nats = await connect({ servers: options.natsUrl, name: 'switchboard-worker', maxReconnectAttempts: -1 });
   let connection: NativeConnection | undefined;
+  let clientConnection: Connection | undefined;
+  let health: HealthRegistry | undefined;
   try {
     await ensureStreams(nats);
     const failover = await watchFailover(nats, (value) => log.warn({ failover: value }, 'failover switch changed'), options.controlBucket);
     const config = options.config;
     const pool = new UpstreamPool(config, options.secrets);
-    connection = await NativeConnection.connect({ address: options.temporalAddress });
+    connection = options.connection ?? (await NativeConnection.connect({ address: options.temporalAddress }));
     const temporal = connection;
+    const ownsConnection = !options.connection;
+    // The registry signals supervisors from outside any workflow, so the worker needs a client of its own.
+    clientConnection = await Connection.connect({ address: options.temporalAddress });
+    const signalConnection = clientConnection;
+    const { cluster } = options;
+    const taskQueue = options.taskQueue ?? TASK_QUEUE;
+    const breakerSignals = createBreakerSignals({
+      client: new Client({ connection: clientConnection, namespace: options.namespace ?? 'default' }),
+      taskQueue,
+      cluster,
+      policy: config.breaker,
+    });
+    const identity = `${process.pid}@${taskQueue}-${Math.random().toString(36).slice(2, 8)}`;
+    health = await startHealthRegistry({ nats, config, cluster, log, signalTrip: breakerSignals.trip, answerAs: identity });
+    const registry = health;
+    const pickHealthy = await createHealthAwarePicker({ nats, cluster, config, pool, view: registry });
     const worker = await Worker.create({
       connection,
       namespace: options.namespace ?? 'default',
-      taskQueue: options.taskQueue ?? TASK_QUEUE,
+      taskQueue,
       ...(options.workflowBundlePath
         ? { workflowBundle: { codePath: options.workflowBundlePath } }
         : { workflowsPath: require.resolve('../../workflows/index') }),
       activities: {
         ...createPlanActivities({ config: () => config, pool: () => pool, failover }),
-        ...createAttemptActivities({ config: () => config, pool: () => pool, publishCallEvent: createCallEventPublisher(nats), nats, log }),
+        ...createAttemptActivities({
+          config: () => config,
+          pool: () => pool,
+          pickHealthy,
+          signalBreaker: breakerSignals.send,
+          ...(cluster ? { cluster } : {}),
+          publishCallEvent: createCallEventPublisher(nats),
+          nats,
+          log,
+          ...(options.customValidators ? { customValidators: options.customValidators } : {}),
+        }),
+        ...createBreakerActivities({ nats, log, ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}) }),
+        ...createCacheActivities({ nats, log, ...(options.cacheBucket ? { bucket: options.cacheBucket } : {}) }),
+        ...createInteractionActivities({ nats, config: () => config, log }),
         ...createProbeActivities({ nats }),
       },
       // A crashed worker's workflow tasks move to the shared queue after this (SDK default 10 s).
@@ -76,19 +127,24 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       worker,
       nats,
       failover,
+      health: registry,
       async run() {
         try {
           await worker.run();
         } finally {
           await failover.close().catch(() => undefined);
+          await registry.close().catch(() => undefined);
+          await signalConnection.close().catch(() => undefined);
           await nats.drain().catch(() => undefined);
-          await temporal.close().catch(() => undefined);
+          if (ownsConnection) await temporal.close().catch(() => undefined);
         }
       },
       shutdown: () => worker.shutdown(),
     };
   } catch (error) {
-    await connection?.close().catch(() => undefined);
+    await health?.close().catch(() => undefined);
+    await clientConnection?.close().catch(() => undefined);
+    if (!options.connection) await connection?.close().catch(() => undefined);
     await nats.close();
     throw error;
   }

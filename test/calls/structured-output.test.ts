@@ -14,7 +14,8 @@ const SiteMap = z.object({
 describe('structured output and tools through llmCall', () => {
   let t: SwitchboardUnderTest;
   beforeAll(async () => {
-    t = await startSwitchboard();
+    // Breakers stay out of the way here: these tests pin down the workflow's own retry and fallback logic.
+    t = await startSwitchboard({ configOverrides: { health: { consecutiveFailures: 10_000, minCallsForRate: 10_000, rateLimitPersistCount: 10_000 } } });
   });
   afterAll(async () => {
     await t?.close();

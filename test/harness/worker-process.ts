@@ -42,6 +42,8 @@ export function spawnWorker(options: { configPath: string; taskQueue: string; co
       SB_WORKFLOW_BUNDLE: workflowBundle,
       LOG_LEVEL: 'info',
       ...(options.controlBucket ? { SB_CONTROL_BUCKET: options.controlBucket } : {}),
+      // Workers of one task queue form one breaker cluster, apart from every other test's.
+      SB_CLUSTER: options.taskQueue,
       ...testSecretsEnv,
       ...options.env,
     },

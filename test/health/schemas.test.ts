@@ -9,7 +9,7 @@ describe('health schemas', () => {
       slowCallRateThreshold: 0.8, latencyEwmaAlpha: 0.2, rateLimitPersistCount: 5, defaultRetryAfterMs: 1_000, maxRateLimitEjectionShare: 0.5, recentErrorsKept: 5,
     });
     expect(BreakerPolicy.parse({})).toEqual({ baseCooldownMs: 5_000, maxCooldownMs: 300_000, cooldownMultiplier: 2, jitterRatio: 0.2, halfOpenProbes: 1, halfOpenMaxConcurrent: 1, stableAfterMs: 600_000 });
-    expect(SelectionPolicy.parse({})).toEqual({ headroomComfort: 0.2, minFactor: 0.01 });
+    expect(SelectionPolicy.parse({})).toEqual({ headroomComfort: 0.2, minFactor: 0.01, latencyFloorMs: 100 });
   });
 
   it.each([

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { backoffMs, countAttempt, initialRetryState, MIN_RATE_LIMIT_BACKOFF_MS, planNextAttempt, type RetryState } from '../../lib/routing/retry-plan';
 import type { AttemptFailureDetails, CallPlan } from '../../schemas/call';
 import { RetryConfig } from '../../schemas/config';
+import { CacheConfig, PiiConfig } from '../../schemas/validation';
 import { failureTypes } from '../../workflows/definitions';
 
 const plan: CallPlan = {
@@ -13,6 +14,8 @@ const plan: CallPlan = {
   attemptTimeoutMs: 10_000,
   heartbeatMs: 5_000,
   callTimeoutMs: 60_000,
+  cache: CacheConfig.parse({}),
+  pii: PiiConfig.parse({}),
 };
 const NOW = 1_000_000;
 

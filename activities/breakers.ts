@@ -1,0 +1,46 @@
+import { headers as natsHeaders, JSONCodec, type NatsConnection } from 'nats';
+import type { Logger } from '../lib/log';
+import { openBucket } from '../lib/nats/kv';
+import { BreakerState, type BreakerEvent } from '../schemas/health';
+import { BREAKER_CLUSTER_HEADER, breakerBucket, breakerSubject } from '../workflows/definitions';
+import { postBreakerWebhook } from '../lib/health-registry/webhook';
+import { readBreakerState } from '../lib/health-registry/breaker-store';
+
+export interface BreakerActivityDeps {
+  nats: NatsConnection;
+  log: Logger;
+  /** Slack-compatible incoming webhook for transitions; default none (off). */
+  webhookUrl?: string;
+}
+
+const codec = JSONCodec<unknown>();
+
+/**
+ * The breakerSupervisor's hands: the only code that writes `sb_breakers` and
+ * publishes on `sb.breaker.<upstreamId>`. Each is idempotent, so Temporal's
+ * activity retries are safe.
+ */
+export function createBreakerActivities({ nats, log, webhookUrl }: BreakerActivityDeps) {
+  return {
+    async readBreakerState({ cluster, upstream }: { cluster?: string; upstream: string }): Promise<BreakerState | undefined> {
+      return readBreakerState(nats, cluster, upstream);
+    },
+
+    async writeBreakerState({ cluster, state }: { cluster?: string; state: BreakerState }): Promise<void> {
+      const kv = await openBucket(nats, breakerBucket(cluster));
+      await kv.put(state.upstream, codec.encode(BreakerState.parse(state)));
+    },
+
+    async publishBreakerEvent({ cluster, event }: { cluster?: string; event: BreakerEvent }): Promise<void> {
+      const h = natsHeaders();
+      if (cluster) h.set(BREAKER_CLUSTER_HEADER, cluster);
+      nats.publish(breakerSubject(event.upstream), codec.encode(event), { headers: h });
+      await nats.flush();
+      log.warn({ upstream: event.upstream, transition: event.transition, reason: event.reason, cluster }, 'breaker transition');
+      if (webhookUrl) {
+        // The operator's notice is best effort: a dead webhook must not hold the breaker back.
+        await postBreakerWebhook(webhookUrl, event, cluster).catch((error: unknown) => log.error({ err: error instanceof Error ? error.message : String(error) }, 'breaker webhook failed'));
+      }
+    },
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * Admission decisions as a pure function of (state, limits, now): token
+ * buckets for requests/min and tokens/min, leases for in-flight requests, and
+ * "strikes" (recent rejections, halving each minute) that tighten the limits
+ * of a subject that keeps hammering. The gateway stores the state in NATS KV
+ * and applies this with compare-and-set, so every pod sees one bucket.
+ */
+import { z } from 'zod';
+import type { AdmissionLimits } from '../../schemas/gateway';
+
+const Bucket = z.object({ level: z.number(), at: z.number() });
+
+export const LimiterState = z.object({
+  requests: Bucket.optional(),
+  tokens: Bucket.optional(),
+  /** lease id → epoch ms after which it is void (a pod that died mid-request). */
+  leases: z.record(z.string(), z.number()).default({}),
+  strikes: z.number().nonnegative().default(0),
+  strikesAt: z.number().default(0),
+});
+export type LimiterState = z.infer<typeof LimiterState>;
+
+const MINUTE_MS = 60_000;
+/** Strikes halve every minute: trust returns once the hammering stops. */
+const STRIKE_HALF_LIFE_MS = 60_000;
+
+export interface AdmissionAsk {
+  now: number;
+  leaseId: string;
+  leaseUntil: number;
+  /** Estimated tokens of the request (prompt + completion budget). */
+  tokens: number;
+  /** Decayed strikes at or above this halve the limits. */
+  abuseStrikes: number;
+}
+
+export type AdmissionDecision =
+  | { admitted: true; state: LimiterState }
+  | { admitted: false; state: LimiterState; retryAfterMs: number; reason: 'requests_per_minute' | 'tokens_per_minute' | 'concurrent' | 'request_too_large'; tightened: boolean };
+
+function refill(bucket: { level: number; at: number } | undefined, perMinute: number, now: number): number {
+  if (!bucket) return perMinute;
+  return Math.min(perMinute, bucket.level + ((now - bucket.at) * perMinute) / MINUTE_MS);
+}
+
+export function decayedStrikes(state: LimiterState, now: number): number {
+  return state.strikes * 0.5 ** (Math.max(0, now - state.strikesAt) / STRIKE_HALF_LIFE_MS);
+}
+
+/** Limits after abuse tightening: halved (concurrency at least 1). */
+export function effectiveLimits(limits: AdmissionLimits, tightened: boolean): AdmissionLimits {
+  if (!tightened) return limits;
+  return {
+    ...(limits.requestsPerMinute ? { requestsPerMinute: Math.max(1, Math.floor(limits.requestsPerMinute / 2)) } : {}),
+    ...(limits.tokensPerMinute ? { tokensPerMinute: Math.max(1, Math.floor(limits.tokensPerMinute / 2)) } : {}),
+    ...(limits.concurrent ? { concurrent: Math.max(1, Math.floor(limits.concurrent / 2)) } : {}),
+  };
+}
+
+export function decideAdmission(previous: LimiterState | undefined, limits: AdmissionLimits, ask: AdmissionAsk): AdmissionDecision {
+  const { now } = ask;
+  const base: LimiterState = previous ?? { leases: {}, strikes: 0, strikesAt: now };
+  const leases = Object.fromEntries(Object.entries(base.leases).filter(([, until]) => until > now));
+  const strikes = decayedStrikes(base, now);
+  const tightened = strikes >= ask.abuseStrikes;
+  const eff = effectiveLimits(limits, tightened);
+  const reject = (reason: Extract<AdmissionDecision, { admitted: false }>['reason'], retryAfterMs: number): AdmissionDecision => ({
+    admitted: false,
+    retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)),
+    reason,
+    tightened,
+    state: { ...base, leases, strikes: strikes + 1, strikesAt: now },
+  });
+
+  if (eff.concurrent !== undefined && Object.keys(leases).length >= eff.concurrent) {
+    const soonest = Math.min(...Object.values(leases));
+    return reject('concurrent', Math.min(1_000, soonest - now));
+  }
+  let requests = base.requests;
+  if (eff.requestsPerMinute !== undefined) {
+    const level = refill(base.requests, eff.requestsPerMinute, now);
+    if (level < 1) return reject('requests_per_minute', ((1 - level) * MINUTE_MS) / eff.requestsPerMinute);
+    requests = { level: level - 1, at: now };
+  }
+  let tokens = base.tokens;
+  if (eff.tokensPerMinute !== undefined) {
+    if (ask.tokens > eff.tokensPerMinute) return reject('request_too_large', MINUTE_MS);
+    const level = refill(base.tokens, eff.tokensPerMinute, now);
+    if (level < ask.tokens) return reject('tokens_per_minute', ((ask.tokens - level) * MINUTE_MS) / eff.tokensPerMinute);
+    tokens = { level: level - ask.tokens, at: now };
+  }
+  if (eff.concurrent !== undefined) leases[ask.leaseId] = ask.leaseUntil;
+  return {
+    admitted: true,
+    state: { ...base, ...(requests ? { requests } : {}), ...(tokens ? { tokens } : {}), leases, strikes, strikesAt: now },
+  };
+}
+
+/** The state with one lease returned (the request finished). */
+export function releaseLease(state: LimiterState, leaseId: string): LimiterState {
+  const { [leaseId]: _released, ...leases } = state.leases;
+  return { ...state, leases };
+}

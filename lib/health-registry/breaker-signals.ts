@@ -1,0 +1,29 @@
+/**
+ * How workers, the CLI and tests reach a breakerSupervisor: signalWithStart
+ * on `breaker-<upstreamId>`, so whoever speaks first starts it and a
+ * duplicate only adds a no-op input to its queue.
+ */
+import type { Client } from '@temporalio/client';
+import type { BreakerInput, BreakerPolicy, TripSignal } from '../../schemas/health';
+import type { BreakerSupervisorInput } from '../../workflows/breaker-supervisor';
+import { breakerNames, breakerWorkflowId } from '../../workflows/definitions';
+
+export interface BreakerSignals {
+  send(upstream: string, input: BreakerInput): Promise<void>;
+  trip(signal: TripSignal): Promise<void>;
+}
+
+export function createBreakerSignals(options: { client: Client; taskQueue: string; cluster?: string; policy: BreakerPolicy }): BreakerSignals {
+  const { client, taskQueue, cluster, policy } = options;
+  const send = async (upstream: string, input: BreakerInput): Promise<void> => {
+    const args: BreakerSupervisorInput = { upstream, policy, ...(cluster ? { cluster } : {}) };
+    await client.workflow.signalWithStart('breakerSupervisor', {
+      workflowId: breakerWorkflowId(upstream, cluster),
+      taskQueue,
+      args: [args],
+      signal: breakerNames.input,
+      signalArgs: [input],
+    });
+  };
+  return { send, trip: (signal) => send(signal.upstream, { kind: 'trip', signal }) };
+}

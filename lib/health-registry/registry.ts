@@ -1,0 +1,188 @@
+/**
+ * The health registry of one worker: a projection of the CallEvents in
+ * `SB_CALLS` (replayed over the window at start, then live) plus a local copy
+ * of KV `sb_breakers`, so a pick needs no network round trip. Live events go
+ * through the pure trip policy; a trip is handed to `signalTrip` (the
+ * worker sends it to the upstream's breakerSupervisor). See docs/breakers.md.
+ */
+import { DeliverPolicy, JSONCodec, type KV, type NatsConnection, type Subscription } from 'nats';
+import {
+  clearUpstreamHealth,
+  emptyHealth,
+  evaluateTrip,
+  foldCallEvent,
+  type HealthState,
+  isRateLimitClass,
+  isTripActionable,
+  mayEjectForRateLimit,
+  upstreamHealth,
+} from '../health';
+import type { Logger } from '../log';
+import { openBucket } from '../nats/kv';
+import { streams } from '../nats/streams';
+import { CallEvent } from '../../schemas/call-event';
+import { upstreamId, type SwitchboardConfig } from '../../schemas/config';
+import { BreakerState, type TripSignal, type UpstreamHealth } from '../../schemas/health';
+import { breakerBucket } from '../../workflows/definitions';
+import { healthViewSubject, type HealthViewReply } from './health-view';
+
+export interface HealthRegistryOptions {
+  nats: NatsConnection;
+  config: SwitchboardConfig;
+  /** Breaker cluster (see workflows/definitions.ts); default none. */
+  cluster?: string;
+  /** Called for each actionable trip; default: none (an observer such as the CLI). */
+  signalTrip?: (signal: TripSignal) => Promise<void>;
+  /** Name this registry answers health-view requests with; default: no answering. */
+  answerAs?: string;
+  log: Logger;
+}
+
+/** What selection and the CLI read; every call is local. */
+export interface HealthView {
+  breakers(): ReadonlyMap<string, BreakerState>;
+  healthOf(upstream: string, now: number): UpstreamHealth;
+  /** Upstream ids of the provider's pool (config order). */
+  poolOf(provider: string): readonly string[];
+}
+
+export interface HealthRegistry extends HealthView {
+  /** Events folded so far (replay included). */
+  folded(): number;
+  /** True once the replay of the window has caught up with the stream as it was at start. */
+  replayed(): boolean;
+  close(): Promise<void>;
+}
+
+const codec = JSONCodec<unknown>();
+/** How long a pod trusts its own trip decision while the supervisor has not answered; then KV wins again. */
+const PROVISIONAL_MS = 15_000;
+const RESIGNAL_MS = 1_000;
+const REPLAY_SILENCE_MS = 2_000;
+
+/** Starts the registry: loads the breakers, replays the window, then follows live events. */
+export async function startHealthRegistry(options: HealthRegistryOptions): Promise<HealthRegistry> {
+  const { nats, config, cluster, log } = options;
+  const policy = config.health;
+  const pools = new Map(Object.entries(config.providers).map(([provider, p]) => [provider, p.upstreams.map((u) => upstreamId(provider, u.name))]));
+  const known = new Set([...pools.values()].flat());
+  const breakers = new Map<string, BreakerState>();
+  // When and at which breaker revision each upstream was last signalled: one signal per state per
+  // second is enough (duplicates are harmless but cost a workflow task each).
+  const signalled = new Map<string, { revision: number; at: number }>();
+  // Trips this pod decided but the supervisor has not confirmed yet: picks treat them as open at once,
+  // so the pod stops sending to a sick upstream without waiting for the KV round trip.
+  const provisional = new Map<string, { state: BreakerState; until: number }>();
+  let state: HealthState = emptyHealth();
+  let folded = 0;
+
+  const applyBreaker = (breaker: BreakerState) => {
+    const prev = breakers.get(breaker.upstream);
+    if (prev && prev.revision > breaker.revision) return;
+    breakers.set(breaker.upstream, breaker);
+    provisional.delete(breaker.upstream);
+    // Failures that opened the breaker must not trip it again once it is half-open or closed.
+    if (breaker.state === 'half_open' || breaker.state === 'closed') state = clearUpstreamHealth(state, breaker.upstream, breaker.since, policy);
+  };
+
+  const kv: KV = await openBucket(nats, breakerBucket(cluster));
+  let initialised!: () => void;
+  const loaded = new Promise<void>((resolve) => (initialised = resolve));
+  const watcher = await kv.watch({ initializedFn: () => initialised() });
+  void (async () => {
+    for await (const entry of watcher) {
+      if (entry.operation !== 'PUT') continue;
+      const parsed = BreakerState.safeParse(codec.decode(entry.value));
+      if (parsed.success) applyBreaker(parsed.data);
+      else log.warn({ key: entry.key }, 'ignoring a breaker state that does not parse');
+    }
+  })();
+  await loaded;
+
+  const maybeTrip = (event: CallEvent) => {
+    const now = Date.now();
+    const signal = evaluateTrip(upstreamHealth(state, event.upstream, now, policy), policy, now, event);
+    const breaker = breakers.get(event.upstream);
+    if (!signal || !isTripActionable(breaker, signal)) return;
+    if (isRateLimitClass(signal) && !mayEjectForRateLimit(pools.get(event.provider) ?? [], breakers, event.upstream, policy)) return;
+    const revision = breaker?.revision ?? -1;
+    const last = signalled.get(event.upstream);
+    if (last && last.revision === revision && now - last.at < RESIGNAL_MS) return;
+    signalled.set(event.upstream, { revision, at: now });
+    provisional.set(event.upstream, {
+      state: { upstream: event.upstream, state: 'open', since: now, reopenAt: now + config.breaker.baseCooldownMs, consecutiveTrips: 0, revision, cause: signal.kind, reason: `${signal.detail} (awaiting the supervisor)` },
+      until: now + PROVISIONAL_MS,
+    });
+    log.warn({ upstream: event.upstream, kind: signal.kind, detail: signal.detail }, 'breaker trip');
+    options.signalTrip?.(signal).catch((error: unknown) => {
+      signalled.delete(event.upstream);
+      log.error({ err: error, upstream: event.upstream }, 'could not signal the breaker supervisor');
+    });
+  };
+
+  const js = nats.jetstream();
+  const jsm = await nats.jetstreamManager();
+  const replayUntil = (await jsm.streams.info(streams.calls.name)).state.last_seq;
+  let replayed = false;
+  const consumer = await js.consumers.get(streams.calls.name, {
+    deliver_policy: DeliverPolicy.StartTime,
+    opt_start_time: new Date(Date.now() - policy.windowMs).toISOString(),
+  });
+  // An empty stream has nothing to replay; a window with no events delivers nothing, so silence means caught up.
+  if (replayUntil === 0) replayed = true;
+  let delivered = false;
+  const silence = setTimeout(() => (replayed ||= !delivered), REPLAY_SILENCE_MS);
+  silence.unref();
+  const messages = await consumer.consume();
+  void (async () => {
+    for await (const message of messages) {
+      delivered = true;
+      if (message.seq >= replayUntil || message.info.pending === 0) replayed = true;
+      const parsed = CallEvent.safeParse(codec.decode(message.data));
+      if (!parsed.success || parsed.data.cluster !== cluster || !known.has(parsed.data.upstream)) continue;
+      state = foldCallEvent(state, parsed.data, policy);
+      folded += 1;
+      // Replayed events only rebuild the picture: their trips were decided when they were live.
+      if (message.seq > replayUntil) maybeTrip(parsed.data);
+    }
+  })();
+
+  const view: HealthView = {
+    breakers: () => {
+      if (provisional.size === 0) return breakers;
+      const now = Date.now();
+      const merged = new Map(breakers);
+      for (const [id, p] of provisional) {
+        if (p.until < now) provisional.delete(id);
+        else merged.set(id, p.state);
+      }
+      return merged;
+    },
+    healthOf: (upstream, now) => upstreamHealth(state, upstream, now, policy),
+    poolOf: (provider) => pools.get(provider) ?? [],
+  };
+
+  let answering: Subscription | undefined;
+  if (options.answerAs) {
+    const worker = options.answerAs;
+    answering = nats.subscribe(healthViewSubject(cluster), {
+      callback: (_error, message) => {
+        const now = Date.now();
+        const reply: HealthViewReply = { worker, at: now, folded, replayed, health: [...known].map((id) => view.healthOf(id, now)), breakers: [...view.breakers().values()] };
+        message.respond(codec.encode(reply));
+      },
+    });
+  }
+
+  return {
+    ...view,
+    folded: () => folded,
+    replayed: () => replayed,
+    async close() {
+      clearTimeout(silence);
+      answering?.unsubscribe();
+      await messages.close().catch(() => undefined);
+      await watcher.stop();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/** The gateway section of the Switchboard config: tenants, limits, admission, streaming per route. */
+import { z } from 'zod';
+
+const tenantId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest (64 lowercase hex characters) of the API key');
+
+export const TenantKey = z.object({
+  /** Shown in logs instead of the key. */
+  name: z.string().min(1),
+  /** sha256 of the key: keys themselves never live in the file. `printf %s "$KEY" | sha256sum`. */
+  sha256: sha256Hex,
+});
+
+export const TenantConfig = z.object({
+  id: tenantId,
+  keys: z.array(TenantKey).min(1, 'a tenant needs at least one key'),
+  /** Routes the tenant may call; absent = all. */
+  routes: z.array(z.string().min(1)).optional(),
+});
+export type TenantConfig = z.infer<typeof TenantConfig>;
+
+/** Limits of one subject (a user in a segment, or a client IP). Absent = unlimited. */
+export const AdmissionLimits = z.object({
+  requestsPerMinute: z.number().int().positive().optional(),
+  tokensPerMinute: z.number().int().positive().optional(),
+  /** In-flight requests at once (e.g. 1 for a chat UI). */
+  concurrent: z.number().int().positive().optional(),
+});
+export type AdmissionLimits = z.infer<typeof AdmissionLimits>;
+
+export const Segment = z.enum(['untrusted', 'trusted', 'premium', 'allowlisted']);
+export type Segment = z.infer<typeof Segment>;
+
+export const AdmissionConfig = z.object({
+  /** NATS KV bucket holding the limiter states, shared by every gateway pod. Default `sb_admission`. */
+  bucket: z.string().regex(/^[A-Za-z0-9_-]+$/).default('sb_admission'),
+  /** Users seen for the first time less than this many days ago are `untrusted`. Default 7. */
+  untrustedDays: z.number().nonnegative().default(7),
+  /** Users (`<tenant>/<user>` or `<user>`) with the premium segment. */
+  premiumUsers: z.array(z.string()).default([]),
+  /** Users never limited. */
+  allowList: z.array(z.string()).default([]),
+  segments: z
+    .object({
+      untrusted: AdmissionLimits.default({ requestsPerMinute: 20, tokensPerMinute: 20_000, concurrent: 2 }),
+      trusted: AdmissionLimits.default({ requestsPerMinute: 60, tokensPerMinute: 100_000, concurrent: 4 }),
+      premium: AdmissionLimits.default({ requestsPerMinute: 600, tokensPerMinute: 1_000_000, concurrent: 16 }),
+    })
+    .default({
+      untrusted: { requestsPerMinute: 20, tokensPerMinute: 20_000, concurrent: 2 },
+      trusted: { requestsPerMinute: 60, tokensPerMinute: 100_000, concurrent: 4 },
+      premium: { requestsPerMinute: 600, tokensPerMinute: 1_000_000, concurrent: 16 },
+    }),
+  /** Per client IP, whatever the user. Default unlimited. */
+  perIp: AdmissionLimits.default({}),
+  /** Rejections within a minute after which a user's limits are halved (abuse); they recover as rejections decay. Default 20. */
+  abuseRejectionsPerMinute: z.number().int().positive().default(20),
+});
+export type AdmissionConfig = z.infer<typeof AdmissionConfig>;
+
+export const RouteStreamConfig = z.object({
+  /**
+   * `relay`: deltas go out as they come; a failure after the first token ends the stream with an error event and no `[DONE]`.
+   * `buffer`: the answer goes out only once the call succeeded (failover stays invisible; no early tokens). Default relay.
+   */
+  mode: z.enum(['relay', 'buffer']).default('relay'),
+  /** Abandon an upstream whose first token is later than this (then fail over). Default 10 s. */
+  firstTokenTimeoutMs: z.number().int().positive().default(10_000),
+  /** Abandon a stream silent for this long after its first token. Default 15 s. */
+  stallTimeoutMs: z.number().int().positive().default(15_000),
+});
+export type RouteStreamConfig = z.infer<typeof RouteStreamConfig>;
+
+export const GatewayConfig = z.object({
+  tenants: z.array(TenantConfig).default([]),
+  /** Largest accepted request body. Default 1 MiB. */
+  maxBodyBytes: z.number().int().positive().default(1_048_576),
+  /** Bounds every request, all attempts included. Default 120 s. */
+  deadlineMs: z.number().int().positive().max(3_600_000).default(120_000),
+  admission: AdmissionConfig.default(AdmissionConfig.parse({})),
+  /** Stream settings for routes not named in `streams`. */
+  streamDefaults: RouteStreamConfig.default(RouteStreamConfig.parse({})),
+  /** Stream settings per route name. */
+  streams: z.record(z.string().min(1), RouteStreamConfig).default({}),
+});
+export type GatewayConfig = z.infer<typeof GatewayConfig>;
+export type GatewayConfigInput = z.input<typeof GatewayConfig>;
+
+/** The stream settings of `route`. */
+export function routeStreamConfig(gateway: GatewayConfig, route: string): RouteStreamConfig {
+  return gateway.streams[route] ?? gateway.streamDefaults;
+}

@@ -1,0 +1,115 @@
+/**
+ * The CLI's commands. Each connects to what it needs, does one thing and
+ * prints either text or JSON (`--json`, one document or one line per event).
+ */
+import { Client, Connection } from '@temporalio/client';
+import { connect, JSONCodec, type NatsConnection } from 'nats';
+import type { RuntimeEnv } from '../../lib/config/env';
+import { setFailover } from '../../lib/control/failover';
+import { createBreakerSignals } from '../../lib/health-registry/breaker-signals';
+import { readBreakerStates } from '../../lib/health-registry/breaker-store';
+import { requestHealthViews } from '../../lib/health-registry/health-view';
+import { startHealthRegistry } from '../../lib/health-registry/registry';
+import { createLogger } from '../../lib/log';
+import { upstreamId, type SwitchboardConfig } from '../../schemas/config';
+import { BreakerEvent, type UpstreamHealth } from '../../schemas/health';
+import { BREAKER_CLUSTER_HEADER } from '../../workflows/definitions';
+import { formatStatusTable, statusRows } from './status-table';
+
+export interface CliContext {
+  env: RuntimeEnv;
+  config: SwitchboardConfig;
+  json: boolean;
+  print(line: string): void;
+}
+
+/** A mistake on the command line: printed with the usage, exit code 2. */
+export class CliUsageError extends Error {
+  override readonly name = 'CliUsageError';
+}
+
+/** A well-formed command naming something that does not exist (an upstream, a provider). */
+export class CliInputError extends Error {
+  override readonly name = 'CliInputError';
+}
+
+const codec = JSONCodec<unknown>();
+/** How long a fresh replay of SB_CALLS may take when no worker answers. */
+const REPLAY_SETTLE_MS = 1_000;
+
+function upstreamsOf(config: SwitchboardConfig): string[] {
+  return Object.entries(config.providers).flatMap(([provider, p]) => p.upstreams.map((u) => upstreamId(provider, u.name)));
+}
+
+async function withNats<T>(env: RuntimeEnv, fn: (nats: NatsConnection) => Promise<T>): Promise<T> {
+  const nats = await connect({ servers: env.NATS_URL, name: 'switchboard-cli' });
+  try {
+    return await fn(nats);
+  } finally {
+    await nats.drain().catch(() => undefined);
+  }
+}
+
+export async function runStatus(ctx: CliContext): Promise<void> {
+  const cluster = ctx.env.SB_CLUSTER;
+  await withNats(ctx.env, async (nats) => {
+    const breakers = await readBreakerStates(nats, cluster, upstreamsOf(ctx.config));
+    // The live workers' view first (it is what they pick by); with none running, replay the window here.
+    const views = await requestHealthViews(nats, cluster);
+    const now = Date.now();
+    let health: Map<string, UpstreamHealth>;
+    if (views.length > 0) {
+      const fullest = views.reduce((a, b) => (b.folded > a.folded ? b : a));
+      health = new Map(fullest.health.map((h) => [h.upstream, h]));
+    } else {
+      const registry = await startHealthRegistry({ nats, config: ctx.config, ...(cluster ? { cluster } : {}), log: createLogger({ level: 'silent' }) });
+      await new Promise((resolve) => setTimeout(resolve, REPLAY_SETTLE_MS));
+      health = new Map(upstreamsOf(ctx.config).map((id) => [id, registry.healthOf(id, now)]));
+      await registry.close();
+    }
+    const rows = statusRows(upstreamsOf(ctx.config), breakers, health);
+    ctx.print(ctx.json ? JSON.stringify({ at: now, cluster: cluster ?? null, workers: views.length, upstreams: rows }) : formatStatusTable(rows, now));
+  });
+}
+
+export async function runBreaker(ctx: CliContext, action: 'open' | 'close' | 'auto', upstream: string, reason: string): Promise<void> {
+  const known = upstreamsOf(ctx.config);
+  if (!known.includes(upstream)) throw new CliInputError(`unknown upstream "${upstream}" (known: ${known.join(', ')})`);
+  const connection = await Connection.connect({ address: ctx.env.TEMPORAL_ADDRESS });
+  try {
+    const client = new Client({ connection, namespace: ctx.env.TEMPORAL_NAMESPACE });
+    const cluster = ctx.env.SB_CLUSTER;
+    const signals = createBreakerSignals({ client, taskQueue: ctx.env.SB_TASK_QUEUE, ...(cluster ? { cluster } : {}), policy: ctx.config.breaker });
+    await signals.send(upstream, { kind: 'operator', action, reason });
+    ctx.print(ctx.json ? JSON.stringify({ upstream, action, reason, sent: true }) : `breaker ${action} sent to ${upstream}'s supervisor`);
+  } finally {
+    await connection.close();
+  }
+}
+
+export async function runEvents(ctx: CliContext, count: number | undefined): Promise<void> {
+  const cluster = ctx.env.SB_CLUSTER;
+  await withNats(ctx.env, async (nats) => {
+    const subscription = nats.subscribe('sb.breaker.>');
+    process.once('SIGINT', () => subscription.unsubscribe());
+    let seen = 0;
+    for await (const message of subscription) {
+      if ((message.headers?.get(BREAKER_CLUSTER_HEADER) || undefined) !== cluster) continue;
+      const parsed = BreakerEvent.safeParse(codec.decode(message.data));
+      if (!parsed.success) continue;
+      const e = parsed.data;
+      ctx.print(ctx.json ? JSON.stringify(e) : `${new Date(e.at).toISOString()}  ${e.upstream}  ${e.from} → ${e.to}  (${e.cause}) ${e.reason}`);
+      if (count && ++seen >= count) break;
+    }
+  });
+}
+
+export async function runFailover(ctx: CliContext, provider: string | null, reason: string | undefined): Promise<void> {
+  if (provider !== null && !ctx.config.providers[provider]) {
+    throw new CliInputError(`unknown provider "${provider}" (known: ${Object.keys(ctx.config.providers).join(', ')})`);
+  }
+  await withNats(ctx.env, async (nats) => {
+    const value = await setFailover(nats, provider, { by: 'cli', ...(reason ? { reason } : {}) }, ctx.env.SB_CONTROL_BUCKET);
+    ctx.print(ctx.json ? JSON.stringify(value) : provider ? `failover on: every plan avoids ${provider}` : 'failover off');
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * The last step from an HTTP body to an LlmRequest, common to both dialects:
+ * the tenant comes from the API key (never from the body), `Idempotency-Key`
+ * becomes the idempotency key, the gateway deadline bounds the call, and the
+ * route must exist and be open to the tenant — all checked before anything
+ * starts.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { LlmRequest, type LlmRequestInput } from '../../schemas/llm';
+import type { SwitchboardConfig } from '../../schemas/config';
+import type { TenantConfig } from '../../schemas/gateway';
+import { badRequest, GatewayError } from './http-errors';
+
+export function finaliseRequest(input: LlmRequestInput, tenant: TenantConfig, headers: IncomingHttpHeaders, config: SwitchboardConfig): LlmRequest {
+  const route = input.route;
+  if (!config.routes[route]) {
+    throw badRequest(`unknown model "${route}": models are Switchboard routes (${Object.keys(config.routes).join(', ')})`, 'model', 'model_not_found');
+  }
+  if (tenant.routes && !tenant.routes.includes(route)) {
+    throw new GatewayError(403, 'permission_error', `route "${route}" is not open to this API key`, { code: 'model_not_allowed', param: 'model' });
+  }
+  const key = headers['idempotency-key'];
+  const parsed = LlmRequest.safeParse({
+    ...input,
+    tenant: tenant.id,
+    ...(typeof key === 'string' && key ? { idempotencyKey: key } : {}),
+    deadlineMs: config.gateway.deadlineMs,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.map(String).join('.');
+    const param = path === 'idempotencyKey' ? 'Idempotency-Key' : path === 'user' ? 'user' : path;
+    throw badRequest(`invalid parameter${param ? ` "${param}"` : ''}: ${issue.message}`, param || undefined, 'invalid_parameter');
+  }
+  return parsed.data;
+}
+
+/** Characters of the request's text, for the admission token estimate. */
+export function requestChars(request: LlmRequest): number {
+  return request.messages.reduce((sum, m) => sum + m.content.length, 0);
+}

@@ -1,0 +1,82 @@
+/**
+ * Starting llmCall workflows for the gateway. The call id (= workflow id) is
+ * derived before the start, so a stream can subscribe to `sb.stream.<callId>`
+ * first; `Idempotency-Key` makes the id stable, so a retried request joins
+ * (or reads the result of) the same execution.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure, type Client, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { LlmCallInput } from '../../schemas/call';
+import type { AttemptRecord, LlmRequest, LlmResult } from '../../schemas/llm';
+import { callWorkflowId, failureTypes } from '../../workflows/definitions';
+import type { llmCall } from '../../workflows/llm-call';
+
+export interface CallStarterOptions {
+  client: Client;
+  taskQueue: string;
+  /** Ask the server to hand the first workflow task straight back (needs a worker on the client's connection). */
+  eagerStart: boolean;
+  /** Told whether each new execution was started eagerly (not called when the id joined an existing one). */
+  onStarted?: (eagerlyStarted: boolean) => void;
+}
+
+/** The call ran and failed: a stable failure type and the attempt log. */
+export class CallFailedError extends Error {
+  override readonly name = 'CallFailedError';
+  constructor(message: string, readonly type: string, readonly attempts: AttemptRecord[]) {
+    super(message);
+  }
+}
+
+export function isCallFailedError(error: unknown): error is CallFailedError {
+  return error instanceof Error && error.name === 'CallFailedError';
+}
+
+export interface StartedCall {
+  callId: string;
+  /** The answer, or a CallFailedError. */
+  result(): Promise<LlmResult>;
+  /** Stops the workflow (the caller went away or the gateway deadline passed). */
+  cancel(): Promise<void>;
+}
+
+export function callIdFor(request: LlmRequest): string {
+  return callWorkflowId(request.tenant, request.idempotencyKey, randomUUID);
+}
+
+export function createCallStarter({ client, taskQueue, eagerStart, onStarted }: CallStarterOptions) {
+  return async function startCall(callId: string, request: LlmRequest): Promise<StartedCall> {
+    const args: [LlmCallInput] = [{ callId, request }];
+    let handle: WorkflowHandle<typeof llmCall>;
+    try {
+      const started = await client.workflow.start<typeof llmCall>('llmCall', {
+        taskQueue,
+        workflowId: callId,
+        args,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        requestEagerStart: eagerStart,
+      });
+      onStarted?.(started.eagerlyStarted);
+      handle = started;
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      handle = client.workflow.getHandle<typeof llmCall>(callId);
+    }
+    return {
+      callId,
+      result: () => handle.result().catch((error: unknown) => Promise.reject(asCallFailure(error))),
+      cancel: () => handle.cancel().then(() => undefined, () => undefined),
+    };
+  };
+}
+export type CallStarter = ReturnType<typeof createCallStarter>;
+
+function asCallFailure(error: unknown): unknown {
+  if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure) {
+    const details = error.cause.details?.[0] as { attempts?: AttemptRecord[] } | undefined;
+    return new CallFailedError(error.cause.message, error.cause.type ?? failureTypes.exhausted, details?.attempts ?? []);
+  }
+  if (error instanceof WorkflowFailedError) return new CallFailedError(error.message, 'SbWorkflowFailed', []);
+  return error;
+}

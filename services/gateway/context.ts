@@ -1,0 +1,20 @@
+/** What every gateway handler needs, built once per gateway instance. */
+import type { Client } from '@temporalio/client';
+import type { NatsConnection } from 'nats';
+import type { Logger } from '../../lib/log';
+import type { SwitchboardConfig } from '../../schemas/config';
+import type { Admission } from './admission';
+import type { CallStarter } from './calls';
+import type { GatewayMetrics } from './metrics';
+import type { TenantDirectory } from './tenants';
+
+export interface GatewayContext {
+  config: SwitchboardConfig;
+  client: Client;
+  nats: NatsConnection;
+  tenants: TenantDirectory;
+  admission: Admission;
+  startCall: CallStarter;
+  metrics: GatewayMetrics;
+  log: Logger;
+}

@@ -1,0 +1,51 @@
+/**
+ * Errors the gateway answers with, in the wire shape of the API the caller
+ * speaks (OpenAI `{error: {message, type, param, code}}`, Anthropic
+ * `{type: 'error', error: {type, message}}`), so the official SDKs raise their
+ * usual typed errors.
+ */
+export type ErrorDialect = 'openai' | 'anthropic';
+
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  constructor(
+    readonly status: number,
+    /** OpenAI error `type` (invalid_request_error, authentication_error, rate_limit_error, ...). */
+    readonly type: string,
+    message: string,
+    readonly extra: { code?: string; param?: string; headers?: Record<string, string>; detail?: Record<string, unknown> } = {},
+  ) {
+    super(message);
+  }
+}
+
+export function isGatewayError(error: unknown): error is GatewayError {
+  return error instanceof Error && error.name === 'GatewayError';
+}
+
+export const badRequest = (message: string, param?: string, code = 'invalid_request') =>
+  new GatewayError(400, 'invalid_request_error', message, { code, ...(param ? { param } : {}) });
+
+/** Anthropic's names for the same failures. */
+function anthropicType(error: GatewayError): string {
+  if (error.status === 401) return 'authentication_error';
+  if (error.status === 403) return 'permission_error';
+  if (error.status === 404) return 'not_found_error';
+  if (error.status === 429) return 'rate_limit_error';
+  if (error.status === 503) return 'overloaded_error';
+  if (error.status >= 500) return 'api_error';
+  return 'invalid_request_error';
+}
+
+export function errorBody(error: GatewayError, dialect: ErrorDialect): Record<string, unknown> {
+  if (dialect === 'anthropic') return { type: 'error', error: { type: anthropicType(error), message: error.message, ...error.extra.detail } };
+  return {
+    error: {
+      message: error.message,
+      type: error.type,
+      param: error.extra.param ?? null,
+      code: error.extra.code ?? null,
+      ...error.extra.detail,
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/** Reading request bodies under a size cap and writing JSON answers, on node:http directly. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { badRequest, errorBody, type GatewayError, type ErrorDialect } from './http-errors';
+
+/** The body, or a 400 once it passes `maxBytes` (the rest is not read). */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        reject(tooLarge(maxBytes));
+        req.removeAllListeners('data');
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function tooLarge(maxBytes: number): GatewayError {
+  return badRequest(`request body is larger than ${maxBytes} bytes`, undefined, 'request_too_large');
+}
+
+export function parseJsonBody(body: Buffer): unknown {
+  if (body.length === 0) throw badRequest('the request body is empty; a JSON object was expected', undefined, 'invalid_json');
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw badRequest(`the request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, undefined, 'invalid_json');
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, error: GatewayError, dialect: ErrorDialect): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  sendJson(res, error.status, errorBody(error, dialect), error.extra.headers);
+}
+
+/** The caller's address: the socket's, since the gateway is the first hop (no trusted proxy header parsing). */
+export function clientIp(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? 'unknown';
+}

@@ -1,0 +1,72 @@
+/**
+ * `npm run gateway`: the HTTP gateway process. Reads SB_CONFIG (its
+ * `gateway` section), TEMPORAL_ADDRESS, NATS_URL, SB_GATEWAY_PORT/HOST. With
+ * SB_GATEWAY_WORKER=true (default) it also runs a Switchboard worker on the
+ * same Temporal connection, so workflow starts are eager (the first workflow
+ * task comes back in the start response, saving a poll round trip). On
+ * SIGTERM/SIGINT it stops accepting, finishes in-flight requests, drains the
+ * worker, then exits.
+ */
+import { Client } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { connect } from 'nats';
+import { readRuntimeEnv } from '../../lib/config/env';
+import { isConfigError, loadConfigFile, resolveSecrets } from '../../lib/config/load';
+import { createLogger } from '../../lib/log';
+import { createSwitchboardWorker, type SwitchboardWorker } from '../worker/worker';
+import { createGateway } from './server';
+
+async function main(): Promise<void> {
+  const env = readRuntimeEnv();
+  const log = createLogger({ level: env.LOG_LEVEL, name: 'switchboard-gateway' });
+  const config = loadConfigFile(env.SB_CONFIG);
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const nats = await connect({ servers: env.NATS_URL, name: 'switchboard-gateway', maxReconnectAttempts: -1 });
+  let worker: { sb: SwitchboardWorker; running: Promise<void> } | undefined;
+  if (env.SB_GATEWAY_WORKER) {
+    const sb = await createSwitchboardWorker({
+      config,
+      secrets: resolveSecrets(config, process.env),
+      temporalAddress: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      natsUrl: env.NATS_URL,
+      taskQueue: env.SB_TASK_QUEUE,
+      log,
+      controlBucket: env.SB_CONTROL_BUCKET,
+      connection,
+      ...(env.SB_CLUSTER ? { cluster: env.SB_CLUSTER } : {}),
+      ...(env.SB_WORKFLOW_BUNDLE ? { workflowBundlePath: env.SB_WORKFLOW_BUNDLE } : {}),
+    });
+    worker = { sb, running: sb.run() };
+  }
+  const gateway = await createGateway({ config, client, nats, taskQueue: env.SB_TASK_QUEUE, eagerStart: env.SB_GATEWAY_WORKER, log });
+  const url = await gateway.listen(env.SB_GATEWAY_PORT, env.SB_GATEWAY_HOST);
+  log.info({ url, taskQueue: env.SB_TASK_QUEUE, inProcessWorker: env.SB_GATEWAY_WORKER, tenants: config.gateway.tenants.map((t) => t.id) }, 'gateway listening');
+
+  let stopping = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'draining: no new requests, finishing in-flight ones');
+      void (async () => {
+        await gateway.close();
+        if (worker) {
+          worker.sb.shutdown();
+          await worker.running.catch(() => undefined);
+        }
+        await nats.drain().catch(() => undefined);
+        await connection.close().catch(() => undefined);
+        log.info('gateway stopped');
+        process.exit(0);
+      })();
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`switchboard gateway: ${isConfigError(error) ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,139 @@
+/**
+ * The gateway's HTTP server on node:http: routing, error answers, metrics
+ * and the health endpoints. Handlers live beside it, one file per concern.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import type { NatsConnection } from 'nats';
+import type { Logger } from '../../lib/log';
+import { ensureStreams } from '../../lib/nats/streams';
+import type { SwitchboardConfig } from '../../schemas/config';
+import { createAdmission } from './admission';
+import { createCallStarter } from './calls';
+import { handleChatCompletions, handleMessages } from './chat-completions';
+import type { GatewayContext } from './context';
+import { handleFeedback } from './feedback';
+import { GatewayError, isGatewayError, type ErrorDialect } from './http-errors';
+import { sendError, sendJson } from './http-io';
+import { createGatewayMetrics } from './metrics';
+import { createTenantDirectory } from './tenants';
+
+export interface GatewayOptions {
+  config: SwitchboardConfig;
+  client: Client;
+  nats: NatsConnection;
+  taskQueue: string;
+  /** Request eager workflow start: only useful when a worker shares the client's connection. Default false. */
+  eagerStart?: boolean;
+  log: Logger;
+}
+
+export interface Gateway {
+  server: Server;
+  context: GatewayContext;
+  listen(port: number, host?: string): Promise<string>;
+  /** Stops accepting, lets in-flight requests finish (cut after `graceMs`, default 10 s), then resolves. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Bounds a readiness probe: a dead dependency must not hang it. */
+const READY_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config, client, nats, log } = options;
+  await ensureStreams(nats);
+  const metrics = createGatewayMetrics();
+  const context: GatewayContext = {
+    config,
+    client,
+    nats,
+    log,
+    tenants: createTenantDirectory(config.gateway),
+    admission: await createAdmission(nats, config.gateway.admission),
+    startCall: createCallStarter({
+      client,
+      taskQueue: options.taskQueue,
+      eagerStart: options.eagerStart ?? false,
+      onStarted: (eager) => metrics.workflowStarts.inc({ eager: String(eager) }),
+    }),
+    metrics,
+  };
+
+  async function ready(res: ServerResponse): Promise<void> {
+    const [temporal, natsOk] = await Promise.allSettled([
+      withTimeout(client.connection.workflowService.getSystemInfo({}), READY_TIMEOUT_MS),
+      withTimeout(nats.isClosed() ? Promise.reject(new Error('closed')) : nats.flush(), READY_TIMEOUT_MS),
+    ]);
+    const body = { temporal: temporal.status === 'fulfilled' ? 'ok' : 'unreachable', nats: natsOk.status === 'fulfilled' ? 'ok' : 'unreachable' };
+    sendJson(res, body.temporal === 'ok' && body.nats === 'ok' ? 200 : 503, body);
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<{ endpoint: string; route: string; dialect: ErrorDialect }> {
+    const path = (req.url ?? '/').split('?')[0];
+    const post = req.method === 'POST';
+    if (post && path === '/v1/chat/completions') return { endpoint: 'chat', route: await handleChatCompletions(context, req, res), dialect: 'openai' };
+    if (post && path === '/v1/messages') return { endpoint: 'messages', route: await handleMessages(context, req, res), dialect: 'anthropic' };
+    if (post && path === '/v1/feedback') {
+      await handleFeedback(context, req, res);
+      return { endpoint: 'feedback', route: '', dialect: 'openai' };
+    }
+    if (req.method === 'GET' && path === '/healthz') sendJson(res, 200, { status: 'ok' });
+    else if (req.method === 'GET' && path === '/readyz') await ready(res);
+    else if (req.method === 'GET' && path === '/metrics') {
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(text);
+    } else throw new GatewayError(404, 'invalid_request_error', `no endpoint ${req.method} ${path}`, { code: 'unknown_endpoint' });
+    return { endpoint: path ?? '/', route: '', dialect: 'openai' };
+  }
+
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    const dialect: ErrorDialect = req.url?.startsWith('/v1/messages') ? 'anthropic' : 'openai';
+    const endpoint = dialect === 'anthropic' ? 'messages' : (req.url ?? '').startsWith('/v1/chat') ? 'chat' : 'other';
+    route(req, res).then(
+      (done) => {
+        metrics.requests.inc({ endpoint: done.endpoint, route: done.route, status: String(res.statusCode) });
+        metrics.duration.observe({ endpoint: done.endpoint, stream: String(String(res.getHeader('content-type')).includes('event-stream')) }, (performance.now() - started) / 1000);
+      },
+      (error: unknown) => {
+        const known = isGatewayError(error) ? error : new GatewayError(500, 'server_error', 'internal error in the gateway');
+        if (!isGatewayError(error)) log.error({ err: error, url: req.url }, 'gateway request failed');
+        if (known.status === 429) metrics.admissionRejected.inc({ reason: known.extra.code ?? 'unknown' });
+        metrics.requests.inc({ endpoint, route: '', status: String(known.status) });
+        sendError(res, known, dialect);
+      },
+    );
+  });
+  server.keepAliveTimeout = 65_000;
+  // A body that trickles in must not hold a connection forever (the call deadline starts only once it is read).
+  server.requestTimeout = 30_000;
+
+  return {
+    server,
+    context,
+    listen: (port, host = '127.0.0.1') =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          const address = server.address() as AddressInfo;
+          resolve(`http://${host}:${address.port}`);
+        });
+      }),
+    close: (graceMs = 10_000) =>
+      new Promise((resolve) => {
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,52 @@
+/** The pure admission decision: buckets, in-flight leases, abuse tightening. */
+import { decideAdmission, releaseLease, type LimiterState } from '../../lib/admission/limiter';
+
+const ask = (now: number, leaseId = `l-${now}`, tokens = 10) => ({ now, leaseId, leaseUntil: now + 60_000, tokens, abuseStrikes: 3 });
+
+describe('decideAdmission', () => {
+  it('admits a burst of requestsPerMinute, then refuses with the time until the next refill', () => {
+    let state: LimiterState | undefined;
+    for (let i = 0; i < 3; i++) {
+      const d = decideAdmission(state, { requestsPerMinute: 3 }, ask(1_000));
+      expect(d.admitted).toBe(true);
+      state = d.state;
+    }
+    const refused = decideAdmission(state, { requestsPerMinute: 3 }, ask(1_000));
+    expect(refused).toEqual(expect.objectContaining({ admitted: false, reason: 'requests_per_minute', retryAfterMs: 20_000 }));
+    expect(decideAdmission(refused.state, { requestsPerMinute: 3 }, ask(21_000)).admitted).toBe(true);
+  });
+
+  it('holds in-flight requests to `concurrent` until a lease is released or expires', () => {
+    const first = decideAdmission(undefined, { concurrent: 1 }, ask(0, 'a'));
+    expect(first.admitted).toBe(true);
+    const second = decideAdmission(first.state, { concurrent: 1 }, ask(10, 'b'));
+    expect(second).toEqual(expect.objectContaining({ admitted: false, reason: 'concurrent' }));
+    expect(decideAdmission(releaseLease(first.state, 'a'), { concurrent: 1 }, ask(10, 'b')).admitted).toBe(true);
+    expect(decideAdmission(first.state, { concurrent: 1 }, ask(60_001, 'c')).admitted).toBe(true);
+  });
+
+  it('charges tokens and refuses a request larger than the whole budget', () => {
+    const first = decideAdmission(undefined, { tokensPerMinute: 100 }, ask(0, 'a', 80));
+    expect(first.admitted).toBe(true);
+    expect(decideAdmission(first.state, { tokensPerMinute: 100 }, ask(0, 'b', 30))).toEqual(expect.objectContaining({ admitted: false, reason: 'tokens_per_minute' }));
+    expect(decideAdmission(undefined, { tokensPerMinute: 100 }, ask(0, 'c', 101))).toEqual(expect.objectContaining({ admitted: false, reason: 'request_too_large' }));
+  });
+
+  it('halves the limits of a subject that keeps getting refused, and relaxes as the strikes decay', () => {
+    let state: LimiterState | undefined;
+    const limits = { requestsPerMinute: 4 };
+    for (let i = 0; i < 14; i++) state = decideAdmission(state, limits, ask(0)).state; // 4 admitted, 10 strikes
+    // After 30 s (strikes decayed to ~7, still ≥ 3) the limit is 2/min: one token has refilled, not two.
+    const tightened = decideAdmission(state, limits, ask(30_000));
+    expect(tightened.admitted).toBe(true);
+    const after = decideAdmission(tightened.state, limits, ask(30_000));
+    expect(after).toEqual(expect.objectContaining({ admitted: false, tightened: true }));
+    // Ten minutes of calm: strikes decayed, full limits again.
+    let calm = after.state;
+    for (let i = 0; i < 4; i++) {
+      const d = decideAdmission(calm, limits, ask(630_000));
+      expect(d.admitted).toBe(true);
+      calm = d.state;
+    }
+  });
+});

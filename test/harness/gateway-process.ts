@@ -1,0 +1,72 @@
+/**
+ * Gateways as separate processes (`services/gateway/main.ts` under tsx, the
+ * way pods run), so tests can show what holds across processes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { testStack } from './env';
+import { testSecretsEnv } from './switchboard';
+
+const root = resolve(__dirname, '../..');
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  url: string;
+  output(): string;
+  /** SIGTERM, then waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts a gateway process on a free port and resolves once it logs its URL (or rejects with its output). */
+export async function spawnGateway(options: { configPath: string; taskQueue: string; withWorker?: boolean; timeoutMs?: number }): Promise<GatewayProcess> {
+  const { temporalAddress, natsUrl, workflowBundle } = testStack();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/gateway/main.ts'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      SB_CONFIG: options.configPath,
+      TEMPORAL_ADDRESS: temporalAddress,
+      NATS_URL: natsUrl,
+      SB_TASK_QUEUE: options.taskQueue,
+      SB_WORKFLOW_BUNDLE: workflowBundle,
+      SB_GATEWAY_PORT: '0',
+      SB_GATEWAY_WORKER: String(options.withWorker ?? false),
+      SB_CLUSTER: options.taskQueue,
+      LOG_LEVEL: 'info',
+      ...testSecretsEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gateway did not start within ${options.timeoutMs ?? 30_000} ms:\n${output}`));
+    }, options.timeoutMs ?? 30_000);
+    const onData = (data: Buffer) => {
+      output += data.toString();
+      const match = /"url":"(http:\/\/[^"]+)"[^\n]*gateway listening/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1]!);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited (${code}) before listening:\n${output}`));
+    });
+  });
+  return {
+    child,
+    url,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Validation with repair, the exact cache and PII masking inside llmCall, on
+ * the real stack: what the vendor saw (its request log) and what the caller got.
+ */
+import { randomUUID } from 'node:crypto';
+import { JSONCodec } from 'nats';
+import { decodeStreamChunk, streamSubject } from '../../lib/nats/stream-chunks';
+import { streams } from '../../lib/nats/streams';
+import { Interaction } from '../../schemas/interaction';
+import { eventually, startSwitchboard, type SwitchboardUnderTest } from '../harness/switchboard';
+
+const marker = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
+
+describe('call pipeline: validation, cache, PII', () => {
+  let t: SwitchboardUnderTest;
+  beforeAll(async () => {
+    t = await startSwitchboard({
+      configOverrides: {
+        health: { consecutiveFailures: 10_000, minCallsForRate: 10_000, rateLimitPersistCount: 10_000 },
+        features: { cta: { validation: { contentKind: 'button' } } },
+      },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  afterEach(() => t.vendor.clearFaults());
+
+  it('repairs a button text that came back as a paragraph', async () => {
+    const m = marker('button');
+    const result = await t.sb.complete({ route: 'solo-only', feature: 'cta', messages: [{ role: 'user', content: `Write the signup button text for a bakery ${m}` }] });
+    expect(result.validation).toBe('repaired');
+    expect(result.attempts.map((a) => a.outcome)).toEqual(['invalid_output', 'success']);
+    expect(result.attempts[0]!.errorType).toMatch(/^validation_max_(words|chars)$/);
+    expect(result.text.split(/\s+/).length).toBeLessThanOrEqual(4);
+    const seen = t.vendor.requests({ contains: [m], includePrompt: true });
+    expect(seen).toHaveLength(2);
+    expect(seen[1]!.promptText).toMatch(/a button text must have at most (4 words|30 characters)/);
+  });
+
+  it('answers a repeated request from the cache, never across tenants, and honours the opt-out', async () => {
+    const m = marker('cache');
+    const ask = { route: 'cached', messages: [{ role: 'user' as const, content: `What are your opening hours? ${m}` }] };
+    const first = await t.sb.complete({ ...ask, tenant: 'acme' });
+    const second = await t.sb.complete({ ...ask, tenant: 'acme' });
+    expect(first.cached).toBe(false);
+    expect(second.cached).toBe(true);
+    expect(second.text).toBe(first.text);
+    expect(second.attempts).toEqual([]);
+    expect(t.vendor.requests({ contains: [m] })).toHaveLength(1);
+
+    const otherTenant = await t.sb.complete({ ...ask, tenant: 'globex' });
+    expect(otherTenant.cached).toBe(false);
+    expect(t.vendor.requests({ contains: [m] })).toHaveLength(2);
+
+    const optedOut = await t.sb.complete({ ...ask, tenant: 'acme', cache: false });
+    expect(optedOut.cached).toBe(false);
+    expect(t.vendor.requests({ contains: [m] })).toHaveLength(3);
+  });
+
+  it('answers a near-identical question from the semantic cache only where it is enabled, above the threshold', async () => {
+    const m = marker('semantic');
+    const question = `What time does the bakery open on Saturday mornings, ${m}?`;
+    const nearly = `what time does the bakery open on saturday mornings ${m}`;
+    const unrelated = `Which flours do you use for the sourdough loaves, ${m}?`;
+    const first = await t.sb.complete({ route: 'cached-semantic', messages: [{ role: 'user', content: question }] });
+    const close = await t.sb.complete({ route: 'cached-semantic', messages: [{ role: 'user', content: nearly }] });
+    expect(first.cached).toBe(false);
+    expect(close.cached).toBe(true);
+    expect(close.text).toBe(first.text);
+    const far = await t.sb.complete({ route: 'cached-semantic', messages: [{ role: 'user', content: unrelated }] });
+    expect(far.cached).toBe(false);
+    const otherTenant = await t.sb.complete({ route: 'cached-semantic', tenant: 'globex', messages: [{ role: 'user', content: nearly }] });
+    expect(otherTenant.cached).toBe(false);
+    expect(t.vendor.requests({ contains: [m] })).toHaveLength(3);
+
+    // The exact-only route does not answer the paraphrase.
+    await t.sb.complete({ route: 'cached', messages: [{ role: 'user', content: question }] });
+    const exactOnly = await t.sb.complete({ route: 'cached', messages: [{ role: 'user', content: nearly }] });
+    expect(exactOnly.cached).toBe(false);
+  });
+
+  it('never lets a vendor see PII, and restores it in the answer', async () => {
+    const m = marker('pii');
+    const email = `jane.doe.${m}@example.com`;
+    const card = '4111 1111 1111 1111';
+    const phone = '+44 20 7946 0958';
+    const result = await t.sb.complete({ route: 'solo-only', messages: [{ role: 'user', content: `[[echo]] Contact ${email} or ${phone}, card ${card} (${m})` }] });
+    for (const secret of [email, card, phone]) {
+      expect(t.vendor.requests({ contains: [secret] })).toHaveLength(0);
+      expect(result.text).toContain(secret);
+    }
+    const seen = t.vendor.requests({ contains: [m], includePrompt: true });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.promptText).toMatch(/\[\[EMAIL_\d+_[a-z0-9]+\]\]/);
+  });
+
+  it('restores PII in streamed deltas, and records the interaction masked', async () => {
+    const m = marker('pii-stream');
+    const email = `stream.${m}@example.org`;
+    const key = `stream-${m}`;
+    const callId = `call-default-${key}`;
+    const deltas: string[] = [];
+    const subscription = t.nats.subscribe(streamSubject(callId), {
+      callback: (_error, message) => {
+        const chunk = decodeStreamChunk(message.data);
+        if (chunk.type === 'delta') deltas.push(chunk.text);
+      },
+    });
+    try {
+      const result = await t.sb.complete({ route: 'solo-only', stream: true, idempotencyKey: key, messages: [{ role: 'user', content: `[[echo]] Please write to ${email} today ${m}` }] });
+      expect(result.text).toContain(email);
+      await eventually('every delta', () => (deltas.join('') === result.text ? true : undefined), 5_000);
+      expect(deltas.length).toBeGreaterThan(3);
+      expect(t.vendor.requests({ contains: [email] })).toHaveLength(0);
+    } finally {
+      subscription.unsubscribe();
+    }
+
+    const jsm = await t.nats.jetstreamManager();
+    const stored = await eventually('the interaction record', async () => {
+      try {
+        return await jsm.streams.getMessage(streams.interactions.name, { last_by_subj: 'sb.interaction.default' });
+      } catch {
+        return undefined;
+      }
+    });
+    const interaction = Interaction.parse(JSONCodec().decode(stored.data));
+    expect(interaction.callId).toBe(callId);
+    expect(interaction.input).not.toContain(email);
+    expect(interaction.input).toMatch(/\[\[EMAIL_\d+_[a-z0-9]+\]\]/);
+    expect(interaction.promptAsSent).toContain('user: [[echo]] Please write to');
+    expect(interaction.language).toBe('en');
+  });
+});

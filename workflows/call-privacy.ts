@@ -1,0 +1,41 @@
+/**
+ * PII handling inside the llmCall workflow: mask once before planning, restore
+ * every answer before the caller (or the cache, or the interaction log, per
+ * config) sees it. Pure and deterministic (lib/pii imports no node modules).
+ */
+import { derivePiiNonce, maskMessages, restorePii } from '../lib/pii';
+import type { CallPlan } from '../schemas/call';
+import type { LlmRequest, LlmResult } from '../schemas/llm';
+import type { PiiEntity } from '../schemas/validation';
+
+export interface MaskedCall {
+  /** The request vendors see: PII replaced by per-request placeholders. */
+  request: LlmRequest;
+  entities: PiiEntity[];
+  nonce?: string;
+}
+
+export function maskRequest(request: LlmRequest, callId: string, pii: CallPlan['pii']): MaskedCall {
+  if (!pii.enabled) return { request, entities: [] };
+  const masked = maskMessages(request.messages, pii, { nonce: derivePiiNonce(callId) });
+  return { request: { ...request, messages: masked.messages }, entities: masked.entities, nonce: masked.nonce };
+}
+
+/** Restores text, tool-call arguments and structured output (placeholders inside JSON values included). */
+export function restoreResult(result: LlmResult, entities: PiiEntity[]): LlmResult {
+  if (entities.length === 0) return result;
+  const restore = (text: string) => restorePii(text, entities);
+  return {
+    ...result,
+    text: restore(result.text),
+    ...(result.toolCalls ? { toolCalls: result.toolCalls.map((c) => ({ ...c, arguments: restore(c.arguments) })) } : {}),
+    ...(result.output !== undefined ? { output: restoreJson(result.output, restore) } : {}),
+  };
+}
+
+function restoreJson(value: unknown, restore: (text: string) => string): unknown {
+  if (typeof value === 'string') return restore(value);
+  if (Array.isArray(value)) return value.map((v) => restoreJson(v, restore));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, restoreJson(v, restore)]));
+  return value;
+}
