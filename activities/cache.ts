@@ -62,10 +62,12 @@ export interface CacheActivityDeps {
   log: Logger;
   /** Default `sb_cache`. */
   bucket?: string;
+  /** Told the result of every look-up (metrics). */
+  onLookup?: (route: string, result: 'hit' | 'semantic_hit' | 'miss') => void;
 }
 
 /** Exact-cache lookups and stores, run as local activities by llmCall (one KV round trip each). */
-export function createCacheActivities({ nats, log, bucket = buckets.cache }: CacheActivityDeps) {
+export function createCacheActivities({ nats, log, bucket = buckets.cache, onLookup }: CacheActivityDeps) {
   let kv: Promise<KV> | undefined;
   const open = () => (kv ??= nats.jetstream().views.kv(bucket, { history: 1, ttl: BUCKET_MAX_AGE_MS }));
   const keyOf = (input: CacheLookupInput) =>
@@ -116,6 +118,17 @@ export function createCacheActivities({ nats, log, bucket = buckets.cache }: Cac
   return {
     /** The stored answer (placeholders rebased to this request's nonce), or null. A streaming call gets it streamed. */
     async lookupCachedAnswer(input: CacheLookupInput): Promise<(CachedAnswer & { semantic?: boolean }) | null> {
+      const answer = await lookup(input);
+      onLookup?.(input.request.route, answer ? (answer.semantic ? 'semantic_hit' : 'hit') : 'miss');
+      return answer;
+    },
+
+    async storeCachedAnswer(input: CacheLookupInput & { answer: Omit<CachedAnswer, 'storedAt' | 'expiresAt'>; ttlMs: number }): Promise<void> {
+      await store(input);
+    },
+  };
+
+  async function lookup(input: CacheLookupInput): Promise<(CachedAnswer & { semantic?: boolean }) | null> {
       try {
         const store = await open();
         let entry = await store.get(keyOf(input));
@@ -148,9 +161,9 @@ export function createCacheActivities({ nats, log, bucket = buckets.cache }: Cac
         log.warn({ err: error, callId: input.callId }, 'cache lookup failed; calling the vendor');
         return null;
       }
-    },
+  }
 
-    async storeCachedAnswer(input: CacheLookupInput & { answer: Omit<CachedAnswer, 'storedAt' | 'expiresAt'>; ttlMs: number }): Promise<void> {
+  async function store(input: CacheLookupInput & { answer: Omit<CachedAnswer, 'storedAt' | 'expiresAt'>; ttlMs: number }): Promise<void> {
       const now = Date.now();
       const value: CachedAnswer = { ...input.answer, storedAt: now, expiresAt: now + Math.min(input.ttlMs, BUCKET_MAX_AGE_MS) };
       try {
@@ -162,8 +175,7 @@ export function createCacheActivities({ nats, log, bucket = buckets.cache }: Cac
       } catch (error) {
         log.warn({ err: error, callId: input.callId }, 'cache store failed');
       }
-    },
-  };
+  }
 }
 
 /** Appends to a scope's index with compare-and-set, so two workers storing at once both land. */

@@ -30,7 +30,8 @@ const { lookupCachedAnswer, storeCachedAnswer } = proxyLocalActivities<ReturnTyp
   startToCloseTimeout: '3 seconds',
   retry: { maximumAttempts: 2 },
 });
-const { recordInteraction } = proxyActivities<ReturnType<typeof createInteractionActivities>>({
+// One JetStream publish: a local activity, so recording costs no extra task-queue round trip.
+const { recordInteraction } = proxyLocalActivities<ReturnType<typeof createInteractionActivities>>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 5 },
 });

@@ -15,7 +15,7 @@ import {
   ChainStepFailureDetails,
 } from '../../schemas/chain';
 import type { agentChain } from '../../workflows/agent-chain';
-import { chainQueries, chainWorkflowId, TASK_QUEUE } from '../../workflows/definitions';
+import { chainQueries, chainWorkflowId, searchAttributes, TASK_QUEUE } from '../../workflows/definitions';
 import { describeZodIssues } from '../config/load';
 import { SwitchboardChainError, SwitchboardRequestError } from '../client/errors';
 import { checkJsonSchema } from '../validation/json-schema';
@@ -64,6 +64,11 @@ export async function startChainRun(client: Client, raw: ChainRunRequestInput, o
       // Same key while running: join it; after it closed: its result stands.
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // Filterable in the UI, and how the gateway scopes GET /v1/chains/:id to the tenant.
+      typedSearchAttributes: [
+        { key: searchAttributes.tenant, value: request.tenant },
+        ...(request.user ? [{ key: searchAttributes.user, value: request.user }] : []),
+      ],
     });
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

@@ -16,6 +16,8 @@ export const RuntimeEnv = z.object({
   /** Breaker cluster name: scopes the breaker KV bucket and supervisor ids (tests, side-by-side deployments); default none. */
   SB_CLUSTER: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
   /** Gateway HTTP port. Default 8080. */
+  /** Worker: port of /healthz, /readyz and /metrics; off when unset. */
+  SB_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   SB_GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   /** Gateway listen address. Default 127.0.0.1. */
   SB_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),

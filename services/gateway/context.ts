@@ -1,6 +1,7 @@
 /** What every gateway handler needs, built once per gateway instance. */
 import type { Client } from '@temporalio/client';
 import type { NatsConnection } from 'nats';
+import type { ChainRegistry } from '../../lib/chains/registry';
 import type { Logger } from '../../lib/log';
 import type { SwitchboardConfig } from '../../schemas/config';
 import type { Admission } from './admission';
@@ -17,4 +18,8 @@ export interface GatewayContext {
   startCall: CallStarter;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Chains `POST /v1/chains` may start: config `chains` plus the built-in site planner. */
+  chains: ChainRegistry;
+  /** Task queue of the workflows this gateway starts (default `switchboard`). */
+  taskQueue?: string;
 }

@@ -2,6 +2,9 @@
  * The gateway's HTTP server on node:http: routing, error answers, metrics
  * and the health endpoints. Handlers live beside it, one file per concern.
  */
+import { createChainRegistry } from '../../lib/chains/registry';
+import { sitePlannerChain } from '../../lib/chains/site-planner';
+import { handleDescribeChain, handleStartChain } from './chains';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
@@ -55,6 +58,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     nats,
     log,
     tenants: createTenantDirectory(config.gateway),
+    chains: createChainRegistry({ config, inCode: [sitePlannerChain()] }),
+    ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
     admission: await createAdmission(nats, config.gateway.admission),
     startCall: createCallStarter({
       client,
@@ -79,6 +84,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const post = req.method === 'POST';
     if (post && path === '/v1/chat/completions') return { endpoint: 'chat', route: await handleChatCompletions(context, req, res), dialect: 'openai' };
     if (post && path === '/v1/messages') return { endpoint: 'messages', route: await handleMessages(context, req, res), dialect: 'anthropic' };
+    if (post && path === '/v1/chains') {
+      await handleStartChain(context, req, res);
+      return { endpoint: 'chains', route: '', dialect: 'openai' };
+    }
+    if (req.method === 'GET' && path?.startsWith('/v1/chains/')) {
+      await handleDescribeChain(context, req, res, decodeURIComponent(path.slice('/v1/chains/'.length)));
+      return { endpoint: 'chains', route: '', dialect: 'openai' };
+    }
     if (post && path === '/v1/feedback') {
       await handleFeedback(context, req, res);
       return { endpoint: 'feedback', route: '', dialect: 'openai' };

@@ -20,6 +20,8 @@ export interface LocalStackOptions {
   natsBin?: string;
   /** How long each part may take to become healthy. Default 60 s. */
   readyTimeoutMs?: number;
+  /** Keep Temporal's state in `<dataDir>/temporal.db`; false keeps it in memory (tests: faster, thrown away anyway). Default true. */
+  persist?: boolean;
 }
 
 export interface LocalStack {
@@ -37,6 +39,8 @@ const TEMPORAL_DYNAMIC_CONFIG = [
   'frontend.enableExecuteMultiOperation=true',
   'frontend.enableUpdateWorkflowExecution=true',
   'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+  // An activity scheduled by a workflow task goes straight back to the worker that completed it (measured: −20% per call).
+  'system.enableActivityEagerExecution=true',
 ];
 
 /** Finds a binary: the explicit path, then PATH, then the build cache. */
@@ -83,7 +87,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       '--ip', host,
       '--port', String(options.temporalPort),
       ...(options.temporalUiPort ? ['--ui-port', String(options.temporalUiPort)] : ['--headless']),
-      '--db-filename', p.temporalDb,
+      ...(options.persist === false ? [] : ['--db-filename', p.temporalDb]),
       '--log-level', 'warn',
       ...searchAttributeRegistrations().flatMap((sa) => ['--search-attribute', sa]),
       ...TEMPORAL_DYNAMIC_CONFIG.flatMap((dc) => ['--dynamic-config-value', dc]),

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     taskQueue: env.SB_TASK_QUEUE,
     log,
     controlBucket: env.SB_CONTROL_BUCKET,
+    ...(env.SB_HEALTH_PORT !== undefined ? { healthPort: env.SB_HEALTH_PORT } : {}),
     ...(env.SB_CLUSTER ? { cluster: env.SB_CLUSTER } : {}),
     ...(webhookUrl ? { webhookUrl } : {}),
     ...(env.SB_WORKFLOW_BUNDLE ? { workflowBundlePath: env.SB_WORKFLOW_BUNDLE } : {}),

@@ -20,6 +20,8 @@ import type { UpstreamSecrets } from '../../lib/config/load';
 import { watchFailover, type FailoverWatch } from '../../lib/control/failover';
 import type { Logger } from '../../lib/log';
 import type { CustomValidator } from '../../lib/validation';
+import { createCallMetrics, type CallMetrics } from '../../lib/metrics/call-metrics';
+import { startHealthServer } from './health-server';
 import { createCallEventPublisher } from '../../lib/nats/call-events';
 import { ensureStreams } from '../../lib/nats/streams';
 import { UpstreamPool } from '../../lib/routing/upstream-pool';
@@ -48,6 +50,8 @@ export interface SwitchboardWorkerOptions {
   connection?: NativeConnection;
   /** Validators a route's or feature's `validation.validator` may name: text → a reason it is wrong, or null. */
   customValidators?: Record<string, CustomValidator>;
+  /** Port of /healthz, /readyz and /metrics; off when undefined. */
+  healthPort?: number;
   /** KV bucket of the exact response cache. Default `sb_cache`. */
   cacheBucket?: string;
   /** Extra Temporal worker options (concurrency, identity, ...). */
@@ -56,6 +60,8 @@ export interface SwitchboardWorkerOptions {
 
 export interface SwitchboardWorker {
   worker: Worker;
+  /** Prometheus metrics of this worker (also served on `healthPort`). */
+  metrics: CallMetrics;
   nats: NatsConnection;
   failover: FailoverWatch;
   /** This worker's projection of SB_CALLS and its copy of the breakers. */
@@ -75,6 +81,8 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
     await ensureStreams(nats);
     const failover = await watchFailover(nats, (value) => log.warn({ failover: value }, 'failover switch changed'), options.controlBucket);
     const config = options.config;
+    const metrics = createCallMetrics();
+    const publishCallEvent = createCallEventPublisher(nats);
     const pool = new UpstreamPool(config, options.secrets);
     connection = options.connection ?? (await NativeConnection.connect({ address: options.temporalAddress }));
     const temporal = connection;
@@ -109,13 +117,16 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
           pickHealthy,
           signalBreaker: breakerSignals.send,
           ...(cluster ? { cluster } : {}),
-          publishCallEvent: createCallEventPublisher(nats),
+          publishCallEvent: (event) => {
+            metrics.observe(event);
+            return publishCallEvent(event);
+          },
           nats,
           log,
           ...(options.customValidators ? { customValidators: options.customValidators } : {}),
         }),
         ...createBreakerActivities({ nats, log, ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}) }),
-        ...createCacheActivities({ nats, log, ...(options.cacheBucket ? { bucket: options.cacheBucket } : {}) }),
+        ...createCacheActivities({ nats, log, onLookup: metrics.observeCacheLookup, ...(options.cacheBucket ? { bucket: options.cacheBucket } : {}) }),
         ...createInteractionActivities({ nats, config: () => config, log }),
         ...createProbeActivities({ nats }),
       },
@@ -123,8 +134,12 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       stickyQueueScheduleToStartTimeout: '3 seconds',
       ...options.workerOptions,
     });
+    const healthServer = options.healthPort !== undefined
+      ? await startHealthServer({ port: options.healthPort, registry: metrics.registry, isReady: () => worker.getState() === 'RUNNING' && !nats.isClosed() })
+      : undefined;
     return {
       worker,
+      metrics,
       nats,
       failover,
       health: registry,
@@ -132,6 +147,7 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
         try {
           await worker.run();
         } finally {
+          healthServer?.close();
           await failover.close().catch(() => undefined);
           await registry.close().catch(() => undefined);
           await signalConnection.close().catch(() => undefined);

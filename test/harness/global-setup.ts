@@ -21,7 +21,7 @@ export default async function globalSetup(): Promise<void> {
     const [temporalPort, natsPort, natsMonitorPort] = await findFreePorts(3);
     const dataDir = join(runDir, 'stack');
     // jest skips globalTeardown when globalSetup throws: clean up here.
-    const stack = await startLocalStack({ dataDir, temporalPort: temporalPort!, natsPort: natsPort!, natsMonitorPort: natsMonitorPort!, readyTimeoutMs: 120_000 })
+    const stack = await startLocalStack({ dataDir, temporalPort: temporalPort!, natsPort: natsPort!, natsMonitorPort: natsMonitorPort!, readyTimeoutMs: 120_000, persist: false })
       .catch(async (error: unknown) => {
         await stopLocalStack(dataDir);
         throw error;

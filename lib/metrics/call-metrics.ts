@@ -1,0 +1,48 @@
+/**
+ * Prometheus metrics of a worker, fed by the CallEvents its attempts publish
+ * (so the numbers match the event stream exactly) and by cache look-ups. A
+ * registry per worker, so tests can run several in one process.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CallEvent } from '../../schemas/call-event';
+
+const LATENCY_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
+
+export function createCallMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'sb_worker_' });
+  const registers = [registry];
+  const m = {
+    attempts: new Counter({ name: 'sb_attempts_total', help: 'Upstream attempts by route, provider, upstream, model and outcome', labelNames: ['route', 'provider', 'upstream', 'model', 'outcome'] as const, registers }),
+    latency: new Histogram({ name: 'sb_attempt_duration_seconds', help: 'Upstream attempt latency', labelNames: ['provider', 'upstream', 'outcome'] as const, buckets: LATENCY_BUCKETS_S, registers }),
+    ttft: new Histogram({ name: 'sb_attempt_time_to_first_token_seconds', help: 'Streamed attempts: time to the first token', labelNames: ['provider', 'upstream'] as const, buckets: LATENCY_BUCKETS_S, registers }),
+    tokens: new Counter({ name: 'sb_tokens_total', help: 'Tokens by provider, model and direction (input|output)', labelNames: ['provider', 'model', 'direction'] as const, registers }),
+    cost: new Counter({ name: 'sb_cost_usd_total', help: 'Cost in USD by route, provider and model', labelNames: ['route', 'provider', 'model'] as const, registers }),
+    headroom: new Gauge({ name: 'sb_ratelimit_headroom_ratio', help: 'Remaining / limit from the vendor\'s last rate-limit headers (1 = idle, 0 = exhausted)', labelNames: ['upstream', 'kind'] as const, registers }),
+    validationFailures: new Counter({ name: 'sb_validation_failures_total', help: 'Answers rejected by validation, by upstream, model, prompt variant and rule', labelNames: ['upstream', 'model', 'prompt_variant', 'rule'] as const, registers }),
+    cache: new Counter({ name: 'sb_cache_lookups_total', help: 'Response-cache look-ups by result (hit|semantic_hit|miss)', labelNames: ['route', 'result'] as const, registers }),
+  };
+
+  return {
+    registry,
+    /** Counts one CallEvent. */
+    observe(event: CallEvent): void {
+      m.attempts.inc({ route: event.route, provider: event.provider, upstream: event.upstream, model: event.model, outcome: event.outcome });
+      m.latency.observe({ provider: event.provider, upstream: event.upstream, outcome: event.outcome }, event.latencyMs / 1000);
+      if (event.ttftMs !== undefined) m.ttft.observe({ provider: event.provider, upstream: event.upstream }, event.ttftMs / 1000);
+      if (event.inputTokens) m.tokens.inc({ provider: event.provider, model: event.model, direction: 'input' }, event.inputTokens);
+      if (event.outputTokens) m.tokens.inc({ provider: event.provider, model: event.model, direction: 'output' }, event.outputTokens);
+      if (event.costUsd) m.cost.inc({ route: event.route, provider: event.provider, model: event.model }, event.costUsd);
+      const rl = event.rateLimit;
+      if (rl?.limitRequests && rl.remainingRequests !== undefined) m.headroom.set({ upstream: event.upstream, kind: 'requests' }, rl.remainingRequests / rl.limitRequests);
+      if (rl?.limitTokens && rl.remainingTokens !== undefined) m.headroom.set({ upstream: event.upstream, kind: 'tokens' }, rl.remainingTokens / rl.limitTokens);
+      if (event.outcome === 'invalid_output') {
+        m.validationFailures.inc({ upstream: event.upstream, model: event.model, prompt_variant: event.promptVariant, rule: event.errorType ?? 'unknown' });
+      }
+    },
+    observeCacheLookup(route: string, result: 'hit' | 'semantic_hit' | 'miss'): void {
+      m.cache.inc({ route, result });
+    },
+  };
+}
+export type CallMetrics = ReturnType<typeof createCallMetrics>;

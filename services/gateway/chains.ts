@@ -1,0 +1,56 @@
+/**
+ * `POST /v1/chains` starts an agent chain (by name: config `chains` or the
+ * built-in site planner) and answers 202 with its id; `GET /v1/chains/:id`
+ * answers progress while it runs and the result or error when it is done. A
+ * tenant sees only its own chains (another tenant's id is "not found").
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { z } from 'zod';
+import { describeChainRun, startChainRun } from '../../lib/chains/client-facing';
+import { isSwitchboardRequestError } from '../../lib/client/errors';
+import { searchAttributes } from '../../workflows/definitions';
+import type { GatewayContext } from './context';
+import { badRequest, GatewayError } from './http-errors';
+import { parseJsonBody, readBody, sendJson } from './http-io';
+
+const ChainBody = z.strictObject({
+  chain: z.string().min(1),
+  input: z.unknown(),
+  user: z.string().min(1).max(200).optional(),
+});
+
+export async function handleStartChain(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const tenant = ctx.tenants.authenticate(req);
+  const parsed = ChainBody.safeParse(parseJsonBody(await readBody(req, ctx.config.gateway.maxBodyBytes)));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const param = issue.path.map(String).join('.');
+    throw badRequest(`invalid chain request${param ? ` "${param}"` : ''}: ${issue.message}`, param || undefined, 'invalid_parameter');
+  }
+  const idempotencyKey = req.headers['idempotency-key'];
+  try {
+    const handle = await startChainRun(
+      ctx.client,
+      { ...parsed.data, tenant: tenant.id, ...(typeof idempotencyKey === 'string' ? { idempotencyKey } : {}) },
+      { registry: ctx.chains, ...(ctx.taskQueue ? { taskQueue: ctx.taskQueue } : {}) },
+    );
+    sendJson(res, 202, { id: handle.workflowId, status: 'running' }, { location: `/v1/chains/${encodeURIComponent(handle.workflowId)}` });
+  } catch (error) {
+    if (isSwitchboardRequestError(error)) throw badRequest(error.message, error.field, 'invalid_parameter');
+    throw error;
+  }
+}
+
+export async function handleDescribeChain(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, chainId: string): Promise<void> {
+  const tenant = ctx.tenants.authenticate(req);
+  const notFound = new GatewayError(404, 'not_found_error', `no chain "${chainId}" for this API key`, { code: 'chain_not_found' });
+  try {
+    const description = await ctx.client.workflow.getHandle(chainId).describe();
+    if (description.type !== 'agentChain' || description.typedSearchAttributes.get(searchAttributes.tenant) !== tenant.id) throw notFound;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw notFound;
+    throw error;
+  }
+  sendJson(res, 200, await describeChainRun(ctx.client, chainId));
+}

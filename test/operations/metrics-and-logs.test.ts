@@ -1,0 +1,62 @@
+/**
+ * Operations: a worker's Prometheus metrics after real traffic, its probes,
+ * and the promise that an API key never reaches a log line or an error.
+ */
+import { randomUUID } from 'node:crypto';
+import { findFreePort } from '../../lib/ports';
+import { isSwitchboardCallError } from '../../lib/client';
+import { eventually, startSwitchboard, switchboardConfig, testSecretsEnv, type SwitchboardUnderTest } from '../harness/switchboard';
+import { spawnWorker, writeConfigFile, type WorkerProcess } from '../harness/worker-process';
+
+describe('worker metrics, probes and logs', () => {
+  let t: SwitchboardUnderTest;
+  let worker: WorkerProcess | undefined;
+  let healthPort: number;
+
+  beforeAll(async () => {
+    t = await startSwitchboard({ withWorker: false, configOverrides: { health: { consecutiveFailures: 10_000, minCallsForRate: 10_000, rateLimitPersistCount: 10_000 } } });
+    healthPort = await findFreePort();
+    const configPath = writeConfigFile(switchboardConfig(t.vendor.url, { health: { consecutiveFailures: 10_000, minCallsForRate: 10_000, rateLimitPersistCount: 10_000 } }));
+    worker = spawnWorker({ configPath, taskQueue: t.taskQueue, controlBucket: t.controlBucket, env: { LOG_LEVEL: 'debug', SB_HEALTH_PORT: String(healthPort) } });
+    await eventually('the worker to be ready', async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+  });
+  afterAll(async () => {
+    worker?.kill('SIGTERM');
+    await worker?.exited;
+    await t?.close();
+  });
+
+  it('exposes call metrics with route, provider, upstream and outcome labels after traffic', async () => {
+    const m = `metrics-${randomUUID().slice(0, 8)}`;
+    t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, times: 1, fault: { kind: 'status', status: 503 } });
+    await t.sb.complete({ route: 'solo-only', messages: [{ role: 'user', content: `Hello ${m}` }] });
+    expect((await fetch(`http://127.0.0.1:${healthPort}/healthz`)).status).toBe(200);
+    const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+    expect(text).toMatch(/sb_attempts_total\{route="solo-only",provider="solo",upstream="solo\/org-s",model="gpt-4o-mini",outcome="retryable"\} 1/);
+    expect(text).toMatch(/sb_attempts_total\{route="solo-only",provider="solo",upstream="solo\/org-s",model="gpt-4o-mini",outcome="success"\} 1/);
+    expect(text).toMatch(/sb_attempt_duration_seconds_bucket\{le="[^"]+",provider="solo",upstream="solo\/org-s",outcome="success"\}/);
+    expect(text).toMatch(/sb_tokens_total\{provider="solo",model="gpt-4o-mini",direction="output"\} [1-9]/);
+    expect(text).toMatch(/sb_cost_usd_total\{route="solo-only",provider="solo",model="gpt-4o-mini"\} 0\.0/);
+    expect(text).toMatch(/sb_ratelimit_headroom_ratio\{upstream="solo\/org-s",kind="requests"\} 0\.9/);
+  });
+
+  it('never writes an API key to a log line or an error, even when the vendor rejects the key', async () => {
+    const m = `locked-${randomUUID().slice(0, 8)}`;
+    t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'account_locked', reason: 'invalid_key' } });
+    t.vendor.setFault({ organisation: 'anthropic/org-a', promptContains: m, fault: { kind: 'account_locked', reason: 'invalid_key' } });
+    let error: unknown;
+    try {
+      await t.sb.complete({ route: 'solo-fallback', messages: [{ role: 'user', content: `Hello ${m}` }] });
+    } catch (e) {
+      error = e;
+    }
+    expect(isSwitchboardCallError(error)).toBe(true);
+    await eventually('the failed attempts to be logged', () => (worker!.output().includes('"errorType":"authentication"') ? true : undefined), 10_000);
+    const everything = `${worker!.output()}\n${JSON.stringify(error)}\n${(error as Error).message}\n${JSON.stringify((error as { attempts?: unknown }).attempts)}`;
+    for (const key of Object.values(testSecretsEnv)) {
+      expect(everything).not.toContain(key);
+      // Vendors echo a key's start and end in their 401 message; even that must not survive.
+      expect(everything).not.toContain(key.slice(-6));
+    }
+  });
+});
