@@ -4,7 +4,9 @@
  * Anthropic's prompt variant — each call a workflow in the Temporal UI.
  */
 import { randomUUID } from 'node:crypto';
+import type { NatsConnection } from 'nats';
 import type { SwitchboardClient } from '../../lib/client';
+import { readBreakerStates } from '../../lib/health-registry/breaker-store';
 import type { VendorAdmin } from './vendor-admin';
 
 export interface DemoContext {
@@ -12,6 +14,7 @@ export interface DemoContext {
   vendor: VendorAdmin;
   uiUrl: string;
   say: (line: string) => void;
+  nats: NatsConnection;
 }
 
 function tally(values: string[]): string {
@@ -20,7 +23,7 @@ function tally(values: string[]): string {
   return [...counts.entries()].sort().map(([k, n]) => `${k} ×${n}`).join(', ');
 }
 
-export async function demoSpreadAndFallback({ sb, vendor, uiUrl, say }: DemoContext): Promise<void> {
+export async function demoSpreadAndFallback({ sb, vendor, uiUrl, say, nats }: DemoContext): Promise<void> {
   const run = randomUUID().slice(0, 8);
   say(`12 calls on route chat-default (OpenAI pool: org-a weight 2, org-b 1, org-c 1)`);
   const spread = await Promise.all(
@@ -48,6 +51,9 @@ export async function demoSpreadAndFallback({ sb, vendor, uiUrl, say }: DemoCont
     say(`  the vendor saw ${seen.filter((r) => r.protocol === 'openai').length} OpenAI requests (all ${[...new Set(seen.filter((r) => r.protocol === 'openai').map((r) => r.status))].join('/')}) and ${seen.filter((r) => r.protocol === 'anthropic').length} Anthropic ones`);
     say(`  Anthropic got its own system prompt: "${anthropic?.promptText?.split('\n')[0]?.slice(0, 80) ?? '?'}…"`);
     say(`  in the Temporal UI: ${uiUrl}/namespaces/default/workflows/${encodeURIComponent(first.workflowId)}`);
+    // The 503s were CallEvents every pod folded: the breakers (one supervisor workflow per upstream) react for the whole cluster.
+    const breakers = await readBreakerStates(nats, undefined, ['openai/org-a', 'openai/org-b', 'openai/org-c']);
+    say(`  breakers now: ${[...breakers.entries()].map(([id, b]) => `${id} ${b.state}`).join(', ') || 'no transition yet'} — \`npm run cli -- status\` and \`npm run cli -- events\` show them; they half-open after their cooldown and close once a probe succeeds`);
   } finally {
     await vendor.clearFaults();
   }

@@ -4,6 +4,7 @@
  * the stack running so the executions stay visible in the Temporal UI.
  */
 import { Client, Connection } from '@temporalio/client';
+import { connect } from 'nats';
 import { createSwitchboardClient } from '../../lib/client';
 import { killRecorded } from '../local-stack/processes';
 import { startNodeServices } from '../local-stack/node-services';
@@ -21,8 +22,9 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection });
   const say = (line: string) => console.log(line.startsWith('  ') ? line : `\n• ${line}`);
+  const nats = await connect({ servers: `nats://${env.SB_HOST}:${env.NATS_PORT}`, name: 'switchboard-demo' });
   try {
-    await demoSpreadAndFallback({ sb: createSwitchboardClient({ client }), vendor: vendorAdmin(`http://${env.SB_HOST}:${env.FAKE_VENDOR_PORT}`), uiUrl, say });
+    await demoSpreadAndFallback({ sb: createSwitchboardClient({ client }), vendor: vendorAdmin(`http://${env.SB_HOST}:${env.FAKE_VENDOR_PORT}`), uiUrl, say, nats });
     await demoGateway({ gatewayUrl: `http://${env.SB_HOST}:${env.SB_GATEWAY_PORT}`, apiKey: 'sb-demo-key-acme', say });
 
     say('the site planner: interview → site map → one wireframe per page (fan-out) → plan, as child llmCall workflows');
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
     say(`  plan finished: ${JSON.stringify(result).length} bytes of structured plan; see it in the UI under the chain's workflow id`);
     console.log(`\nTemporal UI: ${uiUrl} — the stack keeps running; \`make down\` stops it.`);
   } finally {
+    await nats.drain().catch(() => undefined);
     await connection.close();
   }
 }
