@@ -59,7 +59,9 @@ export function createInteractionActivities({ nats, config, log }: InteractionAc
         validation: result.validation === 'none' ? 'none' : result.validation,
       };
       try {
-        await js.publish(`sb.interaction.${request.tenant.replace(/[.*>\s]/g, "_")}`, codec.encode(interaction), { msgID: `interaction-${result.callId}` });
+        // A tenant id may hold characters NATS reserves in a subject token.
+        const subject = `sb.interaction.${request.tenant.replace(/[.*>\s]/g, '_')}`;
+        await js.publish(subject, codec.encode(interaction), { msgID: `interaction-${result.callId}` });
       } catch (error) {
         log.error({ err: error, callId: result.callId }, 'could not record the interaction');
       }

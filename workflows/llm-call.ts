@@ -159,7 +159,8 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
         exclude: step.exclude,
         attemptTimeoutMs,
         ...(state.panic ? { allowPanic: true } : {}),
-        ...(masked.entities.length && request.stream ? { piiEntities: masked.entities } : masked.entities.length && (plan.validation || request.output) ? { piiEntities: masked.entities } : {}),
+        // The activity restores streamed deltas and checks answers on restored text.
+        ...(masked.entities.length && (request.stream || plan.validation || request.output) ? { piiEntities: masked.entities } : {}),
         ...(plan.validation ? { validation: plan.validation } : {}),
       });
       attempts.push({

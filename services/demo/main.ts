@@ -3,6 +3,7 @@
  * started Temporal, NATS, the fake vendor, a worker and the gateway). Leaves
  * the stack running so the executions stay visible in the Temporal UI.
  */
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { connect } from 'nats';
 import { createSwitchboardClient } from '../../lib/client';
@@ -13,7 +14,6 @@ import { demoSpreadAndFallback } from './calls';
 import { demoGateway } from './gateway';
 import { runSitePlannerDemo } from './site-planner';
 import { vendorAdmin } from './vendor-admin';
-import { join } from 'node:path';
 
 async function main(): Promise<void> {
   const env = readLocalStackEnv();

@@ -27,8 +27,9 @@ describe('call pipeline: validation, cache, PII', () => {
   afterEach(() => t.vendor.clearFaults());
 
   it('repairs a button text that came back as a paragraph', async () => {
+    // [[tokens:40]] makes the first answer a paragraph; the repair turn carries no directive, so the vendor follows the instruction.
     const m = marker('button');
-    const result = await t.sb.complete({ route: 'solo-only', feature: 'cta', messages: [{ role: 'user', content: `Write the signup button text for a bakery ${m}` }] });
+    const result = await t.sb.complete({ route: 'solo-only', feature: 'cta', messages: [{ role: 'user', content: `Write the signup button text for a bakery ${m} [[tokens:40]]` }] });
     expect(result.validation).toBe('repaired');
     expect(result.attempts.map((a) => a.outcome)).toEqual(['invalid_output', 'success']);
     expect(result.attempts[0]!.errorType).toMatch(/^validation_max_(words|chars)$/);
