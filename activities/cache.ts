@@ -37,7 +37,16 @@ export const CacheLookupInput = z.object({
   piiNonce: z.string().optional(),
   piiEntities: z.array(PiiEntity).optional(),
   /** The route's semantic cache (opt-in): near-identical short single-turn questions share an answer. */
-  semantic: z.object({ enabled: z.boolean(), threshold: z.number(), maxPromptChars: z.number() }).optional(),
+  semantic: z
+    .object({
+      enabled: z.boolean(),
+      threshold: z.number(),
+      maxPromptChars: z.number(),
+      embedder: z.enum(['local', 'vendor']).default('local'),
+      embeddingProvider: z.string().optional(),
+      embeddingModel: z.string().default('text-embedding-3-small'),
+    })
+    .optional(),
 });
 export type CacheLookupInput = z.infer<typeof CacheLookupInput>;
 
@@ -62,12 +71,14 @@ export interface CacheActivityDeps {
   log: Logger;
   /** Default `sb_cache`. */
   bucket?: string;
+  /** The vendor embedder (`cache.semantic.embedder: vendor`); without it the local embedder is used. */
+  embed?: (text: string, options: { provider?: string; model: string; dimensions: number }) => Promise<number[]>;
   /** Told the result of every look-up (metrics). */
   onLookup?: (route: string, result: 'hit' | 'semantic_hit' | 'miss') => void;
 }
 
 /** Exact-cache lookups and stores, run as local activities by llmCall (one KV round trip each). */
-export function createCacheActivities({ nats, log, bucket = buckets.cache, onLookup }: CacheActivityDeps) {
+export function createCacheActivities({ nats, log, bucket = buckets.cache, onLookup, embed }: CacheActivityDeps) {
   let kv: Promise<KV> | undefined;
   const open = () => (kv ??= nats.jetstream().views.kv(bucket, { history: 1, ttl: BUCKET_MAX_AGE_MS }));
   const keyOf = (input: CacheLookupInput) =>
@@ -85,7 +96,7 @@ export function createCacheActivities({ nats, log, bucket = buckets.cache, onLoo
     });
 
   /** The scope a semantic lookup may search (never across tenants or system prompts), and the question's embedding. */
-  const semanticOf = (input: CacheLookupInput) => {
+  const semanticOf = async (input: CacheLookupInput) => {
     const settings = input.semantic;
     if (!settings?.enabled || !isSemanticCacheEligible(input.request.messages, { semantic: settings })) return undefined;
     const turn = singleTurnPrompt(input.request.messages);
@@ -102,12 +113,17 @@ export function createCacheActivities({ nats, log, bucket = buckets.cache, onLoo
       ...(input.request.output ? { output: input.request.output } : {}),
       ...(input.piiNonce ? { piiNonce: input.piiNonce } : {}),
     });
-    return { indexKey: `semantic.${scope}`, embedding: localEmbedding(turn.userPrompt, EMBEDDING_DIMS), threshold: settings.threshold };
+    const embedding =
+      settings.embedder === 'vendor' && embed
+        ? await embed(turn.userPrompt, { ...(settings.embeddingProvider ? { provider: settings.embeddingProvider } : {}), model: settings.embeddingModel, dimensions: EMBEDDING_DIMS })
+        : localEmbedding(turn.userPrompt, EMBEDDING_DIMS);
+    // The embedder is part of the scope: vectors of two embedders are not comparable.
+    return { indexKey: `semantic.${settings.embedder}.${scope}`, embedding, threshold: settings.threshold };
   };
 
   /** The exact key of the stored answer to a near-identical question, if one scores above the threshold. */
   async function semanticKey(input: CacheLookupInput): Promise<string | undefined> {
-    const semantic = semanticOf(input);
+    const semantic = await semanticOf(input);
     if (!semantic) return undefined;
     const entry = await (await open()).get(semantic.indexKey);
     if (!entry || entry.operation !== 'PUT') return undefined;
@@ -170,7 +186,7 @@ export function createCacheActivities({ nats, log, bucket = buckets.cache, onLoo
         const store = await open();
         const key = keyOf(input);
         await store.put(key, codec.encode(value));
-        const semantic = semanticOf(input);
+        const semantic = await semanticOf(input);
         if (semantic) await appendToIndex(store, semantic.indexKey, { key, embedding: semantic.embedding });
       } catch (error) {
         log.warn({ err: error, callId: input.callId }, 'cache store failed');

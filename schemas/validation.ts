@@ -136,8 +136,12 @@ export const CacheConfig = z.object({
       threshold: z.number().min(0).max(1).default(0.95),
       /** Longest user prompt (chars) eligible for the semantic cache. Default 500. */
       maxPromptChars: z.number().int().positive().default(500),
-      /** `local` (deterministic, no model download) or `vendor` (the route's embeddings API). Default `local`. */
+      /** `local` (deterministic, no model download) or `vendor` (an OpenAI-protocol provider's embeddings API). Default `local`. */
       embedder: z.enum(['local', 'vendor']).default('local'),
+      /** With `vendor`: the provider whose pool embeds (its first upstream). Default: the first OpenAI-protocol provider. */
+      embeddingProvider: z.string().min(1).optional(),
+      /** With `vendor`: the embeddings model. Default `text-embedding-3-small`. */
+      embeddingModel: z.string().min(1).default('text-embedding-3-small'),
     })
     .prefault({}),
 });

@@ -15,6 +15,7 @@ import type { createPlanActivities } from '../activities/plan';
 import { countAttempt, initialRetryState, planNextAttempt } from '../lib/routing/retry-plan';
 import type { AttemptFailureDetails, AttemptSuccess, LlmCallInput } from '../schemas/call';
 import type { AttemptRecord, LlmResult, Message } from '../schemas/llm';
+import { parseSecondLookVerdict, secondLookMessages } from '../lib/validation/second-look';
 import { maskRequest, restoreResult } from './call-privacy';
 import { failureTypes, searchAttributes } from './definitions';
 
@@ -35,6 +36,14 @@ const { recordInteraction } = proxyLocalActivities<ReturnType<typeof createInter
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 5 },
 });
+
+/** An answer the optional second look rejected: handled like a failed validation (repair, then fallback). */
+class SecondLookRejection extends Error {
+  override readonly name = 'SecondLookRejection';
+  constructor(readonly details: AttemptFailureDetails) {
+    super(details.message);
+  }
+}
 
 /** Margin over the SDK's own timeout, so the SDK's (classified) timeout fires first. */
 const ACTIVITY_TIMEOUT_MARGIN_MS = 5_000;
@@ -163,8 +172,35 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
         ...(masked.entities.length && (request.stream || plan.validation || request.output) ? { piiEntities: masked.entities } : {}),
         ...(plan.validation ? { validation: plan.validation } : {}),
       });
+      const answerAttempt = state.totalAttempts;
+      if (plan.validation?.secondLook && !success.toolCalls?.length) {
+        // "Are you sure?": the same vendor reviews the answer; a REJECT is repaired like any invalid answer.
+        state = countAttempt(state);
+        const review = await attemptCall({
+          callId,
+          workflowId,
+          attempt: state.totalAttempts,
+          request: { ...request, messages: secondLookMessages([...request.messages, ...repairTurns], success.text), output: undefined, tools: undefined, toolChoice: undefined, stream: false },
+          entry,
+          exclude: step.exclude,
+          attemptTimeoutMs,
+        });
+        const verdict = parseSecondLookVerdict(review.text);
+        if (!verdict.approved) {
+          throw new SecondLookRejection({
+            outcome: 'invalid_output',
+            errorType: 'second_look_rejected',
+            message: `the second look rejected the answer: ${verdict.reason}`,
+            upstream: success.upstream,
+            promptVariant: success.promptVariant,
+            latencyMs: success.latencyMs,
+            startedAt: success.startedAt,
+            repair: { answer: success.text, instruction: `A reviewer rejected your previous answer: ${verdict.reason?.replace(/[.\s]*$/, '')}. Reply with a corrected answer only.` },
+          });
+        }
+      }
       attempts.push({
-        attempt: state.totalAttempts,
+        attempt: answerAttempt,
         provider: entry.provider,
         upstream: success.upstream,
         model: entry.model,
@@ -197,7 +233,7 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
       }
       return finish(result, entry.prompt);
     } catch (error) {
-      const failure = failureOf(error, undefined);
+      const failure = error instanceof SecondLookRejection ? error.details : failureOf(error, undefined);
       attempts.push({
         attempt: state.totalAttempts,
         provider: entry.provider,

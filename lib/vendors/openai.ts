@@ -161,6 +161,10 @@ export function createOpenAiClient(options: VendorClientOptions): VendorClient {
   return {
     protocol: 'openai',
     call: (request) => (request.stream ? callStreaming(request) : callOnce(request)),
+    async embed(texts, { model, dimensions, timeoutMs }) {
+      const response = await sdk.embeddings.create({ model, input: texts, ...(dimensions ? { dimensions } : {}) }, { timeout: timeoutMs });
+      return [...response.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+    },
   };
 }
 

@@ -41,6 +41,8 @@ export interface VendorCallResult {
 export interface VendorClient {
   readonly protocol: 'openai' | 'anthropic';
   call(request: VendorCallRequest): Promise<VendorCallResult>;
+  /** Embeddings (OpenAI protocol only; Anthropic has no embeddings API). */
+  embed?(texts: string[], options: { model: string; dimensions?: number; timeoutMs: number }): Promise<number[][]>;
 }
 
 export interface VendorClientOptions {

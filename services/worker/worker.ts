@@ -126,7 +126,21 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
           ...(options.customValidators ? { customValidators: options.customValidators } : {}),
         }),
         ...createBreakerActivities({ nats, log, ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}) }),
-        ...createCacheActivities({ nats, log, onLookup: metrics.observeCacheLookup, ...(options.cacheBucket ? { bucket: options.cacheBucket } : {}) }),
+        ...createCacheActivities({
+          nats,
+          log,
+          onLookup: metrics.observeCacheLookup,
+          embed: async (text, { provider, model, dimensions }) => {
+            // The named provider's pool, else the first OpenAI-protocol one: Anthropic has no embeddings API.
+            const name = provider ?? Object.entries(config.providers).find(([, p]) => p.protocol === 'openai')?.[0];
+            const client = name ? pool.upstreams(name)[0]?.client : undefined;
+            if (!client?.embed) throw new Error(`no embeddings API for the semantic cache (provider ${name ?? 'none'})`);
+            const [vector] = await client.embed([text], { model, dimensions, timeoutMs: config.timeouts.attemptMs });
+            if (!vector) throw new Error('the embeddings API returned no vector');
+            return vector;
+          },
+          ...(options.cacheBucket ? { bucket: options.cacheBucket } : {}),
+        }),
         ...createInteractionActivities({ nats, config: () => config, log }),
         ...createProbeActivities({ nats }),
       },

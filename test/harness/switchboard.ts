@@ -79,6 +79,7 @@ export function switchboardConfig(vendorUrl: string, overrides: Partial<Switchbo
       'solo-only': { entries: [{ provider: 'solo', model: 'gpt-4o-mini' }] },
       'solo-hang': { attemptTimeoutMs: 800, entries: [{ provider: 'solo', model: 'gpt-4o-mini' }, { provider: 'anthropic', model: 'claude-haiku-4-5' }] },
       cached: { entries: [{ provider: 'solo', model: 'gpt-4o-mini' }], cache: { exact: { enabled: true, ttlMs: 60_000 } } },
+      'cached-semantic-vendor': { entries: [{ provider: 'solo', model: 'gpt-4o-mini' }], cache: { exact: { enabled: true, ttlMs: 60_000 }, semantic: { enabled: true, embedder: 'vendor', embeddingProvider: 'solo' } } },
       'cached-semantic': { entries: [{ provider: 'solo', model: 'gpt-4o-mini' }], cache: { exact: { enabled: true, ttlMs: 60_000 }, semantic: { enabled: true, threshold: 0.95 } } },
     },
     retry: { initialIntervalMs: 50, maxIntervalMs: 1_000, maxAttemptsPerEntry: 3, maxAttempts: 10 },

@@ -81,6 +81,20 @@ describe('call pipeline: validation, cache, PII', () => {
     expect(exactOnly.cached).toBe(false);
   });
 
+  it("embeds with the vendor's embeddings API when the route asks for it", async () => {
+    const m = marker('vendor-embed');
+    const first = await t.sb.complete({ route: 'cached-semantic-vendor', messages: [{ role: 'user', content: `Do you bake rye bread, ${m}?` }] });
+    const again = await t.sb.complete({ route: 'cached-semantic-vendor', messages: [{ role: 'user', content: `Do you bake rye bread, ${m}?` }] });
+    expect(first.cached).toBe(false);
+    expect(again.cached).toBe(true);
+    const embeddings = t.vendor.requests({ contains: [m] }).filter((r) => r.path === '/v1/embeddings');
+    // One look-up (miss) and one store embedded the question; the repeat is an exact hit.
+    expect(embeddings.map((r) => [r.organisation, r.model, r.status])).toEqual([
+      ['openai/org-s', 'text-embedding-3-small', 200],
+      ['openai/org-s', 'text-embedding-3-small', 200],
+    ]);
+  });
+
   it('never lets a vendor see PII, and restores it in the answer', async () => {
     const m = marker('pii');
     const email = `jane.doe.${m}@example.com`;
@@ -132,5 +146,46 @@ describe('call pipeline: validation, cache, PII', () => {
     expect(interaction.input).toMatch(/\[\[EMAIL_\d+_[a-z0-9]+\]\]/);
     expect(interaction.promptAsSent).toContain('user: [[echo]] Please write to');
     expect(interaction.language).toBe('en');
+  });
+});
+
+describe('call pipeline: the optional second look', () => {
+  let t: SwitchboardUnderTest;
+  beforeAll(async () => {
+    t = await startSwitchboard({
+      configOverrides: {
+        health: { consecutiveFailures: 10_000, minCallsForRate: 10_000, rateLimitPersistCount: 10_000 },
+        features: { reviewed: { validation: { secondLook: true, repairAttempts: 1 } } },
+      },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('asks the vendor to review an answer and keeps it when approved', async () => {
+    const m = marker('second-look');
+    // The fake vendor answers the directive, in the answer and in the review (which quotes the request).
+    const result = await t.sb.complete({ route: 'solo-only', feature: 'reviewed', messages: [{ role: 'user', content: `A slogan ${m} [[say:APPROVE]]` }] });
+    expect(result.text).toBe('APPROVE');
+    expect(result.validation).toBe('passed');
+    const seen = t.vendor.requests({ contains: [m], includePrompt: true });
+    expect(seen).toHaveLength(2);
+    expect(seen[1]!.promptText).toContain('Answer to review:');
+  });
+
+  it('repairs an answer the review rejects, then moves on', async () => {
+    const m = marker('second-look-reject');
+    let failed: unknown;
+    try {
+      await t.sb.complete({ route: 'solo-only', feature: 'reviewed', messages: [{ role: 'user', content: `A slogan ${m} [[say:REJECT: it is not a slogan]]` }] });
+    } catch (error) {
+      failed = error;
+    }
+    // Every review quotes the request, whose directive always rejects: one repair, then no fallback left.
+    expect(failed).toMatchObject({ name: 'SwitchboardCallError', type: 'SbUpstreamsExhausted' });
+    const prompts = t.vendor.requests({ contains: [m], includePrompt: true }).map((r) => r.promptText ?? '');
+    expect(prompts.some((p) => p.includes('A reviewer rejected your previous answer: it is not a slogan'))).toBe(true);
+    expect(prompts.filter((p) => p.includes('Answer to review:')).length).toBeGreaterThanOrEqual(2);
   });
 });

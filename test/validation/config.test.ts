@@ -12,9 +12,9 @@ describe('validation, PII and cache config schemas', () => {
   it('fills CacheConfig defaults, also inside a partly given block', () => {
     expect(CacheConfig.parse({})).toEqual({
       exact: { enabled: true, ttlMs: 3_600_000 },
-      semantic: { enabled: false, threshold: 0.95, maxPromptChars: 500, embedder: 'local' },
+      semantic: { enabled: false, threshold: 0.95, maxPromptChars: 500, embedder: 'local', embeddingModel: 'text-embedding-3-small' },
     });
-    expect(CacheConfig.parse({ semantic: { enabled: true } }).semantic).toEqual({ enabled: true, threshold: 0.95, maxPromptChars: 500, embedder: 'local' });
+    expect(CacheConfig.parse({ semantic: { enabled: true } }).semantic).toEqual({ enabled: true, threshold: 0.95, maxPromptChars: 500, embedder: 'local', embeddingModel: 'text-embedding-3-small' });
   });
 
   it.each([
