@@ -22,7 +22,12 @@ export function detectLanguage(text: string): string {
   if (/[\u0590-\u05ff]/.test(text)) return 'he';
   if (/[\u0e00-\u0e7f]/.test(text)) return 'th';
   if (/[\u0370-\u03ff]/.test(text)) return 'el';
-  const words = text.toLowerCase().match(/[\p{L}]+/gu) ?? [];
+  // Whole words only: ids, hashes and PII placeholders (letters mixed with digits) say nothing about the language.
+  const words = text
+    .toLowerCase()
+    .replace(/\[\[[^\]]*\]\]/g, ' ')
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => /^\p{L}+$/u.test(w));
   let best = 'und';
   let bestScore = 0;
   for (const [language, stops] of Object.entries(STOP_WORDS)) {
