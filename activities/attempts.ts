@@ -5,7 +5,7 @@ import type { NatsConnection } from 'nats';
 import type { Logger } from '../lib/log';
 import type { CallEventPublisher } from '../lib/nats/call-events';
 import { applyPromptVariant } from '../lib/routing/prompt-variants';
-import type { PooledUpstream, UpstreamPicker, UpstreamPool } from '../lib/routing/upstream-pool';
+import type { PooledUpstream } from '../lib/routing/upstream-pool';
 import type { HealthAwarePicker, SelectedUpstream } from '../lib/health-registry/upstream-selector';
 import { probeOutcomeOf } from '../lib/health';
 import type { BreakerInput } from '../schemas/health';
@@ -23,11 +23,8 @@ import { routeStreamConfig } from '../schemas/gateway';
 
 export interface AttemptActivityDeps {
   config: () => SwitchboardConfig;
-  pool: () => UpstreamPool;
-  /** Defaults to the pool's weighted round-robin. */
-  pickUpstream?: UpstreamPicker;
-  /** Health-aware selection (breakers, probes, panic); when set it replaces `pickUpstream`. */
-  pickHealthy?: HealthAwarePicker;
+  /** Health-aware selection (breakers, probes, panic, smooth weighted round-robin by score). */
+  pickHealthy: HealthAwarePicker;
   /** Sends a half-open probe's result to the upstream's breakerSupervisor. */
   signalBreaker?: (upstream: string, input: BreakerInput) => Promise<void>;
   /** Breaker cluster stamped on every CallEvent, so registries fold only their own cluster's events. */
@@ -56,7 +53,7 @@ function streamLimits(config: SwitchboardConfig, route: string): { firstTokenTim
  * workflow, not Temporal's activity retry, decides what comes next.
  */
 export function createAttemptActivities(deps: AttemptActivityDeps) {
-  const { config, pool, publishCallEvent, nats, log } = deps;
+  const { config, publishCallEvent, nats, log } = deps;
 
   async function emit(event: CallEvent): Promise<void> {
     try {
@@ -72,20 +69,15 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
       const ctx = Context.current();
       const cfg = config();
       const { request, entry } = input;
-      const pick = deps.pickUpstream ?? pool().pickWeighted;
       const startedAt = Date.now();
       const { messages, variant } = applyPromptVariant(request.messages, entry.prompt, entry.prompt ? cfg.prompts[entry.prompt] : undefined, entry.provider);
       const exclude = new Set(input.exclude);
       let selected: SelectedUpstream | undefined;
       let upstream: PooledUpstream | undefined;
       let noneReason = `excluded: ${input.exclude.join(', ') || 'none'}`;
-      if (deps.pickHealthy) {
-        const choice = await deps.pickHealthy(entry.provider, exclude, input.allowPanic ?? false);
-        if ('none' in choice) noneReason = choice.reason;
-        else ({ upstream } = (selected = choice));
-      } else {
-        upstream = pick(entry.provider, exclude);
-      }
+      const choice = await deps.pickHealthy(entry.provider, exclude, input.allowPanic ?? false);
+      if ('none' in choice) noneReason = choice.reason;
+      else ({ upstream } = (selected = choice));
       if (!upstream) {
         const details: AttemptFailureDetails = {
           outcome: 'no_upstream',

@@ -12,18 +12,12 @@ export interface PooledUpstream {
   client: VendorClient;
 }
 
-/** Picks an upstream of `provider`, skipping `exclude`; undefined when none is left. */
-export type UpstreamPicker = (provider: string, exclude: ReadonlySet<string>) => PooledUpstream | undefined;
-
 /**
- * Every upstream of every provider with its SDK client, and a smooth weighted
- * round-robin picker (each upstream's share of picks follows its weight,
- * interleaved rather than in bursts). The breaker issue swaps the picker for a
- * health-aware one; the pool stays.
+ * Every upstream of every provider with its SDK client. Which one a call uses
+ * is decided by the health-aware picker (lib/health-registry/upstream-selector).
  */
 export class UpstreamPool {
   private readonly byProvider = new Map<string, PooledUpstream[]>();
-  private readonly current = new Map<string, number>();
 
   constructor(config: SwitchboardConfig, secrets: UpstreamSecrets) {
     for (const [provider, p] of Object.entries(config.providers)) {
@@ -52,23 +46,4 @@ export class UpstreamPool {
   size(provider: string): number {
     return this.upstreams(provider).length;
   }
-
-  /** Smooth weighted round-robin over the upstreams not excluded. */
-  readonly pickWeighted: UpstreamPicker = (provider, exclude) => {
-    const candidates = this.upstreams(provider).filter((u) => !exclude.has(u.id));
-    if (candidates.length === 0) return undefined;
-    const total = candidates.reduce((sum, u) => sum + u.weight, 0);
-    let best: PooledUpstream | undefined;
-    let bestScore = -Infinity;
-    for (const u of candidates) {
-      const score = (this.current.get(u.id) ?? 0) + u.weight;
-      this.current.set(u.id, score);
-      if (score > bestScore) {
-        bestScore = score;
-        best = u;
-      }
-    }
-    this.current.set(best!.id, bestScore - total);
-    return best;
-  };
 }

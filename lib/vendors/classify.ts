@@ -78,8 +78,3 @@ export function classifyVendorError(error: unknown, protocol: 'openai' | 'anthro
   if (status === 408 || status === 409 || status >= 500) return { ...base, outcome: 'retryable', errorType: status >= 500 ? 'server_error' : 'conflict' };
   return { ...base, outcome: 'caller_fault', errorType: 'invalid_request' };
 }
-
-/** True for outcomes the health registry counts as upstream failures. */
-export function isUpstreamFailure(outcome: VendorFailureInfo['outcome'] | 'success'): boolean {
-  return outcome === 'retryable' || outcome === 'rate_limited' || outcome === 'fatal_upstream';
-}

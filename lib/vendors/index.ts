@@ -7,6 +7,6 @@ export function createVendorClient(protocol: Protocol, options: VendorClientOpti
   return protocol === 'openai' ? createOpenAiClient(options) : createAnthropicClient(options);
 }
 
-export { classifyVendorError, isUpstreamFailure } from './classify';
+export { classifyVendorError } from './classify';
 export { isVendorFailure, isVendorProtocolError, VendorFailure, VendorProtocolError, type VendorFailureInfo } from './errors';
 export type { VendorCallRequest, VendorCallResult, VendorClient, VendorClientOptions } from './types';

@@ -11,9 +11,9 @@ import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { connect } from 'nats';
 import { readRuntimeEnv } from '../../lib/config/env';
-import { isConfigError, loadConfigFile, resolveSecrets } from '../../lib/config/load';
+import { isConfigError, loadConfigFile } from '../../lib/config/load';
 import { createLogger } from '../../lib/log';
-import { createSwitchboardWorker, type SwitchboardWorker } from '../worker/worker';
+import { createSwitchboardWorker, type SwitchboardWorker, workerOptionsFromEnv } from '../worker/worker';
 import { createGateway } from './server';
 
 async function main(): Promise<void> {
@@ -26,19 +26,7 @@ async function main(): Promise<void> {
   const nats = await connect({ servers: env.NATS_URL, name: 'switchboard-gateway', maxReconnectAttempts: -1 });
   let worker: { sb: SwitchboardWorker; running: Promise<void> } | undefined;
   if (env.SB_GATEWAY_WORKER) {
-    const sb = await createSwitchboardWorker({
-      config,
-      secrets: resolveSecrets(config, process.env),
-      temporalAddress: env.TEMPORAL_ADDRESS,
-      namespace: env.TEMPORAL_NAMESPACE,
-      natsUrl: env.NATS_URL,
-      taskQueue: env.SB_TASK_QUEUE,
-      log,
-      controlBucket: env.SB_CONTROL_BUCKET,
-      connection,
-      ...(env.SB_CLUSTER ? { cluster: env.SB_CLUSTER } : {}),
-      ...(env.SB_WORKFLOW_BUNDLE ? { workflowBundlePath: env.SB_WORKFLOW_BUNDLE } : {}),
-    });
+    const sb = await createSwitchboardWorker({ ...workerOptionsFromEnv(env, config, log, process.env), connection });
     worker = { sb, running: sb.run() };
   }
   const gateway = await createGateway({ config, client, nats, taskQueue: env.SB_TASK_QUEUE, eagerStart: env.SB_GATEWAY_WORKER, log });

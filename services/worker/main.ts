@@ -4,31 +4,19 @@
  * (in-flight activities finish, then it exits).
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { isConfigError, loadConfigFile, resolveSecrets, resolveWebhookUrl } from '../../lib/config/load';
+import { isConfigError, loadConfigFile } from '../../lib/config/load';
 import { readRuntimeEnv } from '../../lib/config/env';
 import { createLogger } from '../../lib/log';
-import { createSwitchboardWorker } from './worker';
+import { createSwitchboardWorker, workerOptionsFromEnv } from './worker';
 
 async function main(): Promise<void> {
   const env = readRuntimeEnv();
   const log = createLogger({ level: env.LOG_LEVEL, name: 'switchboard-worker' });
   const config = loadConfigFile(env.SB_CONFIG);
-  const secrets = resolveSecrets(config, process.env);
-  const webhookUrl = resolveWebhookUrl(config, process.env);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const sb = await createSwitchboardWorker({
-    config,
-    secrets,
-    temporalAddress: env.TEMPORAL_ADDRESS,
-    namespace: env.TEMPORAL_NAMESPACE,
-    natsUrl: env.NATS_URL,
-    taskQueue: env.SB_TASK_QUEUE,
-    log,
-    controlBucket: env.SB_CONTROL_BUCKET,
+    ...workerOptionsFromEnv(env, config, log, process.env),
     ...(env.SB_HEALTH_PORT !== undefined ? { healthPort: env.SB_HEALTH_PORT } : {}),
-    ...(env.SB_CLUSTER ? { cluster: env.SB_CLUSTER } : {}),
-    ...(webhookUrl ? { webhookUrl } : {}),
-    ...(env.SB_WORKFLOW_BUNDLE ? { workflowBundlePath: env.SB_WORKFLOW_BUNDLE } : {}),
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {

@@ -16,7 +16,8 @@ import { createBreakerActivities } from '../../activities/breakers';
 import { createBreakerSignals } from '../../lib/health-registry/breaker-signals';
 import { startHealthRegistry, type HealthRegistry } from '../../lib/health-registry/registry';
 import { createHealthAwarePicker } from '../../lib/health-registry/upstream-selector';
-import type { UpstreamSecrets } from '../../lib/config/load';
+import { resolveSecrets, resolveWebhookUrl, type UpstreamSecrets } from '../../lib/config/load';
+import type { RuntimeEnv } from '../../lib/config/env';
 import { watchFailover, type FailoverWatch } from '../../lib/control/failover';
 import type { Logger } from '../../lib/log';
 import type { CustomValidator } from '../../lib/validation';
@@ -113,7 +114,6 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
         ...createPlanActivities({ config: () => config, pool: () => pool, failover }),
         ...createAttemptActivities({
           config: () => config,
-          pool: () => pool,
           pickHealthy,
           signalBreaker: breakerSignals.send,
           ...(cluster ? { cluster } : {}),
@@ -178,4 +178,26 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
     await nats.close();
     throw error;
   }
+}
+
+/**
+ * The options every worker process builds from its environment: the worker
+ * service itself and the gateway's in-process worker (which adds its shared
+ * connection). Reads keys and the webhook URL from `processEnv` only here.
+ */
+export function workerOptionsFromEnv(env: RuntimeEnv, config: SwitchboardConfig, log: Logger, processEnv: NodeJS.ProcessEnv): SwitchboardWorkerOptions {
+  const webhookUrl = resolveWebhookUrl(config, processEnv);
+  return {
+    config,
+    secrets: resolveSecrets(config, processEnv),
+    temporalAddress: env.TEMPORAL_ADDRESS,
+    namespace: env.TEMPORAL_NAMESPACE,
+    natsUrl: env.NATS_URL,
+    taskQueue: env.SB_TASK_QUEUE,
+    log,
+    controlBucket: env.SB_CONTROL_BUCKET,
+    ...(env.SB_CLUSTER ? { cluster: env.SB_CLUSTER } : {}),
+    ...(webhookUrl ? { webhookUrl } : {}),
+    ...(env.SB_WORKFLOW_BUNDLE ? { workflowBundlePath: env.SB_WORKFLOW_BUNDLE } : {}),
+  };
 }

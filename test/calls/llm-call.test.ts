@@ -118,7 +118,7 @@ describe('llmCall workflow', () => {
     const events = await eventually('4 CallEvents', async () => {
       const found = await readCallEvents(t.nats, (e) => e.callId === result.callId);
       return found.length >= 4 ? found : undefined;
-    });
+    }, 30_000);
     expect(events).toHaveLength(seen.length);
     expect(events.map((e) => e.outcome)).toEqual(['retryable', 'retryable', 'retryable', 'success']);
     expect(events.slice(0, 3).map((e) => e.status)).toEqual([503, 503, 503]);

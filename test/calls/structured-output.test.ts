@@ -49,7 +49,7 @@ describe('structured output and tools through llmCall', () => {
     const events = await eventually('2 CallEvents', async () => {
       const found = await readCallEvents(t.nats, (e) => e.callId === result.callId);
       return found.length >= 2 ? found : undefined;
-    });
+    }, 30_000);
     expect(events.map((e) => [e.outcome, e.errorType])).toEqual([
       ['invalid_output', 'json_parse'],
       ['success', undefined],

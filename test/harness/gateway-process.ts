@@ -4,8 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { testStack } from './env';
-import { testSecretsEnv } from './switchboard';
+import { serviceEnv } from './worker-process';
 
 const root = resolve(__dirname, '../..');
 
@@ -19,23 +18,9 @@ export interface GatewayProcess {
 
 /** Starts a gateway process on a free port and resolves once it logs its URL (or rejects with its output). */
 export async function spawnGateway(options: { configPath: string; taskQueue: string; withWorker?: boolean; timeoutMs?: number }): Promise<GatewayProcess> {
-  const { temporalAddress, natsUrl, workflowBundle } = testStack();
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/gateway/main.ts'], {
     cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      SB_CONFIG: options.configPath,
-      TEMPORAL_ADDRESS: temporalAddress,
-      NATS_URL: natsUrl,
-      SB_TASK_QUEUE: options.taskQueue,
-      SB_WORKFLOW_BUNDLE: workflowBundle,
-      SB_GATEWAY_PORT: '0',
-      SB_GATEWAY_WORKER: String(options.withWorker ?? false),
-      SB_CLUSTER: options.taskQueue,
-      LOG_LEVEL: 'info',
-      ...testSecretsEnv,
-    },
+    env: serviceEnv({ ...options, env: { SB_GATEWAY_PORT: '0', SB_GATEWAY_WORKER: String(options.withWorker ?? false) } }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -155,7 +155,8 @@ export async function readCallEvents(nats: NatsConnection, match: (event: CallEv
   const last = info.state.last_seq;
   if (info.state.messages === 0) return [];
   const consumer = await nats.jetstream().consumers.get(streams.calls.name);
-  const messages = await consumer.fetch({ max_messages: 100_000, expires: 2_000 });
+  // The stream holds every test file's events: give a loaded machine time to deliver them all.
+  const messages = await consumer.fetch({ max_messages: 100_000, expires: 5_000 });
   const codec = JSONCodec<unknown>();
   const events: CallEvent[] = [];
   for await (const message of messages) {

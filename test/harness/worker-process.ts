@@ -27,26 +27,34 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export function spawnWorker(options: { configPath: string; taskQueue: string; controlBucket?: string; env?: Record<string, string> }): WorkerProcess {
+/**
+ * The environment a Switchboard process (worker or gateway) gets in tests: the
+ * test stack, the prebuilt workflow bundle, the fake vendor's keys, and the
+ * task queue as its breaker cluster, apart from every other test's.
+ */
+export function serviceEnv(options: { configPath: string; taskQueue: string; controlBucket?: string; env?: Record<string, string> }): NodeJS.ProcessEnv {
   const { temporalAddress, natsUrl, workflowBundle } = testStack();
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    SB_CONFIG: options.configPath,
+    TEMPORAL_ADDRESS: temporalAddress,
+    NATS_URL: natsUrl,
+    SB_TASK_QUEUE: options.taskQueue,
+    SB_WORKFLOW_BUNDLE: workflowBundle,
+    LOG_LEVEL: 'info',
+    ...(options.controlBucket ? { SB_CONTROL_BUCKET: options.controlBucket } : {}),
+    SB_CLUSTER: options.taskQueue,
+    ...testSecretsEnv,
+    ...options.env,
+  };
+}
+
+export function spawnWorker(options: { configPath: string; taskQueue: string; controlBucket?: string; env?: Record<string, string> }): WorkerProcess {
   // `node --import tsx`, not the tsx CLI: the CLI runs the program in a child process, which a SIGKILL would miss.
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/worker/main.ts'], {
     cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      SB_CONFIG: options.configPath,
-      TEMPORAL_ADDRESS: temporalAddress,
-      NATS_URL: natsUrl,
-      SB_TASK_QUEUE: options.taskQueue,
-      SB_WORKFLOW_BUNDLE: workflowBundle,
-      LOG_LEVEL: 'info',
-      ...(options.controlBucket ? { SB_CONTROL_BUCKET: options.controlBucket } : {}),
-      // Workers of one task queue form one breaker cluster, apart from every other test's.
-      SB_CLUSTER: options.taskQueue,
-      ...testSecretsEnv,
-      ...options.env,
-    },
+    env: serviceEnv(options),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
