@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AttemptOutcome } from './call-event';
+import { DEFAULT_SELECTION_POLICY, TRIP_KINDS } from './workflow-safe';
 
 /** Thresholds of the health fold and the trip policy (config `health`). Defaults in each field's doc. */
 export const HealthPolicy = z
@@ -62,16 +63,16 @@ export type BreakerPolicyInput = z.input<typeof BreakerPolicy>;
 /** How selection scores closed upstreams (config `selection`). */
 export const SelectionPolicy = z.object({
   /** Headroom at or above this share counts as plenty (factor 1); below, the factor falls linearly; default 0.2. */
-  headroomComfort: z.number().gt(0).max(1).default(0.2),
+  headroomComfort: z.number().gt(0).max(1).default(DEFAULT_SELECTION_POLICY.headroomComfort),
   /** Floor of the headroom and latency factors, so a scored upstream is avoided but never unreachable; default 0.01. */
-  minFactor: z.number().gt(0).max(1).default(0.01),
+  minFactor: z.number().gt(0).max(1).default(DEFAULT_SELECTION_POLICY.minFactor),
   /** Latency EWMAs below this count as this, so millisecond noise does not shift traffic; default 100. */
-  latencyFloorMs: z.number().nonnegative().default(100),
+  latencyFloorMs: z.number().nonnegative().default(DEFAULT_SELECTION_POLICY.latencyFloorMs),
 });
 export type SelectionPolicy = z.infer<typeof SelectionPolicy>;
 
 /** Why a breaker should open. `rate_limit_persistent` is the only rate-limit-class kind (see the guard). */
-export const TripKind = z.enum(['consecutive_failures', 'failure_rate', 'slow_calls', 'fatal', 'rate_limit_persistent']);
+export const TripKind = z.enum(TRIP_KINDS);
 export type TripKind = z.infer<typeof TripKind>;
 
 /** What moved a breaker: a trip kind, a failed probe, an operator, or the state machine itself. */

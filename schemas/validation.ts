@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONTENT_KINDS, PII_KINDS } from './workflow-safe';
 
 // Configuration for the pure modules of output validation, PII masking and
 // caching (lib/validation, lib/pii, lib/cache). Each block is declared per
@@ -6,7 +7,7 @@ import { z } from 'zod';
 // here is plain JSON so it crosses Temporal activity boundaries unchanged.
 
 /** What an answer is, for length bounds: a button and a paragraph have different limits. */
-export const ContentKind = z.enum(['button', 'heading', 'paragraph', 'title', 'free']);
+export const ContentKind = z.enum(CONTENT_KINDS);
 export type ContentKind = z.infer<typeof ContentKind>;
 
 const count = z.number().int().nonnegative();
@@ -73,7 +74,7 @@ export const ValidationResult = z.discriminatedUnion('ok', [
 ]);
 export type ValidationResult = z.infer<typeof ValidationResult>;
 
-export const PiiKind = z.enum(['email', 'phone', 'card', 'iban', 'ip', 'national_id']);
+export const PiiKind = z.enum(PII_KINDS);
 export type PiiKind = z.infer<typeof PiiKind>;
 
 export const CustomPiiPattern = z

@@ -6,6 +6,7 @@ import {
   executeChild,
   isCancellation,
   log,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -13,12 +14,18 @@ import { collectChainIssues, stepDependencies } from '../lib/chains/definition-c
 import { Slots } from '../lib/chains/slots';
 import { buildRepairRequest, buildStepRequest, checkStepOutput, describeFailures } from '../lib/chains/step-request';
 import { isTemplateError, renderJsonTemplate, resolvePath, type TemplateScope } from '../lib/chains/template';
-import { checkJsonSchema } from '../lib/validation/json-schema';
+import type { createJsonCheckActivities } from '../activities/json-check';
 import type { LlmRequest } from '../schemas/llm';
 // Types only: zod schemas evaluated here would be evaluated for every workflow the worker runs. Callers parse at the boundary.
 import type { ChainCallRecord, ChainProgress, ChainResult, ChainRunInput, ChainStep, ChainStepFailureDetails } from '../schemas/chain';
 import { chainCallWorkflowId, chainFailureTypes, chainQueries } from './definitions';
 import { llmCall } from './llm-call';
+
+// JSON Schema checks need zod, which stays out of workflow code (see activities/json-check.ts).
+const { checkJsonValue } = proxyLocalActivities<ReturnType<typeof createJsonCheckActivities>>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 3 },
+});
 
 /** Failure type recorded when a step's output still fails its schema after the repairs. */
 const INVALID_OUTPUT = 'SbInvalidOutput';
@@ -64,7 +71,7 @@ export async function agentChain(run: ChainRunInput): Promise<ChainResult> {
   setHandler(chainQueries.outputs, () => outputs);
 
   if (definition.input) {
-    const inputIssues = checkJsonSchema(input, definition.input);
+    const inputIssues = await checkJsonValue({ value: input, schema: definition.input });
     if (inputIssues.length) throw invalidChain(`input of chain "${definition.name}" does not match its schema: ${describeFailures(inputIssues)}`);
   }
 
@@ -121,7 +128,7 @@ export async function agentChain(run: ChainRunInput): Promise<ChainResult> {
         latencyMs: result.latencyMs,
       });
       progress.costUsd += result.costUsd ?? 0;
-      const failures = checkStepOutput(request, result.output);
+      const failures = await checkStepOutput(request, result.output, checkJsonValue);
       if (failures.length === 0) {
         progress.callsCompleted += 1;
         stepProgress.completed += 1;

@@ -8,7 +8,8 @@
 import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createBreakerActivities } from '../activities/breakers';
 import { initialBreakerState, transitionBreaker } from '../lib/health';
-import { BreakerInput, type BreakerPolicy, type BreakerState } from '../schemas/health';
+import { asBreakerInput } from '../lib/health/breaker-input-guard';
+import type { BreakerPolicy, BreakerState } from '../schemas/health';
 import { breakerNames } from './definitions';
 
 type BreakerActivities = ReturnType<typeof createBreakerActivities>;
@@ -52,11 +53,11 @@ export async function breakerSupervisor(input: BreakerSupervisorInput): Promise<
       await condition(() => queue.length > 0);
     }
     while (queue.length > 0) {
-      const parsed = BreakerInput.safeParse(queue.shift());
+      const breakerInput = asBreakerInput(queue.shift());
       // A malformed signal must not wedge the one writer of this breaker: drop it.
-      if (!parsed.success) continue;
+      if (!breakerInput) continue;
       // Date.now() and Math.random() are deterministic inside the workflow sandbox.
-      const step = transitionBreaker(state, parsed.data, policy, Date.now(), Math.random());
+      const step = transitionBreaker(state, breakerInput, policy, Date.now(), Math.random());
       if (step.state !== state) await writeBreakerState({ cluster, state: step.state });
       if (step.event) await publishBreakerEvent({ cluster, event: step.event });
       state = step.state;

@@ -7,7 +7,6 @@
 import type { ChainDefinition, ChainStep } from '../../schemas/chain';
 import type { JsonSchema, LlmRequest, Message } from '../../schemas/llm';
 import type { ValidationFailure } from '../../schemas/validation';
-import { checkJsonSchema } from '../validation/json-schema';
 import { repairInstruction } from '../validation/repair';
 import { jsonTemplatePaths, renderJsonTemplate, renderTemplate, type TemplateScope } from './template';
 
@@ -46,11 +45,14 @@ export function buildStepRequest({ definition, step, scope, tenant, user }: Step
   };
 }
 
+/** Checks a value against a JSON Schema: in a workflow, the json-check local activity (zod stays out of workflow code). */
+export type JsonSchemaCheck = (input: { value: unknown; schema: JsonSchema }) => Promise<ValidationFailure[]>;
+
 /** Why a step's answer is unacceptable: schema failures of its structured output; none for text steps. */
-export function checkStepOutput(request: LlmRequest, output: unknown): ValidationFailure[] {
+export async function checkStepOutput(request: LlmRequest, output: unknown, check: JsonSchemaCheck): Promise<ValidationFailure[]> {
   if (!request.output) return [];
   if (output === undefined) return [{ rule: 'json_parse', message: 'not valid JSON: no structured output in the answer' }];
-  return checkJsonSchema(output, request.output.schema);
+  return check({ value: output, schema: request.output.schema });
 }
 
 /** The follow-up request: the conversation so far, the rejected answer, and what to fix. */

@@ -4,7 +4,7 @@
  * duplicate only adds a no-op input to its queue.
  */
 import type { Client } from '@temporalio/client';
-import type { BreakerInput, BreakerPolicy, TripSignal } from '../../schemas/health';
+import { BreakerInput, type BreakerPolicy, type TripSignal } from '../../schemas/health';
 import type { BreakerSupervisorInput } from '../../workflows/breaker-supervisor';
 import { breakerNames, breakerWorkflowId } from '../../workflows/definitions';
 
@@ -22,7 +22,8 @@ export function createBreakerSignals(options: { client: Client; taskQueue: strin
       taskQueue,
       args: [args],
       signal: breakerNames.input,
-      signalArgs: [input],
+      // Validated here, where zod is cheap; the workflow only checks the shape (lib/health/breaker-input-guard.ts).
+      signalArgs: [BreakerInput.parse(input)],
     });
   };
   return { send, trip: (signal) => send(signal.upstream, { kind: 'trip', signal }) };

@@ -1,4 +1,5 @@
-import { type BreakerState, SelectionPolicy, type UpstreamHealth } from '../../schemas/health';
+import type { BreakerState, SelectionPolicy, UpstreamHealth } from '../../schemas/health';
+import { DEFAULT_SELECTION_POLICY } from '../../schemas/workflow-safe';
 
 /** Values keyed by upstream id: a Map (e.g. a KV watch's cache) or a plain record. */
 export type ById<T> = ReadonlyMap<string, T> | Readonly<Record<string, T>>;
@@ -31,7 +32,7 @@ export interface SelectionInput {
   readonly random01: number;
   /** When nothing can be picked normally, try the upstream nearest to recovery (the panic policy). */
   readonly allowPanic: boolean;
-  /** Default `SelectionPolicy.parse({})`. */
+  /** Default `DEFAULT_SELECTION_POLICY` (= `SelectionPolicy.parse({})`). */
   readonly policy?: SelectionPolicy;
   /** Probe budget of a half-open breaker that carries none; default 1. */
   readonly halfOpenMaxConcurrent?: number;
@@ -67,7 +68,7 @@ export function isNoUpstream(selection: Selection): selection is NoUpstream {
   return 'none' in selection;
 }
 
-const defaultPolicy = SelectionPolicy.parse({});
+const defaultPolicy: SelectionPolicy = DEFAULT_SELECTION_POLICY;
 
 type Standing =
   | { kind: 'draw'; mode: 'closed' | 'half_open_probe'; cooling: boolean }

@@ -1,5 +1,6 @@
 import type { Message } from '../../schemas/llm';
-import { PiiConfig, type PiiConfigInput, type PiiEntity } from '../../schemas/validation';
+import type { PiiConfig, PiiConfigInput, PiiEntity } from '../../schemas/validation';
+import { PII_KINDS } from '../../schemas/workflow-safe';
 import { detectPii } from './detect';
 import { chooseNonce, formatPlaceholder } from './placeholder';
 
@@ -55,13 +56,27 @@ class RequestMasker {
 }
 
 /**
+ * `PiiConfig`'s defaults without zod (this runs in workflow code, where
+ * schema construction is paid per run). The config file's `pii` block is
+ * validated at start-up; this only fills what was left out.
+ */
+export function withPiiDefaults(config: PiiConfigInput): PiiConfig {
+  return {
+    enabled: config.enabled ?? true,
+    kinds: config.kinds ?? [...PII_KINDS],
+    custom: config.custom ?? [],
+    logMode: config.logMode ?? 'masked',
+  };
+}
+
+/**
  * Replaces e-mails, phone numbers, cards, IBANs, IP addresses, national ids
  * and custom patterns in `text` with placeholders. Deterministic and free of
  * Node built-ins: safe in workflow code. With `enabled: false` the text
  * passes through untouched.
  */
 export function maskPii(text: string, config: PiiConfigInput, context: PiiMaskContext): PiiMaskResult {
-  const parsed = PiiConfig.parse(config);
+  const parsed = withPiiDefaults(config);
   const nonce = chooseNonce(context.nonce, [text]);
   if (!parsed.enabled) return { masked: text, entities: [], nonce };
   const masker = new RequestMasker(parsed, nonce);
@@ -79,7 +94,7 @@ function messageTexts(message: Message): string[] {
  * with one consistent placeholder table.
  */
 export function maskMessages(messages: ReadonlyArray<Message>, config: PiiConfigInput, context: PiiMaskContext): PiiMaskedMessages {
-  const parsed = PiiConfig.parse(config);
+  const parsed = withPiiDefaults(config);
   const nonce = chooseNonce(context.nonce, messages.flatMap(messageTexts));
   if (!parsed.enabled) return { messages: [...messages], entities: [], nonce };
   const masker = new RequestMasker(parsed, nonce);
@@ -93,6 +108,6 @@ export function maskMessages(messages: ReadonlyArray<Message>, config: PiiConfig
 
 /** What the interaction log stores for one text, per `PiiConfig.logMode`: the masked text (default) or the raw one. */
 export function textForLog(text: { raw: string; masked: string }, config: PiiConfigInput): string {
-  const { enabled, logMode } = PiiConfig.parse(config);
+  const { enabled, logMode } = withPiiDefaults(config);
   return enabled && logMode === 'masked' ? text.masked : text.raw;
 }

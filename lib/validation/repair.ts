@@ -1,4 +1,4 @@
-import { type ContentKind, OutputValidation, type OutputValidationInput, type ValidationFailure } from '../../schemas/validation';
+import type { ContentKind, OutputValidationInput, ValidationFailure } from '../../schemas/validation';
 
 // The message appended to the conversation after an invalid answer. Models
 // fix what they are told precisely ("37 words; at most 4"), and drift when
@@ -56,7 +56,9 @@ function describeFailure(failure: ValidationFailure, subject: string): string {
  * sentence per failure, then what to reply with. Deterministic (workflow-safe).
  */
 export function repairInstruction(failures: ReadonlyArray<ValidationFailure>, config: OutputValidationInput): string {
-  const { contentKind, json } = OutputValidation.parse(config);
+  // Defaults as in OutputValidation; no zod here: this runs in workflow code.
+  const contentKind = config.contentKind ?? 'free';
+  const json = config.json ?? false;
   const subject = subjectByKind[contentKind];
   const isJson = json || failures.some((f) => f.rule === 'json_parse' || f.rule === 'json_schema');
   const lines = failures.map((failure) => describeFailure(failure, subject));

@@ -10,6 +10,7 @@ import { connect, type NatsConnection } from 'nats';
 import { createAttemptActivities } from '../../activities/attempts';
 import { createCacheActivities } from '../../activities/cache';
 import { createInteractionActivities } from '../../activities/interactions';
+import { createJsonCheckActivities } from '../../activities/json-check';
 import { createPlanActivities } from '../../activities/plan';
 import { createProbeActivities } from '../../activities/probe';
 import { createBreakerActivities } from '../../activities/breakers';
@@ -143,6 +144,7 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
         }),
         ...createInteractionActivities({ nats, config: () => config, log }),
         ...createProbeActivities({ nats }),
+        ...createJsonCheckActivities(),
       },
       // A crashed worker's workflow tasks move to the shared queue after this (SDK default 10 s).
       stickyQueueScheduleToStartTimeout: '3 seconds',

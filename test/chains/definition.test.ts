@@ -2,6 +2,7 @@ import { ChainDefinition, type ChainDefinitionInput } from '../../schemas/chain'
 import { parseConfig } from '../../lib/config/load';
 import { stepDependencies } from '../../lib/chains/definition-check';
 import { Slots } from '../../lib/chains/slots';
+import { createJsonCheckActivities } from '../../activities/json-check';
 import { buildRepairRequest, buildStepRequest, checkStepOutput } from '../../lib/chains/step-request';
 import { sitePlannerChain } from '../../lib/chains/site-planner';
 import { renderJsonTemplate, renderTemplate } from '../../lib/chains/template';
@@ -67,18 +68,20 @@ describe('chain definitions', () => {
 });
 
 describe('step requests', () => {
-  it('renders the request of a fan-out item and, for an output failing its schema, a repair request naming the errors', () => {
+  it('renders the request of a fan-out item and, for an output failing its schema, a repair request naming the errors', async () => {
+    const { checkJsonValue } = createJsonCheckActivities();
     const definition = ChainDefinition.parse(base);
     const request = buildStepRequest({ definition, step: definition.steps[0]!, scope: { input: { topic: 'tea' } }, tenant: 't1' });
     expect(request).toEqual(expect.objectContaining({ route: 'chat-default', feature: 'two-steps.outline', messages: [{ role: 'user', content: 'Outline tea' }] }));
-    const failures = checkStepOutput(request, { points: 'not a list' });
+    const failures = await checkStepOutput(request, { points: 'not a list' }, checkJsonValue);
     expect(failures).toEqual([expect.objectContaining({ rule: 'json_schema', path: '$.points' })]);
     const repair = buildRepairRequest(request, '{"points":"not a list"}', failures);
     expect(repair.messages.slice(1)).toEqual([
       { role: 'assistant', content: '{"points":"not a list"}' },
       { role: 'user', content: expect.stringContaining('Your JSON did not match the required schema at $.points') },
     ]);
-    expect(checkStepOutput(request, { points: ['a'] })).toEqual([]);
+    expect(await checkStepOutput(request, { points: ['a'] }, checkJsonValue)).toEqual([]);
+    expect(await checkStepOutput(request, undefined, checkJsonValue)).toEqual([expect.objectContaining({ rule: 'json_parse' })]);
   });
 });
 
