@@ -12,7 +12,7 @@ export PATH := $(NODE_DIR):$(PATH)
 # Puts SB_TEMPORAL_BIN and SB_NATS_BIN in the environment of a recipe line.
 WITH_BINS = set -a && eval "$$(scripts/ensure-binaries.sh)" && set +a &&
 
-.PHONY: help setup up down status demo test lint typecheck jest bench clean check-deploy
+.PHONY: help setup up down status demo test lint typecheck jest bench bench-smoke clean check-deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,6 +48,12 @@ jest: setup ## the jest suites on an isolated stack
 	@$(WITH_BINS) npx jest
 
 test: lint typecheck jest ## lint, type check and every jest suite
+
+bench: setup ## benchmark + chaos suite beside Portkey's gateway (< 20 min; bench/results/latest)
+	@$(WITH_BINS) npx tsx bench/suite/main.ts
+
+bench-smoke: setup ## the suite at tiny sizes (~3 min, CI): fails on a broken invariant, not on speed
+	@$(WITH_BINS) npx tsx bench/suite/main.ts --smoke
 
 check-deploy: node_modules/.installed ## docker compose config, Kubernetes schema check, licences, npm audit
 	scripts/check-deploy.sh

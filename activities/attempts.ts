@@ -75,7 +75,7 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
       let selected: SelectedUpstream | undefined;
       let upstream: PooledUpstream | undefined;
       let noneReason = `excluded: ${input.exclude.join(', ') || 'none'}`;
-      const choice = await deps.pickHealthy(entry.provider, exclude, input.allowPanic ?? false);
+      const choice = await deps.pickHealthy(entry.provider, entry.model, exclude, input.allowPanic ?? false);
       if ('none' in choice) noneReason = choice.reason;
       else ({ upstream } = (selected = choice));
       if (!upstream) {

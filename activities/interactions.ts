@@ -5,6 +5,7 @@ import { applyPromptVariant } from '../lib/routing/prompt-variants';
 import type { SwitchboardConfig } from '../schemas/config';
 import type { Interaction } from '../schemas/interaction';
 import type { LlmRequest, LlmResult } from '../schemas/llm';
+import { interactionSubject } from '../workflows/definitions';
 
 export interface InteractionActivityDeps {
   nats: NatsConnection;
@@ -32,8 +33,9 @@ export function createInteractionActivities({ nats, config, log }: InteractionAc
   return {
     async recordInteraction({ request, result, prompt }: RecordInteractionInput): Promise<void> {
       const cfg = config();
-      const userTurns = request.messages.filter((m) => m.role === 'user');
-      const input = userTurns.at(-1)?.content ?? '';
+      const lastUserTurn = request.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+      // With `userInput` the last user turn is the product's enhanced prompt built from it.
+      const input = request.userInput ?? lastUserTurn;
       const sent = applyPromptVariant(request.messages, prompt, prompt ? cfg.prompts[prompt] : undefined, result.provider).messages;
       const interaction: Interaction = {
         callId: result.callId,
@@ -47,10 +49,12 @@ export function createInteractionActivities({ nats, config, log }: InteractionAc
         upstream: result.upstream,
         promptVariant: result.promptVariant,
         input,
+        ...(request.userInput !== undefined ? { enhancedPrompt: lastUserTurn } : {}),
         promptAsSent: sent.map((m) => `${m.role}: ${m.content}`).join('\n'),
         output: result.text,
         attempts: result.attempts.length,
         latencyMs: result.latencyMs,
+        ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
         inputTokens: result.usage.inputTokens,
         outputTokens: result.usage.outputTokens,
         costUsd: result.costUsd ?? 0,
@@ -59,9 +63,7 @@ export function createInteractionActivities({ nats, config, log }: InteractionAc
         validation: result.validation === 'none' ? 'none' : result.validation,
       };
       try {
-        // A tenant id may hold characters NATS reserves in a subject token.
-        const subject = `sb.interaction.${request.tenant.replace(/[.*>\s]/g, '_')}`;
-        await js.publish(subject, codec.encode(interaction), { msgID: `interaction-${result.callId}` });
+        await js.publish(interactionSubject(request.tenant), codec.encode(interaction), { msgID: `interaction-${result.callId}` });
       } catch (error) {
         log.error({ err: error, callId: result.callId }, 'could not record the interaction');
       }

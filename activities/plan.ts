@@ -38,7 +38,7 @@ export function createPlanActivities({ config, pool, failover }: PlanActivityDep
         model: e.model,
         ...(e.prompt ? { prompt: e.prompt } : {}),
         ...(e.contextTokens ? { contextTokens: e.contextTokens } : {}),
-        upstreamCount: pool().size(e.provider),
+        upstreamCount: pool().size(e.provider, e.model),
       }));
       // The switch removes the avoided vendor; a route that has nothing else keeps it rather than failing every call.
       const kept = avoided ? entries.filter((e) => e.provider !== avoided) : entries;

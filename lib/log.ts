@@ -33,4 +33,14 @@ export function createLogger(options: { level?: string; name?: string; destinati
   );
 }
 
+/**
+ * The pino level of a config `logging.verbosity`: `minimal` shows warnings
+ * and errors (breaker, failover and config transitions are logged at warn,
+ * so they show too); `standard` adds one info line per attempt; `extended`
+ * adds debug lines with request and response details (prompts as masked).
+ */
+export function levelForVerbosity(verbosity: 'minimal' | 'standard' | 'extended'): 'warn' | 'info' | 'debug' {
+  return verbosity === 'minimal' ? 'warn' : verbosity === 'standard' ? 'info' : 'debug';
+}
+
 export type { Logger };

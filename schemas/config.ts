@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { ChainSpec } from './chain';
+import { DrillConfig } from './drill-config';
 import { BreakerPolicy, HealthPolicy, SelectionPolicy } from './health';
 import { GatewayConfig } from './gateway';
+import { InteractionsConfig } from './interaction-store';
+import { InsightsConfig } from './insights';
 import { CacheConfig, OutputValidation, PiiConfig } from './validation';
 
 const id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
@@ -14,8 +17,10 @@ export type Protocol = z.infer<typeof Protocol>;
 export const UpstreamConfig = z.object({
   /** Unique within the provider; the upstream's id is `<provider>/<name>`. */
   name: id,
-  /** Environment variable holding the API key (secrets never live in the file). */
-  apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (A-Z, 0-9, _)'),
+  /** Environment variable holding the API key (secrets never live in the file). Set this or `apiKeyFile`. */
+  apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (A-Z, 0-9, _)').optional(),
+  /** File holding the API key (e.g. a mounted Kubernetes Secret), re-read on every config reload so a key rotates without a restart. */
+  apiKeyFile: z.string().min(1).optional(),
   /** OpenAI `OpenAI-Organization` header, when a key serves several organisations. */
   organization: z.string().optional(),
   /** Overrides the provider's base URL. */
@@ -26,6 +31,12 @@ export const UpstreamConfig = z.object({
   tpm: z.number().int().positive().optional(),
   /** Share of traffic relative to the pool's other upstreams. Default 1. */
   weight: z.number().positive().default(1),
+  /**
+   * Models this credential may use (an organisation without access to the
+   * large model, say); it is picked only for route entries naming one of
+   * them. Default: every model of the provider.
+   */
+  models: z.array(z.string().min(1)).min(1).optional(),
 });
 export type UpstreamConfig = z.infer<typeof UpstreamConfig>;
 
@@ -111,6 +122,17 @@ export const NotificationConfig = z.object({
 });
 export type NotificationConfig = z.infer<typeof NotificationConfig>;
 
+/**
+ * How much the processes log: `minimal` = warnings, errors and breaker/config
+ * transitions; `standard` = + one line per attempt; `extended` = + request
+ * and response details (prompts as masked, never keys).
+ */
+export const LoggingConfig = z.object({
+  /** Default `standard`. Applied on reload too. */
+  verbosity: z.enum(['minimal', 'standard', 'extended']).default('standard'),
+});
+export type LoggingConfig = z.infer<typeof LoggingConfig>;
+
 export const SwitchboardConfig = z
   .object({
     providers: z.record(id, ProviderConfig),
@@ -137,15 +159,30 @@ export const SwitchboardConfig = z
     cache: CacheConfig.default(CacheConfig.parse({ exact: { enabled: false } })),
     /** Agent chains by name (schemas/chain.ts, docs/chains.md). Default none. */
     chains: z.record(id, ChainSpec).default({}),
+    /** Fallback drills: a Schedule sends sample prompts through every route entry (docs/breakers.md). Default on, every 6h. */
+    drills: DrillConfig.default(DrillConfig.parse({})),
+    /** Interaction records: the optional PostgreSQL projection (schemas/interaction-store.ts), off by default. */
+    interactions: InteractionsConfig.default(InteractionsConfig.parse({})),
+    /** The insights job: schedule, period, clustering, optional LLM naming and webhook (schemas/insights.ts, docs/interactions.md). */
+    insights: InsightsConfig.default(InsightsConfig.parse({})),
+    /** Log verbosity (minimal | standard | extended). */
+    logging: LoggingConfig.default(LoggingConfig.parse({})),
   })
   .superRefine((config, ctx) => {
     for (const [routeName, route] of Object.entries(config.routes)) {
       route.entries.forEach((entry, index) => {
-        if (!config.providers[entry.provider]) {
+        const provider = config.providers[entry.provider];
+        if (!provider) {
           ctx.addIssue({
             code: 'custom',
             path: ['routes', routeName, 'entries', index, 'provider'],
             message: `unknown provider "${entry.provider}" (known: ${Object.keys(config.providers).join(', ')})`,
+          });
+        } else if (!provider.upstreams.some((u) => !u.models || u.models.includes(entry.model))) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['routes', routeName, 'entries', index, 'model'],
+            message: `no upstream of "${entry.provider}" serves model "${entry.model}" (each lists its models)`,
           });
         }
         if (entry.prompt && !config.prompts[entry.prompt]) {
@@ -169,6 +206,24 @@ export const SwitchboardConfig = z
         }
       });
     }
+    const naming = config.insights.naming;
+    if (naming.enabled && (!naming.route || !config.routes[naming.route])) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['insights', 'naming', 'route'],
+        message: naming.route ? `unknown route "${naming.route}" (known: ${Object.keys(config.routes).join(', ')})` : 'a route is required when naming is enabled',
+      });
+    }
+    for (const route of Object.keys(config.drills.routePrompts)) {
+      if (!config.routes[route]) {
+        ctx.addIssue({ code: 'custom', path: ['drills', 'routePrompts', route], message: `unknown route "${route}" (known: ${Object.keys(config.routes).join(', ')})` });
+      }
+    }
+    for (const route of Object.keys(config.gateway.admission.queues)) {
+      if (!config.routes[route]) {
+        ctx.addIssue({ code: 'custom', path: ['gateway', 'admission', 'queues', route], message: `unknown route "${route}" (known: ${Object.keys(config.routes).join(', ')})` });
+      }
+    }
     for (const [providerName, provider] of Object.entries(config.providers)) {
       const seen = new Set<string>();
       provider.upstreams.forEach((upstream, index) => {
@@ -176,6 +231,9 @@ export const SwitchboardConfig = z
           ctx.addIssue({ code: 'custom', path: ['providers', providerName, 'upstreams', index, 'name'], message: `duplicate upstream "${upstream.name}"` });
         }
         seen.add(upstream.name);
+        if ((upstream.apiKeyEnv === undefined) === (upstream.apiKeyFile === undefined)) {
+          ctx.addIssue({ code: 'custom', path: ['providers', providerName, 'upstreams', index, 'apiKeyEnv'], message: 'set exactly one of apiKeyEnv and apiKeyFile' });
+        }
         if (!upstream.baseUrl && !provider.baseUrl) {
           ctx.addIssue({ code: 'custom', path: ['providers', providerName, 'upstreams', index, 'baseUrl'], message: 'no baseUrl here or on the provider' });
         }

@@ -19,6 +19,19 @@ export const TenantConfig = z.object({
 });
 export type TenantConfig = z.infer<typeof TenantConfig>;
 
+/**
+ * A route that queues: a request over its user's limit waits (in line behind
+ * that user's earlier ones, in this gateway pod) and is admitted when the
+ * limit allows, or rejected with 429 once it would wait longer than `maxWaitMs`.
+ */
+export const QueuePolicy = z.object({
+  /** Longest a request waits in line before it is rejected. Default 30 s. */
+  maxWaitMs: z.number().int().positive().max(600_000).default(30_000),
+  /** Requests of one user waiting at once per pod; more are rejected at once. Default 100. */
+  maxQueuedPerUser: z.number().int().positive().default(100),
+});
+export type QueuePolicy = z.infer<typeof QueuePolicy>;
+
 /** Limits of one subject (a user in a segment, or a client IP). Absent = unlimited. */
 export const AdmissionLimits = z.object({
   requestsPerMinute: z.number().int().positive().optional(),
@@ -55,6 +68,8 @@ export const AdmissionConfig = z.object({
   perIp: AdmissionLimits.default({}),
   /** Rejections within a minute after which a user's limits are halved (abuse); they recover as rejections decay. Default 20. */
   abuseRejectionsPerMinute: z.number().int().positive().default(20),
+  /** Routes whose excess requests wait in line instead of being rejected (batch traffic). Default none. */
+  queues: z.record(z.string().min(1), QueuePolicy).default({}),
 });
 export type AdmissionConfig = z.infer<typeof AdmissionConfig>;
 

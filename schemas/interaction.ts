@@ -33,12 +33,18 @@ export const Interaction = z.object({
 });
 export type Interaction = z.infer<typeof Interaction>;
 
-/** The caller's verdict: did the user keep (insert) the answer? */
-export const Feedback = z.object({
-  callId: z.string().min(1),
-  tenant: z.string(),
+/** What a caller sends: its verdict on one call (the gateway's body, the typed client's arguments). */
+export const FeedbackRequest = z.object({
+  callId: z.string().min(1).max(300),
   inserted: z.boolean(),
   note: z.string().max(2_000).optional(),
+});
+export type FeedbackRequest = z.infer<typeof FeedbackRequest>;
+
+/** The caller's verdict as recorded on SB_FEEDBACK: did the user keep (insert) the answer? */
+export const Feedback = FeedbackRequest.extend({
+  tenant: z.string(),
+  /** Epoch ms when it was recorded. */
   at: z.number(),
 });
 export type Feedback = z.infer<typeof Feedback>;

@@ -66,6 +66,13 @@ export const LlmRequest = z.object({
   stream: z.boolean().default(false),
   /** `false` skips the response cache for this call (lookup and store). Default: use it where the route caches. */
   cache: z.boolean().optional(),
+  /**
+   * The end user's own words, when the messages carry a prompt the product
+   * built from them (its "enhanced prompt"). Recorded with the interaction
+   * (masked like the messages); never sent to a vendor. Default: the last
+   * user message is the user's input.
+   */
+  userInput: z.string().max(100_000).optional(),
 });
 export type LlmRequest = z.infer<typeof LlmRequest>;
 export type LlmRequestInput = z.input<typeof LlmRequest>;
@@ -89,6 +96,8 @@ export const AttemptRecord = z.object({
   errorType: z.string().optional(),
   message: z.string().optional(),
   latencyMs: z.number().nonnegative(),
+  /** Streamed attempts: ms from the attempt's start to its first token. */
+  ttftMs: z.number().nonnegative().optional(),
   /** Epoch ms when the attempt started. */
   startedAt: z.number(),
 });
@@ -112,6 +121,8 @@ export const LlmResult = z.object({
   promptVariant: z.string(),
   costUsd: z.number().nonnegative().optional(),
   latencyMs: z.number().nonnegative(),
+  /** Streamed calls: ms from the call's start to the first token of the answer that was kept. */
+  ttftMs: z.number().nonnegative().optional(),
   attempts: z.array(AttemptRecord),
   /** Served from the response cache: no vendor was called. */
   cached: z.boolean().default(false),

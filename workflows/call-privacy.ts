@@ -17,8 +17,12 @@ export interface MaskedCall {
 
 export function maskRequest(request: LlmRequest, callId: string, pii: CallPlan['pii']): MaskedCall {
   if (!pii.enabled) return { request, entities: [] };
-  const masked = maskMessages(request.messages, pii, { nonce: derivePiiNonce(callId) });
-  return { request: { ...request, messages: masked.messages }, entities: masked.entities, nonce: masked.nonce };
+  // The user's own input (recorded, never sent) is masked with the same table: one value, one placeholder.
+  const extra = request.userInput !== undefined ? [{ role: 'user' as const, content: request.userInput }] : [];
+  const masked = maskMessages([...request.messages, ...extra], pii, { nonce: derivePiiNonce(callId) });
+  const messages = masked.messages.slice(0, request.messages.length);
+  const userInput = extra.length ? masked.messages.at(-1)!.content : undefined;
+  return { request: { ...request, messages, ...(userInput !== undefined ? { userInput } : {}) }, entities: masked.entities, nonce: masked.nonce };
 }
 
 /** Restores text, tool-call arguments and structured output (placeholders inside JSON values included). */

@@ -56,9 +56,27 @@ export const failureTypes = {
   deadline: 'SbDeadlineExceeded',
 } as const;
 
+/** A tenant id as one NATS subject token: `.`, `*`, `>` and whitespace would split or widen the subject. */
+function subjectToken(tenant: string): string {
+  return tenant.replace(/[.*>\s]/g, '_');
+}
+
 /** Subject of a caller's feedback on one call (stream SB_FEEDBACK). */
 export function feedbackSubject(tenant: string): string {
-  return `sb.feedback.${tenant}`;
+  return `sb.feedback.${subjectToken(tenant)}`;
+}
+
+/** Subject of a finished call's interaction record (stream SB_INTERACTIONS). */
+export function interactionSubject(tenant: string): string {
+  return `sb.interaction.${subjectToken(tenant)}`;
+}
+
+/** Core NATS subject the insights job publishes its report on (JSON). */
+export const INSIGHTS_SUBJECT = 'sb.insights';
+
+/** Id of the insights job's Temporal Schedule: one per task queue (production's one queue: `sb-insights`). */
+export function insightsScheduleId(taskQueue: string): string {
+  return taskQueue === TASK_QUEUE ? 'sb-insights' : `sb-insights-${taskQueue}`;
 }
 
 /** Workflow id of the probe workflow used by the harness slice and the demo. */
@@ -134,3 +152,25 @@ export const chainFailureTypes = {
   /** The definition or the input is wrong; nothing was called. */
   invalidChain: 'SbInvalidChain',
 } as const;
+
+/** Id of the fallback-drill Schedule: one per task queue (production's one queue: `sb-drills`). */
+export function drillScheduleId(taskQueue: string): string {
+  return taskQueue === TASK_QUEUE ? 'sb-drills' : `sb-drills-${taskQueue}`;
+}
+
+/** Workflow id of an operator's drill run (the Schedule's runs get `sb-drills…-<timestamp>` from Temporal). */
+export function drillWorkflowId(fresh: () => string): string {
+  return `drill-${fresh()}`;
+}
+
+/**
+ * Core NATS subject of a route's drill reports (`sb.drill.>` tails them all).
+ * A route name is free text: characters that would split or widen a subject become `_`.
+ */
+export function drillSubject(route: string): string {
+  return `sb.drill.${route.replace(/[.*>\s]/g, '_')}`;
+}
+
+/** Tenant and feature stamped on drill requests, so their CallEvents and metrics can be told from user traffic. */
+export const DRILL_TENANT = 'sb-drill';
+export const DRILL_FEATURE = 'fallback-drill';

@@ -3,3 +3,5 @@ export { llmCall } from './llm-call';
 export { probe } from './probe';
 export { breakerSupervisor } from './breaker-supervisor';
 export { agentChain } from './agent-chain';
+export { insightsJob } from './insights';
+export { fallbackDrill } from './drill';

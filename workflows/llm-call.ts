@@ -207,6 +207,7 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
         promptVariant: success.promptVariant,
         outcome: 'success',
         latencyMs: success.latencyMs,
+        ...(success.ttftMs !== undefined ? { ttftMs: success.ttftMs } : {}),
         startedAt: success.startedAt,
       });
       const result: LlmResult = {
@@ -223,6 +224,7 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
         promptVariant: success.promptVariant,
         ...(success.costUsd !== undefined ? { costUsd: success.costUsd } : {}),
         latencyMs: Date.now() - startedAt,
+        ...(success.ttftMs !== undefined ? { ttftMs: Math.max(0, success.startedAt - startedAt) + success.ttftMs } : {}),
         attempts,
         cached: false,
         validation: repaired ? 'repaired' : plan.validation || request.output ? 'passed' : 'none',

@@ -32,6 +32,8 @@ export interface AdmissionAsk {
   tokens: number;
   /** Decayed strikes at or above this halve the limits. */
   abuseStrikes: number;
+  /** Whether a rejection counts as a strike. Default true; false for a queued request's retries (waiting is not hammering). */
+  strike?: boolean;
 }
 
 export type AdmissionDecision =
@@ -69,7 +71,7 @@ export function decideAdmission(previous: LimiterState | undefined, limits: Admi
     retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)),
     reason,
     tightened,
-    state: { ...base, leases, strikes: strikes + 1, strikesAt: now },
+    state: { ...base, leases, strikes: ask.strike === false ? strikes : strikes + 1, strikesAt: now },
   });
 
   if (eff.concurrent !== undefined && Object.keys(leases).length >= eff.concurrent) {
@@ -100,4 +102,28 @@ export function decideAdmission(previous: LimiterState | undefined, limits: Admi
 export function releaseLease(state: LimiterState, leaseId: string): LimiterState {
   const { [leaseId]: _released, ...leases } = state.leases;
   return { ...state, leases };
+}
+
+export interface TokenSettlement {
+  now: number;
+  /** What admission charged: the estimate. */
+  estimated: number;
+  /** What the call really used (0 for a cache hit: no vendor tokens were spent). */
+  actual: number;
+  abuseStrikes: number;
+}
+
+/**
+ * Corrects the tokens bucket once the call's real usage is known: an
+ * over-estimate is given back, an under-estimate charged — the bucket may go
+ * below zero, and the subject's next requests wait until it refills. The
+ * estimate stays what admission decides on (the real size is only known
+ * afterwards); this keeps the per-minute budget true to what was spent.
+ */
+export function settleTokens(state: LimiterState, limits: AdmissionLimits, settlement: TokenSettlement): LimiterState {
+  const { now } = settlement;
+  const eff = effectiveLimits(limits, decayedStrikes(state, now) >= settlement.abuseStrikes);
+  if (eff.tokensPerMinute === undefined || !state.tokens) return state;
+  const level = refill(state.tokens, eff.tokensPerMinute, now) + settlement.estimated - settlement.actual;
+  return { ...state, tokens: { level: Math.min(eff.tokensPerMinute, level), at: now } };
 }

@@ -11,6 +11,7 @@ import {
   WorkflowFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
+import type { NatsConnection } from 'nats';
 import { z } from 'zod';
 import type { LlmCallInput } from '../../schemas/call';
 import { LlmRequest, type LlmRequestInput, type LlmResult } from '../../schemas/llm';
@@ -19,6 +20,7 @@ import type { llmCall } from '../../workflows/llm-call';
 import { describeZodIssues } from '../config/load';
 import type { ChainRegistry } from '../chains/registry';
 import { createChainClient } from './chains';
+import { createFeedbackClient } from './feedback';
 import { SwitchboardCallError, SwitchboardRequestError } from './errors';
 
 export interface SwitchboardClientOptions {
@@ -27,6 +29,8 @@ export interface SwitchboardClientOptions {
   taskQueue?: string;
   /** Chains `startChain`/`runChain` can start by name (createChainRegistry). Default: none; definitions can still be passed inline. */
   chains?: ChainRegistry;
+  /** NATS connection `feedback()` publishes on. Default none (then `feedback()` throws). */
+  nats?: NatsConnection;
 }
 
 export interface CallHandle {
@@ -55,7 +59,7 @@ function toCallError(error: unknown, callId: string): unknown {
   return error;
 }
 
-export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE, chains = new Map() }: SwitchboardClientOptions) {
+export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE, chains = new Map(), nats }: SwitchboardClientOptions) {
   async function start(input: LlmRequestInput): Promise<CallHandle> {
     const request = parseRequest(input);
     const workflowId = callWorkflowId(request.tenant, request.idempotencyKey, randomUUID);
@@ -85,6 +89,7 @@ export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE, chains
 
   return {
     ...createChainClient({ client, taskQueue, chains }),
+    ...createFeedbackClient({ client, nats }),
     start,
     /** Runs one call and returns its answer. */
     async complete(request: LlmRequestInput): Promise<LlmResult> {

@@ -2,11 +2,30 @@ import { z } from 'zod';
 import { describeZodIssues, ConfigError } from './load';
 
 /** The environment a worker or gateway process reads at start-up (and nothing else reads process.env). */
+/** An unset or empty variable is absent. */
+const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional());
+
 export const RuntimeEnv = z.object({
   /** Path of the YAML/JSON config file. */
   SB_CONFIG: z.string().min(1).default('config/switchboard.local.yaml'),
+  /** How often the config file (and its key files) are checked besides file events, in ms; 0 = events only. Default 5000. */
+  SB_CONFIG_POLL_MS: z.coerce.number().int().min(0).default(5_000),
+  /** KV bucket of a cluster-wide config pushed with `switchboard config push`; when set, its document replaces the file's. Default off. */
+  SB_CONFIG_BUCKET: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** mTLS client certificate (PEM file path); set with TEMPORAL_TLS_KEY. Temporal Cloud or a TLS cluster. */
+  TEMPORAL_TLS_CERT: optionalText,
+  /** mTLS client private key (PEM file path). */
+  TEMPORAL_TLS_KEY: optionalText,
+  /** CA of the server's certificate (PEM file path); default the system's roots. */
+  TEMPORAL_TLS_CA: optionalText,
+  /** Name to check the server's certificate against (SNI), when it differs from the address's host. */
+  TEMPORAL_TLS_SERVER_NAME: optionalText,
+  /** `true`: TLS without a client certificate (e.g. with an API key). Implied by the variables above and TEMPORAL_API_KEY. */
+  TEMPORAL_TLS: z.enum(['true', 'false', '']).optional().transform((v) => v === 'true'),
+  /** Temporal Cloud API key (sent as a bearer token over TLS). A secret: from a Kubernetes Secret. */
+  TEMPORAL_API_KEY: optionalText,
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   SB_TASK_QUEUE: z.string().min(1).default('switchboard'),
   /** Pre-bundled workflow code (`npm run build` makes one); default: bundle at start-up. */
@@ -23,7 +42,8 @@ export const RuntimeEnv = z.object({
   SB_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   /** Run a Switchboard worker inside the gateway process, sharing its Temporal connection (eager workflow start). Default true. */
   SB_GATEWAY_WORKER: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Overrides the config's `logging.verbosity` (debugging); default: the verbosity decides. */
+  LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
 });
 export type RuntimeEnv = z.infer<typeof RuntimeEnv>;
 

@@ -49,19 +49,40 @@ export function loadConfigFile(path: string): SwitchboardConfig {
 /** API keys by upstream id. Kept apart from the config so logging a config never logs a key. */
 export type UpstreamSecrets = ReadonlyMap<string, string>;
 
-/** Reads every upstream's key from the environment; the error names each missing variable. */
+/**
+ * Reads every upstream's key: from its environment variable (`apiKeyEnv`) or
+ * its file (`apiKeyFile`, trailing newline dropped; read again on each reload,
+ * so a rotated Kubernetes Secret takes effect). The error names each missing
+ * variable or unreadable file, never a key.
+ */
 export function resolveSecrets(config: SwitchboardConfig, env: NodeJS.ProcessEnv): UpstreamSecrets {
   const secrets = new Map<string, string>();
   const missing: string[] = [];
   for (const [provider, p] of Object.entries(config.providers)) {
-    for (const upstream of p.upstreams) {
-      const value = env[upstream.apiKeyEnv];
-      if (!value) missing.push(`${upstream.apiKeyEnv} (providers.${provider}.upstreams: ${upstream.name})`);
+    p.upstreams.forEach((upstream) => {
+      const where = `providers.${provider}.upstreams: ${upstream.name}`;
+      if (upstream.apiKeyFile !== undefined) {
+        const value = readKeyFile(upstream.apiKeyFile);
+        if (value === undefined) missing.push(`${upstream.apiKeyFile} (${where}, apiKeyFile): cannot be read or is empty`);
+        else secrets.set(upstreamId(provider, upstream.name), value);
+        return;
+      }
+      const value = upstream.apiKeyEnv ? env[upstream.apiKeyEnv] : undefined;
+      if (!value) missing.push(`${upstream.apiKeyEnv ?? '(none)'} (${where})`);
       else secrets.set(upstreamId(provider, upstream.name), value);
-    }
+    });
   }
-  if (missing.length) throw new ConfigError(`missing API keys in the environment:\n  ${missing.join('\n  ')}`);
+  if (missing.length) throw new ConfigError(`missing API keys:\n  ${missing.join('\n  ')}`);
   return secrets;
+}
+
+function readKeyFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim() || undefined;
+  } catch {
+    // The error text of a failed read holds only the path, but we say it ourselves to be sure.
+    return undefined;
+  }
 }
 
 /** The breaker webhook URL from the variable `notifications.webhookUrlEnv` names; undefined when off. */

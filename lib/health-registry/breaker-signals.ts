@@ -13,10 +13,12 @@ export interface BreakerSignals {
   trip(signal: TripSignal): Promise<void>;
 }
 
-export function createBreakerSignals(options: { client: Client; taskQueue: string; cluster?: string; policy: BreakerPolicy }): BreakerSignals {
-  const { client, taskQueue, cluster, policy } = options;
+/** `policy` may be a getter (a worker's live config); it is read when a supervisor is started. */
+export function createBreakerSignals(options: { client: Client; taskQueue: string; cluster?: string; policy: BreakerPolicy | (() => BreakerPolicy) }): BreakerSignals {
+  const { client, taskQueue, cluster } = options;
+  const policyNow = () => (typeof options.policy === 'function' ? options.policy() : options.policy);
   const send = async (upstream: string, input: BreakerInput): Promise<void> => {
-    const args: BreakerSupervisorInput = { upstream, policy, ...(cluster ? { cluster } : {}) };
+    const args: BreakerSupervisorInput = { upstream, policy: policyNow(), ...(cluster ? { cluster } : {}) };
     await client.workflow.signalWithStart('breakerSupervisor', {
       workflowId: breakerWorkflowId(upstream, cluster),
       taskQueue,

@@ -47,6 +47,8 @@ export interface HealthView {
 }
 
 export interface HealthRegistry extends HealthView {
+  /** For a config reload: returns what switches the pools and policies (events of new upstreams are folded from then on). */
+  prepareReconfigure(config: SwitchboardConfig): () => void;
   /** Events folded so far (replay included). */
   folded(): number;
   /** True once the replay of the window has caught up with the stream as it was at start. */
@@ -62,10 +64,12 @@ const REPLAY_SILENCE_MS = 2_000;
 
 /** Starts the registry: loads the breakers, replays the window, then follows live events. */
 export async function startHealthRegistry(options: HealthRegistryOptions): Promise<HealthRegistry> {
-  const { nats, config, cluster, log } = options;
-  const policy = config.health;
-  const pools = new Map(Object.entries(config.providers).map(([provider, p]) => [provider, p.upstreams.map((u) => upstreamId(provider, u.name))]));
-  const known = new Set([...pools.values()].flat());
+  const { nats, cluster, log } = options;
+  // Swapped whole by a config reload (prepareReconfigure).
+  let config = options.config;
+  let policy = config.health;
+  let pools = poolsOf(config);
+  let known = new Set([...pools.values()].flat());
   const breakers = new Map<string, BreakerState>();
   // When and at which breaker revision each upstream was last signalled: one signal per state per
   // second is enough (duplicates are harmless but cost a workflow task each).
@@ -176,6 +180,15 @@ export async function startHealthRegistry(options: HealthRegistryOptions): Promi
 
   return {
     ...view,
+    prepareReconfigure(next) {
+      const nextPools = poolsOf(next);
+      return () => {
+        config = next;
+        policy = next.health;
+        pools = nextPools;
+        known = new Set([...nextPools.values()].flat());
+      };
+    },
     folded: () => folded,
     replayed: () => replayed,
     async close() {
@@ -185,4 +198,8 @@ export async function startHealthRegistry(options: HealthRegistryOptions): Promi
       await watcher.stop();
     },
   };
+}
+
+function poolsOf(config: SwitchboardConfig): Map<string, string[]> {
+  return new Map(Object.entries(config.providers).map(([provider, p]) => [provider, p.upstreams.map((u) => upstreamId(provider, u.name))]));
 }

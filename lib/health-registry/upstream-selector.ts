@@ -20,7 +20,8 @@ export interface SelectedUpstream {
   release(): Promise<void>;
 }
 
-export type HealthAwarePicker = (provider: string, exclude: ReadonlySet<string>, allowPanic: boolean) => Promise<SelectedUpstream | NoUpstream>;
+/** Picks among the upstreams of `provider` that serve `model`. */
+export type HealthAwarePicker = (provider: string, model: string, exclude: ReadonlySet<string>, allowPanic: boolean) => Promise<SelectedUpstream | NoUpstream>;
 
 /** Probe leases expire on their own, so a worker that dies mid-probe frees its slot. */
 const LEASE_TTL_MS = 60_000;
@@ -28,7 +29,8 @@ const LEASE_TTL_MS = 60_000;
 export async function createHealthAwarePicker(options: {
   nats: NatsConnection;
   cluster?: string;
-  config: SwitchboardConfig;
+  /** Read on every pick, so a config reload's selection and probe settings apply at once. */
+  config: () => SwitchboardConfig;
   pool: UpstreamPool;
   view: HealthView;
   random01?: () => number;
@@ -38,12 +40,13 @@ export async function createHealthAwarePicker(options: {
   const leases: KV = await options.nats.jetstream().views.kv(probeLeaseBucket(options.cluster), { history: 1, ttl: LEASE_TTL_MS });
   const inFlight = new Map<string, number>();
   const draws = new Map<string, ReturnType<typeof createSmoothDraw>>();
-  const drawFor = (provider: string) => draws.get(provider) ?? draws.set(provider, createSmoothDraw()).get(provider)!;
+  // One round-robin per candidate set: a model served by part of the pool has its own.
+  const drawFor = (key: string) => draws.get(key) ?? draws.set(key, createSmoothDraw()).get(key)!;
 
   // One slot per allowed concurrent probe of this half-open revision; whoever creates the key owns it.
   async function takeProbeSlot(upstream: string): Promise<string | undefined> {
     const breaker = view.breakers().get(upstream);
-    const budget = breaker?.probeBudget ?? config.breaker.halfOpenMaxConcurrent;
+    const budget = breaker?.probeBudget ?? config().breaker.halfOpenMaxConcurrent;
     for (let slot = 0; slot < budget; slot++) {
       const key = `${upstream}.r${breaker?.revision ?? 0}.s${slot}`;
       try {
@@ -56,11 +59,12 @@ export async function createHealthAwarePicker(options: {
     return undefined;
   }
 
-  return async (provider, exclude, allowPanic) => {
+  return async (provider, model, exclude, allowPanic) => {
     const skipped = new Set(exclude);
     for (;;) {
       const now = Date.now();
-      const candidates = pool.upstreams(provider).map((u) => ({ id: u.id, weight: u.weight }));
+      const cfg = config();
+      const candidates = pool.upstreams(provider, model).map((u) => ({ id: u.id, weight: u.weight }));
       const health = new Map(candidates.map((c) => [c.id, view.healthOf(c.id, now)]));
       const choice = selectUpstream({
         candidates,
@@ -71,9 +75,9 @@ export async function createHealthAwarePicker(options: {
         now,
         random01: random01(),
         allowPanic,
-        policy: config.selection,
-        halfOpenMaxConcurrent: config.breaker.halfOpenMaxConcurrent,
-        draw: drawFor(provider),
+        policy: cfg.selection,
+        halfOpenMaxConcurrent: cfg.breaker.halfOpenMaxConcurrent,
+        draw: drawFor(`${provider}\u0000${model}`),
       });
       if (isNoUpstream(choice)) return choice;
       const upstream = pool.upstreams(provider).find((u) => u.id === choice.upstream)!;

@@ -19,7 +19,7 @@ export interface CostRow {
   costUsd: number;
   inputTokens: number;
   outputTokens: number;
-  /** Input tokens per input character: how much a language pays for the same text length. */
+  /** Input tokens per character of the prompt as sent: how much a language pays for the same text length. */
   tokensPerChar: number;
 }
 
@@ -47,7 +47,8 @@ export function costBy(interactions: JudgedInteraction[], dimension: ReportDimen
     row.costUsd += i.costUsd;
     row.inputTokens += i.inputTokens;
     row.outputTokens += i.outputTokens;
-    row.chars += [...i.input].length;
+    // The prompt as sent is what the input tokens counted (system prompt included), not the user's input alone.
+    row.chars += [...(i.promptAsSent || i.input)].length;
     rows.set(key, row);
   }
   return [...rows.values()]
@@ -57,19 +58,31 @@ export function costBy(interactions: JudgedInteraction[], dimension: ReportDimen
 
 const pct = (rate: number | undefined) => (rate === undefined ? '—' : `${(rate * 100).toFixed(1)}%`);
 
+export interface MarkdownOptions {
+  /** The tenant the report covers; absent = every tenant. */
+  tenant?: string;
+  /** The read stopped at its interaction cap. */
+  truncated?: boolean;
+  /** An LLM's name and likely cause per cluster (same order as the clusters), when the job asked for them. */
+  namings?: ReadonlyArray<{ name: string; cause: string } | undefined>;
+}
+
 /** The insights report as Markdown (published with the job's result and written to a file). */
-export function renderInsightsMarkdown(report: InsightReport, period: { from: number; to: number }): string {
+export function renderInsightsMarkdown(report: InsightReport, period: { from: number; to: number }, options: MarkdownOptions = {}): string {
   const lines = [
     `# Why users reject answers — ${new Date(period.from).toISOString().slice(0, 10)} to ${new Date(period.to).toISOString().slice(0, 10)}`,
     '',
-    `${report.judged} judged interactions, ${report.rejected} not inserted; baseline insert rate ${pct(report.baselineInsertRate)}.`,
+    `${options.tenant ? `Tenant ${options.tenant}: ` : ''}${report.judged} judged interactions, ${report.rejected} not inserted; baseline insert rate ${pct(report.baselineInsertRate)}.`,
     '',
   ];
+  if (options.truncated) lines.push('The read stopped at `insights.maxInteractions`: the period\'s latest calls are missing.', '');
   if (report.clusters.length === 0) lines.push('No group of rejections stands out from the baseline.');
   report.clusters.forEach((c, index) => {
+    const naming = options.namings?.[index];
     lines.push(
-      `## ${index + 1}. ${c.label}`,
+      `## ${index + 1}. ${naming ? `${naming.name} (${c.label})` : c.label}`,
       '',
+      ...(naming ? [`- likely cause (suggested by an LLM): ${naming.cause}`] : []),
       `- ${c.size} rejected of ${c.support}; insert rate ${pct(c.insertRate)} against ${pct(c.baselineInsertRate)} (rejected ${c.lift.toFixed(1)}× as often)`,
       `- distinguishing terms: ${c.terms.join(', ') || '—'}`,
       `- shared attributes: ${c.attributes.join(', ') || '—'}`,

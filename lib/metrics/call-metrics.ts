@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CallEvent } from '../../schemas/call-event';
+import { drillEntryLabel, type DrillReport } from '../../schemas/drill';
 
 const LATENCY_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
 
@@ -19,8 +20,13 @@ export function createCallMetrics() {
     tokens: new Counter({ name: 'sb_tokens_total', help: 'Tokens by provider, model and direction (input|output)', labelNames: ['provider', 'model', 'direction'] as const, registers }),
     cost: new Counter({ name: 'sb_cost_usd_total', help: 'Cost in USD by route, provider and model', labelNames: ['route', 'provider', 'model'] as const, registers }),
     headroom: new Gauge({ name: 'sb_ratelimit_headroom_ratio', help: 'Remaining / limit from the vendor\'s last rate-limit headers (1 = idle, 0 = exhausted)', labelNames: ['upstream', 'kind'] as const, registers }),
+    rateLimitRemaining: new Gauge({ name: 'sb_ratelimit_remaining', help: 'Remaining requests or tokens in the vendor\'s current window, from its last rate-limit headers', labelNames: ['provider', 'upstream', 'kind'] as const, registers }),
+    rateLimitLimit: new Gauge({ name: 'sb_ratelimit_limit', help: 'The vendor\'s requests or tokens per window for the upstream, from its last rate-limit headers', labelNames: ['provider', 'upstream', 'kind'] as const, registers }),
     validationFailures: new Counter({ name: 'sb_validation_failures_total', help: 'Answers rejected by validation, by upstream, model, prompt variant and rule', labelNames: ['upstream', 'model', 'prompt_variant', 'rule'] as const, registers }),
     cache: new Counter({ name: 'sb_cache_lookups_total', help: 'Response-cache look-ups by result (hit|semantic_hit|miss)', labelNames: ['route', 'result'] as const, registers }),
+    drillResults: new Counter({ name: 'sb_drill_result_total', help: 'Fallback-drill verdicts per route entry (entry = <index>:<provider>/<model>, result = pass|fail)', labelNames: ['route', 'entry', 'result'] as const, registers }),
+    drillLatency: new Histogram({ name: 'sb_drill_latency_seconds', help: 'Latency of each fallback-drill sample prompt, per route entry', labelNames: ['route', 'entry', 'result'] as const, buckets: LATENCY_BUCKETS_S, registers }),
+    drillLastRun: new Gauge({ name: 'sb_drill_last_run_timestamp_seconds', help: 'When the last fallback drill of the route finished (unix seconds), on the worker that published it', labelNames: ['route'] as const, registers }),
   };
 
   return {
@@ -34,11 +40,25 @@ export function createCallMetrics() {
       if (event.outputTokens) m.tokens.inc({ provider: event.provider, model: event.model, direction: 'output' }, event.outputTokens);
       if (event.costUsd) m.cost.inc({ route: event.route, provider: event.provider, model: event.model }, event.costUsd);
       const rl = event.rateLimit;
-      if (rl?.limitRequests && rl.remainingRequests !== undefined) m.headroom.set({ upstream: event.upstream, kind: 'requests' }, rl.remainingRequests / rl.limitRequests);
-      if (rl?.limitTokens && rl.remainingTokens !== undefined) m.headroom.set({ upstream: event.upstream, kind: 'tokens' }, rl.remainingTokens / rl.limitTokens);
+      // Remaining and limit too, so a pool's usage (sum over its upstreams) can be alerted on, not only one upstream's.
+      for (const [kind, remaining, limit] of [['requests', rl?.remainingRequests, rl?.limitRequests], ['tokens', rl?.remainingTokens, rl?.limitTokens]] as const) {
+        if (!limit || remaining === undefined) continue;
+        m.headroom.set({ upstream: event.upstream, kind }, remaining / limit);
+        m.rateLimitRemaining.set({ provider: event.provider, upstream: event.upstream, kind }, remaining);
+        m.rateLimitLimit.set({ provider: event.provider, upstream: event.upstream, kind }, limit);
+      }
       if (event.outcome === 'invalid_output') {
         m.validationFailures.inc({ upstream: event.upstream, model: event.model, prompt_variant: event.promptVariant, rule: event.errorType ?? 'unknown' });
       }
+    },
+    /** Counts one route's drill report: a verdict per entry, a latency per sample, the run's time. */
+    observeDrill(report: DrillReport): void {
+      for (const entry of report.entries) {
+        const labels = { route: report.route, entry: drillEntryLabel(entry) };
+        m.drillResults.inc({ ...labels, result: entry.result });
+        for (const sample of entry.samples) m.drillLatency.observe({ ...labels, result: sample.result }, sample.latencyMs / 1000);
+      }
+      m.drillLastRun.set({ route: report.route }, report.finishedAt / 1000);
     },
     observeCacheLookup(route: string, result: 'hit' | 'semantic_hit' | 'miss'): void {
       m.cache.inc({ route, result });

@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { connect, JSONCodec, type NatsConnection } from 'nats';
 import type { RuntimeEnv } from '../../lib/config/env';
+import { temporalConnectionOptions } from '../../lib/config/temporal-connection';
 import { setFailover } from '../../lib/control/failover';
 import { createBreakerSignals } from '../../lib/health-registry/breaker-signals';
 import { readBreakerStates } from '../../lib/health-registry/breaker-store';
@@ -75,7 +76,7 @@ export async function runStatus(ctx: CliContext): Promise<void> {
 export async function runBreaker(ctx: CliContext, action: 'open' | 'close' | 'auto', upstream: string, reason: string): Promise<void> {
   const known = upstreamsOf(ctx.config);
   if (!known.includes(upstream)) throw new CliInputError(`unknown upstream "${upstream}" (known: ${known.join(', ')})`);
-  const connection = await Connection.connect({ address: ctx.env.TEMPORAL_ADDRESS });
+  const connection = await Connection.connect(temporalConnectionOptions({ address: ctx.env.TEMPORAL_ADDRESS, env: ctx.env }));
   try {
     const client = new Client({ connection, namespace: ctx.env.TEMPORAL_NAMESPACE });
     const cluster = ctx.env.SB_CLUSTER;

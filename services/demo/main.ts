@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { connect } from 'nats';
 import { createSwitchboardClient } from '../../lib/client';
+import { TASK_QUEUE } from '../../workflows/definitions';
 import { killRecorded } from '../local-stack/processes';
 import { startNodeServices } from '../local-stack/node-services';
 import { readLocalStackEnv } from '../local-stack/settings';
+import { demoBreakerTimeline } from './breaker-timeline';
 import { demoSpreadAndFallback } from './calls';
 import { demoGateway } from './gateway';
+import { demoInsights } from './insights';
 import { runSitePlannerDemo } from './site-planner';
 import { vendorAdmin } from './vendor-admin';
 
@@ -24,7 +27,10 @@ async function main(): Promise<void> {
   const say = (line: string) => console.log(line.startsWith('  ') ? line : `\n• ${line}`);
   const nats = await connect({ servers: `nats://${env.SB_HOST}:${env.NATS_PORT}`, name: 'switchboard-demo' });
   try {
-    await demoSpreadAndFallback({ sb: createSwitchboardClient({ client }), vendor: vendorAdmin(`http://${env.SB_HOST}:${env.FAKE_VENDOR_PORT}`), uiUrl, say, nats });
+    const sb = createSwitchboardClient({ client });
+    const vendor = vendorAdmin(`http://${env.SB_HOST}:${env.FAKE_VENDOR_PORT}`);
+    await demoSpreadAndFallback({ sb, vendor, uiUrl, say, nats });
+    await demoBreakerTimeline({ client, sb, vendor, nats, say });
     await demoGateway({ gatewayUrl: `http://${env.SB_HOST}:${env.SB_GATEWAY_PORT}`, apiKey: 'sb-demo-key-acme', say });
 
     say('the site planner: interview → site map → one wireframe per page (fan-out) → plan, as child llmCall workflows');
@@ -47,6 +53,7 @@ async function main(): Promise<void> {
       },
     });
     say(`  plan finished: ${JSON.stringify(result).length} bytes of structured plan; see it in the UI under the chain's workflow id`);
+    await demoInsights({ client, nats, taskQueue: TASK_QUEUE, say });
     console.log(`\nTemporal UI: ${uiUrl} — the stack keeps running; \`make down\` stops it.`);
   } finally {
     await nats.drain().catch(() => undefined);

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { JSONCodec, type KV, type NatsConnection } from 'nats';
-import { decideAdmission, LimiterState, releaseLease, type AdmissionDecision } from '../../lib/admission/limiter';
+import { decideAdmission, LimiterState, releaseLease, settleTokens, type AdmissionDecision } from '../../lib/admission/limiter';
 import type { AdmissionConfig, AdmissionLimits, Segment } from '../../schemas/gateway';
 import { GatewayError } from './http-errors';
 
@@ -21,11 +21,15 @@ export interface AdmissionAsk {
   estimatedTokens: number;
   /** How long the request may hold its in-flight slot at most. */
   holdMs: number;
+  /** A queued route's request: its rejections are waits, not strikes against the user. */
+  queued?: boolean;
 }
 
 export interface Admitted {
   segment: Segment | 'anonymous';
   release(): Promise<void>;
+  /** Corrects the tokens/min buckets with the call's real usage (the admission charged its estimate). */
+  settle(actualTokens: number): Promise<void>;
 }
 
 const keyPart = (value: string) => Buffer.from(value, 'utf8').toString('base64url') || '_';
@@ -80,7 +84,7 @@ export async function createAdmission(nats: NatsConnection, config: AdmissionCon
   async function take(key: string, limits: AdmissionLimits, leaseId: string, ask: AdmissionAsk): Promise<AdmissionDecision> {
     const now = Date.now();
     return casUpdate(key, (state) => {
-      const decision = decideAdmission(state, limits, { now, leaseId, leaseUntil: now + ask.holdMs, tokens: ask.estimatedTokens, abuseStrikes: config.abuseRejectionsPerMinute });
+      const decision = decideAdmission(state, limits, { now, leaseId, leaseUntil: now + ask.holdMs, tokens: ask.estimatedTokens, abuseStrikes: config.abuseRejectionsPerMinute, strike: !ask.queued });
       return { state: decision.state, outcome: decision };
     });
   }
@@ -93,7 +97,6 @@ export async function createAdmission(nats: NatsConnection, config: AdmissionCon
     /** Admits the request or throws a 429 with `retry-after`. */
     async admit(ask: AdmissionAsk): Promise<Admitted> {
       const leaseId = randomUUID();
-      const taken: string[] = [];
       const subjects: Array<{ key: string; limits: AdmissionLimits; what: string }> = [];
       let segment: Admitted['segment'] = 'anonymous';
       if (Object.keys(config.perIp).length) subjects.push({ key: `ip.${keyPart(ask.ip)}`, limits: config.perIp, what: 'client IP' });
@@ -101,7 +104,8 @@ export async function createAdmission(nats: NatsConnection, config: AdmissionCon
         segment = await segmentOf(ask.tenant, ask.user, Date.now());
         if (segment !== 'allowlisted') subjects.push({ key: `u.${ask.tenant}.${keyPart(ask.user)}`, limits: config.segments[segment], what: `user (${segment})` });
       }
-      const releaseAll = () => Promise.all(taken.map((key) => release(key, leaseId).catch(() => undefined))).then(() => undefined);
+      const taken: Array<{ key: string; limits: AdmissionLimits }> = [];
+      const releaseAll = () => Promise.all(taken.map(({ key }) => release(key, leaseId).catch(() => undefined))).then(() => undefined);
       for (const subject of subjects) {
         const decision = await take(subject.key, subject.limits, leaseId, ask);
         if (!decision.admitted) {
@@ -113,9 +117,18 @@ export async function createAdmission(nats: NatsConnection, config: AdmissionCon
             headers: { 'retry-after': String(seconds), 'retry-after-ms': String(decision.retryAfterMs) },
           });
         }
-        taken.push(subject.key);
+        taken.push(subject);
       }
-      return { segment, release: releaseAll };
+      const settle = async (actualTokens: number) => {
+        if (actualTokens === ask.estimatedTokens) return;
+        const settlement = { estimated: ask.estimatedTokens, actual: actualTokens, abuseStrikes: config.abuseRejectionsPerMinute };
+        await Promise.all(
+          taken
+            .filter(({ limits }) => limits.tokensPerMinute !== undefined)
+            .map(({ key, limits }) => casUpdate(key, (state) => ({ state: state ? settleTokens(state, limits, { ...settlement, now: Date.now() }) : LimiterState.parse({}), outcome: undefined }))),
+        );
+      };
+      return { segment, release: releaseAll, settle };
     },
   };
 }

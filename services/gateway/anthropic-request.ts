@@ -20,7 +20,8 @@ export const AnthropicMessagesBody = z.object({
   top_p: z.number().optional(),
   stop_sequences: z.array(z.string()).optional(),
   stream: z.boolean().optional(),
-  metadata: z.object({ user_id: z.string().optional() }).optional(),
+  /** `user_input`: the end user's own words behind an enhanced prompt (recorded, never sent). */
+  metadata: z.object({ user_id: z.string().optional(), user_input: z.string().optional() }).optional(),
 });
 
 function toMessages(body: z.infer<typeof AnthropicMessagesBody>): Message[] {
@@ -66,6 +67,7 @@ export function parseAnthropicMessages(raw: unknown): LlmRequestInput {
       ...(body.stop_sequences?.length ? { stop: body.stop_sequences } : {}),
     },
     ...(body.metadata?.user_id ? { user: body.metadata.user_id } : {}),
+    ...(body.metadata?.user_input !== undefined ? { userInput: body.metadata.user_input } : {}),
     stream: body.stream === true,
   };
 }

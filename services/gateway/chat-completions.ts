@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { routeStreamConfig } from '../../schemas/gateway';
 import type { LlmRequest, LlmRequestInput, LlmResult } from '../../schemas/llm';
 import { estimateTokens } from './admission';
-import { anthropicStreamEvents, toAnthropicMessage } from './anthropic-response';
+import { toAnthropicMessage } from './anthropic-response';
+import { anthropicStreamDialect } from './anthropic-stream';
 import { parseAnthropicMessages } from './anthropic-request';
 import { deadlineError, gatewayErrorOfCall } from './call-errors';
 import { finaliseRequest, requestChars } from './call-request';
@@ -12,23 +13,48 @@ import type { GatewayContext } from './context';
 import { clientIp, parseJsonBody, readBody, sendJson } from './http-io';
 import { parseOpenAiChat } from './openai-request';
 import { resultHeaders, toChatCompletion } from './openai-response';
-import { relayOpenAiStream } from './openai-stream';
+import { openAiStreamDialect } from './openai-stream';
+import { relayStream, type StreamDialect } from './stream-relay';
 
 /** Margin over the call's own deadline, so the workflow's (explained) deadline failure normally wins. */
 const DEADLINE_MARGIN_MS = 2_000;
 
-async function admitted<T>(ctx: GatewayContext, req: IncomingMessage, request: LlmRequest, run: () => Promise<T>): Promise<T> {
-  const admission = await ctx.admission.admit({
+/**
+ * Runs `run` under admission: the request's estimate is charged up front;
+ * `finish(result)` — which `run` awaits before the answer's last byte goes out,
+ * so the user's next request finds their slot free — settles the real usage
+ * and returns the in-flight slot (on failure, the `finally` returns it). On a
+ * queueing route a request over the limit waits its turn.
+ */
+async function admitted<T>(ctx: GatewayContext, req: IncomingMessage, request: LlmRequest, run: (finish: (result: LlmResult) => Promise<void>) => Promise<T>): Promise<T> {
+  const queue = ctx.config.gateway.admission.queues[request.route];
+  const ask = {
     tenant: request.tenant,
     user: request.user,
     ip: clientIp(req),
     estimatedTokens: estimateTokens(requestChars(request), request.params?.maxTokens),
     holdMs: ctx.config.gateway.deadlineMs + DEADLINE_MARGIN_MS,
-  });
-  try {
-    return await run();
-  } finally {
+    ...(queue ? { queued: true } : {}),
+  };
+  const admission = queue
+    ? await ctx.admissionQueue.admit(`${request.tenant}/${request.user ?? `ip:${ask.ip}`}`, queue, () => ctx.admission.admit(ask), () => ctx.metrics.admissionQueued.inc({ route: request.route }))
+    : await ctx.admission.admit(ask);
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
     await admission.release().catch((error: unknown) => ctx.log.warn({ err: error }, 'could not release an admission lease (it expires on its own)'));
+  };
+  const finish = async (result: LlmResult) => {
+    // A cache hit spent no vendor tokens.
+    const used = result.cached ? 0 : result.usage.inputTokens + result.usage.outputTokens;
+    await admission.settle(used).catch((error: unknown) => ctx.log.warn({ err: error }, 'could not settle the tokens of a call with its real usage'));
+    await release();
+  };
+  try {
+    return await run(finish);
+  } finally {
+    await release();
   }
 }
 
@@ -80,28 +106,16 @@ export async function handleChatCompletions(ctx: GatewayContext, req: IncomingMe
     includeUsage = parsed.includeUsage;
     return parsed.request;
   });
-  await admitted(ctx, req, request, async () => {
+  await admitted(ctx, req, request, async (finish) => {
     if (!request.stream) {
       const { result, callMs } = await timedAnswer(ctx, request);
+      await finish(result);
       const body = toChatCompletion(result, Math.floor(Date.now() / 1000));
       sendJson(res, 200, body, { ...resultHeaders(result), ...serverTiming(arrivedAt, callMs) });
       return;
     }
-    const started = performance.now();
     const callId = callIdFor(request);
-    const outcome = await relayOpenAiStream({
-      res,
-      nats: ctx.nats,
-      callId,
-      route: request.route,
-      mode: routeStreamConfig(ctx.config.gateway, request.route).mode,
-      includeUsage,
-      start: () => ctx.startCall(callId, request),
-      awaitResult: (call) => awaitWithDeadline(ctx, call),
-      cancelOnAbandon: !request.idempotencyKey,
-      onFirstToken: () => ctx.metrics.ttft.observe((performance.now() - started) / 1000),
-    });
-    ctx.metrics.streamOutcomes.inc({ outcome });
+    await streamAnswer(ctx, request, callId, res, openAiStreamDialect({ callId, route: request.route, includeUsage }), finish);
   });
   return request.route;
 }
@@ -109,16 +123,36 @@ export async function handleChatCompletions(ctx: GatewayContext, req: IncomingMe
 export async function handleMessages(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): Promise<string> {
   const arrivedAt = performance.now();
   const request = await prepare(ctx, req, parseAnthropicMessages);
-  await admitted(ctx, req, request, async () => {
-    // Anthropic streams are buffer-then-commit: the whole event sequence goes out once the call succeeded.
-    const { result, callMs } = await timedAnswer(ctx, request);
+  await admitted(ctx, req, request, async (finish) => {
     if (!request.stream) {
+      const { result, callMs } = await timedAnswer(ctx, request);
+      await finish(result);
       sendJson(res, 200, toAnthropicMessage(result), { ...resultHeaders(result), ...serverTiming(arrivedAt, callMs) });
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...resultHeaders(result) });
-    for (const { event, data } of anthropicStreamEvents(result)) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    res.end();
+    const callId = callIdFor(request);
+    await streamAnswer(ctx, request, callId, res, anthropicStreamDialect({ callId, route: request.route }), finish);
   });
   return request.route;
+}
+
+/** One streamed call in either dialect, relayed live (or buffered, per the route's stream settings). */
+async function streamAnswer(ctx: GatewayContext, request: LlmRequest, callId: string, res: ServerResponse, dialect: StreamDialect, finish: (result: LlmResult) => Promise<void>): Promise<void> {
+  const started = performance.now();
+  const outcome = await relayStream({
+    res,
+    nats: ctx.nats,
+    callId,
+    mode: routeStreamConfig(ctx.config.gateway, request.route).mode,
+    dialect,
+    start: () => ctx.startCall(callId, request),
+    awaitResult: async (call) => {
+      const result = await awaitWithDeadline(ctx, call);
+      await finish(result);
+      return result;
+    },
+    cancelOnAbandon: !request.idempotencyKey,
+    onFirstToken: () => ctx.metrics.ttft.observe((performance.now() - started) / 1000),
+  });
+  ctx.metrics.streamOutcomes.inc({ outcome });
 }

@@ -5,6 +5,7 @@ import type { ChainRegistry } from '../../lib/chains/registry';
 import type { Logger } from '../../lib/log';
 import type { SwitchboardConfig } from '../../schemas/config';
 import type { Admission } from './admission';
+import type { AdmissionQueue } from './admission-queue';
 import type { CallStarter } from './calls';
 import type { GatewayMetrics } from './metrics';
 import type { TenantDirectory } from './tenants';
@@ -15,6 +16,8 @@ export interface GatewayContext {
   nats: NatsConnection;
   tenants: TenantDirectory;
   admission: Admission;
+  /** Lines of the routes that queue excess requests (config `gateway.admission.queues`). */
+  admissionQueue: AdmissionQueue;
   startCall: CallStarter;
   metrics: GatewayMetrics;
   log: Logger;

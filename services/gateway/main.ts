@@ -11,27 +11,33 @@ import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { connect } from 'nats';
 import { readRuntimeEnv } from '../../lib/config/env';
-import { isConfigError, loadConfigFile } from '../../lib/config/load';
+import { isConfigError } from '../../lib/config/load';
+import { loadProcessConfig } from '../../lib/config/process-config';
+import { describeTemporalConnection, temporalConnectionOptions } from '../../lib/config/temporal-connection';
 import { createLogger } from '../../lib/log';
 import { createSwitchboardWorker, type SwitchboardWorker, workerOptionsFromEnv } from '../worker/worker';
 import { createGateway } from './server';
 
 async function main(): Promise<void> {
   const env = readRuntimeEnv();
-  const log = createLogger({ level: env.LOG_LEVEL, name: 'switchboard-gateway' });
-  const config = loadConfigFile(env.SB_CONFIG);
+  const log = createLogger({ level: env.LOG_LEVEL ?? 'info', name: 'switchboard-gateway' });
+  // One live config for the gateway and its in-process worker: a reload reaches both.
+  const processConfig = await loadProcessConfig(env, process.env, log);
+  const { live } = processConfig;
+  const config = live.current();
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const temporalOptions = temporalConnectionOptions({ address: env.TEMPORAL_ADDRESS, env });
+  const connection = await NativeConnection.connect(temporalOptions);
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
   const nats = await connect({ servers: env.NATS_URL, name: 'switchboard-gateway', maxReconnectAttempts: -1 });
   let worker: { sb: SwitchboardWorker; running: Promise<void> } | undefined;
   if (env.SB_GATEWAY_WORKER) {
-    const sb = await createSwitchboardWorker({ ...workerOptionsFromEnv(env, config, log, process.env), connection });
+    const sb = await createSwitchboardWorker({ ...workerOptionsFromEnv(env, live, log, process.env), connection });
     worker = { sb, running: sb.run() };
   }
-  const gateway = await createGateway({ config, client, nats, taskQueue: env.SB_TASK_QUEUE, eagerStart: env.SB_GATEWAY_WORKER, log });
+  const gateway = await createGateway({ config, live, client, nats, taskQueue: env.SB_TASK_QUEUE, eagerStart: env.SB_GATEWAY_WORKER, log });
   const url = await gateway.listen(env.SB_GATEWAY_PORT, env.SB_GATEWAY_HOST);
-  log.info({ url, taskQueue: env.SB_TASK_QUEUE, inProcessWorker: env.SB_GATEWAY_WORKER, tenants: config.gateway.tenants.map((t) => t.id) }, 'gateway listening');
+  log.info({ url, temporal: describeTemporalConnection(temporalOptions), taskQueue: env.SB_TASK_QUEUE, inProcessWorker: env.SB_GATEWAY_WORKER, tenants: config.gateway.tenants.map((t) => t.id) }, 'gateway listening');
 
   let stopping = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -41,6 +47,7 @@ async function main(): Promise<void> {
       log.info({ signal }, 'draining: no new requests, finishing in-flight ones');
       void (async () => {
         await gateway.close();
+        await processConfig.close();
         if (worker) {
           worker.sb.shutdown();
           await worker.running.catch(() => undefined);

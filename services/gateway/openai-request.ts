@@ -52,6 +52,8 @@ export const OpenAiChatBody = z.object({
   stream: z.boolean().nullable().optional(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
   user: z.string().optional(),
+  /** OpenAI's string map; `user_input` = the end user's own words behind an enhanced prompt (recorded, never sent). */
+  metadata: z.record(z.string(), z.string()).nullable().optional(),
 });
 export type OpenAiChatBody = z.infer<typeof OpenAiChatBody>;
 
@@ -110,6 +112,7 @@ export function parseOpenAiChat(raw: unknown): { request: LlmRequestInput; inclu
     ...(output ? { output } : {}),
     ...(Object.keys(params).length ? { params } : {}),
     ...(body.user ? { user: body.user } : {}),
+    ...(body.metadata?.user_input !== undefined ? { userInput: body.metadata.user_input } : {}),
     stream: body.stream === true,
   };
   return { request, includeUsage: body.stream_options?.include_usage === true };

@@ -1,139 +1,22 @@
-/**
- * Streaming that never lies. Deltas of the attempt that streams first are
- * relayed as `chat.completion.chunk`s; the HTTP status is sent only with the
- * first token, so a call that fails before any token answers with a real
- * error status, and failover before the first token is invisible. Once a
- * token went out, the stream either ends exactly as the workflow's result
- * says (the remainder, finish reason, usage, `[DONE]`) or — when the
- * committed attempt failed, or the result is not a continuation of what was
- * sent — with an error event and no `[DONE]`. In `buffer` mode nothing goes
- * out before the call succeeded.
- */
-import type { ServerResponse } from 'node:http';
-import type { NatsConnection, Subscription } from 'nats';
-import { decodeStreamChunk, streamSubject, type StreamChunk } from '../../lib/nats/stream-chunks';
-import type { LlmResult } from '../../schemas/llm';
-import { gatewayErrorOfCall } from './call-errors';
-import { isCallFailedError, type StartedCall } from './calls';
-import { isGatewayError, type GatewayError } from './http-errors';
-import { createChunkShaper, resultHeaders } from './openai-response';
+/** The OpenAI dialect of a relayed stream: `chat.completion.chunk` data events ending in `data: [DONE]`. */
+import type { StreamDialect } from './stream-relay';
+import { createChunkShaper } from './openai-response';
 
-export type StreamOutcome = 'done' | 'error_before_first_token' | 'broken_after_first_token' | 'client_gone';
+const data = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
 
-export interface StreamRelayOptions {
-  res: ServerResponse;
-  nats: NatsConnection;
-  callId: string;
-  route: string;
-  mode: 'relay' | 'buffer';
-  includeUsage: boolean;
-  /** Starts the workflow; called after the subscription is live. */
-  start(): Promise<StartedCall>;
-  /** Resolves with the result or rejects (CallFailedError, GatewayError for the deadline). */
-  awaitResult(call: StartedCall): Promise<LlmResult>;
-  /** Whether to cancel the workflow when the stream cannot be completed (no idempotency key: nobody can pick the answer up). */
-  cancelOnAbandon: boolean;
-  onFirstToken(): void;
-}
-
-const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
-
-/** Relays one call as SSE. Throws (before anything was written) when the call fails before its first token. */
-export async function relayOpenAiStream(options: StreamRelayOptions): Promise<StreamOutcome> {
-  const { res, callId } = options;
-  const shaper = createChunkShaper(callId, Math.floor(Date.now() / 1000), options.route);
-  let committed: number | undefined;
-  let sent = '';
-  let finished = false;
-  let clientGone = false;
-  const write = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
-  const open = (headers: Record<string, string>) => {
-    if (res.headersSent) return;
-    res.writeHead(200, { ...SSE_HEADERS, 'x-switchboard-call-id': callId, ...headers });
-    write(shaper.role());
-  };
-  let brokenReason: string | undefined;
-  let abandon: (why: 'broken' | 'gone') => void = () => undefined;
-  // Settles when waiting for the result no longer helps: the stream broke or the client left.
-  const abandoned = new Promise<'broken' | 'gone'>((resolve) => (abandon = resolve));
-  const breakStream = (reason: string) => {
-    if (finished) return;
-    finished = true;
-    brokenReason = reason;
-    abandon('broken');
+export function openAiStreamDialect(options: { callId: string; route: string; includeUsage: boolean }): StreamDialect {
+  const shaper = createChunkShaper(options.callId, Math.floor(Date.now() / 1000), options.route);
+  return {
+    opening: () => data(shaper.role()),
+    delta: (text) => data(shaper.text(text)),
+    closing(result, remainder) {
+      let out = remainder ? data(shaper.text(remainder)) : '';
+      if (result.toolCalls?.length) out += data(shaper.toolCalls(result));
+      out += data(shaper.finish(result));
+      if (options.includeUsage) out += data(shaper.usage(result));
+      return `${out}data: [DONE]\n\n`;
+    },
     // OpenAI clients raise an APIError on a data event carrying `error`; no [DONE] follows.
-    write({ error: { message: `the answer broke off after it had started (${reason}); the partial answer is void`, type: 'stream_error', param: null, code: 'SbStreamBroken' } });
-    res.end();
+    broken: (message) => data({ error: { message, type: 'stream_error', param: null, code: 'SbStreamBroken' } }),
   };
-
-  const onChunk = (chunk: StreamChunk) => {
-    if (finished) return;
-    if (chunk.type === 'delta') {
-      if (committed === undefined) {
-        committed = chunk.attempt;
-        open({});
-        options.onFirstToken();
-      }
-      if (chunk.attempt !== committed) return;
-      sent += chunk.text;
-      write(shaper.text(chunk.text));
-    } else if (chunk.attempt === committed) {
-      breakStream(`attempt ${chunk.attempt} failed: ${chunk.reason}`);
-    }
-  };
-
-  let sub: Subscription | undefined;
-  if (options.mode === 'relay') {
-    sub = options.nats.subscribe(streamSubject(callId));
-    // The SUB must reach the server before the activity can publish.
-    await options.nats.flush();
-    void (async () => {
-      for await (const message of sub!) {
-        let chunk: StreamChunk;
-        try {
-          chunk = decodeStreamChunk(message.data);
-        } catch {
-          continue;
-        }
-        onChunk(chunk);
-      }
-    })();
-  }
-  res.once('close', () => {
-    if (res.writableFinished) return;
-    clientGone = true;
-    abandon('gone');
-  });
-
-  let call: StartedCall | undefined;
-  try {
-    call = await options.start();
-    const result = await Promise.race([options.awaitResult(call), abandoned]);
-    if (clientGone) return 'client_gone';
-    if (result === 'broken' || result === 'gone' || finished) return 'broken_after_first_token';
-    const answering = result.attempts.at(-1)?.attempt;
-    if (committed !== undefined && (answering !== committed || !result.text.startsWith(sent))) {
-      breakStream(`attempt ${answering ?? '?'} answered, not the streamed attempt ${committed}`);
-      return 'broken_after_first_token';
-    }
-    if (committed === undefined) options.onFirstToken();
-    open(resultHeaders(result));
-    finished = true;
-    const remainder = result.text.slice(sent.length);
-    if (remainder) write(shaper.text(remainder));
-    if (result.toolCalls?.length) write(shaper.toolCalls(result));
-    write(shaper.finish(result));
-    if (options.includeUsage) write(shaper.usage(result));
-    res.end('data: [DONE]\n\n');
-    return 'done';
-  } catch (error) {
-    const mapped: GatewayError | undefined = isCallFailedError(error) ? gatewayErrorOfCall(error, callId) : isGatewayError(error) ? error : undefined;
-    if (!res.headersSent) throw mapped ?? error;
-    if (!finished) breakStream(mapped ? `${mapped.extra.code ?? mapped.type}: ${mapped.message}` : 'internal error');
-    return 'broken_after_first_token';
-  } finally {
-    finished = true;
-    sub?.unsubscribe();
-    if ((clientGone || brokenReason) && options.cancelOnAbandon) await call?.cancel();
-  }
 }

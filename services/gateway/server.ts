@@ -10,20 +10,27 @@ import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { NatsConnection } from 'nats';
 import type { Logger } from '../../lib/log';
+import { createLiveConfig, type LiveConfig } from '../../lib/config/live-config';
+import { registerConfigMetrics } from '../../lib/metrics/config-metrics';
 import { ensureStreams } from '../../lib/nats/streams';
 import type { SwitchboardConfig } from '../../schemas/config';
 import { createAdmission } from './admission';
+import { createAdmissionQueue } from './admission-queue';
 import { createCallStarter } from './calls';
 import { handleChatCompletions, handleMessages } from './chat-completions';
 import type { GatewayContext } from './context';
 import { handleFeedback } from './feedback';
+import { handleReport } from './reports';
 import { GatewayError, isGatewayError, type ErrorDialect } from './http-errors';
 import { sendError, sendJson } from './http-io';
 import { createGatewayMetrics } from './metrics';
 import { createTenantDirectory } from './tenants';
 
 export interface GatewayOptions {
+  /** The start-up config; ignored when `live` is given. */
   config: SwitchboardConfig;
+  /** A reloadable config: tenants, chains, admission limits and body/deadline settings follow it. Default: `config`, fixed. */
+  live?: LiveConfig;
   client: Client;
   nats: NatsConnection;
   taskQueue: string;
@@ -49,11 +56,16 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
-  const { config, client, nats, log } = options;
+  const { client, nats, log } = options;
+  const live = options.live ?? createLiveConfig({ config: options.config, secrets: new Map() });
+  const config = live.current();
   await ensureStreams(nats);
   const metrics = createGatewayMetrics();
   const context: GatewayContext = {
-    config,
+    // A getter: handlers read the config serving now.
+    get config() {
+      return live.current();
+    },
     client,
     nats,
     log,
@@ -61,6 +73,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     chains: createChainRegistry({ config, inCode: [sitePlannerChain()] }),
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
     admission: await createAdmission(nats, config.gateway.admission),
+    admissionQueue: createAdmissionQueue(),
     startCall: createCallStarter({
       client,
       taskQueue: options.taskQueue,
@@ -69,6 +82,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }),
     metrics,
   };
+  // Tenants and chains are rebuilt before the swap (a duplicate chain rejects the reload); admission
+  // opens its bucket asynchronously, so new limits apply a moment after the swap.
+  const stopFollowing = live.onReload((next, previous) => {
+    const tenants = createTenantDirectory(next.config.gateway);
+    const chains = createChainRegistry({ config: next.config, inCode: [sitePlannerChain()] });
+    return () => {
+      context.tenants = tenants;
+      context.chains = chains;
+      if (JSON.stringify(next.config.gateway.admission) === JSON.stringify(previous.config.gateway.admission)) return;
+      createAdmission(nats, next.config.gateway.admission).then(
+        (admission) => (context.admission = admission),
+        (error: unknown) => log.error({ err: error }, 'could not apply the new admission limits; the previous ones stay'),
+      );
+    };
+  });
+  const stopCountingReloads = registerConfigMetrics(metrics.registry, live);
 
   async function ready(res: ServerResponse): Promise<void> {
     const [temporal, natsOk] = await Promise.allSettled([
@@ -95,6 +124,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     if (post && path === '/v1/feedback') {
       await handleFeedback(context, req, res);
       return { endpoint: 'feedback', route: '', dialect: 'openai' };
+    }
+    if (req.method === 'GET' && (path === '/v1/reports/insert-rate' || path === '/v1/reports/cost')) {
+      await handleReport(context, req, res, path === '/v1/reports/cost' ? 'cost' : 'insert-rate');
+      return { endpoint: 'reports', route: '', dialect: 'openai' };
     }
     if (req.method === 'GET' && path === '/healthz') sendJson(res, 200, { status: 'ok' });
     else if (req.method === 'GET' && path === '/readyz') await ready(res);
@@ -141,6 +174,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       }),
     close: (graceMs = 10_000) =>
       new Promise((resolve) => {
+        stopFollowing();
+        stopCountingReloads();
         const cut = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {
           clearTimeout(cut);

@@ -1,21 +1,26 @@
 /**
  * `npm run worker`: a Switchboard worker process. Reads SB_CONFIG, the API
- * keys it names, TEMPORAL_ADDRESS and NATS_URL; drains on SIGTERM/SIGINT
+ * keys it names, TEMPORAL_ADDRESS (and its TLS / API key variables) and
+ * NATS_URL; follows SB_CONFIG and its key files without a restart (a bad
+ * change is rejected, the old config keeps serving); drains on SIGTERM/SIGINT
  * (in-flight activities finish, then it exits).
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { isConfigError, loadConfigFile } from '../../lib/config/load';
+import { isConfigError } from '../../lib/config/load';
+import { loadProcessConfig } from '../../lib/config/process-config';
+import { describeTemporalConnection, temporalConnectionOptions } from '../../lib/config/temporal-connection';
 import { readRuntimeEnv } from '../../lib/config/env';
 import { createLogger } from '../../lib/log';
 import { createSwitchboardWorker, workerOptionsFromEnv } from './worker';
 
 async function main(): Promise<void> {
   const env = readRuntimeEnv();
-  const log = createLogger({ level: env.LOG_LEVEL, name: 'switchboard-worker' });
-  const config = loadConfigFile(env.SB_CONFIG);
+  const log = createLogger({ level: env.LOG_LEVEL ?? 'info', name: 'switchboard-worker' });
+  const processConfig = await loadProcessConfig(env, process.env, log);
+  const config = processConfig.live.current();
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const sb = await createSwitchboardWorker({
-    ...workerOptionsFromEnv(env, config, log, process.env),
+    ...workerOptionsFromEnv(env, processConfig.live, log, process.env),
     ...(env.SB_HEALTH_PORT !== undefined ? { healthPort: env.SB_HEALTH_PORT } : {}),
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -24,8 +29,9 @@ async function main(): Promise<void> {
       sb.shutdown();
     });
   }
-  log.info({ taskQueue: env.SB_TASK_QUEUE, temporal: env.TEMPORAL_ADDRESS, nats: env.NATS_URL, routes: Object.keys(config.routes) }, 'worker started');
+  log.info({ taskQueue: env.SB_TASK_QUEUE, temporal: describeTemporalConnection(temporalConnectionOptions({ address: env.TEMPORAL_ADDRESS, env })), nats: env.NATS_URL, routes: Object.keys(config.routes) }, 'worker started');
   await sb.run();
+  await processConfig.close();
   log.info('worker stopped');
 }
 

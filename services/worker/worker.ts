@@ -14,26 +14,42 @@ import { createJsonCheckActivities } from '../../activities/json-check';
 import { createPlanActivities } from '../../activities/plan';
 import { createProbeActivities } from '../../activities/probe';
 import { createBreakerActivities } from '../../activities/breakers';
+import { createDrillActivities } from '../../activities/drill';
+import { createInsightsActivities } from '../../activities/insights';
+import { resolveInsightsWebhookUrl } from '../../lib/insights/publish';
+import { ensureInsightsSchedule } from '../../lib/insights/schedule';
+import { ensureDrillSchedule } from '../../lib/drills/drill-schedule';
 import { createBreakerSignals } from '../../lib/health-registry/breaker-signals';
 import { startHealthRegistry, type HealthRegistry } from '../../lib/health-registry/registry';
 import { createHealthAwarePicker } from '../../lib/health-registry/upstream-selector';
-import { resolveSecrets, resolveWebhookUrl, type UpstreamSecrets } from '../../lib/config/load';
+import { resolveWebhookUrl, type UpstreamSecrets } from '../../lib/config/load';
+import { createLiveConfig, type LiveConfig } from '../../lib/config/live-config';
+import { temporalConnectionOptions, type TemporalConnectionOptions } from '../../lib/config/temporal-connection';
 import type { RuntimeEnv } from '../../lib/config/env';
 import { watchFailover, type FailoverWatch } from '../../lib/control/failover';
 import type { Logger } from '../../lib/log';
 import type { CustomValidator } from '../../lib/validation';
 import { createCallMetrics, type CallMetrics } from '../../lib/metrics/call-metrics';
+import { registerBreakerMetrics } from '../../lib/metrics/breaker-metrics';
+import { registerConfigMetrics } from '../../lib/metrics/config-metrics';
 import { startHealthServer } from './health-server';
+import { logAttempt, logAttemptDetails } from './attempt-log';
 import { createCallEventPublisher } from '../../lib/nats/call-events';
 import { ensureStreams } from '../../lib/nats/streams';
 import { UpstreamPool } from '../../lib/routing/upstream-pool';
-import type { SwitchboardConfig } from '../../schemas/config';
+import { upstreamId, type SwitchboardConfig } from '../../schemas/config';
+import type { AttemptInput } from '../../schemas/call';
 import { TASK_QUEUE } from '../../workflows/definitions';
 
 export interface SwitchboardWorkerOptions {
+  /** The start-up config and its keys; ignored when `live` is given. */
   config: SwitchboardConfig;
   secrets: UpstreamSecrets;
+  /** A reloadable config (file or KV watch) this worker follows without a restart. Default: a fixed one of `config` and `secrets`. */
+  live?: LiveConfig;
   temporalAddress: string;
+  /** TLS / API key of the Temporal connection (Temporal Cloud, an mTLS cluster); default plain. */
+  temporalConnection?: TemporalConnectionOptions;
   /** Default `default`. */
   namespace?: string;
   natsUrl: string;
@@ -48,6 +64,8 @@ export interface SwitchboardWorkerOptions {
   cluster?: string;
   /** Slack-compatible webhook for breaker transitions; default none (off). */
   webhookUrl?: string;
+  /** Where the insights job POSTs its report (`insights.webhookUrlEnv`); default none (off). */
+  insightsWebhookUrl?: string;
   /** A Temporal connection to share (the gateway's, so its starts can be eager); the caller closes it. Default: a connection of its own. */
   connection?: NativeConnection;
   /** Validators a route's or feature's `validation.validator` may name: text → a reason it is wrong, or null. */
@@ -68,6 +86,8 @@ export interface SwitchboardWorker {
   failover: FailoverWatch;
   /** This worker's projection of SB_CALLS and its copy of the breakers. */
   health: HealthRegistry;
+  /** The config it serves with (reloads swap it). */
+  live: LiveConfig;
   /** Runs until shutdown() (or a fatal error), then closes connections. */
   run(): Promise<void>;
   shutdown(): void;
@@ -82,15 +102,18 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
   try {
     await ensureStreams(nats);
     const failover = await watchFailover(nats, (value) => log.warn({ failover: value }, 'failover switch changed'), options.controlBucket);
-    const config = options.config;
+    const live = options.live ?? createLiveConfig({ config: options.config, secrets: options.secrets });
+    // Read at each use, so a reload reaches the next plan, attempt, pick and cache look-up.
+    const config = () => live.current();
     const metrics = createCallMetrics();
     const publishCallEvent = createCallEventPublisher(nats);
-    const pool = new UpstreamPool(config, options.secrets);
-    connection = options.connection ?? (await NativeConnection.connect({ address: options.temporalAddress }));
+    const pool = new UpstreamPool(live.current(), live.secrets());
+    const temporalOptions = options.temporalConnection ?? temporalConnectionOptions({ address: options.temporalAddress });
+    connection = options.connection ?? (await NativeConnection.connect(temporalOptions));
     const temporal = connection;
     const ownsConnection = !options.connection;
     // The registry signals supervisors from outside any workflow, so the worker needs a client of its own.
-    clientConnection = await Connection.connect({ address: options.temporalAddress });
+    clientConnection = await Connection.connect(temporalOptions);
     const signalConnection = clientConnection;
     const { cluster } = options;
     const taskQueue = options.taskQueue ?? TASK_QUEUE;
@@ -98,12 +121,37 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       client: new Client({ connection: clientConnection, namespace: options.namespace ?? 'default' }),
       taskQueue,
       cluster,
-      policy: config.breaker,
+      policy: () => config().breaker,
     });
     const identity = `${process.pid}@${taskQueue}-${Math.random().toString(36).slice(2, 8)}`;
-    health = await startHealthRegistry({ nats, config, cluster, log, signalTrip: breakerSignals.trip, answerAs: identity });
+    health = await startHealthRegistry({ nats, config: live.current(), cluster, log, signalTrip: breakerSignals.trip, answerAs: identity });
     const registry = health;
     const pickHealthy = await createHealthAwarePicker({ nats, cluster, config, pool, view: registry });
+    // A reload that cannot build its pool (say a key file vanished) is rejected before anything changes.
+    const stopFollowing = live.onReload((next) => {
+      const commitPool = pool.prepareReplace(next.config, next.secrets);
+      const commitRegistry = registry.prepareReconfigure(next.config);
+      return () => {
+        commitPool();
+        commitRegistry();
+      };
+    });
+    const stopCountingReloads = registerConfigMetrics(metrics.registry, live);
+    const attemptActivities = createAttemptActivities({
+      config,
+      pickHealthy,
+      signalBreaker: breakerSignals.send,
+      ...(cluster ? { cluster } : {}),
+      publishCallEvent: (event) => {
+        metrics.observe(event);
+        logAttempt(log, event);
+        return publishCallEvent(event);
+      },
+      nats,
+      log,
+      ...(options.customValidators ? { customValidators: options.customValidators } : {}),
+    });
+    registerBreakerMetrics(metrics.registry, { breakers: () => registry.breakers(), upstreams: () => upstreamIdsOf(config()) });
     const worker = await Worker.create({
       connection,
       namespace: options.namespace ?? 'default',
@@ -112,20 +160,13 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
         ? { workflowBundle: { codePath: options.workflowBundlePath } }
         : { workflowsPath: require.resolve('../../workflows/index') }),
       activities: {
-        ...createPlanActivities({ config: () => config, pool: () => pool, failover }),
-        ...createAttemptActivities({
-          config: () => config,
-          pickHealthy,
-          signalBreaker: breakerSignals.send,
-          ...(cluster ? { cluster } : {}),
-          publishCallEvent: (event) => {
-            metrics.observe(event);
-            return publishCallEvent(event);
-          },
-          nats,
-          log,
-          ...(options.customValidators ? { customValidators: options.customValidators } : {}),
-        }),
+        ...createPlanActivities({ config, pool: () => pool, failover }),
+        ...attemptActivities,
+        attemptCall: async (input: AttemptInput) => {
+          const result = await attemptActivities.attemptCall(input);
+          logAttemptDetails(log, input, result);
+          return result;
+        },
         ...createBreakerActivities({ nats, log, ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}) }),
         ...createCacheActivities({
           nats,
@@ -133,22 +174,46 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
           onLookup: metrics.observeCacheLookup,
           embed: async (text, { provider, model, dimensions }) => {
             // The named provider's pool, else the first OpenAI-protocol one: Anthropic has no embeddings API.
-            const name = provider ?? Object.entries(config.providers).find(([, p]) => p.protocol === 'openai')?.[0];
-            const client = name ? pool.upstreams(name)[0]?.client : undefined;
+            const cfg = config();
+            const name = provider ?? Object.entries(cfg.providers).find(([, p]) => p.protocol === 'openai')?.[0];
+            const client = name ? pool.upstreams(name, model)[0]?.client : undefined;
             if (!client?.embed) throw new Error(`no embeddings API for the semantic cache (provider ${name ?? 'none'})`);
-            const [vector] = await client.embed([text], { model, dimensions, timeoutMs: config.timeouts.attemptMs });
+            const [vector] = await client.embed([text], { model, dimensions, timeoutMs: cfg.timeouts.attemptMs });
             if (!vector) throw new Error('the embeddings API returned no vector');
             return vector;
           },
           ...(options.cacheBucket ? { bucket: options.cacheBucket } : {}),
         }),
-        ...createInteractionActivities({ nats, config: () => config, log }),
+        ...createInteractionActivities({ nats, config, log }),
         ...createProbeActivities({ nats }),
         ...createJsonCheckActivities(),
+        ...createInsightsActivities({ nats, config, log, ...(options.insightsWebhookUrl ? { webhookUrl: options.insightsWebhookUrl } : {}) }),
+        ...createDrillActivities({ config, pool: () => pool, nats, log, ...(cluster ? { cluster } : {}), onReport: metrics.observeDrill }),
       },
       // A crashed worker's workflow tasks move to the shared queue after this (SDK default 10 s).
       stickyQueueScheduleToStartTimeout: '3 seconds',
       ...options.workerOptions,
+    });
+    // Every worker makes the drill Schedule match its config (idempotent; lib/drills/drill-schedule.ts), at start and on reload.
+    const drillClient = new Client({ connection: clientConnection, namespace: options.namespace ?? 'default' });
+    const syncDrillSchedule = () =>
+      ensureDrillSchedule({ client: drillClient, taskQueue, drills: config().drills }).then(
+        (outcome) => log.info({ outcome, every: config().drills.every, enabled: config().drills.enabled }, 'drill schedule'),
+        (error: unknown) => log.error({ err: error instanceof Error ? error.message : String(error) }, 'could not set up the drill schedule; drills will not run on schedule'),
+      );
+    await syncDrillSchedule();
+    const stopSyncingDrills = live.onReload((next, previous) => {
+      if (JSON.stringify(next.config.drills) !== JSON.stringify(previous.config.drills)) return () => void syncDrillSchedule();
+    });
+    // Likewise the insights Schedule (`insights.schedule`, weekly by default; lib/insights/schedule.ts).
+    const syncInsightsSchedule = () =>
+      ensureInsightsSchedule(drillClient, { schedule: config().insights.schedule, taskQueue }).then(
+        (outcome) => log.info({ outcome, schedule: config().insights.schedule }, 'insights schedule'),
+        (error: unknown) => log.error({ err: error instanceof Error ? error.message : String(error) }, 'could not set up the insights schedule; the job runs only on demand'),
+      );
+    await syncInsightsSchedule();
+    const stopSyncingInsights = live.onReload((next, previous) => {
+      if (next.config.insights.schedule !== previous.config.insights.schedule) return () => void syncInsightsSchedule();
     });
     const healthServer = options.healthPort !== undefined
       ? await startHealthServer({ port: options.healthPort, registry: metrics.registry, isReady: () => worker.getState() === 'RUNNING' && !nats.isClosed() })
@@ -159,10 +224,15 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       nats,
       failover,
       health: registry,
+      live,
       async run() {
         try {
           await worker.run();
         } finally {
+          stopFollowing();
+          stopCountingReloads();
+          stopSyncingDrills();
+          stopSyncingInsights();
           healthServer?.close();
           await failover.close().catch(() => undefined);
           await registry.close().catch(() => undefined);
@@ -185,14 +255,19 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
 /**
  * The options every worker process builds from its environment: the worker
  * service itself and the gateway's in-process worker (which adds its shared
- * connection). Reads keys and the webhook URL from `processEnv` only here.
+ * connection). Reads the webhook URL from `processEnv` only here; the keys
+ * come with the live config.
  */
-export function workerOptionsFromEnv(env: RuntimeEnv, config: SwitchboardConfig, log: Logger, processEnv: NodeJS.ProcessEnv): SwitchboardWorkerOptions {
+export function workerOptionsFromEnv(env: RuntimeEnv, live: LiveConfig, log: Logger, processEnv: NodeJS.ProcessEnv): SwitchboardWorkerOptions {
+  const config = live.current();
   const webhookUrl = resolveWebhookUrl(config, processEnv);
+  const insightsWebhookUrl = resolveInsightsWebhookUrl(config, processEnv);
   return {
     config,
-    secrets: resolveSecrets(config, processEnv),
+    secrets: live.secrets(),
+    live,
     temporalAddress: env.TEMPORAL_ADDRESS,
+    temporalConnection: temporalConnectionOptions({ address: env.TEMPORAL_ADDRESS, env }),
     namespace: env.TEMPORAL_NAMESPACE,
     natsUrl: env.NATS_URL,
     taskQueue: env.SB_TASK_QUEUE,
@@ -200,6 +275,11 @@ export function workerOptionsFromEnv(env: RuntimeEnv, config: SwitchboardConfig,
     controlBucket: env.SB_CONTROL_BUCKET,
     ...(env.SB_CLUSTER ? { cluster: env.SB_CLUSTER } : {}),
     ...(webhookUrl ? { webhookUrl } : {}),
+    ...(insightsWebhookUrl ? { insightsWebhookUrl } : {}),
     ...(env.SB_WORKFLOW_BUNDLE ? { workflowBundlePath: env.SB_WORKFLOW_BUNDLE } : {}),
   };
+}
+
+function upstreamIdsOf(config: SwitchboardConfig): string[] {
+  return Object.entries(config.providers).flatMap(([provider, p]) => p.upstreams.map((u) => upstreamId(provider, u.name)));
 }

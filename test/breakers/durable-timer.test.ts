@@ -58,9 +58,10 @@ describe('breaker timers survive every worker being down', () => {
     expect(halfOpen.at).toBeGreaterThanOrEqual(reopenAt);
     expect((await c.breaker(A))?.state).toBe('half_open');
 
-    // The operator was told of both transitions, Slack-style.
-    await eventually('both webhook posts', () => (posted.length >= 2 ? true : undefined), 5_000);
-    expect(posted.map((p) => p.text)).toEqual([
+    // The operator was told of both transitions, Slack-style — at least once: the pods were killed right after the
+    // opening, so its post may have been retried by the pod that took the supervisor over.
+    await eventually('both webhook posts', () => (new Set(posted.map((p) => p.text)).size >= 2 ? true : undefined), 5_000);
+    expect([...new Set(posted.map((p) => p.text))]).toEqual([
       expect.stringMatching(/^:red_circle: breaker opened for bko\/brk-a \(cluster brk-[0-9a-f-]+\): fatal error: 401/),
       expect.stringMatching(/^:large_yellow_circle: breaker half_open for bko\/brk-a/),
     ]);

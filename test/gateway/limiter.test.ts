@@ -1,5 +1,5 @@
 /** The pure admission decision: buckets, in-flight leases, abuse tightening. */
-import { decideAdmission, releaseLease, type LimiterState } from '../../lib/admission/limiter';
+import { decideAdmission, releaseLease, settleTokens, type LimiterState } from '../../lib/admission/limiter';
 
 const ask = (now: number, leaseId = `l-${now}`, tokens = 10) => ({ now, leaseId, leaseUntil: now + 60_000, tokens, abuseStrikes: 3 });
 
@@ -48,5 +48,48 @@ describe('decideAdmission', () => {
       expect(d.admitted).toBe(true);
       calm = d.state;
     }
+  });
+});
+
+describe('settleTokens (the estimate corrected with the real usage)', () => {
+  const limits = { tokensPerMinute: 1_000 };
+  const settle = (state: LimiterState, estimated: number, actual: number, now = 0) => settleTokens(state, limits, { now, estimated, actual, abuseStrikes: 3 });
+
+  it('gives back an over-estimate, so the next request fits', () => {
+    const first = decideAdmission(undefined, limits, ask(0, 'a', 800));
+    expect(decideAdmission(first.state, limits, ask(0, 'b', 800)).admitted).toBe(false);
+    const settled = settle(first.state, 800, 50);
+    expect(settled.tokens?.level).toBe(950);
+    expect(decideAdmission(settled, limits, ask(0, 'b', 800)).admitted).toBe(true);
+  });
+
+  it('charges an under-estimate into debt: the next request waits for the refill', () => {
+    const first = decideAdmission(undefined, limits, ask(0, 'a', 100));
+    const settled = settle(first.state, 100, 1_400);
+    expect(settled.tokens?.level).toBe(-400);
+    const refused = decideAdmission(settled, limits, ask(0, 'b', 100));
+    expect(refused).toEqual(expect.objectContaining({ admitted: false, reason: 'tokens_per_minute', retryAfterMs: 30_000 }));
+    expect(decideAdmission(settled, limits, ask(30_000, 'b', 100)).admitted).toBe(true);
+  });
+
+  it('never refills above the budget, and leaves a subject without a tokens limit alone', () => {
+    const first = decideAdmission(undefined, limits, ask(0, 'a', 10));
+    expect(settle(first.state, 900, 0).tokens?.level).toBe(1_000);
+    const untouched = decideAdmission(undefined, { requestsPerMinute: 5 }, ask(0)).state;
+    expect(settleTokens(untouched, { requestsPerMinute: 5 }, { now: 0, estimated: 100, actual: 5, abuseStrikes: 3 })).toBe(untouched);
+  });
+});
+
+describe('queued requests', () => {
+  it('are refused without strikes: waiting in line is not hammering', () => {
+    const full = decideAdmission(undefined, { concurrent: 1 }, ask(0, 'a')).state;
+    let state = full;
+    for (let i = 0; i < 10; i++) {
+      const d = decideAdmission(state, { concurrent: 1 }, { ...ask(0, `q${i}`), strike: false });
+      expect(d.admitted).toBe(false);
+      state = d.state;
+    }
+    expect(state.strikes).toBe(0);
+    expect(decideAdmission(state, { concurrent: 1 }, ask(0, 'x')).state.strikes).toBe(1);
   });
 });

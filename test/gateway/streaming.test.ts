@@ -5,6 +5,7 @@
  * malformed vendor chunk.
  */
 import { randomUUID } from 'node:crypto';
+import Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
 import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
 
@@ -152,6 +153,40 @@ describe('gateway: streaming', () => {
     const after = await rawStream(t, 'solo-fallback', `${marker('after')} [[say:still fine]]`);
     expect(after.text).toBe('still fine');
     expect(after.done).toBe(true);
+  });
+
+  it('relays Anthropic streams live through the official client: text deltas as they come, stop reason and usage at the end', async () => {
+    const anthropic = new Anthropic({ apiKey: tenantKeys.acme, baseURL: t.url, maxRetries: 0 });
+    const m = marker('anthropic-live');
+    const stream = anthropic.messages.stream({ model: 'solo-fallback', max_tokens: 200, messages: ask(`${m} [[say:one two three four five six]]`) });
+    const deltas: string[] = [];
+    stream.on('text', (delta) => deltas.push(delta));
+    const final = await stream.finalMessage();
+    expect(deltas.join('')).toBe('one two three four five six');
+    // Live, not assembled at the end: the vendor's deltas arrive one by one.
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(final.content).toEqual([{ type: 'text', text: 'one two three four five six' }]);
+    expect(final.stop_reason).toBe('end_turn');
+    expect(final.usage.output_tokens).toBeGreaterThan(0);
+  });
+
+  it('ends a cut Anthropic stream with an error event and no message_stop; the official client raises', async () => {
+    const m = marker('anthropic-cut');
+    t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'stream_cut', afterChunks: 3 } });
+    const response = await fetch(`${t.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': tenantKeys.acme, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'solo-fallback', max_tokens: 200, stream: true, messages: ask(`${m} [[say:alpha beta gamma delta epsilon zeta eta]]`) }),
+    });
+    const events = (await response.text()).split('\n\n').filter(Boolean).map((block) => block.split('\n')[0]!.replace('event: ', ''));
+    expect(events).toContain('content_block_delta');
+    expect(events).not.toContain('message_stop');
+    expect(events.at(-1)).toBe('error');
+
+    const anthropic = new Anthropic({ apiKey: tenantKeys.acme, baseURL: t.url, maxRetries: 0 });
+    t.vendor.setFault({ organisation: 'openai/org-s', promptContains: `${m}-sdk`, fault: { kind: 'stream_cut', afterChunks: 3 } });
+    const stream = anthropic.messages.stream({ model: 'solo-fallback', max_tokens: 200, messages: ask(`${m}-sdk [[say:a b c d e f g h]]`) });
+    await expect(stream.finalMessage()).rejects.toThrow(/broke off/);
   });
 
   it('finalises a stream whose vendor forgets [DONE] promptly, with usage', async () => {

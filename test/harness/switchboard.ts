@@ -104,12 +104,14 @@ export interface SwitchboardUnderTest {
 }
 
 export async function startSwitchboard(
-  options: { withWorker?: boolean; configOverrides?: Partial<SwitchboardConfigInput> } = {},
+  /** `configOverrides` may be a function of the fake vendor's URL (for providers of a test's own). */
+  options: { withWorker?: boolean; configOverrides?: Partial<SwitchboardConfigInput> | ((vendorUrl: string) => Partial<SwitchboardConfigInput>) } = {},
 ): Promise<SwitchboardUnderTest> {
   installQuietRuntime();
   const { temporalAddress, natsUrl, workflowBundle } = testStack();
   const vendor = await startFakeVendor({ config: vendorConfig });
-  const config = parseConfig(switchboardConfig(vendor.url, options.configOverrides), 'test config');
+  const overrides = typeof options.configOverrides === 'function' ? options.configOverrides(vendor.url) : options.configOverrides;
+  const config = parseConfig(switchboardConfig(vendor.url, overrides), 'test config');
   const secrets = resolveSecrets(config, testSecretsEnv);
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection });

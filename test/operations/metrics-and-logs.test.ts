@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { findFreePort } from '../../lib/ports';
 import { isSwitchboardCallError } from '../../lib/client';
+import { createBreakerSignals } from '../../lib/health-registry/breaker-signals';
 import { eventually, startSwitchboard, switchboardConfig, testSecretsEnv, type SwitchboardUnderTest } from '../harness/switchboard';
 import { spawnWorker, writeConfigFile, type WorkerProcess } from '../harness/worker-process';
 
@@ -38,6 +39,39 @@ describe('worker metrics, probes and logs', () => {
     expect(text).toMatch(/sb_tokens_total\{provider="solo",model="gpt-4o-mini",direction="output"\} [1-9]/);
     expect(text).toMatch(/sb_cost_usd_total\{route="solo-only",provider="solo",model="gpt-4o-mini"\} 0\.0/);
     expect(text).toMatch(/sb_ratelimit_headroom_ratio\{upstream="solo\/org-s",kind="requests"\} 0\.9/);
+    // Remaining and limit per upstream, labelled by provider, so an alert can sum a pool.
+    const remaining = Number(/sb_ratelimit_remaining\{provider="solo",upstream="solo\/org-s",kind="requests"\} (\d+)/.exec(text)?.[1]);
+    const limit = Number(/sb_ratelimit_limit\{provider="solo",upstream="solo\/org-s",kind="requests"\} (\d+)/.exec(text)?.[1]);
+    expect(limit).toBeGreaterThan(0);
+    expect(remaining).toBeLessThan(limit);
+    expect(text).toMatch(/sb_ratelimit_limit\{provider="solo",upstream="solo\/org-s",kind="tokens"\} [1-9]/);
+    expect(text).toMatch(/^sb_config_generation 1$/m);
+    expect(text).toMatch(/^sb_config_reloads_total\{result="rejected"\} 0$/m);
+  });
+
+  it('counts cache hits and misses by route', async () => {
+    const question = `Cache me ${randomUUID().slice(0, 8)}`;
+    await t.sb.complete({ route: 'cached', messages: [{ role: 'user', content: question }] });
+    await t.sb.complete({ route: 'cached', messages: [{ role: 'user', content: question }] });
+    const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+    expect(text).toMatch(/sb_cache_lookups_total\{route="cached",result="miss"\} [1-9]/);
+    expect(text).toMatch(/sb_cache_lookups_total\{route="cached",result="hit"\} [1-9]/);
+  });
+
+  it('exposes each breaker as a one-hot state gauge that follows KV sb_breakers', async () => {
+    const before = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+    expect(before).toMatch(/sb_breaker_state\{provider="openai",upstream="openai\/org-c",state="closed"\} 1/);
+    expect(before).toMatch(/sb_breaker_state\{provider="openai",upstream="openai\/org-c",state="open"\} 0/);
+    // An operator forces it open through its supervisor, which writes KV; the worker's watch sees it.
+    const signals = createBreakerSignals({ client: t.client, taskQueue: t.taskQueue, cluster: t.taskQueue, policy: t.config.breaker });
+    await signals.send('openai/org-c', { kind: 'operator', action: 'open', reason: 'metrics test' });
+    const after = await eventually('the forced breaker in the gauge', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+      return /sb_breaker_state\{provider="openai",upstream="openai\/org-c",state="forced_open"\} 1/.test(text) ? text : undefined;
+    }, 20_000);
+    expect(after).toMatch(/sb_breaker_state\{provider="openai",upstream="openai\/org-c",state="closed"\} 0/);
+    expect(after).toMatch(/sb_breaker_state\{provider="solo",upstream="solo\/org-s",state="closed"\} 1/);
+    await signals.send('openai/org-c', { kind: 'operator', action: 'auto', reason: 'metrics test done' });
   });
 
   it('never writes an API key to a log line or an error, even when the vendor rejects the key', async () => {

@@ -123,7 +123,14 @@ describe('call pipeline: validation, cache, PII', () => {
       },
     });
     try {
-      const result = await t.sb.complete({ route: 'solo-only', stream: true, idempotencyKey: key, messages: [{ role: 'user', content: `[[echo]] Please write to ${email} today ${m}` }] });
+      const result = await t.sb.complete({
+        route: 'solo-only',
+        stream: true,
+        idempotencyKey: key,
+        // The product enhanced the user's words into the prompt: the record keeps both.
+        userInput: `please send the invoice to ${email} before the end of the day ${m}`,
+        messages: [{ role: 'user', content: `[[echo]] Please write to ${email} today ${m}` }],
+      });
       expect(result.text).toContain(email);
       await eventually('every delta', () => (deltas.join('') === result.text ? true : undefined), 5_000);
       expect(deltas.length).toBeGreaterThan(3);
@@ -143,9 +150,15 @@ describe('call pipeline: validation, cache, PII', () => {
     const interaction = Interaction.parse(JSONCodec().decode(stored.data));
     expect(interaction.callId).toBe(callId);
     expect(interaction.input).not.toContain(email);
-    expect(interaction.input).toMatch(/\[\[EMAIL_\d+_[a-z0-9]+\]\]/);
+    const placeholder = interaction.input.match(/\[\[EMAIL_\d+_[a-z0-9]+\]\]/)?.[0];
+    expect(interaction.input).toBe(`please send the invoice to ${placeholder} before the end of the day ${m}`);
+    // One value, one placeholder: the enhanced prompt and the user's input agree.
+    expect(interaction.enhancedPrompt).toBe(`[[echo]] Please write to ${placeholder} today ${m}`);
     expect(interaction.promptAsSent).toContain('user: [[echo]] Please write to');
     expect(interaction.language).toBe('en');
+    // Streamed: the time to the first token of the kept answer, within the call's latency.
+    expect(interaction.ttftMs).toBeGreaterThan(0);
+    expect(interaction.ttftMs).toBeLessThanOrEqual(interaction.latencyMs);
   });
 });
 

@@ -1,0 +1,45 @@
+/**
+ * What must hold for a run to count, whatever the speed: every part that was
+ * asked for ran to the end within its budget, nothing was lost, no call the
+ * chain had already completed was paid again, and with no fault injected
+ * nothing failed.
+ */
+import type { PartName, SuiteResult } from './suite-result';
+
+export function invariantFailures(r: SuiteResult, parts: Set<PartName>): string[] {
+  const failures: string[] = [];
+  for (const name of parts) {
+    const part = r[name];
+    if (!part) failures.push(`${name} did not run`);
+    else if (!part.ok) failures.push(`${name}: ${part.error}`);
+  }
+  if (r.overhead?.ok) {
+    for (const t of r.overhead.result.targets) {
+      const errors = t.levels.reduce((sum, l) => sum + l.errors, 0);
+      if (errors > 0) failures.push(`overhead: ${t.name} failed ${errors} calls with no fault injected (${t.levels.flatMap((l) => l.firstErrors).slice(0, 2).join('; ')})`);
+      if (t.levels.some((l) => l.calls === 0)) failures.push(`overhead: ${t.name} completed no call at some concurrency`);
+    }
+  }
+  if (r.faults?.ok) {
+    for (const s of r.faults.result.scenarios) {
+      for (const run of s.runs) {
+        // The peer may not support a kind of call (reported n/a); Switchboard must.
+        if (!run.measured && run.peer === 'switchboard') failures.push(`faults: ${s.scenario.id}: switchboard ${run.reason}`);
+        if (run.measured && run.calls === 0) failures.push(`faults: ${s.scenario.id} on ${run.peer} sent no call`);
+      }
+    }
+  }
+  if (r.scale?.ok) {
+    for (const p of r.scale.result) if (p.errors > 0) failures.push(`scale: ${p.errors} calls failed with ${p.workers} worker(s)`);
+  }
+  if (r.crashes?.ok) {
+    const c = r.crashes.result;
+    if (c.kills === 0) failures.push('crashes: no worker was killed, so nothing was tested');
+    if (c.lostCalls > 0) failures.push(`crashes: ${c.lostCalls} calls lost (${c.firstErrors.join('; ')})`);
+    if (c.lostChains > 0) failures.push(`crashes: ${c.lostChains} chains lost`);
+    if (c.chainStepsPaidTwice > c.chainStepsPaidTwiceForLostAttempt) failures.push(`crashes: ${c.chainStepsPaidTwice - c.chainStepsPaidTwiceForLostAttempt} completed chain steps paid twice (no lost attempt explains them)`);
+    if (c.callsPaidTwice > c.callsPaidTwiceForLostAttempt) failures.push(`crashes: ${c.callsPaidTwice - c.callsPaidTwiceForLostAttempt} calls paid twice with no lost attempt`);
+    if (c.unmatchedInVendorLog > 0) failures.push(`crashes: ${c.unmatchedInVendorLog} successful calls or chains missing from the vendor log (accounting broken)`);
+  }
+  return failures;
+}

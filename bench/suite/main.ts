@@ -1,0 +1,253 @@
+/**
+ * `make bench` / `make bench-smoke`: the benchmark and chaos suite on an
+ * isolated copy of the local stack, Switchboard side by side with Portkey's
+ * open-source gateway. Writes results.json, results.md and SVG charts.
+ *
+ *   npx tsx bench/suite/main.ts [--smoke | --full] [--parts overhead,faults,scale,crashes] [--out DIR] [--no-peer]
+ *   npx tsx bench/suite/main.ts --render bench/results/latest/results.json [--readme]   # redraw results.md and the charts (and the README's block) only
+ *
+ * Default output: bench/results/latest/ plus a dated copy bench/results/<date>/
+ * (smoke: bench/results/tmp/smoke/, not kept). Exits 1 when an invariant
+ * broke (a lost call, a part that crashed or overran its budget), never
+ * because something was slow. docs/benchmarks.md explains every scenario.
+ */
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { createSwitchboardClient } from '../../lib/client';
+import { drawCharts } from './charts';
+import { measureCrashes } from './crashes';
+import { measureFaults, SCENARIOS, SICK_ORGANISATION, type GatewayUnderTest } from './faults';
+import { describeMachine, finishMachine } from './machine';
+import { measureOverhead, type OverheadTargetSpec } from './overhead';
+import { ensurePortkeyInstalled, poolConfigHeader, PORTKEY_VERSION, singleUpstreamHeaders, startPortkey } from './portkey';
+import { renderReadmeBlock, renderReport, replaceReadmeBlock } from './report';
+import { measureScale } from './scale';
+import { ROOT, stopAll, stopService } from './services';
+import { sizesFor, type SuiteSize } from './sizes';
+import { FIRST_TOKEN_TIMEOUT_MS, startBenchStack, TENANT_KEY, type BenchStack } from './stack';
+import type { PartName, PartOutcome, SuiteResult } from './suite-result';
+import { invariantFailures } from './invariants';
+import { vendorAdmin } from './vendor-admin';
+import { workerPool } from './workers';
+
+const { values } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    full: { type: 'boolean', default: false },
+    parts: { type: 'string', default: 'overhead,faults,scale,crashes' },
+    out: { type: 'string' },
+    'no-peer': { type: 'boolean', default: false },
+    /** Redraw results.md and the charts beside an existing results.json; measures nothing. */
+    render: { type: 'string' },
+    /** With --render: also rewrite the README's block of latest figures. */
+    readme: { type: 'boolean', default: false },
+  },
+});
+const size: SuiteSize = values.smoke ? 'smoke' : values.full ? 'full' : 'default';
+const sizes = sizesFor(size);
+const parts = new Set(values.parts.split(',').map((p) => p.trim()) as PartName[]);
+const suiteStartedAt = performance.now();
+const log = (line: string) => {
+  const s = Math.round((performance.now() - suiteStartedAt) / 1000);
+  process.stdout.write(`[${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}] ${line}\n`);
+};
+
+/**
+ * Runs a part within its budget; a part that throws or overruns is reported,
+ * and the suite goes on. An overrunning part is not cancelled — its load may
+ * overlap the next part's — so its failure fails the run and no figure of it
+ * is kept.
+ */
+async function runPart<T>(name: PartName, budgetMs: number, fn: () => Promise<T>): Promise<PartOutcome<T>> {
+  log(`— ${name} (budget ${budgetMs / 1000} s)`);
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const overran = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`over its ${budgetMs / 1000} s budget`)), budgetMs)));
+    const result = await Promise.race([fn(), overran]);
+    return { ok: true, durationMs: Math.round(performance.now() - started), budgetMs, result };
+  } catch (error) {
+    log(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return { ok: false, durationMs: Math.round(performance.now() - started), budgetMs, error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+let stack: BenchStack | undefined;
+
+// Ctrl-C (or a CI timeout) must not leave the stack behind: Temporal and NATS run detached.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping every process the suite started`);
+    void stopAll()
+      .then(() => stack?.close())
+      .finally(() => process.exit(130));
+  });
+}
+
+async function main(): Promise<number> {
+  const machine = describeMachine();
+  log(`switchboard bench (${size}) on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, load ${machine.loadAverageAtStart.join(' ')}`);
+  const runDir = mkdtempSync(join(tmpdir(), 'sb-bench-'));
+  const result: SuiteResult = {
+    suite: 'switchboard-bench',
+    size,
+    command: `npx tsx bench/suite/main.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    machine,
+    peer: { package: '@portkey-ai/gateway', version: PORTKEY_VERSION, startCommand: 'node build/start-server.js --port=<port> --headless', routing: '' },
+    failures: [],
+    totalDurationMs: 0,
+  };
+  let connection: Connection | undefined;
+  try {
+    let portkeyDir: string | undefined;
+    if (values['no-peer']) result.peer.skipped = '--no-peer';
+    else {
+      try {
+        portkeyDir = ensurePortkeyInstalled(log);
+      } catch (error) {
+        result.peer.skipped = `install failed: ${String(error)}`;
+        result.failures.push(`the peer could not be installed: ${String(error)}`);
+      }
+    }
+    log('starting the stack (Temporal dev server, nats-server, fake vendor)');
+    stack = await startBenchStack(join(runDir, 'run'));
+    const s = stack;
+    const admin = vendorAdmin(s.vendorUrl);
+    const portkey = portkeyDir ? await startPortkey(portkeyDir, join(runDir, 'run', 'logs')) : undefined;
+    if (portkey) {
+      result.peer.routing = `one upstream with \`x-portkey-provider: openai\` + \`x-portkey-custom-host: <fake vendor>/v1\`; the fault scenarios' upstream set as \`x-portkey-config\` (fallback over a weighted loadbalance of the three OpenAI organisations, then Anthropic; \`request_timeout\` ${FIRST_TOKEN_TIMEOUT_MS} ms per target)`;
+    }
+
+    if (parts.has('overhead')) {
+      result.overhead = await runPart('overhead', sizes.overhead.budgetMs, async () => {
+        const o = sizes.overhead;
+        const worker = await s.startWorker({ name: 'overhead-worker', taskQueue: 'bench-overhead', cluster: 'bench-overhead' });
+        const gateway = await s.startGateway({ name: 'overhead-gateway', taskQueue: 'bench-overhead', cluster: 'bench-overhead', inProcessWorker: true });
+        try {
+          const vendorProcess = { name: 'fake-vendor', pid: s.vendor.pid, own: false };
+          const specs: OverheadTargetSpec[] = [
+            { target: { name: 'direct', baseURL: `${s.vendorUrl}/v1`, apiKey: s.keys.OPENAI_ORG_A_KEY!, model: 'gpt-4o-mini' }, description: 'openai SDK → fake vendor', processes: [vendorProcess], durationMs: o.durationMs, maxDurationMs: o.durationMs },
+            ...(portkey
+              ? [{ target: { name: 'portkey', baseURL: `${portkey.url}/v1`, apiKey: s.keys.OPENAI_ORG_A_KEY!, model: 'gpt-4o-mini', headers: singleUpstreamHeaders(s.vendorUrl) }, description: 'openai SDK → Portkey gateway → fake vendor', processes: [{ name: 'portkey', pid: portkey.service.pid, own: true }, vendorProcess], durationMs: o.durationMs, maxDurationMs: o.switchboardMaxDurationMs }]
+              : []),
+            {
+              target: { name: 'switchboard', baseURL: `${gateway.url}/v1`, apiKey: TENANT_KEY, model: 'chat-default' },
+              description: 'openai SDK → Switchboard gateway → llmCall workflow (Temporal) → fake vendor',
+              processes: [{ name: 'gateway', pid: gateway.service.pid, own: true }, { name: 'worker', pid: worker.pid, own: true }, ...s.infrastructure.map((p) => ({ ...p, own: true })), vendorProcess],
+              durationMs: o.switchboardDurationMs,
+              maxDurationMs: o.switchboardMaxDurationMs,
+            },
+          ];
+          return { concurrency: o.concurrency, targets: await measureOverhead(specs, { concurrency: o.concurrency, warmupMs: o.warmupMs, log }) };
+        } finally {
+          await Promise.all([stopService(gateway.service), stopService(worker)]);
+        }
+      });
+    }
+
+    if (parts.has('faults')) {
+      result.faults = await runPart('faults', sizes.faults.budgetMs, async () => {
+        const f = sizes.faults;
+        const scenarios = f.scenarios === 'all' ? SCENARIOS : SCENARIOS.filter((x) => f.scenarios.includes(x.id));
+        const startSwitchboard = (id: string) => async (): Promise<GatewayUnderTest> => {
+          const names = { taskQueue: `bench-faults-${id}`, cluster: `bench-faults-${id}` };
+          const [worker, gateway] = await Promise.all([s.startWorker({ name: `faults-${id}-worker`, ...names }), s.startGateway({ name: `faults-${id}-gateway`, ...names, inProcessWorker: true })]);
+          return { target: { name: 'switchboard', baseURL: `${gateway.url}/v1`, apiKey: TENANT_KEY, model: 'chat-default' }, stop: async () => void (await Promise.all([stopService(gateway.service), stopService(worker)])) };
+        };
+        const peer = portkey
+          ? async (): Promise<GatewayUnderTest> => ({
+              target: { name: 'portkey', baseURL: `${portkey.url}/v1`, apiKey: 'unused-the-config-carries-the-keys', model: 'gpt-4o-mini', headers: poolConfigHeader({ vendorUrl: s.vendorUrl, keys: s.keys, requestTimeoutMs: FIRST_TOKEN_TIMEOUT_MS }) },
+              stop: async () => undefined,
+            })
+          : undefined;
+        const runs = await measureFaults(scenarios, (scenario) => [...(peer ? [peer] : []), startSwitchboard(scenario.id)], admin, f, log);
+        return { timing: { ratePerSecond: f.ratePerSecond, beforeMs: f.beforeMs, faultMs: f.faultMs, afterMs: f.afterMs, maxInFlight: f.maxInFlight }, sickUpstream: SICK_ORGANISATION, scenarios: runs };
+      });
+    }
+    if (portkey) await stopService(portkey.service);
+
+    if (parts.has('scale') || parts.has('crashes')) {
+      connection = await Connection.connect({ address: s.temporalAddress });
+      const client = new Client({ connection });
+      const sb = createSwitchboardClient({ client, taskQueue: 'bench-workers' });
+      const pool = workerPool(s, { taskQueue: 'bench-workers', cluster: 'bench-workers', log });
+      try {
+        if (parts.has('scale')) {
+          result.scale = await runPart('scale', sizes.scale.budgetMs, () => measureScale(sb, pool, s.infrastructure, { ...sizes.scale, log }));
+        }
+        if (parts.has('crashes')) {
+          result.crashes = await runPart('crashes', sizes.crashes.budgetMs, () => measureCrashes(sb, client, pool, admin, s.organisations, sizes.crashes, log));
+        }
+      } finally {
+        await pool.stop();
+      }
+    }
+  } catch (error) {
+    result.failures.push(`the suite crashed: ${error instanceof Error ? error.message : String(error)}`);
+    log(`the suite crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  } finally {
+    await stopAll();
+    await stack?.close().catch((error: unknown) => log(`stopping the stack: ${String(error)}`));
+    await connection?.close().catch(() => undefined);
+  }
+
+  result.failures.push(...invariantFailures(result, parts));
+  result.machine = finishMachine(result.machine);
+  result.totalDurationMs = Math.round(performance.now() - suiteStartedAt);
+  writeResults(result, runDir);
+  rmSync(runDir, { recursive: true, force: true });
+  log(result.failures.length ? `FAILED: ${result.failures.join('; ')}` : `done in ${Math.round(result.totalDurationMs / 1000)} s; every invariant held`);
+  return result.failures.length ? 1 : 0;
+}
+
+/** results.md and the charts; returns the charts' file names. */
+function writeReport(result: SuiteResult, out: string): string[] {
+  const charts = drawCharts(result);
+  for (const [name, svg] of Object.entries(charts)) writeFileSync(join(out, name), svg);
+  writeFileSync(join(out, 'results.md'), renderReport(result, Object.keys(charts)));
+  return Object.keys(charts);
+}
+
+function writeResults(result: SuiteResult, runDir: string): void {
+  const out = values.out ?? join(ROOT, 'bench', 'results', size === 'smoke' ? 'tmp/smoke' : 'latest');
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeReport(result, out);
+  // Service logs of a failed run help more than its figures; they stay with the results.
+  if (result.failures.length) cpSync(join(runDir, 'run', 'logs'), join(out, 'logs'), { recursive: true });
+  log(`results in ${relative(process.cwd(), out) || out}`);
+  if (!values.out && size !== 'smoke') {
+    const dated = join(ROOT, 'bench', 'results', result.machine.date.slice(0, 10));
+    rmSync(dated, { recursive: true, force: true });
+    cpSync(out, dated, { recursive: true });
+    log(`copy in ${relative(process.cwd(), dated)}`);
+  }
+}
+
+/** `--render`: the report of an earlier run, redrawn (e.g. after a chart fix) from its own results.json. */
+function render(path: string): number {
+  const result = JSON.parse(readFileSync(path, 'utf8')) as SuiteResult;
+  if (result.suite !== 'switchboard-bench') throw new Error(`${path} is not a results.json of bench/suite (suite: ${String(result.suite)})`);
+  const charts = writeReport(result, dirname(path));
+  log(`redrew ${relative(process.cwd(), dirname(path)) || dirname(path)}`);
+  if (values.readme) {
+    const readmePath = join(ROOT, 'README.md');
+    writeFileSync(readmePath, replaceReadmeBlock(readFileSync(readmePath, 'utf8'), renderReadmeBlock(result, charts)));
+    log('rewrote the latest-figures block of README.md');
+  }
+  return 0;
+}
+
+(values.render ? Promise.resolve().then(() => render(values.render!)) : main()).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    void stopAll().finally(() => process.exit(1));
+  },
+);

@@ -1,0 +1,158 @@
+/** results.md: the run's tables in Markdown, with the machine and the command, linking the charts beside it. */
+import type { SuiteResult } from './suite-result';
+
+const cell = (v: number | string | null | undefined, unit = '') => (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? '–' : `${v}${unit}`);
+const seconds = (ms: number | null) => (ms === null ? 'never' : `${(ms / 1000).toFixed(1)} s`);
+const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+
+function machineLine(r: SuiteResult): string {
+  const m = r.machine;
+  return `${m.date.slice(0, 16).replace('T', ' ')} UTC · ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB · Node ${m.node} · ${m.platform} · commit ${m.gitCommit}${m.gitDirty ? ' (uncommitted changes)' : ''} · load average ${m.loadAverageAtStart[0]} at the start, ${m.loadAverageAtEnd?.[0] ?? '?'} at the end`;
+}
+
+function partHeader(name: string, part: { ok: boolean; durationMs: number; budgetMs: number; error?: string }): string {
+  const took = `${Math.round(part.durationMs / 1000)} s of a ${Math.round(part.budgetMs / 1000)} s budget`;
+  return part.ok ? `_${took}._\n` : `**${name} failed** (${took}): ${part.error ?? ''}\n`;
+}
+
+export function overheadTables(r: SuiteResult): string {
+  if (!r.overhead) return '';
+  if (!r.overhead.ok) return partHeader('Overhead', r.overhead);
+  const lines = [
+    '| path | concurrency | calls/s | p50 ms | p95 ms | p99 ms | added p50 / p95 / p99 ms | errors | CPU ms per call |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+  ];
+  for (const t of r.overhead.result.targets) {
+    for (const l of t.levels) {
+      const added = t.name === 'direct' ? '(baseline)' : `${cell(l.addedP50Ms)} / ${cell(l.addedP95Ms)} / ${cell(l.addedP99Ms)}`;
+      lines.push(`| ${t.name} | ${l.concurrency} | ${cell(l.callsPerSecond)} | ${cell(l.p50Ms)} | ${cell(l.p95Ms)} | ${cell(l.p99Ms)} | ${added} | ${l.errors} | ${cell(l.cpuMsPerCall)} |`);
+    }
+  }
+  lines.push('', '| path | throughput at saturation | processes at the highest concurrency: CPU cores busy, RSS (peak) |', '| --- | ---: | --- |');
+  for (const t of r.overhead.result.targets) {
+    const last = t.levels.at(-1);
+    const processes = (last?.processes ?? []).map((p) => `${p.name} ${cell(p.cores)} cores, ${cell(p.rssMb)} MB (${cell(p.peakRssMb)})`).join('; ');
+    lines.push(`| ${t.name} | ${t.saturationCallsPerSecond} calls/s | ${processes} |`);
+  }
+  return `${partHeader('Overhead', r.overhead)}\n${lines.join('\n')}\n`;
+}
+
+export function faultTable(r: SuiteResult): string {
+  if (!r.faults) return '';
+  if (!r.faults.ok) return partHeader('Faults', r.faults);
+  const { timing, scenarios, sickUpstream } = r.faults.result;
+  const lines = [
+    `Sick upstream: \`${sickUpstream}\` (¼ of the OpenAI pool's weight). ${timing.ratePerSecond} calls/s offered, open loop: ${timing.beforeMs / 1000} s healthy, ${timing.faultMs / 1000} s fault, ${timing.afterMs / 1000} s healed.`,
+    '',
+    '| scenario | gateway | client-visible errors | silently truncated | requests hitting the fault | time to eject | time to recover | p95 ms (TTFT for streams) | vendor requests per call |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const s of scenarios) {
+    for (const run of s.runs) {
+      if (!run.measured) {
+        lines.push(`| ${s.scenario.title} | ${run.peer} | n/a: ${run.reason.replace(/\|/g, '\\|')} | | | | | | |`);
+        continue;
+      }
+      lines.push(`| ${s.scenario.title} | ${run.peer} | ${run.clientErrors} / ${run.calls} (${percent(run.clientErrorRate)}) | ${run.silentlyTruncated} | ${run.requestsHittingFault} | ${run.ejectionMeasurable ? seconds(run.timeToEjectMs) : 'n/a (comes and goes)'} | ${run.timeToRecoverMs === null ? `> ${timing.afterMs / 1000} s (not in the run)` : seconds(run.timeToRecoverMs)} | ${cell(run.p95Ms)} | ${run.vendorRequestsPerCall} |`);
+    }
+  }
+  return `${partHeader('Faults', r.faults)}\n${lines.join('\n')}\n`;
+}
+
+export function crashTable(r: SuiteResult): string {
+  if (!r.crashes) return '';
+  if (!r.crashes.ok) return partHeader('Crashes', r.crashes);
+  const c = r.crashes.result;
+  const lines = [
+    `${c.sizes.calls} calls at ${c.sizes.ratePerSecond} calls/s and ${c.sizes.chains} site-planner chains (${c.sizes.chainPages + 2} calls each; ${c.chainCalls} chain calls) on three worker processes, the oldest SIGKILLed every ${c.sizes.killEveryMs / 1000} s and replaced; every vendor answer takes ${c.sizes.vendorLatencyMs} ms.`,
+    '',
+    '| kills | lost calls | lost chains | attempts lost with a worker | calls paid twice (explained by a lost attempt) | chain steps paid twice (explained) | p50 / p95 / p99 ms without kills | p50 / p95 / p99 ms with kills |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    `| ${c.kills} | ${c.lostCalls} | ${c.lostChains} | ${c.lostAttempts} | ${c.callsPaidTwice} (${c.callsPaidTwiceForLostAttempt}) | ${c.chainStepsPaidTwice} (${c.chainStepsPaidTwiceForLostAttempt}) | ${cell(c.baseline.p50Ms)} / ${cell(c.baseline.p95Ms)} / ${cell(c.baseline.p99Ms)} | ${cell(c.underKills.p50Ms)} / ${cell(c.underKills.p95Ms)} / ${cell(c.underKills.p99Ms)} |`,
+  ];
+  if (c.firstErrors.length) lines.push('', `First errors: ${c.firstErrors.map((e) => `\`${e}\``).join('; ')}`);
+  return `${partHeader('Crashes', r.crashes)}\n${lines.join('\n')}\n`;
+}
+
+export function scaleTable(r: SuiteResult): string {
+  if (!r.scale) return '';
+  if (!r.scale.ok) return partHeader('Scale', r.scale);
+  const lines = ['| worker processes | calls/s | p50 ms | p99 ms | errors | CPU cores busy |', '| ---: | ---: | ---: | ---: | ---: | --- |'];
+  for (const p of r.scale.result) lines.push(`| ${p.workers} | ${p.callsPerSecond} | ${cell(p.p50Ms)} | ${cell(p.p99Ms)} | ${p.errors} | ${p.processes.map((x) => `${x.name} ${cell(x.cores)}`).join(', ')} |`);
+  return `${partHeader('Scale', r.scale)}\n${lines.join('\n')}\n`;
+}
+
+export function renderReport(r: SuiteResult, charts: string[]): string {
+  const chart = (name: string) => (charts.includes(name) ? `\n![${name}](${name})\n` : '');
+  return [
+    `# Switchboard benchmark (${r.size})`,
+    '',
+    machineLine(r),
+    '',
+    `Command: \`${r.command}\`. Peer: ${r.peer.skipped ? `not run (${r.peer.skipped})` : `\`${r.peer.package}@${r.peer.version}\`, started with \`${r.peer.startCommand}\`; ${r.peer.routing}`}.`,
+    '',
+    r.failures.length ? `**Invariants failed:** ${r.failures.join('; ')}\n` : 'Every invariant held (no lost call, no part crashed).\n',
+    '## 1. Overhead',
+    '',
+    overheadTables(r),
+    chart('overhead-latency.svg'),
+    chart('overhead-throughput.svg'),
+    '## 2. Faults',
+    '',
+    faultTable(r),
+    chart('faults-sick-traffic.svg'),
+    chart('faults-errors.svg'),
+    '## 3. Crashes',
+    '',
+    crashTable(r),
+    chart('crashes-latency.svg'),
+    '## 4. Scale',
+    '',
+    scaleTable(r),
+    chart('scale.svg'),
+  ].join('\n');
+}
+
+export const README_BLOCK_START = '<!-- bench:latest:start (written by `npx tsx bench/suite/main.ts --render bench/results/latest/results.json --readme`) -->';
+export const README_BLOCK_END = '<!-- bench:latest:end -->';
+
+/** The README's copy of the latest run: the same tables, charts linked from bench/results/latest/. */
+export function renderReadmeBlock(r: SuiteResult, charts: string[]): string {
+  const chart = (name: string, alt: string) => (charts.includes(name) ? `![${alt}](bench/results/latest/${name})` : '');
+  const load = r.machine.loadAverageAtStart[0] ?? 0;
+  const underLoad = load > r.machine.cores / 2 ? ` **Measured under load**: other work shared the ${r.machine.cores} cores (load average ${r.machine.loadAverageAtStart[0]} at the start, ${r.machine.loadAverageAtEnd?.[0] ?? '?'} at the end), so every figure here is lower than the machine gives when quiet.` : '';
+  return [
+    README_BLOCK_START,
+    `Latest \`${r.size === 'default' ? 'make bench' : r.command}\`: ${machineLine(r)}. Every table: \`bench/results/latest/results.md\`; raw figures: \`results.json\` beside it.${underLoad}`,
+    '',
+    r.failures.length ? `**Invariants failed in this run:** ${r.failures.join('; ')}` : 'Every invariant held: no lost call or chain, no completed step paid twice, no error without a fault.',
+    '',
+    '**1. Overhead** (the same `openai` SDK client, closed loop) — `make bench` or `npx tsx bench/suite/main.ts --parts overhead`',
+    '',
+    overheadTables(r),
+    `${chart('overhead-latency.svg', 'latency by concurrency')} ${chart('overhead-throughput.svg', 'throughput at saturation')}`,
+    '',
+    '**2. Faults** (openai/org-b sick mid-run; both gateways configured with the same upstream set) — `npx tsx bench/suite/main.ts --parts faults`',
+    '',
+    faultTable(r),
+    `${chart('faults-sick-traffic.svg', 'requests that hit the fault')}`,
+    '',
+    '**3. Crashes** (three workers, one SIGKILLed every few seconds) — `npx tsx bench/suite/main.ts --parts crashes` (`--full`: 1,000 calls and 20 chains)',
+    '',
+    crashTable(r),
+    '',
+    '**4. Scale** (worker processes on one task queue) — `npx tsx bench/suite/main.ts --parts scale`',
+    '',
+    scaleTable(r),
+    `${chart('scale.svg', 'calls/s against workers')} ${chart('crashes-latency.svg', 'latency with and without kills')}`,
+    README_BLOCK_END,
+  ].join('\n');
+}
+
+/** README text with the block between the markers replaced; throws when the markers are missing. */
+export function replaceReadmeBlock(readme: string, block: string): string {
+  const start = readme.indexOf(README_BLOCK_START.slice(0, 24));
+  const end = readme.indexOf(README_BLOCK_END);
+  if (start < 0 || end < start) throw new Error(`README.md has no ${README_BLOCK_START.slice(0, 24)} … ${README_BLOCK_END} block in its Performance section`);
+  return `${readme.slice(0, start)}${block}${readme.slice(end + README_BLOCK_END.length)}`;
+}

@@ -1,0 +1,35 @@
+/** The shape of bench/results/latest/results.json: everything one `make bench` run measured. */
+import type { CrashResult } from './crashes';
+import type { FaultScenarioResult, FaultTiming } from './faults';
+import type { MachineDescription } from './machine';
+import type { OverheadTarget } from './overhead';
+import type { ScalePoint } from './scale';
+
+export type PartName = 'overhead' | 'faults' | 'crashes' | 'scale';
+
+/** A part's figures, or why it has none. */
+export type PartOutcome<T> = { ok: true; durationMs: number; budgetMs: number; result: T } | { ok: false; durationMs: number; budgetMs: number; error: string };
+
+export interface PeerDescription {
+  package: string;
+  version: string;
+  startCommand: string;
+  /** How requests reach the fake vendor through it. */
+  routing: string;
+  skipped?: string;
+}
+
+export interface SuiteResult {
+  suite: 'switchboard-bench';
+  size: 'smoke' | 'default' | 'full';
+  command: string;
+  machine: MachineDescription;
+  peer: PeerDescription;
+  overhead?: PartOutcome<{ concurrency: number[]; targets: OverheadTarget[] }>;
+  faults?: PartOutcome<{ timing: FaultTiming; sickUpstream: string; scenarios: FaultScenarioResult[] }>;
+  crashes?: PartOutcome<CrashResult>;
+  scale?: PartOutcome<ScalePoint[]>;
+  /** Invariants that failed (a lost call, a part that crashed): the run exits non-zero. Speed is never one. */
+  failures: string[];
+  totalDurationMs: number;
+}

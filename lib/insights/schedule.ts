@@ -1,0 +1,56 @@
+/**
+ * The Temporal Schedule that runs the insights job (`insights.schedule`,
+ * weekly by default). Created idempotently by every worker at start-up: the
+ * first creates it, the others find it; a changed cron updates it, `off`
+ * deletes it. The cron the schedule was made from is kept in its note,
+ * because Temporal describes a schedule as calendars, not as the cron given.
+ */
+import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+import { insightsScheduleId } from '../../workflows/definitions';
+
+export interface InsightsScheduleOptions {
+  /** A five-field UTC cron, or `off`. */
+  schedule: string;
+  taskQueue: string;
+}
+
+export type ScheduleChange = 'created' | 'updated' | 'unchanged' | 'deleted' | 'off';
+
+const noteOf = (cron: string) => `insights job, cron "${cron}" (insights.schedule; kept by the workers)`;
+
+export async function ensureInsightsSchedule(client: Client, { schedule, taskQueue }: InsightsScheduleOptions): Promise<ScheduleChange> {
+  const scheduleId = insightsScheduleId(taskQueue);
+  const handle = client.schedule.getHandle(scheduleId);
+  if (schedule === 'off') {
+    try {
+      await handle.delete();
+      return 'deleted';
+    } catch (error) {
+      if (error instanceof ScheduleNotFoundError) return 'off';
+      throw error;
+    }
+  }
+  const action = { type: 'startWorkflow' as const, workflowType: 'insightsJob', taskQueue, args: [{}], workflowId: `${scheduleId}-run` };
+  try {
+    await client.schedule.create({
+      scheduleId,
+      spec: { cronExpressions: [schedule] },
+      action,
+      // A run still going when the next is due (a huge period) makes the next one wait its turn, not pile up.
+      policies: { overlap: 'SKIP', catchupWindow: '1 day' },
+      state: { note: noteOf(schedule) },
+    });
+    return 'created';
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+  }
+  const description = await handle.describe();
+  if (description.state.note === noteOf(schedule) && description.action.type === 'startWorkflow' && description.action.taskQueue === taskQueue) return 'unchanged';
+  await handle.update((previous) => ({
+    ...previous,
+    spec: { cronExpressions: [schedule] },
+    action,
+    state: { ...previous.state, note: noteOf(schedule) },
+  }));
+  return 'updated';
+}

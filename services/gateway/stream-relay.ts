@@ -1,0 +1,140 @@
+/**
+ * Streaming that never lies, for both wire dialects. Deltas of the attempt
+ * that streams first are relayed as they come; the HTTP status is sent only
+ * with the first token, so a call that fails before any token answers with a
+ * real error status, and failover before the first token is invisible. Once
+ * a token went out, the stream either ends exactly as the workflow's result
+ * says (the remainder, finish reason, usage, the dialect's terminator) or —
+ * when the committed attempt failed, or the result is not a continuation of
+ * what was sent — with the dialect's error event and no terminator. In
+ * `buffer` mode nothing goes out before the call succeeded.
+ */
+import type { ServerResponse } from 'node:http';
+import type { NatsConnection, Subscription } from 'nats';
+import { decodeStreamChunk, streamSubject, type StreamChunk } from '../../lib/nats/stream-chunks';
+import type { LlmResult } from '../../schemas/llm';
+import { gatewayErrorOfCall } from './call-errors';
+import { isCallFailedError, type StartedCall } from './calls';
+import { isGatewayError, type GatewayError } from './http-errors';
+import { resultHeaders } from './openai-response';
+
+export type StreamOutcome = 'done' | 'error_before_first_token' | 'broken_after_first_token' | 'client_gone';
+
+/** How one wire protocol writes a stream: each method returns the SSE text to send. */
+export interface StreamDialect {
+  /** The first events, sent with the status line: with the first token, or with the result when no token streamed. */
+  opening(result?: LlmResult): string;
+  delta(text: string): string;
+  /** Everything after the last delta: the unsent rest of the text, tool calls, finish reason, usage and the terminator. */
+  closing(result: LlmResult, remainder: string): string;
+  /** The error event that voids a stream broken after its first token (clients raise it; no terminator follows). */
+  broken(message: string): string;
+}
+
+export interface StreamRelayOptions {
+  res: ServerResponse;
+  nats: NatsConnection;
+  callId: string;
+  mode: 'relay' | 'buffer';
+  dialect: StreamDialect;
+  /** Starts the workflow; called after the subscription is live. */
+  start(): Promise<StartedCall>;
+  /** Resolves with the result or rejects (CallFailedError, GatewayError for the deadline). */
+  awaitResult(call: StartedCall): Promise<LlmResult>;
+  /** Whether to cancel the workflow when the stream cannot be completed (no idempotency key: nobody can pick the answer up). */
+  cancelOnAbandon: boolean;
+  onFirstToken(): void;
+}
+
+const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
+
+/** Relays one call as SSE. Throws (before anything was written) when the call fails before its first token. */
+export async function relayStream(options: StreamRelayOptions): Promise<StreamOutcome> {
+  const { res, callId, dialect } = options;
+  let committed: number | undefined;
+  let sent = '';
+  let finished = false;
+  let clientGone = false;
+  const open = (headers: Record<string, string>, result?: LlmResult) => {
+    if (res.headersSent) return;
+    res.writeHead(200, { ...SSE_HEADERS, 'x-switchboard-call-id': callId, ...headers });
+    res.write(dialect.opening(result));
+  };
+  let brokenReason: string | undefined;
+  let abandon: (why: 'broken' | 'gone') => void = () => undefined;
+  // Settles when waiting for the result no longer helps: the stream broke or the client left.
+  const abandoned = new Promise<'broken' | 'gone'>((resolve) => (abandon = resolve));
+  const breakStream = (reason: string) => {
+    if (finished) return;
+    finished = true;
+    brokenReason = reason;
+    abandon('broken');
+    res.end(dialect.broken(`the answer broke off after it had started (${reason}); the partial answer is void`));
+  };
+
+  const onChunk = (chunk: StreamChunk) => {
+    if (finished) return;
+    if (chunk.type === 'delta') {
+      if (committed === undefined) {
+        committed = chunk.attempt;
+        open({});
+        options.onFirstToken();
+      }
+      if (chunk.attempt !== committed) return;
+      sent += chunk.text;
+      res.write(dialect.delta(chunk.text));
+    } else if (chunk.attempt === committed) {
+      breakStream(`attempt ${chunk.attempt} failed: ${chunk.reason}`);
+    }
+  };
+
+  let sub: Subscription | undefined;
+  if (options.mode === 'relay') {
+    sub = options.nats.subscribe(streamSubject(callId));
+    // The SUB must reach the server before the activity can publish.
+    await options.nats.flush();
+    void (async () => {
+      for await (const message of sub!) {
+        let chunk: StreamChunk;
+        try {
+          chunk = decodeStreamChunk(message.data);
+        } catch {
+          continue;
+        }
+        onChunk(chunk);
+      }
+    })();
+  }
+  res.once('close', () => {
+    if (res.writableFinished) return;
+    clientGone = true;
+    abandon('gone');
+  });
+
+  let call: StartedCall | undefined;
+  try {
+    call = await options.start();
+    const result = await Promise.race([options.awaitResult(call), abandoned]);
+    if (clientGone) return 'client_gone';
+    if (result === 'broken' || result === 'gone' || finished) return 'broken_after_first_token';
+    const answering = result.attempts.at(-1)?.attempt;
+    if (committed !== undefined && (answering !== committed || !result.text.startsWith(sent))) {
+      breakStream(`attempt ${answering ?? '?'} answered, not the streamed attempt ${committed}`);
+      return 'broken_after_first_token';
+    }
+    if (committed === undefined) options.onFirstToken();
+    open(resultHeaders(result), result);
+    finished = true;
+    res.end(dialect.closing(result, result.text.slice(sent.length)));
+    return 'done';
+  } catch (error) {
+    const mapped: GatewayError | undefined = isCallFailedError(error) ? gatewayErrorOfCall(error, callId) : isGatewayError(error) ? error : undefined;
+    if (!res.headersSent) throw mapped ?? error;
+    if (!finished) breakStream(mapped ? `${mapped.extra.code ?? mapped.type}: ${mapped.message}` : 'internal error');
+    return 'broken_after_first_token';
+  } finally {
+    finished = true;
+    sub?.unsubscribe();
+    if ((clientGone || brokenReason) && options.cancelOnAbandon) await call?.cancel();
+  }
+}
