@@ -120,7 +120,7 @@ export const README_BLOCK_END = '<!-- bench:latest:end -->';
 export function renderReadmeBlock(r: SuiteResult, charts: string[]): string {
   const chart = (name: string, alt: string) => (charts.includes(name) ? `![${alt}](bench/results/latest/${name})` : '');
   const load = r.machine.loadAverageAtStart[0] ?? 0;
-  const underLoad = load > r.machine.cores / 2 ? ` **Measured under load**: other work shared the ${r.machine.cores} cores (load average ${r.machine.loadAverageAtStart[0]} at the start, ${r.machine.loadAverageAtEnd?.[0] ?? '?'} at the end), so every figure here is lower than the machine gives when quiet.` : '';
+  const underLoad = load > r.machine.cores / 2 ? ` **Measured under load**: other work shared the ${r.machine.cores} cores (load average ${r.machine.loadAverageAtStart[0]} at the start, ${r.machine.loadAverageAtEnd?.[0] ?? '?'} at the end), so the figures can be well below what the same machine gives when quiet.` : '';
   return [
     README_BLOCK_START,
     `Latest \`${r.size === 'default' ? 'make bench' : r.command}\`: ${machineLine(r)}. Every table: \`bench/results/latest/results.md\`; raw figures: \`results.json\` beside it.${underLoad}`,
