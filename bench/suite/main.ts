@@ -3,7 +3,7 @@
  * isolated copy of the local stack, Switchboard side by side with Portkey's
  * open-source gateway. Writes results.json, results.md and SVG charts.
  *
- *   npx tsx bench/suite/main.ts [--smoke | --full] [--parts overhead,faults,scale,crashes] [--out DIR] [--no-peer]
+ *   npx tsx bench/suite/main.ts [--smoke | --quick] [--parts overhead,faults,scale,crashes] [--out DIR] [--no-peer]
  *   npx tsx bench/suite/main.ts --render bench/results/latest/results.json [--readme]   # redraw results.md and the charts (and the README's block) only
  *
  * Default output: bench/results/latest/ plus a dated copy bench/results/<date>/
@@ -36,7 +36,7 @@ import { workerPool } from './workers';
 const { values } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },
-    full: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
     parts: { type: 'string', default: 'overhead,faults,scale,crashes' },
     out: { type: 'string' },
     'no-peer': { type: 'boolean', default: false },
@@ -46,7 +46,7 @@ const { values } = parseArgs({
     readme: { type: 'boolean', default: false },
   },
 });
-const size: SuiteSize = values.smoke ? 'smoke' : values.full ? 'full' : 'default';
+const size: SuiteSize = values.smoke ? 'smoke' : values.quick ? 'quick' : 'default';
 const sizes = sizesFor(size);
 const parts = new Set(values.parts.split(',').map((p) => p.trim()) as PartName[]);
 const suiteStartedAt = performance.now();

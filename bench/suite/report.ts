@@ -137,7 +137,7 @@ export function renderReadmeBlock(r: SuiteResult, charts: string[]): string {
     faultTable(r),
     `${chart('faults-sick-traffic.svg', 'requests that hit the fault')}`,
     '',
-    '**3. Crashes** (three workers, one SIGKILLed every few seconds) — `npx tsx bench/suite/main.ts --parts crashes` (`--full`: 1,000 calls and 20 chains)',
+    '**3. Crashes** (three workers, one SIGKILLed every few seconds) — `npx tsx bench/suite/main.ts --parts crashes` (`--quick`: 300 calls and 6 chains)',
     '',
     crashTable(r),
     '',

@@ -1,15 +1,15 @@
 /**
  * How big each part runs, and its time budget, per suite size. `default` is
- * what `make bench` runs (about 12 minutes on a quiet 2-core machine, never
- * more than 20 by the budgets); `full` runs the crash part at the issue's size
- * (1,000 calls and 20 chains: about 4 more minutes of calls at 3 calls/s);
- * `smoke` checks in about two minutes that every part still works — CI runs
- * it, and it fails on a broken invariant, never on speed.
+ * what `make bench` runs, the crash part at the issue's size (1,000 calls and
+ * 20 chains): about 15 minutes on a quiet 2-core machine, the budgets adding
+ * up to under 20; `quick` runs the crash part at 300 calls and 6 chains
+ * (about 11 minutes); `smoke` checks in about two minutes that every part
+ * still works — CI runs it, and it fails on a broken invariant, never on speed.
  */
 import type { CrashSizes } from './crashes';
 import type { FaultTiming } from './faults';
 
-export type SuiteSize = 'smoke' | 'default' | 'full';
+export type SuiteSize = 'smoke' | 'quick' | 'default';
 
 export interface Sizes {
   overhead: { concurrency: number[]; warmupMs: number; durationMs: number; switchboardDurationMs: number; switchboardMaxDurationMs: number; budgetMs: number };
@@ -19,18 +19,18 @@ export interface Sizes {
 }
 
 const DEFAULT: Sizes = {
-  overhead: { concurrency: [1, 10, 50], warmupMs: 1_000, durationMs: 3_000, switchboardDurationMs: 8_000, switchboardMaxDurationMs: 45_000, budgetMs: 200_000 },
-  faults: { scenarios: 'all', ratePerSecond: 3, beforeMs: 3_000, faultMs: 18_000, afterMs: 8_000, maxInFlight: 80, budgetMs: 480_000 },
-  scale: { maxWorkers: 3, concurrency: 16, warmupMs: 3_000, durationMs: 15_000, budgetMs: 150_000 },
-  crashes: { calls: 300, chains: 6, chainPages: 6, baselineCalls: 30, ratePerSecond: 3, killEveryMs: 5_000, vendorLatencyMs: 800, budgetMs: 270_000 },
+  overhead: { concurrency: [1, 10, 50], warmupMs: 1_000, durationMs: 3_000, switchboardDurationMs: 8_000, switchboardMaxDurationMs: 45_000, budgetMs: 170_000 },
+  faults: { scenarios: 'all', ratePerSecond: 3, beforeMs: 3_000, faultMs: 18_000, afterMs: 8_000, maxInFlight: 80, budgetMs: 380_000 },
+  scale: { maxWorkers: 3, concurrency: 16, warmupMs: 3_000, durationMs: 15_000, budgetMs: 110_000 },
+  crashes: { calls: 1_000, chains: 20, chainPages: 6, baselineCalls: 30, ratePerSecond: 3, killEveryMs: 5_000, vendorLatencyMs: 800, budgetMs: 500_000 },
 };
 
 export function sizesFor(size: SuiteSize): Sizes {
   switch (size) {
     case 'default':
       return DEFAULT;
-    case 'full':
-      return { ...DEFAULT, crashes: { ...DEFAULT.crashes, calls: 1_000, chains: 20, budgetMs: 720_000 } };
+    case 'quick':
+      return { ...DEFAULT, crashes: { ...DEFAULT.crashes, calls: 300, chains: 6, budgetMs: 270_000 } };
     case 'smoke':
       return {
         overhead: { concurrency: [1, 10], warmupMs: 500, durationMs: 1_500, switchboardDurationMs: 3_000, switchboardMaxDurationMs: 20_000, budgetMs: 90_000 },

@@ -21,7 +21,7 @@ export interface PeerDescription {
 
 export interface SuiteResult {
   suite: 'switchboard-bench';
-  size: 'smoke' | 'default' | 'full';
+  size: 'smoke' | 'quick' | 'default';
   command: string;
   machine: MachineDescription;
   peer: PeerDescription;
