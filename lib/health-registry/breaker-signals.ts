@@ -6,7 +6,7 @@
 import type { Client } from '@temporalio/client';
 import { BreakerInput, type BreakerPolicy, type TripSignal } from '../../schemas/health';
 import type { BreakerSupervisorInput } from '../../workflows/breaker-supervisor';
-import { breakerNames, breakerWorkflowId } from '../../workflows/definitions';
+import { breakerNames, breakerTaskQueue, breakerWorkflowId } from '../../workflows/definitions';
 
 export interface BreakerSignals {
   send(upstream: string, input: BreakerInput): Promise<void>;
@@ -21,7 +21,7 @@ export function createBreakerSignals(options: { client: Client; taskQueue: strin
     const args: BreakerSupervisorInput = { upstream, policy: policyNow(), ...(cluster ? { cluster } : {}) };
     await client.workflow.signalWithStart('breakerSupervisor', {
       workflowId: breakerWorkflowId(upstream, cluster),
-      taskQueue,
+      taskQueue: breakerTaskQueue(taskQueue),
       args: [args],
       signal: breakerNames.input,
       // Validated here, where zod is cheap; the workflow only checks the shape (lib/health/breaker-input-guard.ts).

@@ -5,7 +5,7 @@
  * the demo and the tests.
  */
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { connect, type NatsConnection } from 'nats';
 import { createAttemptActivities } from '../../activities/attempts';
 import { createCacheActivities } from '../../activities/cache';
@@ -39,7 +39,7 @@ import { ensureStreams } from '../../lib/nats/streams';
 import { UpstreamPool } from '../../lib/routing/upstream-pool';
 import { upstreamId, type SwitchboardConfig } from '../../schemas/config';
 import type { AttemptInput } from '../../schemas/call';
-import { TASK_QUEUE } from '../../workflows/definitions';
+import { breakerTaskQueue, TASK_QUEUE } from '../../workflows/definitions';
 
 export interface SwitchboardWorkerOptions {
   /** The start-up config and its keys; ignored when `live` is given. */
@@ -152,13 +152,25 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       ...(options.customValidators ? { customValidators: options.customValidators } : {}),
     });
     registerBreakerMetrics(metrics.registry, { breakers: () => registry.breakers(), upstreams: () => upstreamIdsOf(config()) });
+    // One bundle for both workers below (bundling takes seconds).
+    const workflowBundle = options.workflowBundlePath
+      ? { codePath: options.workflowBundlePath }
+      : await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/index'), logger: quietBundlerLogger(log) });
+    const breakerActivities = createBreakerActivities({ nats, log, ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}) });
+    // Breaker supervisors poll a queue of their own, so a trip is acted on at once even behind a backlog of calls.
+    const breakerWorker = await Worker.create({
+      connection,
+      namespace: options.namespace ?? 'default',
+      taskQueue: breakerTaskQueue(taskQueue),
+      workflowBundle,
+      activities: breakerActivities,
+      stickyQueueScheduleToStartTimeout: '3 seconds',
+    });
     const worker = await Worker.create({
       connection,
       namespace: options.namespace ?? 'default',
       taskQueue,
-      ...(options.workflowBundlePath
-        ? { workflowBundle: { codePath: options.workflowBundlePath } }
-        : { workflowsPath: require.resolve('../../workflows/index') }),
+      workflowBundle,
       activities: {
         ...createPlanActivities({ config, pool: () => pool, failover }),
         ...attemptActivities,
@@ -167,7 +179,8 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
           logAttemptDetails(log, input, result);
           return result;
         },
-        ...createBreakerActivities({ nats, log, ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}) }),
+        // Also here: supervisors started on the calls' queue before it had a queue of its own schedule them here.
+        ...breakerActivities,
         ...createCacheActivities({
           nats,
           log,
@@ -216,7 +229,7 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       if (next.config.insights.schedule !== previous.config.insights.schedule) return () => void syncInsightsSchedule();
     });
     const healthServer = options.healthPort !== undefined
-      ? await startHealthServer({ port: options.healthPort, registry: metrics.registry, isReady: () => worker.getState() === 'RUNNING' && !nats.isClosed() })
+      ? await startHealthServer({ port: options.healthPort, registry: metrics.registry, isReady: () => worker.getState() === 'RUNNING' && breakerWorker.getState() === 'RUNNING' && !nats.isClosed() })
       : undefined;
     return {
       worker,
@@ -227,7 +240,11 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       live,
       async run() {
         try {
-          await worker.run();
+          // Either worker stopping (shutdown or a fatal error) stops the other.
+          const stopBoth = () => {
+            for (const w of [worker, breakerWorker]) if (w.getState() === 'RUNNING') w.shutdown();
+          };
+          await Promise.all([worker.run(), breakerWorker.run()].map((running) => running.finally(stopBoth)));
         } finally {
           stopFollowing();
           stopCountingReloads();
@@ -241,7 +258,9 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
           if (ownsConnection) await temporal.close().catch(() => undefined);
         }
       },
-      shutdown: () => worker.shutdown(),
+      shutdown: () => {
+        for (const w of [worker, breakerWorker]) if (w.getState() === 'RUNNING') w.shutdown();
+      },
     };
   } catch (error) {
     await health?.close().catch(() => undefined);
@@ -282,4 +301,16 @@ export function workerOptionsFromEnv(env: RuntimeEnv, live: LiveConfig, log: Log
 
 function upstreamIdsOf(config: SwitchboardConfig): string[] {
   return Object.entries(config.providers).flatMap(([provider, p]) => p.upstreams.map((u) => upstreamId(provider, u.name)));
+}
+
+/** The bundler's output, at debug level: it is noisy and says nothing an operator needs. */
+function quietBundlerLogger(log: Logger) {
+  return {
+    log: () => undefined,
+    trace: () => undefined,
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (message: string) => log.warn({ component: 'workflow-bundler' }, message),
+    error: (message: string) => log.error({ component: 'workflow-bundler' }, message),
+  };
 }
