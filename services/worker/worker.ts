@@ -17,8 +17,6 @@ import { createBreakerActivities } from '../../activities/breakers';
 import { createDrillActivities } from '../../activities/drill';
 import { createInsightsActivities } from '../../activities/insights';
 import { resolveInsightsWebhookUrl } from '../../lib/insights/publish';
-import { ensureInsightsSchedule } from '../../lib/insights/schedule';
-import { ensureDrillSchedule } from '../../lib/drills/drill-schedule';
 import { createBreakerSignals } from '../../lib/health-registry/breaker-signals';
 import { startHealthRegistry, type HealthRegistry } from '../../lib/health-registry/registry';
 import { createHealthAwarePicker } from '../../lib/health-registry/upstream-selector';
@@ -33,6 +31,7 @@ import { createCallMetrics, type CallMetrics } from '../../lib/metrics/call-metr
 import { registerBreakerMetrics } from '../../lib/metrics/breaker-metrics';
 import { registerConfigMetrics } from '../../lib/metrics/config-metrics';
 import { startHealthServer } from './health-server';
+import { keepSchedulesInLine } from './schedules';
 import { logAttempt, logAttemptDetails } from './attempt-log';
 import { createCallEventPublisher } from '../../lib/nats/call-events';
 import { ensureStreams } from '../../lib/nats/streams';
@@ -207,27 +206,8 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       stickyQueueScheduleToStartTimeout: '3 seconds',
       ...options.workerOptions,
     });
-    // Every worker makes the drill Schedule match its config (idempotent; lib/drills/drill-schedule.ts), at start and on reload.
-    const drillClient = new Client({ connection: clientConnection, namespace: options.namespace ?? 'default' });
-    const syncDrillSchedule = () =>
-      ensureDrillSchedule({ client: drillClient, taskQueue, drills: config().drills }).then(
-        (outcome) => log.info({ outcome, every: config().drills.every, enabled: config().drills.enabled }, 'drill schedule'),
-        (error: unknown) => log.error({ err: error instanceof Error ? error.message : String(error) }, 'could not set up the drill schedule; drills will not run on schedule'),
-      );
-    await syncDrillSchedule();
-    const stopSyncingDrills = live.onReload((next, previous) => {
-      if (JSON.stringify(next.config.drills) !== JSON.stringify(previous.config.drills)) return () => void syncDrillSchedule();
-    });
-    // Likewise the insights Schedule (`insights.schedule`, weekly by default; lib/insights/schedule.ts).
-    const syncInsightsSchedule = () =>
-      ensureInsightsSchedule(drillClient, { schedule: config().insights.schedule, taskQueue }).then(
-        (outcome) => log.info({ outcome, schedule: config().insights.schedule }, 'insights schedule'),
-        (error: unknown) => log.error({ err: error instanceof Error ? error.message : String(error) }, 'could not set up the insights schedule; the job runs only on demand'),
-      );
-    await syncInsightsSchedule();
-    const stopSyncingInsights = live.onReload((next, previous) => {
-      if (next.config.insights.schedule !== previous.config.insights.schedule) return () => void syncInsightsSchedule();
-    });
+    // The drill and insights Schedules follow the config (idempotent; at start and on reload).
+    const stopSyncingSchedules = await keepSchedulesInLine({ client: new Client({ connection: clientConnection, namespace: options.namespace ?? 'default' }), taskQueue, live, log });
     const healthServer = options.healthPort !== undefined
       ? await startHealthServer({ port: options.healthPort, registry: metrics.registry, isReady: () => worker.getState() === 'RUNNING' && breakerWorker.getState() === 'RUNNING' && !nats.isClosed() })
       : undefined;
@@ -248,8 +228,7 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
         } finally {
           stopFollowing();
           stopCountingReloads();
-          stopSyncingDrills();
-          stopSyncingInsights();
+          stopSyncingSchedules();
           healthServer?.close();
           await failover.close().catch(() => undefined);
           await registry.close().catch(() => undefined);
