@@ -85,11 +85,24 @@ function readKeyFile(path: string): string | undefined {
   }
 }
 
-/** The breaker webhook URL from the variable `notifications.webhookUrlEnv` names; undefined when off. */
-export function resolveWebhookUrl(config: SwitchboardConfig, env: NodeJS.ProcessEnv): string | undefined {
-  const name = config.notifications.webhookUrlEnv;
+/**
+ * A webhook URL from the environment variable a config field names (URLs of
+ * incoming webhooks carry a secret, so they never live in the file);
+ * undefined when the field is unset (the webhook is off).
+ */
+function webhookUrlFromEnv(name: string | undefined, field: string, env: NodeJS.ProcessEnv): string | undefined {
   if (!name) return undefined;
   const value = env[name];
-  if (!value) throw new ConfigError(`missing ${name} in the environment (notifications.webhookUrlEnv)`);
+  if (!value) throw new ConfigError(`missing ${name} in the environment (${field})`);
   return value;
+}
+
+/** The breaker webhook URL (`notifications.webhookUrlEnv`); undefined when off. */
+export function resolveWebhookUrl(config: SwitchboardConfig, env: NodeJS.ProcessEnv): string | undefined {
+  return webhookUrlFromEnv(config.notifications.webhookUrlEnv, 'notifications.webhookUrlEnv', env);
+}
+
+/** Where the insights job posts its report (`insights.webhookUrlEnv`); undefined when off. */
+export function resolveInsightsWebhookUrl(config: SwitchboardConfig, env: NodeJS.ProcessEnv): string | undefined {
+  return webhookUrlFromEnv(config.insights.webhookUrlEnv, 'insights.webhookUrlEnv', env);
 }

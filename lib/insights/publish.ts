@@ -4,8 +4,6 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError } from '../config/load';
-import type { SwitchboardConfig } from '../../schemas/config';
 
 /** `<dir>/<YYYY-MM-DD>[-<tenant>].md`, dated by the period's end. */
 export function reportFileName(dir: string, periodEndMs: number, tenant?: string): string {
@@ -16,15 +14,6 @@ export function reportFileName(dir: string, periodEndMs: number, tenant?: string
 export async function writeReportFile(path: string, markdown: string): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
   await writeFile(path, markdown.endsWith('\n') ? markdown : `${markdown}\n`, 'utf8');
-}
-
-/** The URL in the variable `insights.webhookUrlEnv` names; undefined when off. */
-export function resolveInsightsWebhookUrl(config: SwitchboardConfig, env: NodeJS.ProcessEnv): string | undefined {
-  const name = config.insights.webhookUrlEnv;
-  if (!name) return undefined;
-  const value = env[name];
-  if (!value) throw new ConfigError(`missing ${name} in the environment (insights.webhookUrlEnv)`);
-  return value;
 }
 
 /** POSTs `{text, report}`: `text` is the Markdown (what Slack-compatible hooks show), `report` the JSON for machines. */
