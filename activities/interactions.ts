@@ -1,6 +1,7 @@
 import { JSONCodec, type NatsConnection } from 'nats';
 import { detectLanguage } from '../lib/insights/language';
 import type { Logger } from '../lib/log';
+import type { FinishedCall } from '../lib/metrics/call-metrics';
 import { applyPromptVariant } from '../lib/routing/prompt-variants';
 import type { SwitchboardConfig } from '../schemas/config';
 import type { Interaction } from '../schemas/interaction';
@@ -11,6 +12,15 @@ export interface InteractionActivityDeps {
   nats: NatsConnection;
   config: () => SwitchboardConfig;
   log: Logger;
+  /** Told of every finished call (the worker's `sb_calls_total`). */
+  onCallFinished?: (call: FinishedCall) => void;
+}
+
+/** A call that gave up: what the failure path reports. */
+export interface CallFailureInput {
+  route: string;
+  provider?: string;
+  upstream?: string;
 }
 
 export interface RecordInteractionInput {
@@ -28,10 +38,11 @@ const codec = JSONCodec<Interaction>();
  * (`sb.interaction.<tenant>`), msgID = callId, so a retried activity records
  * it once. Feedback joins it later by callId.
  */
-export function createInteractionActivities({ nats, config, log }: InteractionActivityDeps) {
+export function createInteractionActivities({ nats, config, log, onCallFinished }: InteractionActivityDeps) {
   const js = nats.jetstream();
   return {
     async recordInteraction({ request, result, prompt }: RecordInteractionInput): Promise<void> {
+      onCallFinished?.({ route: request.route, provider: result.provider, upstream: result.upstream, outcome: result.cached ? 'cache_hit' : result.attempts.length > 1 ? 'recovered' : 'success' });
       const cfg = config();
       const lastUserTurn = request.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
       // With `userInput` the last user turn is the product's enhanced prompt built from it.
@@ -67,6 +78,10 @@ export function createInteractionActivities({ nats, config, log }: InteractionAc
       } catch (error) {
         log.error({ err: error, callId: result.callId }, 'could not record the interaction');
       }
+    },
+    /** Counts a call that gave up (its attempt log travels with the failure; there is no answer to record). */
+    async recordCallFailure(input: CallFailureInput): Promise<void> {
+      onCallFinished?.({ ...input, outcome: 'failed' });
     },
   };
 }

@@ -32,7 +32,7 @@ const { lookupCachedAnswer, storeCachedAnswer } = proxyLocalActivities<ReturnTyp
   retry: { maximumAttempts: 2 },
 });
 // One JetStream publish: a local activity, so recording costs no extra task-queue round trip.
-const { recordInteraction } = proxyLocalActivities<ReturnType<typeof createInteractionActivities>>({
+const { recordInteraction, recordCallFailure } = proxyLocalActivities<ReturnType<typeof createInteractionActivities>>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 5 },
 });
@@ -272,6 +272,7 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
       state = decision.state;
       if (decision.step.kind === 'give_up') {
         upsert({ provider: entry.provider, ...(failure.upstream ? { upstream: failure.upstream } : {}), outcome: 'failed' });
+        await recordCallFailure({ route: request.route, provider: entry.provider, ...(failure.upstream ? { upstream: failure.upstream } : {}) });
         throw ApplicationFailure.create({
           type: decision.step.failureType,
           message: decision.step.reason,

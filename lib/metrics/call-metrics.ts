@@ -7,6 +7,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { CallEvent } from '../../schemas/call-event';
 import { drillEntryLabel, type DrillReport } from '../../schemas/drill';
 
+/** One call at its end: what `sb_calls_total` counts. */
+export interface FinishedCall {
+  route: string;
+  provider?: string;
+  upstream?: string;
+  outcome: 'success' | 'recovered' | 'cache_hit' | 'failed';
+}
+
 const LATENCY_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
 
 export function createCallMetrics() {
@@ -23,6 +31,7 @@ export function createCallMetrics() {
     rateLimitRemaining: new Gauge({ name: 'sb_ratelimit_remaining', help: 'Remaining requests or tokens in the vendor\'s current window, from its last rate-limit headers', labelNames: ['provider', 'upstream', 'kind'] as const, registers }),
     rateLimitLimit: new Gauge({ name: 'sb_ratelimit_limit', help: 'The vendor\'s requests or tokens per window for the upstream, from its last rate-limit headers', labelNames: ['provider', 'upstream', 'kind'] as const, registers }),
     validationFailures: new Counter({ name: 'sb_validation_failures_total', help: 'Answers rejected by validation, by upstream, model, prompt variant and rule', labelNames: ['upstream', 'model', 'prompt_variant', 'rule'] as const, registers }),
+    calls: new Counter({ name: 'sb_calls_total', help: 'Finished calls by route, the provider and upstream that answered (the last tried for a failure) and outcome (success|recovered|cache_hit|failed)', labelNames: ['route', 'provider', 'upstream', 'outcome'] as const, registers }),
     cache: new Counter({ name: 'sb_cache_lookups_total', help: 'Response-cache look-ups by result (hit|semantic_hit|miss)', labelNames: ['route', 'result'] as const, registers }),
     drillResults: new Counter({ name: 'sb_drill_result_total', help: 'Fallback-drill verdicts per route entry (entry = <index>:<provider>/<model>, result = pass|fail)', labelNames: ['route', 'entry', 'result'] as const, registers }),
     drillLatency: new Histogram({ name: 'sb_drill_latency_seconds', help: 'Latency of each fallback-drill sample prompt, per route entry', labelNames: ['route', 'entry', 'result'] as const, buckets: LATENCY_BUCKETS_S, registers }),
@@ -59,6 +68,10 @@ export function createCallMetrics() {
         for (const sample of entry.samples) m.drillLatency.observe({ ...labels, result: sample.result }, sample.latencyMs / 1000);
       }
       m.drillLastRun.set({ route: report.route }, report.finishedAt / 1000);
+    },
+    /** Counts one finished call (attempts are counted per CallEvent by `observe`). */
+    observeCall(call: FinishedCall): void {
+      m.calls.inc({ route: call.route, provider: call.provider ?? 'none', upstream: call.upstream ?? 'none', outcome: call.outcome });
     },
     observeCacheLookup(route: string, result: 'hit' | 'semantic_hit' | 'miss'): void {
       m.cache.inc({ route, result });

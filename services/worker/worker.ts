@@ -195,7 +195,7 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
           },
           ...(options.cacheBucket ? { bucket: options.cacheBucket } : {}),
         }),
-        ...createInteractionActivities({ nats, config, log }),
+        ...createInteractionActivities({ nats, config, log, onCallFinished: metrics.observeCall }),
         ...createProbeActivities({ nats }),
         ...createJsonCheckActivities(),
         ...createInsightsActivities({ nats, config, log, ...(options.insightsWebhookUrl ? { webhookUrl: options.insightsWebhookUrl } : {}) }),

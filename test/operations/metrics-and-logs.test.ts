@@ -45,6 +45,8 @@ describe('worker metrics, probes and logs', () => {
     expect(limit).toBeGreaterThan(0);
     expect(remaining).toBeLessThan(limit);
     expect(text).toMatch(/sb_ratelimit_limit\{provider="solo",upstream="solo\/org-s",kind="tokens"\} [1-9]/);
+    // Calls, not attempts: one call, recovered after its 503.
+    expect(text).toMatch(/sb_calls_total\{route="solo-only",provider="solo",upstream="solo\/org-s",outcome="recovered"\} 1/);
     expect(text).toMatch(/^sb_config_generation 1$/m);
     expect(text).toMatch(/^sb_config_reloads_total\{result="rejected"\} 0$/m);
   });
@@ -85,6 +87,9 @@ describe('worker metrics, probes and logs', () => {
       error = e;
     }
     expect(isSwitchboardCallError(error)).toBe(true);
+    // The call that gave up is counted once, at the upstream tried last.
+    const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+    expect(metrics).toMatch(/sb_calls_total\{route="solo-fallback",provider="anthropic",upstream="anthropic\/org-a",outcome="failed"\} 1/);
     await eventually('the failed attempts to be logged', () => (worker!.output().includes('"errorType":"authentication"') ? true : undefined), 10_000);
     const everything = `${worker!.output()}\n${JSON.stringify(error)}\n${(error as Error).message}\n${JSON.stringify((error as { attempts?: unknown }).attempts)}`;
     for (const key of Object.values(testSecretsEnv)) {
