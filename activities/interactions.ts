@@ -16,11 +16,21 @@ export interface InteractionActivityDeps {
   onCallFinished?: (call: FinishedCall) => void;
 }
 
-/** A call that gave up: what the failure path reports. */
+/** A call that gave up: what the failure path records (no answer; the last entry and upstream tried). */
 export interface CallFailureInput {
-  route: string;
-  provider?: string;
+  callId: string;
+  /** As the interaction log may keep it (masked unless `pii.logMode` is `raw`). */
+  request: LlmRequest;
+  provider: string;
+  model: string;
   upstream?: string;
+  promptVariant: string;
+  /** The logical prompt of the entry tried last. */
+  prompt?: string;
+  attempts: number;
+  latencyMs: number;
+  /** The final reason, as the caller is told. */
+  error: string;
 }
 
 export interface RecordInteractionInput {
@@ -40,28 +50,45 @@ const codec = JSONCodec<Interaction>();
  */
 export function createInteractionActivities({ nats, config, log, onCallFinished }: InteractionActivityDeps) {
   const js = nats.jetstream();
+
+  /** The fields every record has: who asked what, and the prompt as the vendor of `provider` got it. */
+  function requestFields(request: LlmRequest, provider: string, prompt: string | undefined) {
+    const cfg = config();
+    const lastUserTurn = request.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+    // With `userInput` the last user turn is the product's enhanced prompt built from it.
+    const input = request.userInput ?? lastUserTurn;
+    const sent = applyPromptVariant(request.messages, prompt, prompt ? cfg.prompts[prompt] : undefined, provider).messages;
+    return {
+      at: Date.now(),
+      tenant: request.tenant,
+      ...(request.user ? { user: request.user } : {}),
+      ...(request.feature ? { feature: request.feature } : {}),
+      route: request.route,
+      input,
+      ...(request.userInput !== undefined ? { enhancedPrompt: lastUserTurn } : {}),
+      promptAsSent: sent.map((m) => `${m.role}: ${m.content}`).join('\n'),
+      language: detectLanguage(input),
+    };
+  }
+
+  async function publish(interaction: Interaction): Promise<void> {
+    try {
+      await js.publish(interactionSubject(interaction.tenant), codec.encode(interaction), { msgID: `interaction-${interaction.callId}` });
+    } catch (error) {
+      log.error({ err: error, callId: interaction.callId }, 'could not record the interaction');
+    }
+  }
+
   return {
     async recordInteraction({ request, result, prompt }: RecordInteractionInput): Promise<void> {
       onCallFinished?.({ route: request.route, provider: result.provider, upstream: result.upstream, outcome: result.cached ? 'cache_hit' : result.attempts.length > 1 ? 'recovered' : 'success' });
-      const cfg = config();
-      const lastUserTurn = request.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
-      // With `userInput` the last user turn is the product's enhanced prompt built from it.
-      const input = request.userInput ?? lastUserTurn;
-      const sent = applyPromptVariant(request.messages, prompt, prompt ? cfg.prompts[prompt] : undefined, result.provider).messages;
-      const interaction: Interaction = {
+      await publish({
         callId: result.callId,
-        at: Date.now(),
-        tenant: request.tenant,
-        ...(request.user ? { user: request.user } : {}),
-        ...(request.feature ? { feature: request.feature } : {}),
-        route: request.route,
+        ...requestFields(request, result.provider, prompt),
         provider: result.provider,
         model: result.model,
         upstream: result.upstream,
         promptVariant: result.promptVariant,
-        input,
-        ...(request.userInput !== undefined ? { enhancedPrompt: lastUserTurn } : {}),
-        promptAsSent: sent.map((m) => `${m.role}: ${m.content}`).join('\n'),
         output: result.text,
         attempts: result.attempts.length,
         latencyMs: result.latencyMs,
@@ -69,19 +96,32 @@ export function createInteractionActivities({ nats, config, log, onCallFinished 
         inputTokens: result.usage.inputTokens,
         outputTokens: result.usage.outputTokens,
         costUsd: result.costUsd ?? 0,
-        language: detectLanguage(input),
         cacheHit: result.cached,
         validation: result.validation === 'none' ? 'none' : result.validation,
-      };
-      try {
-        await js.publish(interactionSubject(request.tenant), codec.encode(interaction), { msgID: `interaction-${result.callId}` });
-      } catch (error) {
-        log.error({ err: error, callId: result.callId }, 'could not record the interaction');
-      }
+        outcome: 'answered',
+      });
     },
-    /** Counts a call that gave up (its attempt log travels with the failure; there is no answer to record). */
+    /** Records (and counts) a call that gave up: every call is an interaction, the failed ones with their reason. */
     async recordCallFailure(input: CallFailureInput): Promise<void> {
-      onCallFinished?.({ ...input, outcome: 'failed' });
+      onCallFinished?.({ route: input.request.route, provider: input.provider, ...(input.upstream ? { upstream: input.upstream } : {}), outcome: 'failed' });
+      await publish({
+        callId: input.callId,
+        ...requestFields(input.request, input.provider, input.prompt),
+        provider: input.provider,
+        model: input.model,
+        upstream: input.upstream ?? 'none',
+        promptVariant: input.promptVariant,
+        output: '',
+        attempts: input.attempts,
+        latencyMs: input.latencyMs,
+        inputTokens: 0,
+        outputTokens: 0,
+        costUsd: 0,
+        cacheHit: false,
+        validation: 'none',
+        outcome: 'failed',
+        error: input.error,
+      });
     },
   };
 }

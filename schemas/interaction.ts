@@ -30,6 +30,10 @@ export const Interaction = z.object({
   language: z.string(),
   cacheHit: z.boolean().default(false),
   validation: z.enum(['passed', 'repaired', 'failed', 'none']).default('none'),
+  /** `failed`: every attempt was exhausted — no output; provider, model and upstream are the last tried. Absent: `answered` (and records written before the field existed). */
+  outcome: z.enum(['answered', 'failed']).optional(),
+  /** Why a failed call failed (its final reason, as the caller was told). */
+  error: z.string().optional(),
 });
 export type Interaction = z.infer<typeof Interaction>;
 

@@ -272,7 +272,18 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
       state = decision.state;
       if (decision.step.kind === 'give_up') {
         upsert({ provider: entry.provider, ...(failure.upstream ? { upstream: failure.upstream } : {}), outcome: 'failed' });
-        await recordCallFailure({ route: request.route, provider: entry.provider, ...(failure.upstream ? { upstream: failure.upstream } : {}) });
+        await recordCallFailure({
+          callId,
+          request: plan.pii.logMode === 'raw' ? input.request : request,
+          provider: entry.provider,
+          model: entry.model,
+          ...(failure.upstream ? { upstream: failure.upstream } : {}),
+          promptVariant: failure.promptVariant,
+          ...(entry.prompt ? { prompt: entry.prompt } : {}),
+          attempts: attempts.length,
+          latencyMs: Date.now() - startedAt,
+          error: decision.step.reason,
+        });
         throw ApplicationFailure.create({
           type: decision.step.failureType,
           message: decision.step.reason,

@@ -48,7 +48,8 @@ export function costBy(interactions: JudgedInteraction[], dimension: ReportDimen
     row.inputTokens += i.inputTokens;
     row.outputTokens += i.outputTokens;
     // The prompt as sent is what the input tokens counted (system prompt included), not the user's input alone.
-    row.chars += [...(i.promptAsSent || i.input)].length;
+    // A failed call counted no tokens: its characters would only dilute the ratio.
+    if (i.outcome !== 'failed') row.chars += [...(i.promptAsSent || i.input)].length;
     rows.set(key, row);
   }
   return [...rows.values()]

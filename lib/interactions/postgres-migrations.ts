@@ -83,6 +83,14 @@ CREATE TABLE projection_rejects (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'failed calls are interactions too',
+    sql: `
+ALTER TABLE interactions ADD COLUMN outcome text NOT NULL DEFAULT 'answered';
+ALTER TABLE interactions ADD COLUMN error text;
+`,
+  },
 ];
 
 /** Any fixed 64-bit number no other tool uses for pg_advisory_xact_lock on the same database. */

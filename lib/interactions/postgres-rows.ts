@@ -41,6 +41,8 @@ export interface InteractionRow {
   language: string;
   cache_hit: boolean;
   validation: string;
+  outcome: string;
+  error: string | null;
   raw: unknown;
   stream_seq: number;
 }
@@ -70,7 +72,7 @@ export const interactionColumns: ReadonlyArray<readonly [keyof InteractionRow, s
   ['route', 'text'], ['provider', 'text'], ['model', 'text'], ['upstream', 'text'], ['prompt_variant', 'text'],
   ['input', 'text'], ['enhanced_prompt', 'text'], ['prompt_as_sent', 'text'], ['output', 'text'], ['attempts', 'integer'],
   ['latency_ms', 'double precision'], ['ttft_ms', 'double precision'], ['input_tokens', 'integer'], ['output_tokens', 'integer'],
-  ['cost_usd', 'numeric'], ['language', 'text'], ['cache_hit', 'boolean'], ['validation', 'text'], ['raw', 'jsonb'], ['stream_seq', 'bigint'],
+  ['cost_usd', 'numeric'], ['language', 'text'], ['cache_hit', 'boolean'], ['validation', 'text'], ['outcome', 'text'], ['error', 'text'], ['raw', 'jsonb'], ['stream_seq', 'bigint'],
 ];
 
 export const feedbackColumns: ReadonlyArray<readonly [keyof FeedbackRow, string]> = [
@@ -149,6 +151,8 @@ export function interactionRow(message: StreamMessage): { row: InteractionRow } 
       language: i.language,
       cache_hit: i.cacheHit,
       validation: i.validation,
+      outcome: i.outcome ?? 'answered',
+      error: i.error ?? null,
       raw: parsed.raw,
       stream_seq: message.seq,
     },

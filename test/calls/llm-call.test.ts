@@ -5,7 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isSwitchboardCallError, type SwitchboardCallError } from '../../lib/client';
-import { failureTypes } from '../../workflows/definitions';
+import { JSONCodec } from 'nats';
+import { streams } from '../../lib/nats/streams';
+import { Interaction } from '../../schemas/interaction';
+import { failureTypes, interactionSubject } from '../../workflows/definitions';
 import { eventually, readCallEvents, startSwitchboard, type SwitchboardUnderTest } from '../harness/switchboard';
 
 const marker = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
@@ -200,7 +203,8 @@ describe('llmCall workflow', () => {
   it('fails with every attempt in the log when the whole route is down', async () => {
     const m = marker('down');
     for (const org of ['openai/org-s', 'anthropic/org-a']) t.vendor.setFault({ organisation: org, promptContains: m, fault: { kind: 'status', status: 502 } });
-    const error = await callError(t.sb.complete({ route: 'solo-fallback', messages: ask(`Anything ${m}`) }));
+    const tenant = `t-${randomUUID().slice(0, 8)}`;
+    const error = await callError(t.sb.complete({ route: 'solo-fallback', tenant, feature: 'headline', messages: ask(`Anything ${m}`) }));
     expect(error.type).toBe(failureTypes.exhausted);
     expect(error.attempts.map((a) => `${a.upstream}:${a.status}`)).toEqual([
       'solo/org-s:502',
@@ -211,5 +215,19 @@ describe('llmCall workflow', () => {
       'anthropic/org-a:502',
     ]);
     expect(t.vendor.requests({ contains: [m] })).toHaveLength(6);
+
+    // Every call is an interaction: the failed one too, with its reason and the last upstream tried.
+    const jsm = await t.nats.jetstreamManager();
+    const stored = await eventually('the failed call\'s interaction record', async () => {
+      try {
+        return await jsm.streams.getMessage(streams.interactions.name, { last_by_subj: interactionSubject(tenant) });
+      } catch {
+        return undefined;
+      }
+    });
+    const record = Interaction.parse(JSONCodec().decode(stored.data));
+    expect(record).toMatchObject({ tenant, feature: 'headline', route: 'solo-fallback', outcome: 'failed', provider: 'anthropic', upstream: 'anthropic/org-a', attempts: 6, output: '', costUsd: 0 });
+    expect(record.error).toMatch(/\S/);
+    expect(record.input).toContain(m);
   });
 });

@@ -31,6 +31,12 @@ describe('reports', () => {
     expect(byLanguage[1]).toMatchObject({ calls: 1, costUsd: 0.02, inputTokens: 12, tokensPerChar: 12 / 5 });
   });
 
+  it('counts a failed call as a call, without diluting tokens per character', () => {
+    const failed: JudgedInteraction = { ...base, callId: 'f', output: '', inputTokens: 0, outputTokens: 0, costUsd: 0, outcome: 'failed', error: 'every upstream failed' };
+    const [en] = costBy([...rows.filter((r) => r.language === 'en'), failed], 'language');
+    expect(en).toMatchObject({ calls: 6, costUsd: 0.05, inputTokens: 50, tokensPerChar: 2 });
+  });
+
   it('renders the insights report as Markdown', () => {
     const markdown = renderInsightsMarkdown(findRejectionClusters(rows), { from: 0, to: 86_400_000 });
     expect(markdown).toContain('# Why users reject answers — 1970-01-01 to 1970-01-02');

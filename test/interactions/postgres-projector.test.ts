@@ -133,8 +133,8 @@ describe('PostgreSQL projection of interactions and feedback', () => {
         expect((row.finished_at as Date).getTime()).toBe(record.at);
         expect(row.raw).toEqual(records.get(result.callId));
       }
-      const migrations = await pg.query(database, 'SELECT version FROM sb_schema_migrations');
-      expect(migrations).toEqual([{ version: 1 }]);
+      const migrations = await pg.query(database, 'SELECT version FROM sb_schema_migrations ORDER BY version');
+      expect(migrations).toEqual([{ version: 1 }, { version: 2 }]);
     } finally {
       await p.close();
     }

@@ -47,8 +47,15 @@ describe('PostgreSQL projection rows', () => {
       route: 'chat-default', provider: 'openai', model: 'gpt-4o-mini', upstream: 'openai/org-a', prompt_variant: 'assistant/default',
       input: 'A headline for a bakery', enhanced_prompt: null, prompt_as_sent: interaction.promptAsSent, output: 'Fresh bread daily',
       attempts: 2, latency_ms: 140, ttft_ms: 35, input_tokens: 20, output_tokens: 4, cost_usd: 0.0000054, language: 'en',
-      cache_hit: false, validation: 'passed', raw: withExtra, stream_seq: 7,
+      cache_hit: false, validation: 'passed', outcome: 'answered', error: null, raw: withExtra, stream_seq: 7,
     });
+  });
+
+  it('maps a failed call: its outcome and error, no output', () => {
+    const failed = { ...interaction, output: '', inputTokens: 0, outputTokens: 0, costUsd: 0, outcome: 'failed', error: 'every upstream of chat-default failed' };
+    const mapped = interactionRow(message(failed));
+    if (!('row' in mapped)) throw new Error('expected a row');
+    expect(mapped.row).toMatchObject({ outcome: 'failed', error: 'every upstream of chat-default failed', output: '' });
   });
 
   it('turns unparseable messages into rejects that name the field', () => {
