@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { parseConfig } from '../../lib/config/load';
 import { startSwitchboard, switchboardConfig, type SwitchboardUnderTest } from '../harness/switchboard';
 
-const marker = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
+const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 const ask = (text: string) => [{ role: 'user' as const, content: text }];
 
 function providers(vendorUrl: string) {

@@ -10,7 +10,7 @@ import { JSONCodec } from 'nats';
 import OpenAI from 'openai';
 import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
 
-const marker = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
+const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 const ask = (text: string) => [{ role: 'user' as const, content: text }];
 
 async function apiError(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {

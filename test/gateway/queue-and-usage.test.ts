@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import { startGateway, type GatewayUnderTest } from '../harness/gateway';
 
-const marker = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
+const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 const ask = (text: string) => [{ role: 'user' as const, content: text }];
 const newUser = () => `u-${randomUUID().slice(0, 8)}`;
 

@@ -9,7 +9,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
 import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
 
-const marker = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
+const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 const ask = (text: string) => [{ role: 'user' as const, content: text }];
 const FIRST_TOKEN_TIMEOUT_MS = 600;
 

@@ -9,7 +9,7 @@ import { streams } from '../../lib/nats/streams';
 import { Interaction } from '../../schemas/interaction';
 import { eventually, startSwitchboard, type SwitchboardUnderTest } from '../harness/switchboard';
 
-const marker = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
+const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 
 describe('call pipeline: validation, cache, PII', () => {
   let t: SwitchboardUnderTest;
