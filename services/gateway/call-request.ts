@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { LlmRequest, type LlmRequestInput } from '../../schemas/llm';
 import type { SwitchboardConfig } from '../../schemas/config';
 import type { TenantConfig } from '../../schemas/gateway';
-import { badRequest, GatewayError } from './http-errors';
+import { badRequest, badRequestOfIssues, GatewayError } from './http-errors';
 
 export function finaliseRequest(input: LlmRequestInput, tenant: TenantConfig, headers: IncomingHttpHeaders, config: SwitchboardConfig): LlmRequest {
   const route = input.route;
@@ -26,12 +26,7 @@ export function finaliseRequest(input: LlmRequestInput, tenant: TenantConfig, he
     ...(typeof key === 'string' && key ? { idempotencyKey: key } : {}),
     deadlineMs: config.gateway.deadlineMs,
   });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.path.map(String).join('.');
-    const param = path === 'idempotencyKey' ? 'Idempotency-Key' : path === 'user' ? 'user' : path;
-    throw badRequest(`invalid parameter${param ? ` "${param}"` : ''}: ${issue.message}`, param || undefined, 'invalid_parameter');
-  }
+  if (!parsed.success) throw badRequestOfIssues(parsed.error.issues, 'invalid parameter', (path) => (path === 'idempotencyKey' ? 'Idempotency-Key' : path));
   return parsed.data;
 }
 

@@ -11,7 +11,7 @@ import { describeChainRun, startChainRun } from '../../lib/chains/client-facing'
 import { isSwitchboardRequestError } from '../../lib/client/errors';
 import { searchAttributes } from '../../workflows/definitions';
 import type { GatewayContext } from './context';
-import { badRequest, GatewayError } from './http-errors';
+import { badRequest, badRequestOfIssues, GatewayError } from './http-errors';
 import { parseJsonBody, readBody, sendJson } from './http-io';
 
 const ChainBody = z.strictObject({
@@ -23,11 +23,7 @@ const ChainBody = z.strictObject({
 export async function handleStartChain(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const tenant = ctx.tenants.authenticate(req);
   const parsed = ChainBody.safeParse(parseJsonBody(await readBody(req, ctx.config.gateway.maxBodyBytes)));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const param = issue.path.map(String).join('.');
-    throw badRequest(`invalid chain request${param ? ` "${param}"` : ''}: ${issue.message}`, param || undefined, 'invalid_parameter');
-  }
+  if (!parsed.success) throw badRequestOfIssues(parsed.error.issues, 'invalid chain request');
   const idempotencyKey = req.headers['idempotency-key'];
   try {
     const handle = await startChainRun(

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isUnknownCallError, recordFeedback } from '../../lib/interactions/feedback';
 import { FeedbackRequest } from '../../schemas/interaction';
 import type { GatewayContext } from './context';
-import { badRequest, GatewayError } from './http-errors';
+import { badRequestOfIssues, GatewayError } from './http-errors';
 import { parseJsonBody, readBody, sendJson } from './http-io';
 
 export const FeedbackBody = FeedbackRequest.strict();
@@ -16,11 +16,7 @@ export const FeedbackBody = FeedbackRequest.strict();
 export async function handleFeedback(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const tenant = ctx.tenants.authenticate(req);
   const parsed = FeedbackBody.safeParse(parseJsonBody(await readBody(req, ctx.config.gateway.maxBodyBytes)));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const param = issue.path.map(String).join('.');
-    throw badRequest(`invalid feedback${param ? ` "${param}"` : ''}: ${issue.message}`, param || undefined, 'invalid_parameter');
-  }
+  if (!parsed.success) throw badRequestOfIssues(parsed.error.issues, 'invalid feedback');
   const body = parsed.data;
   try {
     await recordFeedback({ client: ctx.client, nats: ctx.nats }, tenant.id, body);

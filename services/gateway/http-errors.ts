@@ -26,6 +26,16 @@ export function isGatewayError(error: unknown): error is GatewayError {
 export const badRequest = (message: string, param?: string, code = 'invalid_request') =>
   new GatewayError(400, 'invalid_request_error', message, { code, ...(param ? { param } : {}) });
 
+/**
+ * The 400 for a body that failed its zod schema: `<what> "<param>": <message>`
+ * for the first issue, the param named as the caller knows it (`rename`).
+ */
+export function badRequestOfIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>, what: string, rename: (path: string) => string = (path) => path): GatewayError {
+  const issue = issues[0]!;
+  const param = rename(issue.path.map(String).join('.'));
+  return badRequest(`${what}${param ? ` "${param}"` : ''}: ${issue.message}`, param || undefined, 'invalid_parameter');
+}
+
 /** Anthropic's names for the same failures. */
 function anthropicType(error: GatewayError): string {
   if (error.status === 401) return 'authentication_error';

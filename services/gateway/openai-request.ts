@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { LlmRequestInput, Message } from '../../schemas/llm';
-import { badRequest } from './http-errors';
+import { badRequestOfIssues } from './http-errors';
 
 const TextPart = z.object({ type: z.literal('text'), text: z.string() });
 const Content = z.union([z.string(), z.array(TextPart)]).nullable().optional();
@@ -83,11 +83,7 @@ function toMessage(m: z.infer<typeof OpenAiMessage>): Message {
 /** Raises a 400 naming the first bad parameter. */
 export function parseOpenAiChat(raw: unknown): { request: LlmRequestInput; includeUsage: boolean } {
   const parsed = OpenAiChatBody.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const param = issue.path.map(String).join('.');
-    throw badRequest(`invalid parameter${param ? ` "${param}"` : ''}: ${issue.message}`, param || undefined, 'invalid_parameter');
-  }
+  if (!parsed.success) throw badRequestOfIssues(parsed.error.issues, 'invalid parameter');
   const body = parsed.data;
   const format = body.response_format;
   const output =
