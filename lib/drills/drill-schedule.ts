@@ -8,7 +8,8 @@
  * a rolling deploy that changes `drills.every`, old and new pods may each set
  * their interval; the new pods' value stands once the old ones are gone.
  */
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { keepSchedule, type ScheduleSync } from '../schedules/keep-schedule';
 import { drillIntervalMs, type DrillConfig, type DrillInput } from '../../schemas/drill';
 import { drillScheduleId } from '../../workflows/definitions';
 
@@ -17,7 +18,7 @@ const CATCHUP_WINDOW_MS = 10 * 60_000;
 /** A drill run never takes longer than this. */
 const RUN_TIMEOUT_MS = 30 * 60_000;
 
-export type DrillScheduleOutcome = 'created' | 'updated' | 'unchanged' | 'deleted' | 'absent';
+export type DrillScheduleOutcome = ScheduleSync;
 
 export interface EnsureDrillScheduleOptions {
   client: Client;
@@ -40,38 +41,23 @@ function action(taskQueue: string, scheduleId: string) {
 
 export async function ensureDrillSchedule({ client, taskQueue, drills }: EnsureDrillScheduleOptions): Promise<DrillScheduleOutcome> {
   const scheduleId = drillScheduleId(taskQueue);
-  const handle = client.schedule.getHandle(scheduleId);
-  if (!drills.enabled) {
-    try {
-      await handle.delete();
-      return 'deleted';
-    } catch (error) {
-      if (error instanceof ScheduleNotFoundError) return 'absent';
-      throw error;
-    }
-  }
+  if (!drills.enabled) return keepSchedule(client, scheduleId, undefined);
   const everyMs = drillIntervalMs(drills.every);
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW_MS };
-  try {
+  return keepSchedule(client, scheduleId, {
     // The first run comes one interval after creation, not at the next epoch-aligned boundary: a fresh deploy does not
     // drill every vendor at once, and short-lived clusters (tests, previews) never drill on their own.
-    const startAt = new Date(Date.now() + everyMs);
-    await client.schedule.create({ scheduleId, spec: { intervals: [{ every: everyMs }], startAt }, action: action(taskQueue, scheduleId), policies });
-    return 'created';
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-  }
-  const current = await handle.describe();
-  const interval = current.spec.intervals?.[0];
-  const same =
-    current.spec.intervals?.length === 1 && interval?.every === everyMs && current.action.type === 'startWorkflow' && current.action.workflowType === 'fallbackDrill' && current.action.taskQueue === taskQueue;
-  if (same) return 'unchanged';
-  // An operator's pause (and note) is kept: only the interval and the action follow the config.
-  await handle.update((previous) => ({
-    ...previous,
-    spec: { intervals: [{ every: everyMs }], ...(previous.spec.startAt ? { startAt: previous.spec.startAt } : {}) },
-    action: action(taskQueue, scheduleId),
-    policies: { ...previous.policies, ...policies },
-  }));
-  return 'updated';
+    create: { spec: { intervals: [{ every: everyMs }], startAt: new Date(Date.now() + everyMs) }, action: action(taskQueue, scheduleId), policies },
+    isCurrent: (current) => {
+      const interval = current.spec.intervals?.[0];
+      return current.spec.intervals?.length === 1 && interval?.every === everyMs && current.action.type === 'startWorkflow' && current.action.workflowType === 'fallbackDrill' && current.action.taskQueue === taskQueue;
+    },
+    // An operator's pause (and note) is kept: only the interval and the action follow the config.
+    update: (previous) => ({
+      ...previous,
+      spec: { intervals: [{ every: everyMs }], ...(previous.spec.startAt ? { startAt: previous.spec.startAt } : {}) },
+      action: action(taskQueue, scheduleId),
+      policies: { ...previous.policies, ...policies },
+    }),
+  });
 }

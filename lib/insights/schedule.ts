@@ -5,7 +5,8 @@
  * deletes it. The cron the schedule was made from is kept in its note,
  * because Temporal describes a schedule as calendars, not as the cron given.
  */
-import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { keepSchedule } from '../schedules/keep-schedule';
 import { insightsScheduleId } from '../../workflows/definitions';
 
 export interface InsightsScheduleOptions {
@@ -20,37 +21,23 @@ const noteOf = (cron: string) => `insights job, cron "${cron}" (insights.schedul
 
 export async function ensureInsightsSchedule(client: Client, { schedule, taskQueue }: InsightsScheduleOptions): Promise<ScheduleChange> {
   const scheduleId = insightsScheduleId(taskQueue);
-  const handle = client.schedule.getHandle(scheduleId);
-  if (schedule === 'off') {
-    try {
-      await handle.delete();
-      return 'deleted';
-    } catch (error) {
-      if (error instanceof ScheduleNotFoundError) return 'off';
-      throw error;
-    }
-  }
   const action = { type: 'startWorkflow' as const, workflowType: 'insightsJob', taskQueue, args: [{}], workflowId: `${scheduleId}-run` };
-  try {
-    await client.schedule.create({
-      scheduleId,
-      spec: { cronExpressions: [schedule] },
-      action,
-      // A run still going when the next is due (a huge period) makes the next one wait its turn, not pile up.
-      policies: { overlap: 'SKIP', catchupWindow: '1 day' },
-      state: { note: noteOf(schedule) },
-    });
-    return 'created';
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-  }
-  const description = await handle.describe();
-  if (description.state.note === noteOf(schedule) && description.action.type === 'startWorkflow' && description.action.taskQueue === taskQueue) return 'unchanged';
-  await handle.update((previous) => ({
-    ...previous,
-    spec: { cronExpressions: [schedule] },
-    action,
-    state: { ...previous.state, note: noteOf(schedule) },
-  }));
-  return 'updated';
+  const outcome = await keepSchedule(
+    client,
+    scheduleId,
+    schedule === 'off'
+      ? undefined
+      : {
+          create: {
+            spec: { cronExpressions: [schedule] },
+            action,
+            // A run still going when the next is due (a huge period) makes the next one wait its turn, not pile up.
+            policies: { overlap: 'SKIP', catchupWindow: '1 day' },
+            state: { note: noteOf(schedule) },
+          },
+          isCurrent: (description) => description.state.note === noteOf(schedule) && description.action.type === 'startWorkflow' && description.action.taskQueue === taskQueue,
+          update: (previous) => ({ ...previous, spec: { cronExpressions: [schedule] }, action, state: { ...previous.state, note: noteOf(schedule) } }),
+        },
+  );
+  return outcome === 'absent' ? 'off' : outcome;
 }
