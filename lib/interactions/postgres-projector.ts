@@ -126,6 +126,10 @@ export async function startPostgresProjector(options: PostgresProjectorOptions):
 
   const write = async (batch: ProjectionBatch) => {
     const client = await pool.connect();
+    // The pool listens for errors of idle clients only: without a listener here, PostgreSQL going away mid-write
+    // would be an unhandled 'error' event and take the process down. The failed query rejects; that is handled below.
+    const onLost = () => log.warn('PostgreSQL connection lost during a write (the batch stays un-acked and is retried)');
+    client.on('error', onLost);
     const startedAt = performance.now();
     try {
       if (!schemaReady) {
@@ -134,9 +138,11 @@ export async function startPostgresProjector(options: PostgresProjectorOptions):
         schemaReady = true;
       }
       await writeProjectionBatch(client, batch);
+      client.removeListener('error', onLost);
       client.release();
     } catch (error) {
       // A connection that failed mid-transaction is not reused.
+      client.removeListener('error', onLost);
       client.release(true);
       throw error;
     }

@@ -87,6 +87,8 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
 
   const canConnect = async () => {
     const client = new Client({ connectionString: url() });
+    // A server stopping under a connected client emits 'error' besides failing the query: the query's rejection is enough.
+    client.on('error', () => undefined);
     try {
       await client.connect();
       await client.query('select 1');
@@ -130,6 +132,7 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
 
   const query = async <R extends Record<string, unknown>>(database: string, sql: string, params: unknown[] = []) => {
     const client = new Client({ connectionString: url(database) });
+    client.on('error', () => undefined);
     await client.connect();
     try {
       return (await client.query<R>(sql, params)).rows;
