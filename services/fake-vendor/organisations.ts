@@ -3,7 +3,6 @@
  * own rate-limiter state, so limits are per organisation as at the real
  * vendors, whatever key of the organisation is used.
  */
-import { createHash } from 'node:crypto';
 import type { FakeVendorConfig, ModelConfig, OrganisationConfig, VendorProtocol } from '../../schemas/fake-vendor';
 import { initialLimiterState, type LimiterState, type Limits } from './rate-limit';
 
@@ -83,8 +82,3 @@ export function createOrganisationRegistry(config: FakeVendorConfig, nowMs: numb
   return { byKey: (key) => byKey.get(key), byId: (id) => byId.get(id), all };
 }
 
-/** How an unknown key appears in logs and error messages: never the key itself. */
-export function redactKey(key: string): string {
-  const digest = createHash('sha256').update(key).digest('hex').slice(0, 8);
-  return `${key.slice(0, 3)}***${digest}`;
-}
