@@ -6,9 +6,9 @@ import type { Logger } from '../lib/log';
 import type { CallEventPublisher } from '../lib/nats/call-events';
 import { applyPromptVariant } from '../lib/routing/prompt-variants';
 import type { PooledUpstream } from '../lib/routing/upstream-pool';
-import type { HealthAwarePicker, SelectedUpstream } from '../lib/health-registry/upstream-selector';
-import { probeOutcomeOf } from '../lib/health';
-import type { BreakerInput } from '../schemas/health';
+import type { HealthAwarePicker, ProbePicker, SelectedUpstream } from '../lib/health-registry/upstream-selector';
+import { type NoUpstream, probeOutcomeOf } from '../lib/health';
+import type { BreakerInput, ProbeVerdict, SupervisorProbe } from '../schemas/health';
 import { classifyVendorError } from '../lib/vendors/classify';
 import type { VendorFailureInfo } from '../lib/vendors/errors';
 import type { AttemptFailureDetails, AttemptInput, AttemptSuccess } from '../schemas/call';
@@ -27,6 +27,8 @@ export interface AttemptActivityDeps {
   pickHealthy: HealthAwarePicker;
   /** Sends a half-open probe's result to the upstream's breakerSupervisor. */
   signalBreaker?: (upstream: string, input: BreakerInput) => Promise<void>;
+  /** Takes a slot for the breakerSupervisor's own probe (`probeUpstream`); without it the activity sends none. */
+  pickProbe?: ProbePicker;
   /** Breaker cluster stamped on every CallEvent, so registries fold only their own cluster's events. */
   cluster?: string;
   publishCallEvent: CallEventPublisher;
@@ -64,160 +66,202 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
     }
   }
 
-  return {
-    async attemptCall(input: AttemptInput): Promise<AttemptSuccess> {
-      const ctx = Context.current();
-      const cfg = config();
-      const { request, entry } = input;
-      const startedAt = Date.now();
-      const { messages, variant } = applyPromptVariant(request.messages, entry.prompt, entry.prompt ? cfg.prompts[entry.prompt] : undefined, entry.provider);
-      const exclude = new Set(input.exclude);
-      let selected: SelectedUpstream | undefined;
-      let upstream: PooledUpstream | undefined;
-      let noneReason = `excluded: ${input.exclude.join(', ') || 'none'}`;
-      const choice = await deps.pickHealthy(entry.provider, entry.model, exclude, input.allowPanic ?? false);
-      if ('none' in choice) noneReason = choice.reason;
-      else ({ upstream } = (selected = choice));
-      if (!upstream) {
-        const details: AttemptFailureDetails = {
-          outcome: 'no_upstream',
-          errorType: 'no_upstream',
-          message: `no usable upstream of ${entry.provider} (${noneReason})`,
-          promptVariant: variant,
-          latencyMs: 0,
-          startedAt,
-        };
-        throw ApplicationFailure.create({ type: failureTypes.attemptFailed, message: details.message, nonRetryable: true, details: [details] });
-      }
-
-      const callLog = log.child({ callId: input.callId, workflowId: input.workflowId, attempt: input.attempt, upstream: upstream.id, model: entry.model, pick: selected?.mode });
-      const settleProbe = async (event: Pick<CallEvent, 'outcome' | 'at' | 'status' | 'errorType' | 'errorMessage'>) => {
-        if (selected?.mode !== 'half_open_probe' || !deps.signalBreaker) return;
-        const ok = probeOutcomeOf(event);
-        if (ok === undefined) return;
-        const error = ok ? undefined : { at: event.at, outcome: event.outcome, status: event.status, errorType: event.errorType, message: event.errorMessage?.slice(0, 200) };
-        await deps.signalBreaker(upstream.id, { kind: 'probe_result', ok, ...(error ? { error } : {}) }).catch((err: unknown) => callLog.error({ err }, 'could not report the probe result'));
-      };
-      const heartbeat = setInterval(() => ctx.heartbeat(), Math.max(200, Math.floor(ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
-      heartbeat.unref();
-      let chunkIndex = 0;
-      const publishDelta = (text: string) => {
-        if (text) nats.publish(streamSubject(input.callId), encodeStreamChunk({ type: 'delta', attempt: input.attempt, index: chunkIndex++, text }));
-      };
-      // Deltas reach the caller with PII restored, even when a placeholder is split across chunks.
-      const restorer = input.piiEntities?.length ? createStreamRestorer(input.piiEntities) : undefined;
-      let rejected: RejectedAnswer | undefined;
-      const started = performance.now();
-      const base = {
-        eventId: randomUUID(),
-        callId: input.callId,
-        workflowId: input.workflowId,
-        attempt: input.attempt,
-        tenant: request.tenant,
-        route: request.route,
-        ...(request.feature ? { feature: request.feature } : {}),
-        provider: entry.provider,
-        upstream: upstream.id,
-        model: entry.model,
+  /** One attempt on the upstream `pick` chooses: the ordinary attempt and the supervisor's probe both run here. */
+  async function runAttempt(input: AttemptInput, pick: () => Promise<SelectedUpstream | NoUpstream>): Promise<AttemptSuccess> {
+    const ctx = Context.current();
+    const cfg = config();
+    const { request, entry } = input;
+    const startedAt = Date.now();
+    const { messages, variant } = applyPromptVariant(request.messages, entry.prompt, entry.prompt ? cfg.prompts[entry.prompt] : undefined, entry.provider);
+    let selected: SelectedUpstream | undefined;
+    let upstream: PooledUpstream | undefined;
+    let noneReason = `excluded: ${input.exclude.join(', ') || 'none'}`;
+    const choice = await pick();
+    if ('none' in choice) noneReason = choice.reason;
+    else ({ upstream } = (selected = choice));
+    if (!upstream) {
+      const details: AttemptFailureDetails = {
+        outcome: 'no_upstream',
+        errorType: 'no_upstream',
+        message: `no usable upstream of ${entry.provider} (${noneReason})`,
         promptVariant: variant,
+        latencyMs: 0,
+        startedAt,
+      };
+      throw ApplicationFailure.create({ type: failureTypes.attemptFailed, message: details.message, nonRetryable: true, details: [details] });
+    }
+
+    const callLog = log.child({ callId: input.callId, workflowId: input.workflowId, attempt: input.attempt, upstream: upstream.id, model: entry.model, pick: selected?.mode });
+    const settleProbe = async (event: Pick<CallEvent, 'outcome' | 'at' | 'status' | 'errorType' | 'errorMessage'>) => {
+      if (selected?.mode !== 'half_open_probe' || !deps.signalBreaker) return;
+      const ok = probeOutcomeOf(event);
+      if (ok === undefined) return;
+      const error = ok ? undefined : { at: event.at, outcome: event.outcome, status: event.status, errorType: event.errorType, message: event.errorMessage?.slice(0, 200) };
+      const revision = selected.probeRevision;
+      await deps.signalBreaker(upstream.id, { kind: 'probe_result', ok, ...(error ? { error } : {}), ...(revision !== undefined ? { revision } : {}) }).catch((err: unknown) => callLog.error({ err }, 'could not report the probe result'));
+    };
+    const heartbeat = setInterval(() => ctx.heartbeat(), Math.max(200, Math.floor(ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
+    heartbeat.unref();
+    let chunkIndex = 0;
+    const publishDelta = (text: string) => {
+      if (text) nats.publish(streamSubject(input.callId), encodeStreamChunk({ type: 'delta', attempt: input.attempt, index: chunkIndex++, text }));
+    };
+    // Deltas reach the caller with PII restored, even when a placeholder is split across chunks.
+    const restorer = input.piiEntities?.length ? createStreamRestorer(input.piiEntities) : undefined;
+    let rejected: RejectedAnswer | undefined;
+    const started = performance.now();
+    const base = {
+      eventId: randomUUID(),
+      callId: input.callId,
+      workflowId: input.workflowId,
+      attempt: input.attempt,
+      tenant: request.tenant,
+      route: request.route,
+      ...(request.feature ? { feature: request.feature } : {}),
+      provider: entry.provider,
+      upstream: upstream.id,
+      model: entry.model,
+      promptVariant: variant,
+      stream: request.stream,
+      ...(deps.cluster ? { cluster: deps.cluster } : {}),
+    };
+    try {
+      const result = await upstream.client.call({
+        model: entry.model,
+        messages,
+        ...(request.tools ? { tools: request.tools } : {}),
+        ...(request.toolChoice ? { toolChoice: request.toolChoice } : {}),
+        ...(request.output ? { output: request.output } : {}),
+        ...(request.params ? { params: request.params } : {}),
         stream: request.stream,
-        ...(deps.cluster ? { cluster: deps.cluster } : {}),
+        timeoutMs: input.attemptTimeoutMs,
+        // The route's stream limits: a late first token or a stall fails this attempt over to the next one.
+        ...(request.stream ? streamLimits(cfg, request.route) : {}),
+        signal: ctx.cancellationSignal,
+        ...(request.stream
+          ? { onTextDelta: (text: string) => publishDelta(restorer ? restorer.push(text) : text) }
+          : {}),
+      });
+      if (restorer) publishDelta(restorer.flush());
+      rejected = checkAnswer(input, result, deps.customValidators ?? {});
+      if (rejected) throw rejected.failure;
+      const latencyMs = performance.now() - started;
+      const cost = costUsd(cfg, entry.model, result.usage.inputTokens, result.usage.outputTokens);
+      const at = Date.now();
+      await settleProbe({ outcome: 'success', at });
+      await emit({
+        ...base,
+        at,
+        outcome: 'success',
+        status: result.status,
+        latencyMs,
+        ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
+        inputTokens: result.usage.inputTokens,
+        outputTokens: result.usage.outputTokens,
+        ...(cost !== undefined ? { costUsd: cost } : {}),
+        ...(result.rateLimit ? { rateLimit: result.rateLimit } : {}),
+      });
+      callLog.debug({ latencyMs, status: result.status }, 'attempt succeeded');
+      return {
+        upstream: upstream.id,
+        promptVariant: variant,
+        text: result.text,
+        ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}),
+        ...(request.output ? { output: result.output } : {}),
+        finishReason: result.finishReason,
+        usage: result.usage,
+        model: result.model,
+        ...(cost !== undefined ? { costUsd: cost } : {}),
+        latencyMs,
+        startedAt,
+        ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
+        ...(result.rateLimit ? { rateLimit: result.rateLimit } : {}),
+      };
+    } catch (error) {
+      const latencyMs = performance.now() - started;
+      const info: VendorFailureInfo = classifyVendorError(error, upstream.protocol);
+      const at = Date.now();
+      await settleProbe({ outcome: info.outcome, at, ...(info.status !== undefined ? { status: info.status } : {}), errorType: info.errorType, errorMessage: info.message });
+      await emit({
+        ...base,
+        at,
+        outcome: info.outcome,
+        ...(info.status !== undefined ? { status: info.status } : {}),
+        errorType: info.errorType,
+        errorMessage: info.message.slice(0, 500),
+        latencyMs,
+        ...(info.retryAfterMs !== undefined ? { retryAfterMs: info.retryAfterMs } : {}),
+        ...(info.rateLimit ? { rateLimit: info.rateLimit } : {}),
+      });
+      if (request.stream && chunkIndex > 0) {
+        nats.publish(streamSubject(input.callId), encodeStreamChunk({ type: 'attempt_failed', attempt: input.attempt, reason: info.errorType }));
+      }
+      callLog.warn({ outcome: info.outcome, errorType: info.errorType, status: info.status, latencyMs }, 'attempt failed');
+      const details: AttemptFailureDetails = {
+        outcome: info.outcome,
+        errorType: info.errorType,
+        message: info.message,
+        ...(info.status !== undefined ? { status: info.status } : {}),
+        ...(info.retryAfterMs !== undefined ? { retryAfterMs: info.retryAfterMs } : {}),
+        upstream: upstream.id,
+        promptVariant: variant,
+        latencyMs,
+        startedAt,
+        ...(rejected ? { repair: rejected.repair } : {}),
+      };
+      throw ApplicationFailure.create({
+        type: failureTypes.attemptFailed,
+        message: `${upstream.id}: ${info.outcome} ${info.errorType}${info.status ? ` (${info.status})` : ''}: ${info.message}`,
+        nonRetryable: true,
+        details: [details],
+        cause: error instanceof Error ? error : undefined,
+      });
+    } finally {
+      clearInterval(heartbeat);
+      await selected?.release();
+    }
+  }
+
+  return {
+    attemptCall: (input: AttemptInput): Promise<AttemptSuccess> =>
+      runAttempt(input, () => deps.pickHealthy(input.entry.provider, input.entry.model, new Set(input.exclude), input.allowPanic ?? false)),
+
+    /**
+     * The breakerSupervisor's own half-open probe: one tiny request to
+     * `upstream` through the ordinary attempt (a CallEvent like any other),
+     * holding a slot of the cluster-wide probe budget of `revision`.
+     */
+    async probeUpstream(probe: SupervisorProbe): Promise<ProbeVerdict> {
+      const { pickProbe } = deps;
+      if (!pickProbe) return { sent: false, reason: 'this worker sends no probes' };
+      const cfg = config();
+      const provider = probe.upstream.slice(0, probe.upstream.indexOf('/'));
+      const model = probe.model ?? Object.values(cfg.routes).flatMap((r) => r.entries).find((e) => e.provider === provider)?.model;
+      if (!model) return { sent: false, reason: `no route names a model of ${provider}` };
+      const workflowId = Context.current().info.workflowExecution?.workflowId ?? `probe-${probe.upstream}`;
+      const input: AttemptInput = {
+        callId: `probe-${randomUUID()}`,
+        workflowId,
+        attempt: 1,
+        request: { route: PROBE_ROUTE, tenant: PROBE_TENANT, stream: false, messages: [{ role: 'user', content: 'Reply with OK.' }], params: { maxTokens: 1 } },
+        entry: { provider, model, upstreamCount: 1 },
+        exclude: [],
+        attemptTimeoutMs: cfg.timeouts.attemptMs,
       };
       try {
-        const result = await upstream.client.call({
-          model: entry.model,
-          messages,
-          ...(request.tools ? { tools: request.tools } : {}),
-          ...(request.toolChoice ? { toolChoice: request.toolChoice } : {}),
-          ...(request.output ? { output: request.output } : {}),
-          ...(request.params ? { params: request.params } : {}),
-          stream: request.stream,
-          timeoutMs: input.attemptTimeoutMs,
-          // The route's stream limits: a late first token or a stall fails this attempt over to the next one.
-          ...(request.stream ? streamLimits(cfg, request.route) : {}),
-          signal: ctx.cancellationSignal,
-          ...(request.stream
-            ? { onTextDelta: (text: string) => publishDelta(restorer ? restorer.push(text) : text) }
-            : {}),
-        });
-        if (restorer) publishDelta(restorer.flush());
-        rejected = checkAnswer(input, result, deps.customValidators ?? {});
-        if (rejected) throw rejected.failure;
-        const latencyMs = performance.now() - started;
-        const cost = costUsd(cfg, entry.model, result.usage.inputTokens, result.usage.outputTokens);
-        const at = Date.now();
-        await settleProbe({ outcome: 'success', at });
-        await emit({
-          ...base,
-          at,
-          outcome: 'success',
-          status: result.status,
-          latencyMs,
-          ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
-          inputTokens: result.usage.inputTokens,
-          outputTokens: result.usage.outputTokens,
-          ...(cost !== undefined ? { costUsd: cost } : {}),
-          ...(result.rateLimit ? { rateLimit: result.rateLimit } : {}),
-        });
-        callLog.debug({ latencyMs, status: result.status }, 'attempt succeeded');
-        return {
-          upstream: upstream.id,
-          promptVariant: variant,
-          text: result.text,
-          ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}),
-          ...(request.output ? { output: result.output } : {}),
-          finishReason: result.finishReason,
-          usage: result.usage,
-          model: result.model,
-          ...(cost !== undefined ? { costUsd: cost } : {}),
-          latencyMs,
-          startedAt,
-          ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
-          ...(result.rateLimit ? { rateLimit: result.rateLimit } : {}),
-        };
+        await runAttempt(input, () => pickProbe(probe.upstream, model, probe.revision, probe.budget));
+        return { sent: true, ok: true, reason: `probe of ${model} succeeded` };
       } catch (error) {
-        const latencyMs = performance.now() - started;
-        const info: VendorFailureInfo = classifyVendorError(error, upstream.protocol);
-        const at = Date.now();
-        await settleProbe({ outcome: info.outcome, at, ...(info.status !== undefined ? { status: info.status } : {}), errorType: info.errorType, errorMessage: info.message });
-        await emit({
-          ...base,
-          at,
-          outcome: info.outcome,
-          ...(info.status !== undefined ? { status: info.status } : {}),
-          errorType: info.errorType,
-          errorMessage: info.message.slice(0, 500),
-          latencyMs,
-          ...(info.retryAfterMs !== undefined ? { retryAfterMs: info.retryAfterMs } : {}),
-          ...(info.rateLimit ? { rateLimit: info.rateLimit } : {}),
-        });
-        if (request.stream && chunkIndex > 0) {
-          nats.publish(streamSubject(input.callId), encodeStreamChunk({ type: 'attempt_failed', attempt: input.attempt, reason: info.errorType }));
-        }
-        callLog.warn({ outcome: info.outcome, errorType: info.errorType, status: info.status, latencyMs }, 'attempt failed');
-        const details: AttemptFailureDetails = {
-          outcome: info.outcome,
-          errorType: info.errorType,
-          message: info.message,
-          ...(info.status !== undefined ? { status: info.status } : {}),
-          ...(info.retryAfterMs !== undefined ? { retryAfterMs: info.retryAfterMs } : {}),
-          upstream: upstream.id,
-          promptVariant: variant,
-          latencyMs,
-          startedAt,
-          ...(rejected ? { repair: rejected.repair } : {}),
-        };
-        throw ApplicationFailure.create({
-          type: failureTypes.attemptFailed,
-          message: `${upstream.id}: ${info.outcome} ${info.errorType}${info.status ? ` (${info.status})` : ''}: ${info.message}`,
-          nonRetryable: true,
-          details: [details],
-          cause: error instanceof Error ? error : undefined,
-        });
-      } finally {
-        clearInterval(heartbeat);
-        await selected?.release();
+        const details = (error as ApplicationFailure).details?.[0] as AttemptFailureDetails | undefined;
+        if (!details || details.outcome === 'no_upstream') return { sent: false, reason: details?.message ?? String(error) };
+        const ok = probeOutcomeOf({ outcome: details.outcome });
+        const failed = { at: Date.now(), outcome: details.outcome, ...(details.status !== undefined ? { status: details.status } : {}), errorType: details.errorType, message: details.message.slice(0, 200) };
+        return { sent: true, ...(ok !== undefined ? { ok } : {}), ...(ok === false ? { error: failed } : {}), reason: `probe of ${model}: ${details.outcome} ${details.errorType}` };
       }
     },
   };
 }
+
+/** Route and tenant named by the supervisor's probes in their CallEvents. */
+export const PROBE_ROUTE = 'breaker-probe';
+export const PROBE_TENANT = 'switchboard';

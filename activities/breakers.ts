@@ -1,7 +1,7 @@
 import { headers as natsHeaders, JSONCodec, type NatsConnection } from 'nats';
 import type { Logger } from '../lib/log';
 import { openBucket } from '../lib/nats/kv';
-import { BreakerState, type BreakerEvent } from '../schemas/health';
+import { BreakerState, type BreakerEvent, type BreakerPolicy } from '../schemas/health';
 import { BREAKER_CLUSTER_HEADER, breakerBucket, breakerSubject } from '../workflows/definitions';
 import { postBreakerWebhook } from '../lib/health-registry/webhook';
 import { readBreakerState } from '../lib/health-registry/breaker-store';
@@ -11,6 +11,8 @@ export interface BreakerActivityDeps {
   log: Logger;
   /** Slack-compatible incoming webhook for transitions; default none (off). */
   webhookUrl?: string;
+  /** The worker's live breaker settings (a config reload changes them); default none: supervisors keep their start policy. */
+  policy?: () => BreakerPolicy;
 }
 
 const codec = JSONCodec<unknown>();
@@ -20,8 +22,13 @@ const codec = JSONCodec<unknown>();
  * publishes on `sb.breaker.<upstreamId>`. Each is idempotent, so Temporal's
  * activity retries are safe.
  */
-export function createBreakerActivities({ nats, log, webhookUrl }: BreakerActivityDeps) {
+export function createBreakerActivities({ nats, log, webhookUrl, policy }: BreakerActivityDeps) {
   return {
+    /** The breaker settings this worker runs with now (a local activity of the supervisor). */
+    async currentBreakerPolicy(): Promise<BreakerPolicy | undefined> {
+      return policy?.();
+    },
+
     async readBreakerState({ cluster, upstream }: { cluster?: string; upstream: string }): Promise<BreakerState | undefined> {
       return readBreakerState(nats, cluster, upstream);
     },

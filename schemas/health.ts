@@ -43,8 +43,11 @@ export const BreakerPolicy = z
   .object({
     /** Cooldown of the first trip; default 5_000. */
     baseCooldownMs: z.number().int().positive().default(5_000),
-    /** Cooldown cap before jitter; default 300_000. */
-    maxCooldownMs: z.number().int().positive().default(300_000),
+    /**
+     * Cooldown cap before jitter; default 20_000. The supervisor probes by itself when a cooldown ends,
+     * so a healed upstream is back within the cap (× 1 + jitterRatio) plus one probe, however often it flapped.
+     */
+    maxCooldownMs: z.number().int().positive().default(20_000),
     /** Each consecutive trip multiplies the cooldown by this; default 2. */
     cooldownMultiplier: z.number().min(1).default(2),
     /** Cooldowns are spread by ± this share so pods and upstreams do not probe in lockstep; default 0.2. */
@@ -53,6 +56,10 @@ export const BreakerPolicy = z
     halfOpenProbes: z.number().int().positive().default(1),
     /** Probes allowed in flight at once while half-open; default 1. */
     halfOpenMaxConcurrent: z.number().int().positive().default(1),
+    /** The supervisor sends a probe of its own when the breaker turns half-open (not only user traffic); default true. */
+    supervisorProbes: z.boolean().default(true),
+    /** Half-open this long without a probe result (a 429, a probe lost with a worker), a fresh half-open period with fresh probe slots begins; default 30_000. */
+    halfOpenTimeoutMs: z.number().int().positive().max(60_000, 'at most 60000: a probe slot is leased for a minute').default(30_000),
     /** Closed this long without a trip, the trip count (and so the cooldown) starts over; default 600_000. */
     stableAfterMs: z.number().int().nonnegative().default(600_000),
   })
@@ -76,7 +83,7 @@ export const TripKind = z.enum(TRIP_KINDS);
 export type TripKind = z.infer<typeof TripKind>;
 
 /** What moved a breaker: a trip kind, a failed probe, an operator, or the state machine itself. */
-export const BreakerCause = z.enum([...TripKind.options, 'probe_failed', 'probes_succeeded', 'cooldown_elapsed', 'operator']);
+export const BreakerCause = z.enum([...TripKind.options, 'probe_failed', 'probes_succeeded', 'cooldown_elapsed', 'probe_expired', 'operator']);
 export type BreakerCause = z.infer<typeof BreakerCause>;
 
 /** One failed attempt kept as evidence; `message` is cut to 200 characters. */
@@ -141,6 +148,8 @@ export const TripSignal = z.object({
   /** Human-readable, e.g. "3 consecutive failures (last: 503 overloaded)". */
   detail: z.string(),
   evidence: HealthEvidence,
+  /** Model of the attempt that tripped it (the supervisor's probe asks for it). */
+  model: z.string().optional(),
   /** Epoch ms of the newest event behind the signal; a supervisor ignores signals older than its current state. */
   evidenceAt: z.number(),
   /** Epoch ms when the policy decided. */
@@ -194,7 +203,29 @@ export type BreakerEvent = z.infer<typeof BreakerEvent>;
 export const BreakerInput = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('trip'), signal: TripSignal }),
   z.object({ kind: z.literal('cooldown_elapsed') }),
-  z.object({ kind: z.literal('probe_result'), ok: z.boolean(), error: RecentError.optional() }),
+  /** `revision`: the half-open revision the probe was sent under; a result for another revision is stale and ignored. */
+  z.object({ kind: z.literal('probe_result'), ok: z.boolean(), error: RecentError.optional(), revision: z.number().int().nonnegative().optional() }),
+  /** The supervisor's half-open timer: no probe result for `revision` within `halfOpenTimeoutMs`. */
+  z.object({ kind: z.literal('probe_expired'), revision: z.number().int().nonnegative() }),
   z.object({ kind: z.literal('operator'), action: z.enum(['open', 'close', 'auto']), reason: z.string() }),
 ]);
 export type BreakerInput = z.infer<typeof BreakerInput>;
+
+/** The supervisor's own half-open probe: one small request through the ordinary attempt path, holding a slot of `revision`. */
+export const SupervisorProbe = z.object({
+  upstream: z.string(),
+  /** Default: the first model of a route entry this upstream serves. */
+  model: z.string().optional(),
+  revision: z.number().int().nonnegative(),
+  budget: z.number().int().positive(),
+});
+export type SupervisorProbe = z.infer<typeof SupervisorProbe>;
+
+/** What the supervisor's probe found: not sent (every slot of the revision taken), or its verdict (undefined: a 429 or another inconclusive answer). */
+export const ProbeVerdict = z.object({
+  sent: z.boolean(),
+  ok: z.boolean().optional(),
+  error: RecentError.optional(),
+  reason: z.string(),
+});
+export type ProbeVerdict = z.infer<typeof ProbeVerdict>;

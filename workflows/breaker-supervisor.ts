@@ -3,25 +3,33 @@
  * reached with signalWithStart from whichever worker's registry sees a trip.
  * The single writer of KV `sb_breakers/<upstreamId>` and the publisher of
  * its BreakerEvents. Its cooldown is a durable timer (a `condition` with a
- * timeout), so it fires even when every worker was down while it ran.
+ * timeout), so it fires even when every worker was down while it ran. When
+ * the breaker turns half-open it sends a probe of its own through the
+ * ordinary attempt path, so a healed upstream is noticed without waiting for
+ * user traffic.
  */
-import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { createAttemptActivities } from '../activities/attempts';
 import type { createBreakerActivities } from '../activities/breakers';
 import { initialBreakerState, transitionBreaker } from '../lib/health';
 import { asBreakerInput } from '../lib/health/breaker-input-guard';
-import type { BreakerPolicy, BreakerState } from '../schemas/health';
+import type { BreakerInput, BreakerPolicy, BreakerState, SupervisorProbe } from '../schemas/health';
 import { breakerNames } from './definitions';
 
 type BreakerActivities = ReturnType<typeof createBreakerActivities>;
+type AttemptActivities = ReturnType<typeof createAttemptActivities>;
 
 export interface BreakerSupervisorInput {
   upstream: string;
   cluster?: string;
+  /** The policy at start; the supervisor follows the workers' live config from then on. */
   policy: BreakerPolicy;
   /** Carried over by continue-as-new; absent on first start (then read from KV). */
   state?: BreakerState;
   /** Inputs that arrived but were not handled before continue-as-new. */
   pending?: unknown[];
+  /** Model the probes ask for: the one of the latest trip. */
+  probeModel?: string;
 }
 
 export const breakerInputSignal = defineSignal<[unknown]>(breakerNames.input);
@@ -31,31 +39,54 @@ const { readBreakerState, writeBreakerState, publishBreakerEvent } = proxyActivi
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds' },
 });
+const { currentBreakerPolicy } = proxyLocalActivities<BreakerActivities>({ startToCloseTimeout: '5 seconds', retry: { maximumAttempts: 3 } });
+// One try: a lost probe is answered by the half-open timeout (a fresh period), not by a second request.
+const { probeUpstream } = proxyActivities<AttemptActivities>({ startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 seconds', retry: { maximumAttempts: 1 } });
 
 /** History events after which the supervisor starts afresh with its state carried over. */
 const HISTORY_LIMIT = 2_000;
 
 export async function breakerSupervisor(input: BreakerSupervisorInput): Promise<void> {
-  const { upstream, cluster, policy } = input;
+  const { upstream, cluster } = input;
+  let { policy, probeModel } = input;
   const queue: unknown[] = [...(input.pending ?? [])];
   let state: BreakerState | undefined = input.state;
   setHandler(breakerInputSignal, (raw) => void queue.push(raw));
   setHandler(breakerStateQuery, () => state);
+  // The half-open revision whose probe this run has sent.
+  let probed: number | undefined;
+
+  const sendProbe = (half: BreakerState) => {
+    probed = half.revision;
+    const probe: SupervisorProbe = { upstream, revision: half.revision, budget: half.probeBudget ?? policy.halfOpenMaxConcurrent, ...(probeModel ? { model: probeModel } : {}) };
+    // Not awaited: signals (operator, trips, user-traffic probes) are handled while the probe runs.
+    void probeUpstream(probe).then(
+      (verdict) => {
+        if (verdict.ok !== undefined) queue.push({ kind: 'probe_result', ok: verdict.ok, revision: probe.revision, ...(verdict.error ? { error: verdict.error } : {}) } satisfies BreakerInput);
+      },
+      () => undefined,
+    );
+  };
 
   // A breaker never written is closed since forever: a trip whose evidence predates this workflow's start is still news.
   state ??= (await readBreakerState({ cluster, upstream })) ?? initialBreakerState(upstream, 0);
   for (;;) {
-    if (state.state === 'open' && state.reopenAt !== undefined) {
-      const waitMs = state.reopenAt - Date.now();
+    if (state.state === 'half_open' && policy.supervisorProbes && probed !== state.revision) sendProbe(state);
+    const deadline = state.state === 'open' ? state.reopenAt : state.state === 'half_open' ? state.since + policy.halfOpenTimeoutMs : undefined;
+    if (deadline !== undefined) {
+      const waitMs = deadline - Date.now();
       const signalled = waitMs > 0 ? await condition(() => queue.length > 0, waitMs) : false;
-      if (!signalled) queue.push({ kind: 'cooldown_elapsed' });
+      if (!signalled) queue.push(state.state === 'open' ? { kind: 'cooldown_elapsed' } : { kind: 'probe_expired', revision: state.revision });
     } else {
       await condition(() => queue.length > 0);
     }
+    // Breaker settings follow a config reload: the next transition uses what the workers run with now.
+    policy = (await currentBreakerPolicy().catch(() => undefined)) ?? policy;
     while (queue.length > 0) {
       const breakerInput = asBreakerInput(queue.shift());
       // A malformed signal must not wedge the one writer of this breaker: drop it.
       if (!breakerInput) continue;
+      if (breakerInput.kind === 'trip' && breakerInput.signal.model) probeModel = breakerInput.signal.model;
       // Date.now() and Math.random() are deterministic inside the workflow sandbox.
       const step = transitionBreaker(state, breakerInput, policy, Date.now(), Math.random());
       if (step.state !== state) await writeBreakerState({ cluster, state: step.state });
@@ -63,7 +94,7 @@ export async function breakerSupervisor(input: BreakerSupervisorInput): Promise<
       state = step.state;
     }
     if (workflowInfo().historyLength > HISTORY_LIMIT || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof breakerSupervisor>({ upstream, cluster, policy, state, pending: queue });
+      await continueAsNew<typeof breakerSupervisor>({ upstream, cluster, policy, state, pending: queue, ...(probeModel ? { probeModel } : {}) });
     }
   }
 }

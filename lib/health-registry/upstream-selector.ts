@@ -1,30 +1,43 @@
 /**
  * Health-aware choice of an attempt's upstream: the pure `selectUpstream`
- * over the registry's local view, plus a cluster-wide probe budget for
- * half-open breakers (a lease per probe slot, taken with KV create — a
- * compare-and-set — in `<breakers bucket>_probes`).
+ * over the registry's local view, plus the cluster-wide probe budget of
+ * half-open breakers (probe-leases.ts).
  */
-import type { KV, NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { isNoUpstream, type NoUpstream, selectUpstream, type UpstreamChoice } from '../health';
 import type { PooledUpstream, UpstreamPool } from '../routing/upstream-pool';
 import type { SwitchboardConfig } from '../../schemas/config';
-import { probeLeaseBucket } from '../../workflows/definitions';
+import { openProbeLeases, type ProbeLeases } from './probe-leases';
 import type { HealthView } from './registry';
 import { createSmoothDraw } from './smooth-draw';
 
 export interface SelectedUpstream {
   upstream: PooledUpstream;
-  mode: UpstreamChoice['mode'];
+  /** `supervisor_probe`: the breakerSupervisor's own probe (its verdict goes back as the activity's result). */
+  mode: UpstreamChoice['mode'] | 'supervisor_probe';
   reason: string;
-  /** Gives the probe slot back (no-op for ordinary picks). */
+  /** A half-open probe: the breaker revision whose slot it holds (its result is for that revision only). */
+  probeRevision?: number;
+  /** Ends this worker's count of the probe in flight (no-op for ordinary picks); the cluster-wide slot stays spent. */
   release(): Promise<void>;
+}
+
+/** The upstream `upstreamId` for the supervisor's probe of `model`, holding a slot of half-open `revision`; none when the slots are taken. */
+export type ProbePicker = (upstreamId: string, model: string, revision: number, budget: number) => Promise<SelectedUpstream | NoUpstream>;
+
+export function createProbePicker(options: { pool: UpstreamPool; leases: ProbeLeases }): ProbePicker {
+  return async (upstreamId, model, revision, budget) => {
+    const provider = upstreamId.slice(0, upstreamId.indexOf('/'));
+    const upstream = options.pool.upstreams(provider, model).find((u) => u.id === upstreamId);
+    if (!upstream) return { none: true, reason: `${upstreamId} does not serve ${model} in this config` };
+    const lease = await options.leases.take(upstreamId, revision, budget);
+    if (lease === undefined) return { none: true, reason: `every probe slot of ${upstreamId} revision ${revision} is taken` };
+    return { upstream, mode: 'supervisor_probe', reason: `supervisor probe of revision ${revision}`, probeRevision: revision, release: async () => undefined };
+  };
 }
 
 /** Picks among the upstreams of `provider` that serve `model`. */
 export type HealthAwarePicker = (provider: string, model: string, exclude: ReadonlySet<string>, allowPanic: boolean) => Promise<SelectedUpstream | NoUpstream>;
-
-/** Probe leases expire on their own, so a worker that dies mid-probe frees its slot. */
-const LEASE_TTL_MS = 60_000;
 
 export async function createHealthAwarePicker(options: {
   nats: NatsConnection;
@@ -34,30 +47,23 @@ export async function createHealthAwarePicker(options: {
   pool: UpstreamPool;
   view: HealthView;
   random01?: () => number;
+  /** Default: the cluster's lease bucket. */
+  leases?: ProbeLeases;
 }): Promise<HealthAwarePicker> {
   const { config, pool, view } = options;
   const random01 = options.random01 ?? Math.random;
-  const leases: KV = await options.nats.jetstream().views.kv(probeLeaseBucket(options.cluster), { history: 1, ttl: LEASE_TTL_MS });
+  const leases = options.leases ?? (await openProbeLeases(options.nats, options.cluster));
   const inFlight = new Map<string, number>();
   const draws = new Map<string, ReturnType<typeof createSmoothDraw>>();
   // One round-robin per candidate set: a model served by part of the pool has its own.
   const drawFor = (key: string) => draws.get(key) ?? draws.set(key, createSmoothDraw()).get(key)!;
 
-  // One slot per allowed concurrent probe of this half-open revision; whoever creates the key owns it.
-  async function takeProbeSlot(upstream: string): Promise<string | undefined> {
+  const takeProbeSlot = async (upstream: string) => {
     const breaker = view.breakers().get(upstream);
-    const budget = breaker?.probeBudget ?? config().breaker.halfOpenMaxConcurrent;
-    for (let slot = 0; slot < budget; slot++) {
-      const key = `${upstream}.r${breaker?.revision ?? 0}.s${slot}`;
-      try {
-        await leases.create(key, new Uint8Array());
-        return key;
-      } catch {
-        // taken by another probe somewhere in the cluster
-      }
-    }
-    return undefined;
-  }
+    const revision = breaker?.revision ?? 0;
+    const lease = await leases.take(upstream, revision, breaker?.probeBudget ?? config().breaker.halfOpenMaxConcurrent);
+    return lease === undefined ? undefined : { lease, revision };
+  };
 
   return async (provider, model, exclude, allowPanic) => {
     const skipped = new Set(exclude);
@@ -82,8 +88,8 @@ export async function createHealthAwarePicker(options: {
       if (isNoUpstream(choice)) return choice;
       const upstream = pool.upstreams(provider).find((u) => u.id === choice.upstream)!;
       if (choice.mode !== 'half_open_probe') return { upstream, mode: choice.mode, reason: choice.reason, release: async () => undefined };
-      const lease = await takeProbeSlot(upstream.id);
-      if (!lease) {
+      const slot = await takeProbeSlot(upstream.id);
+      if (!slot) {
         // The cluster's probe budget is spent: this upstream is not drawable for this attempt.
         skipped.add(upstream.id);
         continue;
@@ -93,9 +99,9 @@ export async function createHealthAwarePicker(options: {
         upstream,
         mode: choice.mode,
         reason: choice.reason,
+        probeRevision: slot.revision,
         release: async () => {
           inFlight.set(upstream.id, Math.max(0, (inFlight.get(upstream.id) ?? 1) - 1));
-          await leases.delete(lease).catch(() => undefined);
         },
       };
     }

@@ -24,13 +24,15 @@ export function initialBreakerState(upstream: string, now: number): BreakerState
  *   closed ──trip──► open ──cooldown_elapsed (now ≥ reopenAt)──► half_open
  *   half_open ──probe ok × halfOpenProbes──► closed
  *   half_open ──probe failed, or trip──► open (one more trip: longer cooldown)
+ *   half_open ──probe_expired (no verdict in halfOpenTimeoutMs)──► half_open (a new revision: fresh probe slots)
  *   any ──operator open/close──► forced_open / forced_closed (ignore trips, timers, probes)
  *   forced_open ──operator auto──► half_open;  forced_closed ──operator auto──► closed
  *
  * Harmless no-ops: a trip while open or forced (duplicates from many pods), a
  * trip whose evidence predates the current state, a timer that fires before
  * `reopenAt` (a stale timer of an earlier open), a probe result outside
- * half_open, `auto` when not forced.
+ * half_open or for another half-open revision, a probe_expired of an older
+ * revision, `auto` when not forced.
  */
 export function transitionBreaker(state: BreakerState, input: BreakerInput, policy: BreakerPolicy, now: number, random01: number): BreakerStep {
   switch (input.kind) {
@@ -47,7 +49,7 @@ export function transitionBreaker(state: BreakerState, input: BreakerInput, poli
       return halfOpen(state, 'cooldown_elapsed', 'cooldown elapsed', policy, now);
     }
     case 'probe_result': {
-      if (state.state !== 'half_open') return { state };
+      if (state.state !== 'half_open' || (input.revision !== undefined && input.revision !== state.revision)) return { state };
       if (!input.ok) {
         const evidence = { ...emptyEvidence(), failures: 1, failureRate: 1, calls: 1, consecutiveFailures: 1, recentErrors: input.error ? [input.error] : [] };
         const what = input.error ? [input.error.status, input.error.errorType, input.error.message].filter((p) => p !== undefined).join(' ') : '';
@@ -58,6 +60,11 @@ export function transitionBreaker(state: BreakerState, input: BreakerInput, poli
       return move(state, 'closed', {
         state: 'closed', since: now, cause: 'probes_succeeded', reason: `${probeSuccesses} probe(s) succeeded`,
       });
+    }
+    case 'probe_expired': {
+      // No verdict in time (429s, a probe lost with its worker): a fresh period, with fresh probe slots.
+      if (state.state !== 'half_open' || input.revision !== state.revision) return { state };
+      return halfOpen(state, 'probe_expired', 'no probe result within the half-open timeout; probing again', policy, now);
     }
     case 'operator': {
       const { action, reason } = input;

@@ -18,7 +18,9 @@ import { isNeutralOutcome } from './fold';
 export function evaluateTrip(summary: UpstreamHealth, policy: HealthPolicy, now: number, latestEvent?: CallEvent): TripSignal | null {
   if (latestEvent && isNeutralOutcome(latestEvent.outcome)) return null;
   const evidenceAt = latestEvent?.at ?? summary.lastEventAt ?? now;
-  const signal = (kind: TripKind, detail: string): TripSignal => ({ upstream: summary.upstream, kind, detail, evidence: evidenceOf(summary), evidenceAt, at: now });
+  const signal = (kind: TripKind, detail: string): TripSignal => ({
+    upstream: summary.upstream, kind, detail, evidence: evidenceOf(summary), evidenceAt, at: now, ...(latestEvent ? { model: latestEvent.model } : {}),
+  });
 
   // A fatal event replayed from long ago says nothing about the credential now.
   if (latestEvent?.outcome === 'fatal_upstream' && latestEvent.at > now - policy.windowMs) {

@@ -18,7 +18,8 @@ import { createDrillActivities } from '../../activities/drill';
 import { createInsightsActivities } from '../../activities/insights';
 import { createBreakerSignals } from '../../lib/health-registry/breaker-signals';
 import { startHealthRegistry, type HealthRegistry } from '../../lib/health-registry/registry';
-import { createHealthAwarePicker } from '../../lib/health-registry/upstream-selector';
+import { createHealthAwarePicker, createProbePicker } from '../../lib/health-registry/upstream-selector';
+import { openProbeLeases } from '../../lib/health-registry/probe-leases';
 import { resolveInsightsWebhookUrl, resolveWebhookUrl, type UpstreamSecrets } from '../../lib/config/load';
 import { createLiveConfig, type LiveConfig } from '../../lib/config/live-config';
 import { temporalConnectionOptions, type TemporalConnectionOptions } from '../../lib/config/temporal-connection';
@@ -124,7 +125,8 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
     const identity = `${process.pid}@${taskQueue}-${Math.random().toString(36).slice(2, 8)}`;
     health = await startHealthRegistry({ nats, config: live.current(), cluster, log, signalTrip: breakerSignals.trip, answerAs: identity });
     const registry = health;
-    const pickHealthy = await createHealthAwarePicker({ nats, cluster, config, pool, view: registry });
+    const leases = await openProbeLeases(nats, cluster);
+    const pickHealthy = await createHealthAwarePicker({ nats, cluster, config, pool, view: registry, leases });
     // A reload that cannot build its pool (say a key file vanished) is rejected before anything changes.
     const stopFollowing = live.onReload((next) => {
       const commitPool = pool.prepareReplace(next.config, next.secrets);
@@ -138,6 +140,7 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
     const attemptActivities = createAttemptActivities({
       config,
       pickHealthy,
+      pickProbe: createProbePicker({ pool, leases }),
       signalBreaker: breakerSignals.send,
       ...(cluster ? { cluster } : {}),
       publishCallEvent: (event) => {
@@ -154,7 +157,11 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
     const workflowBundle = options.workflowBundlePath
       ? { codePath: options.workflowBundlePath }
       : await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/index'), logger: quietBundlerLogger(log) });
-    const breakerActivities = createBreakerActivities({ nats, log, ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}) });
+    const breakerActivities = {
+      ...createBreakerActivities({ nats, log, policy: () => config().breaker, ...(options.webhookUrl ? { webhookUrl: options.webhookUrl } : {}) }),
+      // The supervisor's own half-open probe is an ordinary attempt.
+      probeUpstream: attemptActivities.probeUpstream,
+    };
     // Breaker supervisors poll a queue of their own, so a trip is acted on at once even behind a backlog of calls.
     const breakerWorker = await Worker.create({
       connection,

@@ -7,6 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -50,6 +51,10 @@ export function breakerConfig(vendorUrl: string, overrides: Partial<SwitchboardC
 export interface BreakerCluster {
   vendor: FakeVendor;
   config: SwitchboardConfig;
+  /** The pods' config file (they follow it without a restart). */
+  configPath: string;
+  /** Rewrites the config file atomically with these overrides on top of the cluster's own. */
+  reconfigure(overrides: Partial<SwitchboardConfigInput>): void;
   taskQueue: string;
   nats: NatsConnection;
   sb: SwitchboardClient;
@@ -114,6 +119,11 @@ export async function startBreakerCluster(options: { pods: number; configOverrid
   const cluster: BreakerCluster = {
     vendor,
     config,
+    configPath,
+    reconfigure(overrides) {
+      writeFileSync(`${configPath}.tmp`, JSON.stringify(breakerConfig(vendor.url, { ...options.configOverrides, ...overrides })));
+      renameSync(`${configPath}.tmp`, configPath);
+    },
     taskQueue,
     nats,
     sb: createSwitchboardClient({ client, taskQueue }),

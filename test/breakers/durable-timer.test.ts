@@ -37,7 +37,7 @@ describe('breaker timers survive every worker being down', () => {
     await new Promise((resolve) => webhook?.close(resolve));
   });
 
-  it('turns half-open after its cooldown even though every pod was killed while it was open', async () => {
+  it('turns half-open after its cooldown even though every pod was killed while it was open, and probes by itself', async () => {
     const A = upstreamOf('a');
     c.vendor.setFault({ organisation: openaiOrg('a'), fault: { kind: 'account_locked' } });
     await c.trafficUntil(() => c.events.some((e) => e.upstream === A && e.transition === 'opened'), { concurrency: 2, tag: 'lock' });
@@ -56,14 +56,21 @@ describe('breaker timers survive every worker being down', () => {
     const halfOpen = await c.waitForEvent('half_open after restart', (e) => e.upstream === A && e.transition === 'half_open', 60_000);
     expect(halfOpen.cause).toBe('cooldown_elapsed');
     expect(halfOpen.at).toBeGreaterThanOrEqual(reopenAt);
-    expect((await c.breaker(A))?.state).toBe('half_open');
+    // No caller sent anything since the restart: the supervisor probed by itself, found the account still locked, re-opened
+    // (on the probe's verdict, or on its CallEvent's fatal trip, whichever reached the supervisor first).
+    const reopened = await c.waitForEvent('the supervisor probe to re-open it', (e) => e.upstream === A && e.transition === 'opened' && e.revision > halfOpen.revision, 30_000);
+    expect(['probe_failed', 'fatal']).toContain(reopened.cause);
+    expect(reopened.reason).toMatch(/401/);
+    const probes = c.vendor.requests({ organisation: openaiOrg('a') }).filter((r) => r.time >= halfOpen.at && r.time <= reopened.at);
+    expect(probes).toHaveLength(1);
 
-    // The operator was told of both transitions, Slack-style — at least once: the pods were killed right after the
+    // The operator was told of every transition, Slack-style — at least once: the pods were killed right after the
     // opening, so its post may have been retried by the pod that took the supervisor over.
-    await eventually('both webhook posts', () => (new Set(posted.map((p) => p.text)).size >= 2 ? true : undefined), 5_000);
+    await eventually('three webhook posts', () => (new Set(posted.map((p) => p.text)).size >= 3 ? true : undefined), 5_000);
     expect([...new Set(posted.map((p) => p.text))]).toEqual([
       expect.stringMatching(/^:red_circle: breaker opened for bko\/brk-a \(cluster brk-[0-9a-f-]+\): fatal error: 401/),
       expect.stringMatching(/^:large_yellow_circle: breaker half_open for bko\/brk-a/),
+      expect.stringMatching(/^:red_circle: breaker opened for bko\/brk-a \(cluster brk-[0-9a-f-]+\): (probe failed|fatal error): 401/),
     ]);
   }, 90_000);
 });

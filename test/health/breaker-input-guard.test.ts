@@ -9,6 +9,8 @@ describe('asBreakerInput (the supervisor\'s zod-free signal check)', () => {
     ['a trip', trip],
     ['an elapsed cooldown', { kind: 'cooldown_elapsed' }],
     ['a probe result', { kind: 'probe_result', ok: false, error: { at: 1, outcome: 'retryable', status: 503 } }],
+    ['a probe result of a revision', { kind: 'probe_result', ok: true, revision: 7 }],
+    ['an expired half-open period', { kind: 'probe_expired', revision: 7 }],
     ['an operator action', { kind: 'operator', action: 'open', reason: 'vendor incident' }],
   ])('accepts %s, as the zod schema does', (_name, input) => {
     expect(BreakerInput.safeParse(input).success).toBe(true);
@@ -23,6 +25,8 @@ describe('asBreakerInput (the supervisor\'s zod-free signal check)', () => {
     ['a trip of an unknown kind', { kind: 'trip', signal: { ...trip.signal, kind: 'bad_luck' } }],
     ['a trip without evidence', { kind: 'trip', signal: { ...trip.signal, evidence: undefined } }],
     ['a probe result without ok', { kind: 'probe_result' }],
+    ['a probe result with a revision that is no number', { kind: 'probe_result', ok: true, revision: 'r7' }],
+    ['an expired half-open period without its revision', { kind: 'probe_expired' }],
     ['an operator action that is not open/close/auto', { kind: 'operator', action: 'reboot', reason: 'x' }],
     ['an operator action without a reason', { kind: 'operator', action: 'close' }],
   ])('drops %s, as the zod schema does', (_name, input) => {

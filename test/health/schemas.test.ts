@@ -8,7 +8,10 @@ describe('health schemas', () => {
       windowMs: 60_000, bucketMs: 5_000, consecutiveFailures: 3, failureRateThreshold: 0.5, minCallsForRate: 10, slowCallMs: 30_000, slowTtftMs: 10_000,
       slowCallRateThreshold: 0.8, latencyEwmaAlpha: 0.2, rateLimitPersistCount: 5, defaultRetryAfterMs: 1_000, maxRateLimitEjectionShare: 0.5, recentErrorsKept: 5,
     });
-    expect(BreakerPolicy.parse({})).toEqual({ baseCooldownMs: 5_000, maxCooldownMs: 300_000, cooldownMultiplier: 2, jitterRatio: 0.2, halfOpenProbes: 1, halfOpenMaxConcurrent: 1, stableAfterMs: 600_000 });
+    expect(BreakerPolicy.parse({})).toEqual({
+      baseCooldownMs: 5_000, maxCooldownMs: 20_000, cooldownMultiplier: 2, jitterRatio: 0.2, halfOpenProbes: 1, halfOpenMaxConcurrent: 1,
+      supervisorProbes: true, halfOpenTimeoutMs: 30_000, stableAfterMs: 600_000,
+    });
     expect(SelectionPolicy.parse({})).toEqual({ headroomComfort: 0.2, minFactor: 0.01, latencyFloorMs: 100 });
   });
 
@@ -18,6 +21,7 @@ describe('health schemas', () => {
     [HealthPolicy, { failureRateThreshold: 1.5 }, 'failureRateThreshold'],
     [BreakerPolicy, { baseCooldownMs: 10_000, maxCooldownMs: 5_000 }, 'maxCooldownMs'],
     [BreakerPolicy, { jitterRatio: 1 }, 'jitterRatio'],
+    [BreakerPolicy, { halfOpenTimeoutMs: 120_000 }, 'halfOpenTimeoutMs'],
   ] as const)('reject a bad value and name the field (%#)', (schema, value, field) => {
     const result = schema.safeParse(value);
     expect(result.success).toBe(false);
