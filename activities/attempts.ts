@@ -103,8 +103,9 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
     const heartbeat = setInterval(() => ctx.heartbeat(), Math.max(200, Math.floor(ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
     heartbeat.unref();
     let chunkIndex = 0;
+    let answeringModel = entry.model;
     const publishDelta = (text: string) => {
-      if (text) nats.publish(streamSubject(input.callId), encodeStreamChunk({ type: 'delta', attempt: input.attempt, index: chunkIndex++, text }));
+      if (text) nats.publish(streamSubject(input.callId), encodeStreamChunk({ type: 'delta', attempt: input.attempt, index: chunkIndex++, text, model: answeringModel }));
     };
     // Deltas reach the caller with PII restored, even when a placeholder is split across chunks.
     const restorer = input.piiEntities?.length ? createStreamRestorer(input.piiEntities) : undefined;
@@ -139,7 +140,12 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         ...(request.stream ? streamLimits(cfg, request.route) : {}),
         signal: ctx.cancellationSignal,
         ...(request.stream
-          ? { onTextDelta: (text: string) => publishDelta(restorer ? restorer.push(text) : text) }
+          ? {
+              onTextDelta: (text: string, model: string) => {
+                answeringModel = model;
+                publishDelta(restorer ? restorer.push(text) : text);
+              },
+            }
           : {}),
       });
       if (restorer) publishDelta(restorer.flush());

@@ -158,7 +158,7 @@ export function createAnthropicClient(options: VendorClientOptions): VendorClien
             markToken();
             block.text = (block.text ?? '') + event.delta.text;
             // Structured output is a tool call: its JSON is not relayed as text.
-            if (!request.output) request.onTextDelta?.(event.delta.text);
+            if (!request.output) request.onTextDelta?.(event.delta.text, model);
           } else if (event.delta.type === 'input_json_delta') {
             markToken();
             block.json = (block.json ?? '') + event.delta.partial_json;
@@ -184,7 +184,7 @@ export function createAnthropicClient(options: VendorClientOptions): VendorClien
       if (block?.type === 'tool_use') block.input = block.json ? parseToolJson(block.json) : {};
     }
     const collected = collect(request, blocks.filter((b) => b !== undefined));
-    if (request.output) request.onTextDelta?.(collected.text);
+    if (request.output) request.onTextDelta?.(collected.text, model);
     return {
       ...collected,
       finishReason: toFinishReason(stopReason),

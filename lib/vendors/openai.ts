@@ -120,7 +120,7 @@ export function createOpenAiClient(options: VendorClientOptions): VendorClient {
           if (ttftMs === undefined) ttftMs = performance.now() - startedAt;
           watchdog.firstToken();
           text += delta.content;
-          request.onTextDelta?.(delta.content);
+          request.onTextDelta?.(delta.content, model);
         }
         for (const call of delta?.tool_calls ?? []) {
           if (ttftMs === undefined) ttftMs = performance.now() - startedAt;

@@ -10,9 +10,9 @@ export interface VendorCallRequest {
   toolChoice?: 'auto' | 'none' | 'required' | { name: string };
   output?: StructuredOutput;
   params?: SamplingParams;
-  /** Stream from the vendor and report each text delta through `onTextDelta`. */
+  /** Stream from the vendor and report each text delta through `onTextDelta`, with the model the vendor says is answering. */
   stream?: boolean;
-  onTextDelta?: (delta: string) => void;
+  onTextDelta?: (delta: string, model: string) => void;
   /** The whole request, headers to last byte. */
   timeoutMs: number;
   /** Streamed only: abandon when no token arrived by then. */

@@ -20,9 +20,9 @@ export function anthropicStreamDialect(options: { callId: string; route: string 
   };
   const textDelta = (text: string) => sse('content_block_delta', { type: 'content_block_delta', index: nextIndex, delta: { type: 'text_delta', text } });
   return {
-    opening(result?: LlmResult) {
-      // Deltas go out before the answering model is known: until the result, the route name stands in (as on the OpenAI side).
-      const model = result?.model ?? options.route;
+    opening(result?: LlmResult, answering?: string) {
+      // The model the vendor named in its stream; the route name only stands in when none was given (as on the OpenAI side).
+      const model = result?.model ?? answering ?? options.route;
       const message = { id: `msg_${options.callId}`, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: result?.usage.inputTokens ?? 0, output_tokens: 0 } };
       return sse('message_start', { type: 'message_start', message });
     },

@@ -51,9 +51,9 @@ export function createChunkShaper(callId: string, created: number, route: string
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
   });
   return {
-    /** Deltas go out before the answering model is known: they carry the route name until the final chunk. */
-    role: () => chunk(route, { role: 'assistant', content: '' }),
-    text: (text: string) => chunk(route, { content: text }),
+    /** Deltas carry the model the vendor named in its stream; the route name only stands in when none was given. */
+    role: (model?: string) => chunk(model ?? route, { role: 'assistant', content: '' }),
+    text: (text: string, model?: string) => chunk(model ?? route, { content: text }),
     toolCalls: (result: LlmResult) =>
       chunk(result.model, { tool_calls: (toolCallsOf(result.toolCalls) ?? []).map((c, index) => ({ index, ...c })) }),
     finish: (result: LlmResult) => chunk(result.model, {}, result.finishReason),

@@ -7,8 +7,8 @@ const data = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
 export function openAiStreamDialect(options: { callId: string; route: string; includeUsage: boolean }): StreamDialect {
   const shaper = createChunkShaper(options.callId, Math.floor(Date.now() / 1000), options.route);
   return {
-    opening: () => data(shaper.role()),
-    delta: (text) => data(shaper.text(text)),
+    opening: (result, model) => data(shaper.role(result?.model ?? model)),
+    delta: (text, model) => data(shaper.text(text, model)),
     closing(result, remainder) {
       let out = remainder ? data(shaper.text(remainder)) : '';
       if (result.toolCalls?.length) out += data(shaper.toolCalls(result));

@@ -22,9 +22,13 @@ export type StreamOutcome = 'done' | 'error_before_first_token' | 'broken_after_
 
 /** How one wire protocol writes a stream: each method returns the SSE text to send. */
 export interface StreamDialect {
-  /** The first events, sent with the status line: with the first token, or with the result when no token streamed. */
-  opening(result?: LlmResult): string;
-  delta(text: string): string;
+  /**
+   * The first events, sent with the status line: with the first token (and the model the vendor says is answering),
+   * or with the result when no token streamed.
+   */
+  opening(result?: LlmResult, model?: string): string;
+  /** One token chunk; `model` is the answering model (every chunk names it, not only the last). */
+  delta(text: string, model?: string): string;
   /** Everything after the last delta: the unsent rest of the text, tool calls, finish reason, usage and the terminator. */
   closing(result: LlmResult, remainder: string): string;
   /** The error event that voids a stream broken after its first token (clients raise it; no terminator follows). */
@@ -55,10 +59,10 @@ export async function relayStream(options: StreamRelayOptions): Promise<StreamOu
   let sent = '';
   let finished = false;
   let clientGone = false;
-  const open = (headers: Record<string, string>, result?: LlmResult) => {
+  const open = (headers: Record<string, string>, result?: LlmResult, model?: string) => {
     if (res.headersSent) return;
     res.writeHead(200, { ...SSE_HEADERS, 'x-switchboard-call-id': callId, ...headers });
-    res.write(dialect.opening(result));
+    res.write(dialect.opening(result, model));
   };
   let brokenReason: string | undefined;
   let abandon: (why: 'broken' | 'gone') => void = () => undefined;
@@ -77,12 +81,12 @@ export async function relayStream(options: StreamRelayOptions): Promise<StreamOu
     if (chunk.type === 'delta') {
       if (committed === undefined) {
         committed = chunk.attempt;
-        open({});
+        open({}, undefined, chunk.model);
         options.onFirstToken();
       }
       if (chunk.attempt !== committed) return;
       sent += chunk.text;
-      res.write(dialect.delta(chunk.text));
+      res.write(dialect.delta(chunk.text, chunk.model));
     } else if (chunk.attempt === committed) {
       breakStream(`attempt ${chunk.attempt} failed: ${chunk.reason}`);
     }

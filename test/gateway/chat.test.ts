@@ -197,6 +197,21 @@ describe('gateway: OpenAI-compatible chat completions', () => {
     expect(metrics).toContain('sb_gateway_admission_rejected_total{reason="requests_per_minute"} 1');
   });
 
+  it("passes the vendor's reason through on a caller's fault (400), and keeps vendor text out of the attempt summary", async () => {
+    const m = marker('policy');
+    const reason = `Rejected by the safety system ${m}`;
+    for (const org of ['openai/org-a', 'openai/org-b', 'openai/org-c']) t.vendor.setFault({ organisation: org, promptContains: m, fault: { kind: 'content_policy_violation', message: reason } });
+    const rejected = await apiError(openai.chat.completions.create({ model: 'chat-default', messages: ask(`Something ${m}`) }));
+    expect(rejected.status).toBe(400);
+    const body = rejected.error as { code: string; message: string; switchboard: { attempts: Array<Record<string, unknown>> } };
+    expect(body.code).toBe('SbContentPolicy');
+    expect(body.message).toContain(reason);
+    expect(body.switchboard.attempts).toHaveLength(1);
+    expect(JSON.stringify(body.switchboard)).not.toContain(m);
+    // Not resent: the caller's request is at fault.
+    expect(t.vendor.requests({ contains: [m] })).toHaveLength(1);
+  });
+
   // Last: it fails every upstream, which trips this Switchboard's breakers.
   it('answers 503 with the attempt summary when every upstream is down', async () => {
     const m = marker('down');
@@ -210,5 +225,7 @@ describe('gateway: OpenAI-compatible chat completions', () => {
     expect(body.switchboard.attempts.length).toBeGreaterThanOrEqual(2);
     expect(new Set(body.switchboard.attempts.map((a) => a.provider))).toEqual(new Set(['openai', 'anthropic']));
     expect(t.vendor.requests({ contains: [m] }).every((r) => r.status === 503)).toBe(true);
+    // Not the caller's fault: Switchboard's own summary, never the vendors' texts.
+    expect((down.error as { message: string }).message).not.toMatch(/overloaded|engine/i);
   });
 });

@@ -83,7 +83,8 @@ describe('gateway: streaming', () => {
     const last = chunks.at(-1)!;
     expect(last.choices).toEqual([]);
     expect(last.usage!.completion_tokens).toBeGreaterThan(0);
-    expect(last.model).toBe('gpt-4o-mini');
+    // Every chunk names the answering model, not the route, from the first one on.
+    expect([...new Set(chunks.map((c) => c.model))]).toEqual(['gpt-4o-mini']);
     const raw = await rawStream(t, 'solo-fallback', `${m} [[say:again and again]]`);
     expect(raw.done).toBe(true);
   });
@@ -97,6 +98,8 @@ describe('gateway: streaming', () => {
     expect(raw.done).toBe(true);
     expect(raw.elapsedMs).toBeLessThan(FIRST_TOKEN_TIMEOUT_MS + 3_000);
     expect(t.vendor.requests({ contains: [m] }).map((r) => r.organisation)).toEqual(['openai/org-s', 'anthropic/org-a']);
+    // The fallback answered: every chunk names its model.
+    expect([...new Set(raw.events.map((e) => e.model))]).toEqual(['claude-haiku-4-5']);
   });
 
   it('never presents a stream cut mid-answer as a success', async () => {
@@ -161,8 +164,12 @@ describe('gateway: streaming', () => {
     const stream = anthropic.messages.stream({ model: 'solo-fallback', max_tokens: 200, messages: ask(`${m} [[say:one two three four five six]]`) });
     const deltas: string[] = [];
     stream.on('text', (delta) => deltas.push(delta));
+    const started: string[] = [];
+    stream.on('streamEvent', (event) => void (event.type === 'message_start' && started.push(event.message.model)));
     const final = await stream.finalMessage();
     expect(deltas.join('')).toBe('one two three four five six');
+    // message_start goes out with the first token and already names the answering model.
+    expect(started).toEqual(['gpt-4o-mini']);
     // Live, not assembled at the end: the vendor's deltas arrive one by one.
     expect(deltas.length).toBeGreaterThan(1);
     expect(final.content).toEqual([{ type: 'text', text: 'one two three four five six' }]);
