@@ -26,14 +26,15 @@ export function configKvSource(bucket: string): string {
  * returns the KV revision. The stored value is the document as written (not
  * the parsed result), so each pod applies its own schema defaults.
  */
-export async function pushConfigDocument(nats: NatsConnection, bucket: string, text: string, origin: string): Promise<number> {
+export async function pushConfigDocument(nats: NatsConnection, bucket: string, text: string, origin: string, env: Readonly<Record<string, string | undefined>> = {}): Promise<number> {
   let raw: unknown;
   try {
     raw = parseYaml(text);
   } catch (error) {
     throw new ConfigError(`${origin} is not valid YAML or JSON: ${(error as Error).message}`);
   }
-  parseConfig(raw, origin);
+  // Checked with the pusher's environment; `${NAME}` references are stored as written and each pod expands its own.
+  parseConfig(raw, origin, env);
   const kv = await openBucket(nats, bucket);
   return kv.put(CONFIG_DOCUMENT_KEY, codec.encode(raw));
 }

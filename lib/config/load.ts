@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { SwitchboardConfig, upstreamId } from '../../schemas/config';
+import { expandEnvReferences, isUnsetReferenceError } from './env-references';
 
 /** A configuration that cannot be used; the message names the file and the field. */
 export class ConfigError extends Error {
@@ -22,15 +23,25 @@ export function describeZodIssues(error: z.ZodError): string {
     .join('\n  ');
 }
 
-/** Validates an already-parsed document. */
-export function parseConfig(raw: unknown, source = 'config'): SwitchboardConfig {
-  const parsed = SwitchboardConfig.safeParse(raw);
+/**
+ * Validates an already-parsed document after replacing `${NAME}` /
+ * `${NAME:-default}` in its string values from `env` (lib/config/env-references.ts).
+ */
+export function parseConfig(raw: unknown, source = 'config', env: Readonly<Record<string, string | undefined>> = {}): SwitchboardConfig {
+  let expanded: unknown;
+  try {
+    expanded = expandEnvReferences(raw, env);
+  } catch (error) {
+    if (isUnsetReferenceError(error)) throw new ConfigError(`${source} is invalid:\n  ${error.message}`);
+    throw error;
+  }
+  const parsed = SwitchboardConfig.safeParse(expanded);
   if (!parsed.success) throw new ConfigError(`${source} is invalid:\n  ${describeZodIssues(parsed.error)}`);
   return parsed.data;
 }
 
-/** Reads a YAML or JSON file (YAML is a superset of JSON) and validates it. */
-export function loadConfigFile(path: string): SwitchboardConfig {
+/** Reads a YAML or JSON file (YAML is a superset of JSON), expands its `${NAME}` references from `env` and validates it. */
+export function loadConfigFile(path: string, env: Readonly<Record<string, string | undefined>> = {}): SwitchboardConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -43,7 +54,7 @@ export function loadConfigFile(path: string): SwitchboardConfig {
   } catch (error) {
     throw new ConfigError(`${path} is not valid YAML or JSON: ${(error as Error).message}`);
   }
-  return parseConfig(raw, path);
+  return parseConfig(raw, path, env);
 }
 
 /** API keys by upstream id. Kept apart from the config so logging a config never logs a key. */

@@ -23,11 +23,11 @@ export interface ProcessConfig {
 
 export async function loadProcessConfig(env: RuntimeEnv, processEnv: NodeJS.ProcessEnv, log: Logger): Promise<ProcessConfig> {
   const fromDocument = (document: unknown, source: string): LoadedConfig => {
-    const config = parseConfig(document, source);
+    const config = parseConfig(document, source, processEnv);
     return { config, secrets: resolveSecrets(config, processEnv) };
   };
   const fromFile = (): LoadedConfig => {
-    const config = loadConfigFile(env.SB_CONFIG);
+    const config = loadConfigFile(env.SB_CONFIG, processEnv);
     return { config, secrets: resolveSecrets(config, processEnv) };
   };
 

@@ -27,7 +27,7 @@ export interface ConfigCommandContext {
 export async function runConfig(ctx: ConfigCommandContext, args: readonly string[]): Promise<void> {
   const [action, file] = args;
   if ((action !== 'check' && action !== 'push') || !file) throw new CliUsageError('config needs check|push and a file');
-  const config = loadConfigFile(file);
+  const config = loadConfigFile(file, process.env);
   if (ctx.keys) resolveSecrets(config, process.env);
   const upstreams = Object.entries(config.providers).flatMap(([provider, p]) => p.upstreams.map((u) => upstreamId(provider, u.name)));
   if (action === 'check') {
@@ -38,7 +38,7 @@ export async function runConfig(ctx: ConfigCommandContext, args: readonly string
   if (!bucket) throw new ConfigError('SB_CONFIG_BUCKET is not set: name the bucket your workers and gateways follow (docs/deploy.md, "Config without restarts")');
   const nats = await connect({ servers: ctx.env.NATS_URL, name: 'switchboard-cli' });
   try {
-    const revision = await pushConfigDocument(nats, bucket, readFileSync(file, 'utf8'), file);
+    const revision = await pushConfigDocument(nats, bucket, readFileSync(file, 'utf8'), file, process.env);
     ctx.print(ctx.json ? JSON.stringify({ file, bucket, revision, upstreams }) : `${file} pushed to ${bucket} (revision ${revision}); pods reload it now — watch sb_config_reloads_total`);
   } finally {
     await nats.drain().catch(() => undefined);

@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<void> {
   const env = readRuntimeEnv();
   // Needs no SB_CONFIG: the file to check or push is the argument.
   if (positionals[0] === 'config') return runConfig({ env, json: values.json, keys: values.keys, print: (line) => console.log(line) }, positionals.slice(1));
-  const ctx: CliContext = { env, config: loadConfigFile(env.SB_CONFIG), json: values.json, print: (line) => console.log(line) };
+  const ctx: CliContext = { env, config: loadConfigFile(env.SB_CONFIG, process.env), json: values.json, print: (line) => console.log(line) };
   const [command, ...rest] = positionals;
   switch (command) {
     case 'status':

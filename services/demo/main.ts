@@ -48,6 +48,8 @@ async function main(): Promise<void> {
           gatewayPort: env.SB_GATEWAY_PORT,
           temporalAddress,
           natsUrl: `nats://${env.SB_HOST}:${env.NATS_PORT}`,
+          configPath: env.SB_CONFIG,
+          fakeVendor: env.SB_FAKE_VENDOR,
         });
         say('  a new worker is up');
       },

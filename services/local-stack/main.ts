@@ -4,7 +4,7 @@
  */
 import { describeLocalStack, startLocalStack, stopLocalStack } from './stack';
 import { readLocalStackEnv } from './settings';
-import { startNodeServices, stopNodeServices } from './node-services';
+import { DEFAULT_STACK_CONFIG, startNodeServices, stopNodeServices } from './node-services';
 
 async function main(command: string | undefined): Promise<void> {
   const env = readLocalStackEnv();
@@ -27,13 +27,19 @@ async function main(command: string | undefined): Promise<void> {
         gatewayPort: env.SB_GATEWAY_PORT,
         temporalAddress: stack.temporalAddress,
         natsUrl: stack.natsUrl,
+        configPath: env.SB_CONFIG,
+        fakeVendor: env.SB_FAKE_VENDOR,
       });
       console.log(`Temporal     ${stack.temporalAddress}`);
       console.log(`Temporal UI  ${stack.temporalUiUrl ?? '(headless)'}`);
       console.log(`NATS         ${stack.natsUrl} (monitoring ${stack.natsMonitorUrl})`);
-      console.log(`fake vendor  ${services.fakeVendorUrl} (OpenAI: ${services.fakeVendorUrl}/v1, admin: ${services.fakeVendorUrl}/_admin)`);
-      console.log(`worker       task queue switchboard, config config/switchboard.local.yaml`);
-      console.log(`gateway      ${services.gatewayUrl}/v1 (OpenAI-compatible; demo key sb-demo-key-acme)`);
+      console.log(
+        services.fakeVendorUrl
+          ? `fake vendor  ${services.fakeVendorUrl} (OpenAI: ${services.fakeVendorUrl}/v1, admin: ${services.fakeVendorUrl}/_admin)`
+          : `fake vendor  not started (the config does not point at it; SB_FAKE_VENDOR=on starts it anyway)`,
+      );
+      console.log(`worker       task queue switchboard, config ${services.configPath}`);
+      console.log(`gateway      ${services.gatewayUrl}/v1 (OpenAI-compatible${services.configPath === DEFAULT_STACK_CONFIG ? '; demo key sb-demo-key-acme' : ''})`);
       console.log(`logs         ${stack.dataDir}/logs`);
       return;
     }

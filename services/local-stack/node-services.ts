@@ -7,6 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isPortOpen, waitFor } from '../../lib/ports';
 import { isOurProcessAlive, readPidFile, spawnDetached, stopRecorded, type PidRecord } from './processes';
+import { chooseStackConfig, type FakeVendorMode } from './stack-config';
+
+export const DEFAULT_STACK_CONFIG = 'config/switchboard.local.yaml';
 
 export interface NodeServicesOptions {
   dataDir: string;
@@ -15,8 +18,12 @@ export interface NodeServicesOptions {
   gatewayPort: number;
   temporalAddress: string;
   natsUrl: string;
-  /** Default config/switchboard.local.yaml. */
+  /** The Switchboard config the worker and gateway run. Default config/switchboard.local.yaml. */
   configPath?: string;
+  /** `auto` (default): the fake vendor starts only when the config points at it; `on` always; `off` never. */
+  fakeVendor?: FakeVendorMode;
+  /** The environment handed to the worker and gateway (their keys, ...). Default this process's. */
+  env?: NodeJS.ProcessEnv;
   readyTimeoutMs?: number;
 }
 
@@ -50,10 +57,16 @@ function startNodeProcess(dataDir: string, name: string, script: string, args: s
   });
 }
 
-export async function startNodeServices(o: NodeServicesOptions): Promise<{ fakeVendorUrl: string; gatewayUrl: string; processes: PidRecord[] }> {
-  const dataDir = resolve(o.dataDir);
-  const readyTimeoutMs = o.readyTimeoutMs ?? 60_000;
-  const fakeVendorUrl = `http://${o.host}:${o.fakeVendorPort}`;
+export interface NodeServices {
+  /** The fake vendor's URL, or undefined when it was not started. */
+  fakeVendorUrl?: string;
+  gatewayUrl: string;
+  /** The config file the worker and gateway run. */
+  configPath: string;
+  processes: PidRecord[];
+}
+
+async function startFakeVendor(dataDir: string, o: NodeServicesOptions, url: string, readyTimeoutMs: number): Promise<PidRecord> {
   const vendorPid = readPidFile(join(dataDir, 'pids', 'fake-vendor.pid'));
   if (!(vendorPid && isOurProcessAlive(vendorPid)) && (await isPortOpen(o.fakeVendorPort, o.host))) {
     throw new Error(`port ${o.fakeVendorPort} is taken by a process this stack did not start; set FAKE_VENDOR_PORT`);
@@ -67,27 +80,38 @@ export async function startNodeServices(o: NodeServicesOptions): Promise<{ fakeV
   );
   await waitFor('fake vendor', async () => {
     if (!isOurProcessAlive(vendor)) throw new Error(`fake vendor exited; see ${vendor.logFile}`);
-    return (await fetch(`${fakeVendorUrl}/_admin/health`)).ok;
+    return (await fetch(`${url}/_admin/health`)).ok;
   }, readyTimeoutMs);
+  return vendor;
+}
 
-  const worker = startNodeProcess(dataDir, 'worker', 'services/worker/main.ts', [], {
-    ...process.env,
-    ...readEnvFile(join(root, 'config/local.env')),
-    SB_CONFIG: o.configPath ?? 'config/switchboard.local.yaml',
+export async function startNodeServices(o: NodeServicesOptions): Promise<NodeServices> {
+  const dataDir = resolve(o.dataDir);
+  const readyTimeoutMs = o.readyTimeoutMs ?? 60_000;
+  const baseEnv = o.env ?? process.env;
+  const fakeVendorUrl = `http://${o.host}:${o.fakeVendorPort}`;
+  const configPath = o.configPath ?? DEFAULT_STACK_CONFIG;
+  // Validated here, before anything starts: a bad file stops `make up` naming the field.
+  const chosen = chooseStackConfig({ configPath, fakeVendorUrl, mode: o.fakeVendor ?? 'auto', env: baseEnv });
+  const vendor = chosen.startFakeVendor ? await startFakeVendor(dataDir, o, fakeVendorUrl, readyTimeoutMs) : undefined;
+  // The fake vendor's test keys only when it runs; the caller's own variables win.
+  const serviceEnv: NodeJS.ProcessEnv = {
+    ...(vendor ? readEnvFile(join(root, 'config/local.env')) : {}),
+    ...baseEnv,
+    SB_CONFIG: configPath,
+    FAKE_VENDOR_URL: fakeVendorUrl,
     TEMPORAL_ADDRESS: o.temporalAddress,
     NATS_URL: o.natsUrl,
-  });
+  };
+
+  const worker = startNodeProcess(dataDir, 'worker', 'services/worker/main.ts', [], serviceEnv);
   await waitFor('worker', async () => {
     if (!isOurProcessAlive(worker)) throw new Error(`worker exited; see ${worker.logFile}`);
     return existsSync(worker.logFile) && readFileSync(worker.logFile, 'utf8').includes('"msg":"worker started"');
   }, readyTimeoutMs);
   const gatewayUrl = `http://${o.host}:${o.gatewayPort}`;
   const gateway = startNodeProcess(dataDir, 'gateway', 'services/gateway/main.ts', [], {
-    ...process.env,
-    ...readEnvFile(join(root, 'config/local.env')),
-    SB_CONFIG: o.configPath ?? 'config/switchboard.local.yaml',
-    TEMPORAL_ADDRESS: o.temporalAddress,
-    NATS_URL: o.natsUrl,
+    ...serviceEnv,
     SB_GATEWAY_PORT: String(o.gatewayPort),
     SB_GATEWAY_HOST: o.host,
   });
@@ -95,7 +119,7 @@ export async function startNodeServices(o: NodeServicesOptions): Promise<{ fakeV
     if (!isOurProcessAlive(gateway)) throw new Error(`gateway exited; see ${gateway.logFile}`);
     return (await fetch(`${gatewayUrl}/readyz`)).ok;
   }, readyTimeoutMs);
-  return { fakeVendorUrl, gatewayUrl, processes: [vendor, worker, gateway] };
+  return { ...(vendor ? { fakeVendorUrl } : {}), gatewayUrl, configPath, processes: [...(vendor ? [vendor] : []), worker, gateway] };
 }
 
 export async function stopNodeServices(dataDir: string): Promise<Record<string, 'stopped' | 'not-running'>> {

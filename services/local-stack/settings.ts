@@ -12,6 +12,10 @@ export const LocalStackEnv = z.object({
   NATS_MONITOR_PORT: port(8222),
   FAKE_VENDOR_PORT: port(8089),
   SB_GATEWAY_PORT: port(8080),
+  /** The Switchboard config the worker and gateway run (`make up SB_CONFIG=my.yaml`). */
+  SB_CONFIG: z.string().min(1).default('config/switchboard.local.yaml'),
+  /** `auto`: the fake vendor starts only when the config points at it (FAKE_VENDOR_URL); `on`: always; `off`: never. */
+  SB_FAKE_VENDOR: z.enum(['auto', 'on', 'off']).default('auto'),
   SB_TEMPORAL_BIN: z.string().optional(),
   SB_NATS_BIN: z.string().optional(),
 });

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   }
   const env = readRuntimeEnv();
   const log = createLogger({ level: env.LOG_LEVEL, name: 'switchboard-projector' });
-  const config = loadConfigFile(env.SB_CONFIG);
+  const config = loadConfigFile(env.SB_CONFIG, process.env);
   const settings = config.interactions.postgres;
   if (!settings.enabled) {
     throw new ConfigError(`${env.SB_CONFIG}: interactions.postgres.enabled is false — set it to true to project interactions into PostgreSQL`);
