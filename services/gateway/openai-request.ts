@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { LlmRequestInput, Message } from '../../schemas/llm';
 import { badRequestOfIssues } from './http-errors';
+import { chatOnlyParams, rejectUnsupportedParams } from './openai-params';
 
 const TextPart = z.object({ type: z.literal('text'), text: z.string() });
 const Content = z.union([z.string(), z.array(TextPart)]).nullable().optional();
@@ -48,7 +49,6 @@ export const OpenAiChatBody = z.object({
   max_tokens: z.number().int().nullable().optional(),
   max_completion_tokens: z.number().int().nullable().optional(),
   stop: z.union([z.string(), z.array(z.string())]).nullable().optional(),
-  n: z.literal(1, 'only n = 1 is supported').nullable().optional(),
   stream: z.boolean().nullable().optional(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
   user: z.string().optional(),
@@ -80,9 +80,11 @@ function toMessage(m: z.infer<typeof OpenAiMessage>): Message {
   }
 }
 
-/** Raises a 400 naming the first bad parameter. */
+const honoured: ReadonlySet<string> = new Set(Object.keys(OpenAiChatBody.shape));
+
+/** Raises a 400 naming the first bad or unsupported parameter (docs/gateway.md, "Parameters"). */
 export function parseOpenAiChat(raw: unknown): { request: LlmRequestInput; includeUsage: boolean } {
-  const parsed = OpenAiChatBody.safeParse(raw);
+  const parsed = OpenAiChatBody.safeParse(rejectUnsupportedParams(raw, honoured, chatOnlyParams, 'chat completions'));
   if (!parsed.success) throw badRequestOfIssues(parsed.error.issues, 'invalid parameter');
   const body = parsed.data;
   const format = body.response_format;

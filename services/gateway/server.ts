@@ -20,6 +20,7 @@ import { createCallStarter } from './calls';
 import { handleChatCompletions, handleMessages } from './chat-completions';
 import type { GatewayContext } from './context';
 import { handleFeedback } from './feedback';
+import { handleListModels, handleRetrieveModel } from './models/list-models';
 import { handleReport } from './reports';
 import { GatewayError, isGatewayError, type ErrorDialect } from './http-errors';
 import { sendError, sendJson } from './http-io';
@@ -128,6 +129,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     if (req.method === 'GET' && (path === '/v1/reports/insert-rate' || path === '/v1/reports/cost')) {
       await handleReport(context, req, res, path === '/v1/reports/cost' ? 'cost' : 'insert-rate');
       return { endpoint: 'reports', route: '', dialect: 'openai' };
+    }
+    if (req.method === 'GET' && path === '/v1/models') {
+      handleListModels(context, req, res);
+      return { endpoint: 'models', route: '', dialect: 'openai' };
+    }
+    if (req.method === 'GET' && path?.startsWith('/v1/models/')) {
+      handleRetrieveModel(context, req, res, decodeURIComponent(path.slice('/v1/models/'.length)));
+      return { endpoint: 'models', route: '', dialect: 'openai' };
     }
     if (req.method === 'GET' && path === '/healthz') sendJson(res, 200, { status: 'ok' });
     else if (req.method === 'GET' && path === '/readyz') await ready(res);
