@@ -21,9 +21,15 @@ export function checkAnswer(input: AttemptInput, result: VendorCallResult, custo
   if (!input.validation && !schema) return undefined;
   // A tool call is not an answer to check; the caller runs the tool and asks again.
   if (result.toolCalls?.length) return undefined;
-  const restored = restorePii(result.text, input.piiEntities ?? []);
   const config = input.validation ?? { nonEmpty: true, json: true };
-  const verdict = validateOutput(restored, config, { ...(schema ? { schema } : {}), customValidators });
+  let verdict: ReturnType<typeof validateOutput>;
+  try {
+    const restored = restorePii(result.text, input.piiEntities ?? []);
+    verdict = validateOutput(restored, config, { ...(schema ? { schema } : {}), customValidators });
+  } catch (error) {
+    // The vendor answered; our own check broke. Ours, not the vendor's: no breaker count, no retry elsewhere.
+    throw new VendorFailure({ outcome: 'internal', errorType: 'internal_check', message: `checking the answer failed: ${(error as Error).message ?? String(error)}` }, { cause: error });
+  }
   if (verdict.ok) return undefined;
   const first = verdict.failures[0]!;
   return {

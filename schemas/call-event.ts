@@ -8,8 +8,9 @@ import { z } from 'zod';
  * - `fatal_upstream`: 401/403, billing, account locked — this credential is unusable.
  * - `caller_fault`: 400 (context length, content policy, invalid request) — never a breaker failure.
  * - `invalid_output`: the vendor answered but the answer failed validation — never a breaker failure.
+ * - `internal`: our own code failed after the vendor answered (ours, not the vendor's) — never a breaker failure, never retried elsewhere.
  */
-export const AttemptOutcome = z.enum(['success', 'retryable', 'rate_limited', 'fatal_upstream', 'caller_fault', 'invalid_output']);
+export const AttemptOutcome = z.enum(['success', 'retryable', 'rate_limited', 'fatal_upstream', 'caller_fault', 'invalid_output', 'internal']);
 export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
 
 /** Rate-limit state the vendor reported in its response headers. */

@@ -5,7 +5,9 @@
  * client, workflow), so a bad definition fails with the field's name.
  */
 import { z } from 'zod';
-import { collectChainIssues } from '../lib/chains/definition-check';
+import { collectChainIssues, type ChainIssue } from '../lib/chains/definition-check';
+import { jsonTemplatePaths } from '../lib/chains/template';
+import { checkOutputSchema, exceedsJsonBounds } from '../lib/validation/request-schemas';
 import { JsonSchema, SamplingParams, StructuredOutput } from './llm';
 
 const stepId = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'a letter, then letters, digits, _ or -, at most 64');
@@ -59,14 +61,34 @@ const chainShape = z.object({
   result: z.unknown().optional(),
 });
 
+/**
+ * Output schemas checked when the chain is defined or started, not when a
+ * step's answer arrives: bounded always, compiled when they hold no template
+ * (a templated one is complete only once rendered).
+ */
+function outputSchemaIssues(chain: { steps: ReadonlyArray<{ output?: { schema: Record<string, unknown> } | undefined }> }): ChainIssue[] {
+  return chain.steps.flatMap((step, index) => {
+    if (!step.output) return [];
+    let templated = true;
+    try {
+      templated = jsonTemplatePaths(step.output.schema).length > 0;
+    } catch {
+      // A template error is reported by collectChainIssues.
+    }
+    const bound = exceedsJsonBounds(step.output.schema);
+    const problem = templated ? bound && `structured-output schema ${bound}` : checkOutputSchema(step.output.schema);
+    return problem ? [{ path: ['steps', index, 'output', 'schema'], message: problem }] : [];
+  });
+}
+
 /** A chain as written in the config file's `chains` section (the key is its name). */
 export const ChainSpec = chainShape.superRefine((chain, ctx) => {
-  for (const issue of collectChainIssues(chain)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  for (const issue of [...collectChainIssues(chain), ...outputSchemaIssues(chain)]) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
 });
 export type ChainSpec = z.infer<typeof ChainSpec>;
 
 export const ChainDefinition = chainShape.extend({ name: idToken }).superRefine((chain, ctx) => {
-  for (const issue of collectChainIssues(chain)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  for (const issue of [...collectChainIssues(chain), ...outputSchemaIssues(chain)]) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
 });
 export type ChainDefinition = z.infer<typeof ChainDefinition>;
 export type ChainDefinitionInput = z.input<typeof ChainDefinition>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkRequestSchemas } from '../lib/validation/request-schemas';
 import { AttemptOutcome } from './call-event';
 
 /** A JSON Schema document (as produced by `z.toJSONSchema`); checked structurally by vendors. */
@@ -73,6 +74,9 @@ export const LlmRequest = z.object({
    * user message is the user's input.
    */
   userInput: z.string().max(100_000).optional(),
+}).superRefine((request, ctx) => {
+  // A schema we cannot use fails here, before any vendor is paid, not inside an attempt.
+  for (const issue of checkRequestSchemas(request)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
 });
 export type LlmRequest = z.infer<typeof LlmRequest>;
 export type LlmRequestInput = z.input<typeof LlmRequest>;

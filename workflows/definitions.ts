@@ -54,6 +54,8 @@ export const failureTypes = {
   /** Every attempt of the route failed; details carry the attempt log. */
   exhausted: 'SbUpstreamsExhausted',
   deadline: 'SbDeadlineExceeded',
+  /** Our own code failed after the vendor answered: not retried on other upstreams, not a breaker failure. */
+  internal: 'SbInternalError',
 } as const;
 
 /** A tenant id as one NATS subject token: `.`, `*`, `>` and whitespace would split or widen the subject. */

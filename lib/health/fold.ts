@@ -30,9 +30,9 @@ export interface HealthState {
   readonly upstreams: ReadonlyMap<string, UpstreamHealthState>;
 }
 
-/** Outcomes that are neither a success nor a failure for the breaker: the caller's or the output's fault. */
+/** Outcomes that are neither a success nor a failure for the breaker: the caller's, the output's or our own fault. */
 export function isNeutralOutcome(outcome: AttemptOutcome): boolean {
-  return outcome === 'caller_fault' || outcome === 'invalid_output';
+  return outcome === 'caller_fault' || outcome === 'invalid_output' || outcome === 'internal';
 }
 
 /** Outcomes that count as breaker failures. 429s do not: they have their own cooldown and strike count. */
@@ -108,7 +108,7 @@ export function foldUpstreamEvent(state: UpstreamHealthState | undefined, event:
   const rateLimitedUntil = until === undefined ? prev.rateLimitedUntil : Math.max(until, prev.rateLimitedUntil ?? until);
   const rateLimit = hasHeadroomData(event.rateLimit) && (!prev.rateLimit || at >= prev.rateLimit.at) ? { snapshot: event.rateLimit, at } : prev.rateLimit;
 
-  const answered = outcome === 'success' || outcome === 'invalid_output';
+  const answered = outcome === 'success' || outcome === 'invalid_output' || outcome === 'internal';
   const alpha = policy.latencyEwmaAlpha;
   const latencyEwmaMs = answered ? ewma(prev.latencyEwmaMs, event.latencyMs, alpha) : prev.latencyEwmaMs;
   const ttftEwmaMs = answered && event.ttftMs !== undefined ? ewma(prev.ttftEwmaMs, event.ttftMs, alpha) : prev.ttftEwmaMs;

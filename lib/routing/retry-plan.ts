@@ -97,6 +97,9 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
     return give(failureTypes.invalidRequest, failure.message);
   }
 
+  // Ours, not the vendor's: another upstream would answer and fail the same way (and be paid for it).
+  if (failure.outcome === 'internal') return give(failureTypes.internal, `internal error in Switchboard after ${failure.upstream ?? entry.provider} answered: ${failure.message}`);
+
   if (state.totalAttempts >= plan.retry.maxAttempts) return give(failureTypes.exhausted, `gave up after ${state.totalAttempts} attempts`);
 
   if (failure.outcome === 'no_upstream') {

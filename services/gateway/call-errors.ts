@@ -1,6 +1,7 @@
 /**
  * A failed call → an HTTP error: the caller's fault is 400, every upstream
- * exhausted is 503, the deadline 504, anything else 502 — each with the
+ * exhausted is 503, the deadline 504, our own failure after the vendor answered
+ * 500, anything else 502 — each with the
  * attempt summary (provider, upstream, outcome, status; no vendor messages,
  * which may quote the prompt).
  */
@@ -31,6 +32,8 @@ export function gatewayErrorOfCall(error: CallFailedError, callId: string): Gate
   if (error.type === failureTypes.exhausted) {
     return new GatewayError(503, 'service_unavailable', `every upstream of the route failed (${error.attempts.length} attempts): ${error.message}`, { code: error.type, headers, detail });
   }
+  // Ours: the vendor answered, our own code failed; retrying elsewhere would not help.
+  if (error.type === failureTypes.internal) return new GatewayError(500, 'server_error', error.message, { code: error.type, headers, detail });
   if (error.type === failureTypes.deadline) return new GatewayError(504, 'timeout', error.message, { code: error.type, headers, detail });
   return new GatewayError(502, 'upstream_error', error.message, { code: error.type, headers, detail });
 }

@@ -9,9 +9,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { LlmRequest, type LlmRequestInput } from '../../schemas/llm';
 import type { SwitchboardConfig } from '../../schemas/config';
 import type { TenantConfig } from '../../schemas/gateway';
-import { badRequest, badRequestOfIssues, GatewayError } from './http-errors';
+import { badRequest, badRequestOfIssues, GatewayError, type ErrorDialect } from './http-errors';
+import { wireParamName } from './param-names';
 
-export function finaliseRequest(input: LlmRequestInput, tenant: TenantConfig, headers: IncomingHttpHeaders, config: SwitchboardConfig): LlmRequest {
+export function finaliseRequest(input: LlmRequestInput, tenant: TenantConfig, headers: IncomingHttpHeaders, config: SwitchboardConfig, dialect: ErrorDialect = 'openai'): LlmRequest {
   const route = input.route;
   if (!config.routes[route]) {
     throw badRequest(`unknown model "${route}": models are Switchboard routes (${Object.keys(config.routes).join(', ')})`, 'model', 'model_not_found');
@@ -26,7 +27,7 @@ export function finaliseRequest(input: LlmRequestInput, tenant: TenantConfig, he
     ...(typeof key === 'string' && key ? { idempotencyKey: key } : {}),
     deadlineMs: config.gateway.deadlineMs,
   });
-  if (!parsed.success) throw badRequestOfIssues(parsed.error.issues, 'invalid parameter', (path) => (path === 'idempotencyKey' ? 'Idempotency-Key' : path));
+  if (!parsed.success) throw badRequestOfIssues(parsed.error.issues, 'invalid parameter', (path) => wireParamName(path, dialect));
   return parsed.data;
 }
 

@@ -10,6 +10,7 @@ import { deadlineError, gatewayErrorOfCall } from './call-errors';
 import { finaliseRequest, requestChars } from './call-request';
 import { callIdFor, isCallFailedError, type StartedCall } from './calls';
 import type { GatewayContext } from './context';
+import type { ErrorDialect } from './http-errors';
 import { clientIp, parseJsonBody, readBody, sendJson } from './http-io';
 import { parseOpenAiChat } from './openai-request';
 import { resultHeaders, toChatCompletion } from './openai-response';
@@ -80,10 +81,10 @@ async function answer(ctx: GatewayContext, request: LlmRequest): Promise<LlmResu
   }
 }
 
-async function prepare(ctx: GatewayContext, req: IncomingMessage, parse: (raw: unknown) => LlmRequestInput): Promise<LlmRequest> {
+async function prepare(ctx: GatewayContext, req: IncomingMessage, parse: (raw: unknown) => LlmRequestInput, dialect: ErrorDialect = 'openai'): Promise<LlmRequest> {
   const tenant = ctx.tenants.authenticate(req);
   const raw = parseJsonBody(await readBody(req, ctx.config.gateway.maxBodyBytes));
-  return finaliseRequest(parse(raw), tenant, req.headers, ctx.config);
+  return finaliseRequest(parse(raw), tenant, req.headers, ctx.config, dialect);
 }
 
 /** `Server-Timing`: the gateway's own time apart from waiting for the workflow, so its overhead is measurable in production too. */
@@ -122,7 +123,7 @@ export async function handleChatCompletions(ctx: GatewayContext, req: IncomingMe
 
 export async function handleMessages(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): Promise<string> {
   const arrivedAt = performance.now();
-  const request = await prepare(ctx, req, parseAnthropicMessages);
+  const request = await prepare(ctx, req, parseAnthropicMessages, 'anthropic');
   await admitted(ctx, req, request, async (finish) => {
     if (!request.stream) {
       const { result, callMs } = await timedAnswer(ctx, request);

@@ -37,10 +37,10 @@ export function at(offsetMs: number, outcome: AttemptOutcome = 'success', overri
 }
 
 function statusOf(outcome: AttemptOutcome): number | undefined {
-  return { success: 200, retryable: 503, rate_limited: 429, fatal_upstream: 401, caller_fault: 400, invalid_output: 200 }[outcome];
+  return { success: 200, retryable: 503, rate_limited: 429, fatal_upstream: 401, caller_fault: 400, invalid_output: 200, internal: 200 }[outcome];
 }
 
-export const outcomes: readonly AttemptOutcome[] = ['success', 'retryable', 'rate_limited', 'fatal_upstream', 'caller_fault', 'invalid_output'];
+export const outcomes: readonly AttemptOutcome[] = ['success', 'retryable', 'rate_limited', 'fatal_upstream', 'caller_fault', 'invalid_output', 'internal'];
 
 /** Arbitrary events on one upstream within `spanMs` after t0. */
 export function arbitraryEvent(spanMs: number, outcome: fc.Arbitrary<AttemptOutcome> = fc.constantFrom(...outcomes)): fc.Arbitrary<CallEvent> {

@@ -77,6 +77,12 @@ describe('planNextAttempt', () => {
     expect(decide(initialRetryState(), failure('caller_fault', 'openai/org-a', { errorType })).step).toMatchObject(expected);
   });
 
+  it('gives up at once on our own failure after the vendor answered: no other upstream, no fallback', () => {
+    const r = decide(initialRetryState(), failure('internal', 'openai/org-a', { errorType: 'internal_check', message: 'validator broke' }));
+    expect(r.step).toMatchObject({ kind: 'give_up', failureType: failureTypes.internal });
+    expect(r.step.kind === 'give_up' && r.step.reason).toContain('validator broke');
+  });
+
   it('gives up on context length when no entry has a larger context', () => {
     const small: CallPlan = { ...plan, entries: [plan.entries[1]!, plan.entries[0]!] };
     const r = planNextAttempt({ plan: small, state: countAttempt(initialRetryState()), failure: failure('caller_fault', 'anthropic/org-a', { errorType: 'context_length_exceeded' }), now: NOW, deadlineAt: NOW + 60_000, random01: 0 });
