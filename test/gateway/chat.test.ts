@@ -132,7 +132,7 @@ describe('gateway: OpenAI-compatible chat completions', () => {
 
     const invalid = await apiError(openai.chat.completions.create({ model: 'chat-default', messages: ask(m), temperature: 7 }));
     expect(invalid.status).toBe(400);
-    expect(invalid.error).toEqual(expect.objectContaining({ param: 'params.temperature' }));
+    expect(invalid.error).toEqual(expect.objectContaining({ param: 'temperature' }));
 
     const badKey = await apiError(openai.chat.completions.create({ model: 'chat-default', messages: ask(m) }, { headers: { 'Idempotency-Key': 'spaces are not allowed' } }));
     expect(badKey.status).toBe(400);
