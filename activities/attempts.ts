@@ -25,8 +25,8 @@ export interface AttemptActivityDeps {
   config: () => SwitchboardConfig;
   /** Health-aware selection (breakers, probes, panic, smooth weighted round-robin by score). */
   pickHealthy: HealthAwarePicker;
-  /** Sends a half-open probe's result to the upstream's breakerSupervisor. */
-  signalBreaker?: (upstream: string, input: BreakerInput) => Promise<void>;
+  /** Sends a half-open probe's result to the breakerSupervisor of the breaker key (docs/breakers.md). */
+  signalBreaker?: (key: string, input: BreakerInput) => Promise<void>;
   /** Takes a slot for the breakerSupervisor's own probe (`probeUpstream`); without it the activity sends none. */
   pickProbe?: ProbePicker;
   /** Breaker cluster stamped on every CallEvent, so registries fold only their own cluster's events. */
@@ -98,7 +98,7 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
       if (ok === undefined) return;
       const error = ok ? undefined : { at: event.at, outcome: event.outcome, status: event.status, errorType: event.errorType, message: event.errorMessage?.slice(0, 200) };
       const revision = selected.probeRevision;
-      await deps.signalBreaker(upstream.id, { kind: 'probe_result', ok, ...(error ? { error } : {}), ...(revision !== undefined ? { revision } : {}) }).catch((err: unknown) => callLog.error({ err }, 'could not report the probe result'));
+      await deps.signalBreaker(selected.probeKey ?? upstream.id, { kind: 'probe_result', ok, ...(error ? { error } : {}), ...(revision !== undefined ? { revision } : {}) }).catch((err: unknown) => callLog.error({ err }, 'could not report the probe result'));
     };
     const heartbeat = setInterval(() => ctx.heartbeat(), Math.max(200, Math.floor(ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
     heartbeat.unref();
@@ -255,7 +255,7 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         attemptTimeoutMs: cfg.timeouts.attemptMs,
       };
       try {
-        await runAttempt(input, () => pickProbe(probe.upstream, model, probe.revision, probe.budget));
+        await runAttempt(input, () => pickProbe(probe.key, probe.upstream, model, probe.revision, probe.budget));
         return { sent: true, ok: true, reason: `probe of ${model} succeeded` };
       } catch (error) {
         const details = (error as ApplicationFailure).details?.[0] as AttemptFailureDetails | undefined;

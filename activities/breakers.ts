@@ -5,6 +5,7 @@ import { BreakerState, type BreakerEvent, type BreakerPolicy } from '../schemas/
 import { BREAKER_CLUSTER_HEADER, breakerBucket, breakerSubject } from '../workflows/definitions';
 import { postBreakerWebhook } from '../lib/health-registry/webhook';
 import { readBreakerState } from '../lib/health-registry/breaker-store';
+import { breakerKeyOfState } from '../lib/health';
 
 export interface BreakerActivityDeps {
   nats: NatsConnection;
@@ -29,21 +30,22 @@ export function createBreakerActivities({ nats, log, webhookUrl, policy }: Break
       return policy?.();
     },
 
-    async readBreakerState({ cluster, upstream }: { cluster?: string; upstream: string }): Promise<BreakerState | undefined> {
-      return readBreakerState(nats, cluster, upstream);
+    async readBreakerState({ cluster, key, upstream }: { cluster?: string; key?: string; upstream?: string }): Promise<BreakerState | undefined> {
+      // `upstream`: what supervisors started before models had breakers pass.
+      return readBreakerState(nats, cluster, key ?? upstream ?? '');
     },
 
     async writeBreakerState({ cluster, state }: { cluster?: string; state: BreakerState }): Promise<void> {
       const kv = await openBucket(nats, breakerBucket(cluster));
-      await kv.put(state.upstream, codec.encode(BreakerState.parse(state)));
+      await kv.put(breakerKeyOfState(state), codec.encode(BreakerState.parse(state)));
     },
 
     async publishBreakerEvent({ cluster, event }: { cluster?: string; event: BreakerEvent }): Promise<void> {
       const h = natsHeaders();
       if (cluster) h.set(BREAKER_CLUSTER_HEADER, cluster);
-      nats.publish(breakerSubject(event.upstream), codec.encode(event), { headers: h });
+      nats.publish(breakerSubject(breakerKeyOfState(event)), codec.encode(event), { headers: h });
       await nats.flush();
-      log.warn({ upstream: event.upstream, transition: event.transition, reason: event.reason, cluster }, 'breaker transition');
+      log.warn({ upstream: event.upstream, ...(event.model !== undefined ? { model: event.model } : {}), transition: event.transition, reason: event.reason, cluster }, 'breaker transition');
       if (webhookUrl) {
         // The operator's notice is best effort: a dead webhook must not hold the breaker back.
         await postBreakerWebhook(webhookUrl, event, cluster).catch((error: unknown) => log.error({ err: error instanceof Error ? error.message : String(error) }, 'breaker webhook failed'));

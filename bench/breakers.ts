@@ -28,6 +28,7 @@ import type { SwitchboardConfigInput } from '../schemas/config';
 import { startFakeVendor } from '../services/fake-vendor';
 import { startLocalStack, stopLocalStack } from '../services/local-stack/stack';
 import { breakerWorkflowId } from '../workflows/definitions';
+import { breakerKeyOf } from '../lib/health';
 
 const { values } = parseArgs({
   options: {
@@ -191,7 +192,9 @@ async function main(): Promise<void> {
     );
     console.log(`wrote ${out}`);
   } finally {
-    await Promise.allSettled(ORGS.map((o) => client.workflow.getHandle(breakerWorkflowId(`openai/org-${o}`, cluster)).terminate('bench over')));
+    // Each organisation's own supervisor and its model's (health is per upstream and model).
+    const keys = ORGS.flatMap((o) => [`openai/org-${o}`, breakerKeyOf(`openai/org-${o}`, 'gpt-4o-mini')]);
+    await Promise.allSettled(keys.map((key) => client.workflow.getHandle(breakerWorkflowId(key, cluster)).terminate('bench over')));
     for (const pod of pods) pod.kill('SIGTERM');
     await Promise.all(pods.map((p) => new Promise((r) => (p.exitCode !== null ? r(undefined) : p.once('exit', r)))));
     await nats.drain().catch(() => undefined);

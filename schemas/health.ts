@@ -112,9 +112,11 @@ export const HealthEvidence = z.object({
 });
 export type HealthEvidence = z.infer<typeof HealthEvidence>;
 
-/** One upstream's health as of a moment: what `upstreamHealth` returns and the CLI shows. */
+/** One upstream's health for one model as of a moment: what `upstreamHealth` returns and the CLI shows. */
 export const UpstreamHealth = z.object({
   upstream: z.string(),
+  /** The model these numbers are for (health is kept per upstream and model); absent for a pair never seen. */
+  model: z.string().optional(),
   /** Attempts that count for the breaker in the window: success, retryable, fatal_upstream. */
   calls: z.number().int().nonnegative(),
   /** retryable + fatal_upstream in the window. */
@@ -148,8 +150,13 @@ export const TripSignal = z.object({
   /** Human-readable, e.g. "3 consecutive failures (last: 503 overloaded)". */
   detail: z.string(),
   evidence: HealthEvidence,
-  /** Model of the attempt that tripped it (the supervisor's probe asks for it). */
+  /**
+   * Model of the attempt behind the signal. With `scope` `model` the breaker of that (upstream, model) is meant;
+   * with `upstream` (account faults) the upstream's own, and the model is what its probe asks for.
+   */
   model: z.string().optional(),
+  /** Which breaker the signal is for: the whole upstream (account faults) or one model of it; default upstream. */
+  scope: z.enum(['upstream', 'model']).optional(),
   /** Epoch ms of the newest event behind the signal; a supervisor ignores signals older than its current state. */
   evidenceAt: z.number(),
   /** Epoch ms when the policy decided. */
@@ -163,6 +170,8 @@ export type BreakerStateKind = z.infer<typeof BreakerStateKind>;
 /** The value of KV `sb_breakers/<upstreamId>`; its single writer is the upstream's breakerSupervisor. */
 export const BreakerState = z.object({
   upstream: z.string(),
+  /** The model of a model-level breaker; absent for the upstream's own (account-level) breaker. */
+  model: z.string().optional(),
   state: BreakerStateKind,
   /** Epoch ms when this state began. */
   since: z.number(),
@@ -187,6 +196,8 @@ export type BreakerTransition = z.infer<typeof BreakerTransition>;
 /** Published on `sb.breaker.<upstreamId>` for every transition. */
 export const BreakerEvent = z.object({
   upstream: z.string(),
+  /** Set for a model-level breaker; absent for the upstream's own. */
+  model: z.string().optional(),
   transition: BreakerTransition,
   from: BreakerStateKind,
   to: BreakerStateKind,
@@ -213,8 +224,10 @@ export type BreakerInput = z.infer<typeof BreakerInput>;
 
 /** The supervisor's own half-open probe: one small request through the ordinary attempt path, holding a slot of `revision`. */
 export const SupervisorProbe = z.object({
+  /** Key of the half-open breaker: the upstream's own (its id) or one model's. */
+  key: z.string(),
   upstream: z.string(),
-  /** Default: the first model of a route entry this upstream serves. */
+  /** The model asked for; default: the first model of a route entry this upstream serves. */
   model: z.string().optional(),
   revision: z.number().int().nonnegative(),
   budget: z.number().int().positive(),

@@ -1,8 +1,9 @@
 /**
- * breakerSupervisor: one per upstream per cluster (id `breaker-<upstreamId>`),
- * reached with signalWithStart from whichever worker's registry sees a trip.
- * The single writer of KV `sb_breakers/<upstreamId>` and the publisher of
- * its BreakerEvents. Its cooldown is a durable timer (a `condition` with a
+ * breakerSupervisor: one per breaker per cluster — an upstream's own
+ * (`breaker-<upstreamId>`) or one model's of it (`breaker-<upstreamId>/<model
+ * token>`, see lib/health/breaker-levels.ts) — reached with signalWithStart
+ * from whichever worker's registry sees a trip. The single writer of KV
+ * `sb_breakers/<key>` and the publisher of its BreakerEvents. Its cooldown is a durable timer (a `condition` with a
  * timeout), so it fires even when every worker was down while it ran. When
  * the breaker turns half-open it sends a probe of its own through the
  * ordinary attempt path, so a healed upstream is noticed without waiting for
@@ -21,6 +22,10 @@ type AttemptActivities = ReturnType<typeof createAttemptActivities>;
 
 export interface BreakerSupervisorInput {
   upstream: string;
+  /** The model of a model-level breaker; absent for the upstream's own. */
+  model?: string;
+  /** The breaker's key (KV key, probe slots); default `upstream` (supervisors started before models had breakers). */
+  key?: string;
   cluster?: string;
   /** The policy at start; the supervisor follows the workers' live config from then on. */
   policy: BreakerPolicy;
@@ -47,8 +52,11 @@ const { probeUpstream } = proxyActivities<AttemptActivities>({ startToCloseTimeo
 const HISTORY_LIMIT = 2_000;
 
 export async function breakerSupervisor(input: BreakerSupervisorInput): Promise<void> {
-  const { upstream, cluster } = input;
-  let { policy, probeModel } = input;
+  const { upstream, model, cluster } = input;
+  const key = input.key ?? upstream;
+  let { policy } = input;
+  // A model's breaker probes its model; the upstream's own probes the model of its latest trip.
+  let probeModel = model ?? input.probeModel;
   const queue: unknown[] = [...(input.pending ?? [])];
   let state: BreakerState | undefined = input.state;
   setHandler(breakerInputSignal, (raw) => void queue.push(raw));
@@ -58,7 +66,7 @@ export async function breakerSupervisor(input: BreakerSupervisorInput): Promise<
 
   const sendProbe = (half: BreakerState) => {
     probed = half.revision;
-    const probe: SupervisorProbe = { upstream, revision: half.revision, budget: half.probeBudget ?? policy.halfOpenMaxConcurrent, ...(probeModel ? { model: probeModel } : {}) };
+    const probe: SupervisorProbe = { key, upstream, revision: half.revision, budget: half.probeBudget ?? policy.halfOpenMaxConcurrent, ...(probeModel ? { model: probeModel } : {}) };
     // Not awaited: signals (operator, trips, user-traffic probes) are handled while the probe runs.
     void probeUpstream(probe).then(
       (verdict) => {
@@ -69,7 +77,7 @@ export async function breakerSupervisor(input: BreakerSupervisorInput): Promise<
   };
 
   // A breaker never written is closed since forever: a trip whose evidence predates this workflow's start is still news.
-  state ??= (await readBreakerState({ cluster, upstream })) ?? initialBreakerState(upstream, 0);
+  state ??= (await readBreakerState({ cluster, key })) ?? initialBreakerState(upstream, 0, model);
   for (;;) {
     if (state.state === 'half_open' && policy.supervisorProbes && probed !== state.revision) sendProbe(state);
     const deadline = state.state === 'open' ? state.reopenAt : state.state === 'half_open' ? state.since + policy.halfOpenTimeoutMs : undefined;
@@ -86,7 +94,7 @@ export async function breakerSupervisor(input: BreakerSupervisorInput): Promise<
       const breakerInput = asBreakerInput(queue.shift());
       // A malformed signal must not wedge the one writer of this breaker: drop it.
       if (!breakerInput) continue;
-      if (breakerInput.kind === 'trip' && breakerInput.signal.model) probeModel = breakerInput.signal.model;
+      if (model === undefined && breakerInput.kind === 'trip' && breakerInput.signal.model) probeModel = breakerInput.signal.model;
       // Date.now() and Math.random() are deterministic inside the workflow sandbox.
       const step = transitionBreaker(state, breakerInput, policy, Date.now(), Math.random());
       if (step.state !== state) await writeBreakerState({ cluster, state: step.state });
@@ -94,7 +102,7 @@ export async function breakerSupervisor(input: BreakerSupervisorInput): Promise<
       state = step.state;
     }
     if (workflowInfo().historyLength > HISTORY_LIMIT || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof breakerSupervisor>({ upstream, cluster, policy, state, pending: queue, ...(probeModel ? { probeModel } : {}) });
+      await continueAsNew<typeof breakerSupervisor>({ upstream, ...(model !== undefined ? { model } : {}), key, cluster, policy, state, pending: queue, ...(probeModel ? { probeModel } : {}) });
     }
   }
 }

@@ -1,15 +1,19 @@
 /**
  * How workers, the CLI and tests reach a breakerSupervisor: signalWithStart
- * on `breaker-<upstreamId>`, so whoever speaks first starts it and a
+ * on `breaker-<key>` (the upstream's own breaker: its id; one model's:
+ * `<upstreamId>/<model token>`), so whoever speaks first starts it and a
  * duplicate only adds a no-op input to its queue.
  */
 import type { Client } from '@temporalio/client';
 import { BreakerInput, type BreakerPolicy, type TripSignal } from '../../schemas/health';
+import { breakerKeyOfSignal, modelOfKey, upstreamOfKey } from '../health/breaker-levels';
 import type { BreakerSupervisorInput } from '../../workflows/breaker-supervisor';
 import { breakerNames, breakerTaskQueue, breakerWorkflowId } from '../../workflows/definitions';
 
 export interface BreakerSignals {
-  send(upstream: string, input: BreakerInput): Promise<void>;
+  /** To the breaker `key`: an upstream id (its own breaker) or `breakerKeyOf(upstream, model)`. */
+  send(key: string, input: BreakerInput): Promise<void>;
+  /** To the breaker the signal is for (`breakerKeyOfSignal`). */
   trip(signal: TripSignal): Promise<void>;
 }
 
@@ -17,10 +21,11 @@ export interface BreakerSignals {
 export function createBreakerSignals(options: { client: Client; taskQueue: string; cluster?: string; policy: BreakerPolicy | (() => BreakerPolicy) }): BreakerSignals {
   const { client, taskQueue, cluster } = options;
   const policyNow = () => (typeof options.policy === 'function' ? options.policy() : options.policy);
-  const send = async (upstream: string, input: BreakerInput): Promise<void> => {
-    const args: BreakerSupervisorInput = { upstream, policy: policyNow(), ...(cluster ? { cluster } : {}) };
+  const send = async (key: string, input: BreakerInput): Promise<void> => {
+    const model = modelOfKey(key);
+    const args: BreakerSupervisorInput = { upstream: upstreamOfKey(key), key, ...(model !== undefined ? { model } : {}), policy: policyNow(), ...(cluster ? { cluster } : {}) };
     await client.workflow.signalWithStart('breakerSupervisor', {
-      workflowId: breakerWorkflowId(upstream, cluster),
+      workflowId: breakerWorkflowId(key, cluster),
       taskQueue: breakerTaskQueue(taskQueue),
       args: [args],
       signal: breakerNames.input,
@@ -28,5 +33,5 @@ export function createBreakerSignals(options: { client: Client; taskQueue: strin
       signalArgs: [BreakerInput.parse(input)],
     });
   };
-  return { send, trip: (signal) => send(signal.upstream, { kind: 'trip', signal }) };
+  return { send, trip: (signal) => send(breakerKeyOfSignal(signal), { kind: 'trip', signal }) };
 }

@@ -9,16 +9,17 @@ import { breakerBucket } from '../../workflows/definitions';
 
 const codec = JSONCodec<unknown>();
 
-export async function readBreakerState(nats: NatsConnection, cluster: string | undefined, upstream: string): Promise<BreakerState | undefined> {
+/** The breaker `key` (an upstream id, or `breakerKeyOf(upstream, model)`), if it was ever written. */
+export async function readBreakerState(nats: NatsConnection, cluster: string | undefined, key: string): Promise<BreakerState | undefined> {
   const kv = await openBucket(nats, breakerBucket(cluster));
-  const entry = await kv.get(upstream);
+  const entry = await kv.get(key);
   if (!entry || entry.operation !== 'PUT') return undefined;
   const parsed = BreakerState.safeParse(codec.decode(entry.value));
   return parsed.success ? parsed.data : undefined;
 }
 
-/** The breakers of `upstreams` that have ever been written, by upstream id (one KV get each, in parallel). */
-export async function readBreakerStates(nats: NatsConnection, cluster: string | undefined, upstreams: readonly string[]): Promise<Map<string, BreakerState>> {
-  const states = await Promise.all(upstreams.map((id) => readBreakerState(nats, cluster, id)));
-  return new Map(states.flatMap((s) => (s ? [[s.upstream, s] as const] : [])));
+/** The breakers of `keys` that have ever been written, by key (one KV get each, in parallel). */
+export async function readBreakerStates(nats: NatsConnection, cluster: string | undefined, keys: readonly string[]): Promise<Map<string, BreakerState>> {
+  const states = await Promise.all(keys.map(async (key) => [key, await readBreakerState(nats, cluster, key)] as const));
+  return new Map(states.flatMap(([key, s]) => (s ? [[key, s] as const] : [])));
 }

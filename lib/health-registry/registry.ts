@@ -7,7 +7,11 @@
  */
 import { DeliverPolicy, JSONCodec, type KV, type NatsConnection, type Subscription } from 'nats';
 import {
+  breakerKeyOf,
+  breakerKeyOfSignal,
+  breakerKeyOfState,
   clearUpstreamHealth,
+  effectiveBreaker,
   emptyHealth,
   evaluateTrip,
   foldCallEvent,
@@ -16,6 +20,8 @@ import {
   isTripActionable,
   mayEjectForRateLimit,
   upstreamHealth,
+  modelOfKey,
+  upstreamOfKey,
 } from '../health';
 import type { Logger } from '../log';
 import { openBucket } from '../nats/kv';
@@ -24,6 +30,7 @@ import { CallEvent } from '../../schemas/call-event';
 import { upstreamId, type SwitchboardConfig } from '../../schemas/config';
 import { BreakerState, type TripSignal, type UpstreamHealth } from '../../schemas/health';
 import { breakerBucket } from '../../workflows/definitions';
+import { breakerTargetsOf } from './breaker-targets';
 import { healthViewSubject, type HealthViewReply } from './health-view';
 
 export interface HealthRegistryOptions {
@@ -40,8 +47,14 @@ export interface HealthRegistryOptions {
 
 /** What selection and the CLI read; every call is local. */
 export interface HealthView {
+  /** Every breaker by key (docs/breakers.md): the upstreams' own and their models'. */
   breakers(): ReadonlyMap<string, BreakerState>;
-  healthOf(upstream: string, now: number): UpstreamHealth;
+  /** The breaker a pick of `model` on `upstream` obeys: the stricter of the upstream's and the model's. */
+  breakerFor(upstream: string, model: string): BreakerState | undefined;
+  /** Health of `upstream` for `model` (the fold keeps one window per pair). */
+  healthOf(upstream: string, model: string, now: number): UpstreamHealth;
+  /** Health by breaker key, for every (upstream, model) seen in the window. */
+  healthByKey(now: number): Map<string, UpstreamHealth>;
   /** Upstream ids of the provider's pool (config order). */
   poolOf(provider: string): readonly string[];
 }
@@ -81,12 +94,13 @@ export async function startHealthRegistry(options: HealthRegistryOptions): Promi
   let folded = 0;
 
   const applyBreaker = (breaker: BreakerState) => {
-    const prev = breakers.get(breaker.upstream);
+    const key = breakerKeyOfState(breaker);
+    const prev = breakers.get(key);
     if (prev && prev.revision > breaker.revision) return;
-    breakers.set(breaker.upstream, breaker);
-    provisional.delete(breaker.upstream);
+    breakers.set(key, breaker);
+    provisional.delete(key);
     // Failures that opened the breaker must not trip it again once it is half-open or closed.
-    if (breaker.state === 'half_open' || breaker.state === 'closed') state = clearUpstreamHealth(state, breaker.upstream, breaker.since, policy);
+    if (breaker.state === 'half_open' || breaker.state === 'closed') state = clearUpstreamHealth(state, key, breaker.since, policy);
   };
 
   const kv: KV = await openBucket(nats, breakerBucket(cluster));
@@ -105,22 +119,27 @@ export async function startHealthRegistry(options: HealthRegistryOptions): Promi
 
   const maybeTrip = (event: CallEvent) => {
     const now = Date.now();
-    const signal = evaluateTrip(upstreamHealth(state, event.upstream, now, policy), policy, now, event);
-    const breaker = breakers.get(event.upstream);
-    if (!signal || !isTripActionable(breaker, signal)) return;
-    if (isRateLimitClass(signal) && !mayEjectForRateLimit(pools.get(event.provider) ?? [], breakers, event.upstream, policy)) return;
+    const signal = evaluateTrip(upstreamHealth(state, breakerKeyOf(event.upstream, event.model), now, policy), policy, now, event);
+    if (!signal) return;
+    // An account fault is for the upstream's own breaker, anything else for its model's.
+    const key = breakerKeyOfSignal(signal);
+    const breaker = breakers.get(key);
+    if (!isTripActionable(breaker, signal)) return;
+    const pool = (pools.get(event.provider) ?? []).map((id) => breakerKeyOf(id, event.model));
+    if (isRateLimitClass(signal) && !mayEjectForRateLimit(pool, breakers, key, policy)) return;
     const revision = breaker?.revision ?? -1;
-    const last = signalled.get(event.upstream);
+    const last = signalled.get(key);
     if (last && last.revision === revision && now - last.at < RESIGNAL_MS) return;
-    signalled.set(event.upstream, { revision, at: now });
-    provisional.set(event.upstream, {
-      state: { upstream: event.upstream, state: 'open', since: now, reopenAt: now + config.breaker.baseCooldownMs, consecutiveTrips: 0, revision, cause: signal.kind, reason: `${signal.detail} (awaiting the supervisor)` },
+    signalled.set(key, { revision, at: now });
+    const model = signal.scope === 'model' ? { model: event.model } : {};
+    provisional.set(key, {
+      state: { upstream: event.upstream, ...model, state: 'open', since: now, reopenAt: now + config.breaker.baseCooldownMs, consecutiveTrips: 0, revision, cause: signal.kind, reason: `${signal.detail} (awaiting the supervisor)` },
       until: now + PROVISIONAL_MS,
     });
-    log.warn({ upstream: event.upstream, kind: signal.kind, detail: signal.detail }, 'breaker trip');
+    log.warn({ upstream: event.upstream, ...model, kind: signal.kind, detail: signal.detail }, 'breaker trip');
     options.signalTrip?.(signal).catch((error: unknown) => {
-      signalled.delete(event.upstream);
-      log.error({ err: error, upstream: event.upstream }, 'could not signal the breaker supervisor');
+      signalled.delete(key);
+      log.error({ err: error, upstream: event.upstream, ...model }, 'could not signal the breaker supervisor');
     });
   };
 
@@ -151,18 +170,28 @@ export async function startHealthRegistry(options: HealthRegistryOptions): Promi
     }
   })();
 
+  const currentBreakers = (): ReadonlyMap<string, BreakerState> => {
+    if (provisional.size === 0) return breakers;
+    const now = Date.now();
+    const merged = new Map(breakers);
+    for (const [key, p] of provisional) {
+      if (p.until < now) provisional.delete(key);
+      else merged.set(key, p.state);
+    }
+    return merged;
+  };
   const view: HealthView = {
-    breakers: () => {
-      if (provisional.size === 0) return breakers;
-      const now = Date.now();
-      const merged = new Map(breakers);
-      for (const [id, p] of provisional) {
-        if (p.until < now) provisional.delete(id);
-        else merged.set(id, p.state);
-      }
-      return merged;
+    breakers: currentBreakers,
+    breakerFor: (upstream, model) => {
+      const all = currentBreakers();
+      return effectiveBreaker(all.get(upstream), all.get(breakerKeyOf(upstream, model)));
     },
-    healthOf: (upstream, now) => upstreamHealth(state, upstream, now, policy),
+    healthOf: (upstream, model, now) => upstreamHealth(state, breakerKeyOf(upstream, model), now, policy),
+    // Every (upstream, model) of the config, seen or not, and any other model seen on a known upstream.
+    healthByKey: (now) => {
+      const keys = new Set([...breakerTargetsOf(config).flatMap((t) => (t.model !== undefined ? [t.key] : [])), ...[...state.upstreams.keys()].filter((key) => known.has(upstreamOfKey(key)))]);
+      return new Map([...keys].map((key) => [key, withModel(upstreamHealth(state, key, now, policy), key)]));
+    },
     poolOf: (provider) => pools.get(provider) ?? [],
   };
 
@@ -172,7 +201,7 @@ export async function startHealthRegistry(options: HealthRegistryOptions): Promi
     answering = nats.subscribe(healthViewSubject(cluster), {
       callback: (_error, message) => {
         const now = Date.now();
-        const reply: HealthViewReply = { worker, at: now, folded, replayed, health: [...known].map((id) => view.healthOf(id, now)), breakers: [...view.breakers().values()] };
+        const reply: HealthViewReply = { worker, at: now, folded, replayed, health: [...view.healthByKey(now).values()], breakers: [...view.breakers().values()] };
         message.respond(codec.encode(reply));
       },
     });
@@ -198,6 +227,12 @@ export async function startHealthRegistry(options: HealthRegistryOptions): Promi
       await watcher.stop();
     },
   };
+}
+
+/** A pair never seen has no model in its summary: name it from the key. */
+function withModel(health: UpstreamHealth, key: string): UpstreamHealth {
+  const model = health.model ?? modelOfKey(key);
+  return model === undefined ? health : { ...health, model };
 }
 
 function poolsOf(config: SwitchboardConfig): Map<string, string[]> {

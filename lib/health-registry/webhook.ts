@@ -20,7 +20,8 @@ export interface SlackMessage {
 export function breakerWebhookMessage(event: BreakerEvent, cluster?: string): SlackMessage {
   const where = cluster ? ` (cluster ${cluster})` : '';
   const reopen = event.evidence.reopenAt ? `, half-open at ${new Date(event.evidence.reopenAt).toISOString()}` : '';
-  const text = `${icons[event.transition]} breaker ${event.transition} for ${event.upstream}${where}: ${event.reason}${reopen}`;
+  const which = event.model !== undefined ? `${event.upstream} model ${event.model}` : event.upstream;
+  const text = `${icons[event.transition]} breaker ${event.transition} for ${which}${where}: ${event.reason}${reopen}`;
   const counts = `calls ${event.evidence.calls}, failures ${event.evidence.failures}, consecutive ${event.evidence.consecutiveFailures}`;
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `${text}\n${event.from} → ${event.to} · ${counts}` } }] };
 }

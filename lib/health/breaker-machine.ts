@@ -1,4 +1,4 @@
-import type { BreakerCause, BreakerEvent, BreakerInput, BreakerPolicy, BreakerState, BreakerTransition, HealthEvidence } from '../../schemas/health';
+import type { BreakerCause, BreakerEvent, BreakerInput, BreakerPolicy, BreakerState, BreakerTransition, HealthEvidence, TripSignal } from '../../schemas/health';
 import { cooldownForTrip, emptyEvidence } from './trip-policy';
 
 /**
@@ -13,8 +13,9 @@ export interface BreakerStep {
 }
 
 /** A breaker no one has tripped yet. */
-export function initialBreakerState(upstream: string, now: number): BreakerState {
-  return { upstream, state: 'closed', since: now, consecutiveTrips: 0, revision: 0 };
+/** A breaker no one has tripped yet: the upstream's own, or one model's when `model` is given. */
+export function initialBreakerState(upstream: string, now: number, model?: string): BreakerState {
+  return { upstream, ...(model !== undefined ? { model } : {}), state: 'closed', since: now, consecutiveTrips: 0, revision: 0 };
 }
 
 /**
@@ -39,7 +40,7 @@ export function transitionBreaker(state: BreakerState, input: BreakerInput, poli
     case 'trip': {
       const { signal } = input;
       const reacts = state.state === 'closed' || state.state === 'half_open';
-      if (!reacts || signal.upstream !== state.upstream || signal.evidenceAt < state.since) return { state };
+      if (!reacts || !isSignalFor(signal, state) || signal.evidenceAt < state.since) return { state };
       // A persistent 429 stays open at least until the vendor's own reset.
       const notBefore = signal.kind === 'rate_limit_persistent' ? signal.evidence.rateLimitedUntil : undefined;
       return open(state, { cause: signal.kind, reason: signal.detail, evidence: signal.evidence, notBefore }, policy, now, random01);
@@ -117,12 +118,14 @@ type Change = Pick<BreakerState, 'state' | 'since' | 'cause' | 'reason'> & Parti
 function move(prev: BreakerState, transition: BreakerTransition, change: Change, evidence: HealthEvidence = emptyEvidence()): BreakerStep {
   const state: BreakerState = {
     upstream: prev.upstream,
+    ...(prev.model !== undefined ? { model: prev.model } : {}),
     consecutiveTrips: prev.consecutiveTrips,
     ...change,
     revision: prev.revision + 1,
   };
   const event: BreakerEvent = {
     upstream: prev.upstream,
+    ...(prev.model !== undefined ? { model: prev.model } : {}),
     transition,
     from: prev.state,
     to: state.state,
@@ -133,4 +136,11 @@ function move(prev: BreakerState, transition: BreakerTransition, change: Change,
     evidence,
   };
   return { state, event };
+}
+
+/** A trip for this breaker: the same upstream, and for a model-level breaker a model-scoped signal of its model. */
+function isSignalFor(signal: TripSignal, state: BreakerState): boolean {
+  if (signal.upstream !== state.upstream) return false;
+  if (state.model === undefined) return signal.scope !== 'model';
+  return signal.scope === 'model' && signal.model === state.model;
 }

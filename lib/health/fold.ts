@@ -1,14 +1,17 @@
 import type { AttemptOutcome, CallEvent } from '../../schemas/call-event';
 import type { HealthPolicy, RecentError, UpstreamHealth } from '../../schemas/health';
+import { breakerKeyOf, upstreamOfKey } from './breaker-levels';
 import { headroomAt, hasHeadroomData, type ObservedRateLimit, rateLimitedUntilAfter } from './rate-limit';
 import { addToWindow, type BucketCounts, dropBefore, emptyWindow, isInWindow, type RollingWindow, sumWindow } from './window';
 
 /**
- * What the fold keeps for one upstream. Immutable: every fold returns a new
+ * What the fold keeps for one upstream and model. Immutable: every fold returns a new
  * value and shares the untouched parts (the recent-errors array, the rate-limit
  * snapshot) with the old one.
  */
 export interface UpstreamHealthState {
+  /** The model of the events folded here. */
+  readonly model?: string;
   readonly window: RollingWindow;
   /** Events before this epoch ms are ignored: set by `clearUpstreamHealth` when the breaker leaves open. */
   readonly floorAt: number;
@@ -25,9 +28,12 @@ export interface UpstreamHealthState {
   readonly recentErrors: readonly RecentError[];
 }
 
-/** Every upstream's health as one worker has folded it from `SB_CALLS`. */
+/** Every upstream's health per model, as one worker has folded it from `SB_CALLS`. */
 export interface HealthState {
+  /** By model-level breaker key (`breakerKeyOf(upstream, model)`): windows, latency and rate limits are per model. */
   readonly upstreams: ReadonlyMap<string, UpstreamHealthState>;
+  /** Per upstream id: events before this epoch ms are ignored for every model (set when its own breaker leaves open). */
+  readonly accountFloors?: ReadonlyMap<string, number>;
 }
 
 /** Outcomes that are neither a success nor a failure for the breaker: the caller's, the output's or our own fault. */
@@ -66,10 +72,13 @@ export function emptyUpstreamHealth(policy: Pick<HealthPolicy, 'windowMs' | 'buc
  * `foldUpstreamEvent` instead, which is O(buckets).
  */
 export function foldCallEvent(state: HealthState, event: CallEvent, policy: HealthPolicy): HealthState {
-  const before = state.upstreams.get(event.upstream);
+  const key = breakerKeyOf(event.upstream, event.model);
+  const floor = state.accountFloors?.get(event.upstream);
+  if (floor !== undefined && event.at < floor) return state;
+  const before = state.upstreams.get(key);
   const after = foldUpstreamEvent(before, event, policy);
   if (after === before) return state;
-  return { upstreams: new Map(state.upstreams).set(event.upstream, after) };
+  return { ...state, upstreams: new Map(state.upstreams).set(key, after) };
 }
 
 /**
@@ -117,6 +126,7 @@ export function foldUpstreamEvent(state: UpstreamHealthState | undefined, event:
   const recentErrors = keepsError ? withRecentError(prev.recentErrors, errorOf(event), policy.recentErrorsKept) : prev.recentErrors;
 
   return {
+    model: event.model,
     window,
     floorAt: prev.floorAt,
     consecutiveFailures,
@@ -132,14 +142,24 @@ export function foldUpstreamEvent(state: UpstreamHealthState | undefined, event:
 }
 
 /**
- * Forgets an upstream's evidence from before `since` — call it when the
- * upstream's breaker enters half_open or closed, with the breaker's `since`,
- * so failures that already opened it cannot trip it again. Keeps what the
- * vendor said about its limits (cooldown, headroom) and the latency EWMAs.
- * Events older than `since` that arrive later are ignored.
+ * Forgets a breaker's evidence from before `since` — call it when the
+ * breaker enters half_open or closed, with the breaker's `since`, so failures
+ * that already opened it cannot trip it again: for a model-level key that
+ * model's, for an upstream id (the account level) every model's of it. Keeps
+ * what the vendor said about its limits (cooldown, headroom) and the latency
+ * EWMAs. Events older than `since` that arrive later are ignored.
  */
-export function clearUpstreamHealth(state: HealthState, upstreamId: string, since: number, policy: HealthPolicy): HealthState {
-  const prev = state.upstreams.get(upstreamId) ?? emptyUpstreamHealth(policy);
+export function clearUpstreamHealth(state: HealthState, key: string, since: number, policy: HealthPolicy): HealthState {
+  if (upstreamOfKey(key) !== key) return clearKey(state, key, since, policy);
+  const models = [...state.upstreams.keys()].filter((k) => upstreamOfKey(k) === key);
+  const cleared = models.reduce((s, k) => clearKey(s, k, since, policy), state);
+  // Remembered for models not seen yet too (breakers load before the replay).
+  const floor = state.accountFloors?.get(key) ?? Number.NEGATIVE_INFINITY;
+  return since <= floor ? cleared : { ...cleared, accountFloors: new Map(state.accountFloors ?? []).set(key, since) };
+}
+
+function clearKey(state: HealthState, key: string, since: number, policy: HealthPolicy): HealthState {
+  const prev = state.upstreams.get(key) ?? emptyUpstreamHealth(policy);
   if (since <= prev.floorAt) return state;
   const next: UpstreamHealthState = {
     ...prev,
@@ -150,17 +170,19 @@ export function clearUpstreamHealth(state: HealthState, upstreamId: string, sinc
     rateLimitStrikes: 0,
     recentErrors: prev.recentErrors.filter((e) => e.at >= since),
   };
-  return { upstreams: new Map(state.upstreams).set(upstreamId, next) };
+  return { ...state, upstreams: new Map(state.upstreams).set(key, next) };
 }
 
-/** One upstream's health at `now`; an upstream never seen gets zeros and no latency or headroom. */
-export function upstreamHealth(state: HealthState, upstreamId: string, now: number, policy: HealthPolicy): UpstreamHealth {
-  const s = state.upstreams.get(upstreamId);
-  if (!s) return { upstream: upstreamId, ...emptySummary() };
+/** The health of one upstream and model (`key` = `breakerKeyOf(upstream, model)`) at `now`; a pair never seen gets zeros and no latency or headroom. */
+export function upstreamHealth(state: HealthState, key: string, now: number, policy: HealthPolicy): UpstreamHealth {
+  const s = state.upstreams.get(key);
+  const upstream = upstreamOfKey(key);
+  if (!s) return { upstream, ...emptySummary() };
   const counts = sumWindow(s.window, now, policy);
   const oldestAt = now - policy.windowMs;
   return {
-    upstream: upstreamId,
+    upstream,
+    ...(s.model !== undefined ? { model: s.model } : {}),
     ...counts,
     failureRate: rateOf(counts.failures, counts.calls),
     slowCallRate: rateOf(counts.slowCalls, counts.calls),
@@ -175,7 +197,7 @@ export function upstreamHealth(state: HealthState, upstreamId: string, now: numb
   };
 }
 
-/** Every upstream the state knows, summarised at `now` (for selection and the CLI). */
+/** Every (upstream, model) the state knows, by breaker key, summarised at `now` (for selection and the CLI). */
 export function healthByUpstream(state: HealthState, now: number, policy: HealthPolicy): Map<string, UpstreamHealth> {
   return new Map([...state.upstreams.keys()].map((id) => [id, upstreamHealth(state, id, now, policy)]));
 }

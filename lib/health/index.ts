@@ -21,6 +21,7 @@ export {
 export { headroomAt, type ObservedRateLimit, rateLimitedUntilAfter } from './rate-limit';
 export { cooldownForTrip, emptyEvidence, evaluateTrip, evidenceOf, isTripActionable } from './trip-policy';
 export { type BreakerStep, initialBreakerState, transitionBreaker } from './breaker-machine';
+export { breakerKeyOf, breakerKeyOfSignal, breakerKeyOfState, effectiveBreaker, isModelKey, modelOfKey, modelToken, upstreamOfKey } from './breaker-levels';
 export {
   type ById,
   isNoUpstream,

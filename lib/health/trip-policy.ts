@@ -3,7 +3,7 @@ import type { BreakerPolicy, BreakerState, HealthEvidence, HealthPolicy, RecentE
 import { isNeutralOutcome } from './fold';
 
 /**
- * Decides whether an upstream's breaker should open, after `latestEvent` was
+ * Decides whether a breaker should open, after `latestEvent` was
  * folded into `summary` (omit it for a periodic check). First rule that holds
  * wins, in this order:
  * 1. `fatal`: the latest event is `fatal_upstream` (401/403, billing, locked);
@@ -13,13 +13,18 @@ import { isNeutralOutcome } from './fold';
  * 5. `rate_limit_persistent`: at least `rateLimitPersistCount` 429 strikes
  *    (a single 429 only cools the upstream down until the vendor's reset).
  * A neutral latest event (caller_fault, invalid_output) never trips: it
- * changed no count. Returns null when nothing trips.
+ * changed no count. Returns null when nothing trips. A `fatal` signal is for
+ * the upstream's own (account-level) breaker (`scope` `upstream`); the others
+ * for the breaker of the model the summary is about (`scope` `model`).
  */
 export function evaluateTrip(summary: UpstreamHealth, policy: HealthPolicy, now: number, latestEvent?: CallEvent): TripSignal | null {
   if (latestEvent && isNeutralOutcome(latestEvent.outcome)) return null;
   const evidenceAt = latestEvent?.at ?? summary.lastEventAt ?? now;
+  const model = latestEvent?.model ?? summary.model;
+  // Account faults eject the whole upstream; everything else only the model it happened on.
   const signal = (kind: TripKind, detail: string): TripSignal => ({
-    upstream: summary.upstream, kind, detail, evidence: evidenceOf(summary), evidenceAt, at: now, ...(latestEvent ? { model: latestEvent.model } : {}),
+    upstream: summary.upstream, kind, detail, evidence: evidenceOf(summary), evidenceAt, at: now,
+    ...(model !== undefined ? { model } : {}), scope: kind === 'fatal' || model === undefined ? 'upstream' : 'model',
   });
 
   // A fatal event replayed from long ago says nothing about the credential now.

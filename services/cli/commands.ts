@@ -7,8 +7,10 @@ import { connect, JSONCodec, type NatsConnection } from 'nats';
 import type { RuntimeEnv } from '../../lib/config/env';
 import { temporalConnectionOptions } from '../../lib/config/temporal-connection';
 import { setFailover } from '../../lib/control/failover';
+import { breakerKeyOf } from '../../lib/health';
 import { createBreakerSignals } from '../../lib/health-registry/breaker-signals';
 import { readBreakerStates } from '../../lib/health-registry/breaker-store';
+import { breakerTargetsOf } from '../../lib/health-registry/breaker-targets';
 import { requestHealthViews } from '../../lib/health-registry/health-view';
 import { startHealthRegistry } from '../../lib/health-registry/registry';
 import { createLogger } from '../../lib/log';
@@ -54,35 +56,40 @@ async function withNats<T>(env: RuntimeEnv, fn: (nats: NatsConnection) => Promis
 export async function runStatus(ctx: CliContext): Promise<void> {
   const cluster = ctx.env.SB_CLUSTER;
   await withNats(ctx.env, async (nats) => {
-    const breakers = await readBreakerStates(nats, cluster, upstreamsOf(ctx.config));
+    const targets = breakerTargetsOf(ctx.config);
+    const breakers = await readBreakerStates(nats, cluster, targets.map((t) => t.key));
     // The live workers' view first (it is what they pick by); with none running, replay the window here.
     const views = await requestHealthViews(nats, cluster);
     const now = Date.now();
     let health: Map<string, UpstreamHealth>;
     if (views.length > 0) {
       const fullest = views.reduce((a, b) => (b.folded > a.folded ? b : a));
-      health = new Map(fullest.health.map((h) => [h.upstream, h]));
+      health = new Map(fullest.health.map((h) => [breakerKeyOf(h.upstream, h.model), h]));
     } else {
       const registry = await startHealthRegistry({ nats, config: ctx.config, ...(cluster ? { cluster } : {}), log: createLogger({ level: 'silent' }) });
       await new Promise((resolve) => setTimeout(resolve, REPLAY_SETTLE_MS));
-      health = new Map(upstreamsOf(ctx.config).map((id) => [id, registry.healthOf(id, now)]));
+      health = registry.healthByKey(now);
       await registry.close();
     }
-    const rows = statusRows(upstreamsOf(ctx.config), breakers, health);
+    const rows = statusRows(targets, breakers, health);
     ctx.print(ctx.json ? JSON.stringify({ at: now, cluster: cluster ?? null, workers: views.length, upstreams: rows }) : formatStatusTable(rows, now));
   });
 }
 
-export async function runBreaker(ctx: CliContext, action: 'open' | 'close' | 'auto', upstream: string, reason: string): Promise<void> {
+/** Forces the breaker of `upstream`, or of one of its models with `model`. */
+export async function runBreaker(ctx: CliContext, action: 'open' | 'close' | 'auto', upstream: string, reason: string, model?: string): Promise<void> {
   const known = upstreamsOf(ctx.config);
   if (!known.includes(upstream)) throw new CliInputError(`unknown upstream "${upstream}" (known: ${known.join(', ')})`);
+  const models = breakerTargetsOf(ctx.config).filter((t) => t.upstream === upstream && t.model !== undefined).map((t) => t.model!);
+  if (model !== undefined && !models.includes(model)) throw new CliInputError(`no route sends model "${model}" to ${upstream} (routed: ${models.join(', ') || 'none'})`);
   const connection = await Connection.connect(temporalConnectionOptions({ address: ctx.env.TEMPORAL_ADDRESS, env: ctx.env }));
   try {
     const client = new Client({ connection, namespace: ctx.env.TEMPORAL_NAMESPACE });
     const cluster = ctx.env.SB_CLUSTER;
     const signals = createBreakerSignals({ client, taskQueue: ctx.env.SB_TASK_QUEUE, ...(cluster ? { cluster } : {}), policy: ctx.config.breaker });
-    await signals.send(upstream, { kind: 'operator', action, reason });
-    ctx.print(ctx.json ? JSON.stringify({ upstream, action, reason, sent: true }) : `breaker ${action} sent to ${upstream}'s supervisor`);
+    await signals.send(breakerKeyOf(upstream, model), { kind: 'operator', action, reason });
+    const which = model === undefined ? upstream : `${upstream} model ${model}`;
+    ctx.print(ctx.json ? JSON.stringify({ upstream, ...(model !== undefined ? { model } : {}), action, reason, sent: true }) : `breaker ${action} sent to ${which}'s supervisor`);
   } finally {
     await connection.close();
   }
@@ -99,7 +106,7 @@ export async function runEvents(ctx: CliContext, count: number | undefined): Pro
       const parsed = BreakerEvent.safeParse(codec.decode(message.data));
       if (!parsed.success) continue;
       const e = parsed.data;
-      ctx.print(ctx.json ? JSON.stringify(e) : `${new Date(e.at).toISOString()}  ${e.upstream}  ${e.from} → ${e.to}  (${e.cause}) ${e.reason}`);
+      ctx.print(ctx.json ? JSON.stringify(e) : `${new Date(e.at).toISOString()}  ${e.upstream}${e.model !== undefined ? ` model ${e.model}` : ' (account)'}  ${e.from} → ${e.to}  (${e.cause}) ${e.reason}`);
       if (count && ++seen >= count) break;
     }
   });

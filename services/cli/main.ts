@@ -1,7 +1,7 @@
 /**
  * `npm run cli -- <command>`: operator control of Switchboard.
  *   status                          breakers and health of every upstream
- *   breaker open|close|auto <id>    force a breaker (through its supervisor: still one writer)
+ *   breaker open|close|auto <id> [--model M]   force an upstream's breaker, or one model's (through its supervisor: still one writer)
  *   events [--count N]              tail breaker events (`sb.breaker.>`)
  *   failover <provider>|off         the global failover switch
  *   config check|push <file>        validate a config file / push it to SB_CONFIG_BUCKET (every pod reloads)
@@ -21,13 +21,13 @@ import { runInsights } from './insights';
 import { runReport } from './report';
 import { runConfig } from './config';
 
-const usage = `usage: switchboard <status | breaker open|close|auto <upstream> | events [--count N] | failover <provider>|off | drill <route>… | config check|push <file> | report [--tenant T] [--since ISO|--days N] [--until ISO] [--by feature,route,…] [--cost-by user,…] | insights run [--days N] [--tenant T]> [--json] [--keys] [--reason text]`;
+const usage = `usage: switchboard <status | breaker open|close|auto <upstream> [--model M] | events [--count N] | failover <provider>|off | drill <route>… | config check|push <file> | report [--tenant T] [--since ISO|--days N] [--until ISO] [--by feature,route,…] [--cost-by user,…] | insights run [--days N] [--tenant T]> [--json] [--keys] [--reason text]`;
 
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, reason: { type: 'string' }, count: { type: 'string' }, tenant: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, days: { type: 'string' }, by: { type: 'string' }, 'cost-by': { type: 'string' }, help: { type: 'boolean', short: 'h' }, keys: { type: 'boolean', default: false } },
+    options: { json: { type: 'boolean', default: false }, reason: { type: 'string' }, model: { type: 'string' }, count: { type: 'string' }, tenant: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, days: { type: 'string' }, by: { type: 'string' }, 'cost-by': { type: 'string' }, help: { type: 'boolean', short: 'h' }, keys: { type: 'boolean', default: false } },
   });
   if (values.help || positionals.length === 0) {
     console.log(usage);
@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<void> {
     case 'breaker': {
       const [action, upstream] = rest;
       if ((action !== 'open' && action !== 'close' && action !== 'auto') || !upstream) throw new CliUsageError('breaker needs open|close|auto and an upstream id');
-      return runBreaker(ctx, action, upstream, values.reason ?? `operator (cli): ${action}`);
+      return runBreaker(ctx, action, upstream, values.reason ?? `operator (cli): ${action}`, values.model);
     }
     case 'events': {
       const count = values.count === undefined ? undefined : Number(values.count);

@@ -1,12 +1,16 @@
 /**
- * `switchboard status` as rows and as a text table: one line per upstream
- * with its breaker state, reopen time, error rate, latency and headroom.
- * Pure, so the CLI's output is tested without a cluster.
+ * `switchboard status` as rows and as a text table: one line per breaker —
+ * each upstream's own (its account), then one per model routed to it — with
+ * its state, reopen time, error rate, latency and headroom. Pure, so the
+ * CLI's output is tested without a cluster.
  */
+import type { BreakerTarget } from '../../lib/health-registry/breaker-targets';
 import type { BreakerState, UpstreamHealth } from '../../schemas/health';
 
 export interface StatusRow {
   upstream: string;
+  /** Absent on the upstream's own row (its account-level breaker; the numbers add up its models'). */
+  model?: string;
   state: BreakerState['state'];
   /** Epoch ms when an open breaker turns half-open. */
   reopenAt?: number;
@@ -20,12 +24,14 @@ export interface StatusRow {
   reason?: string;
 }
 
-export function statusRows(upstreams: readonly string[], breakers: ReadonlyMap<string, BreakerState>, health: ReadonlyMap<string, UpstreamHealth>): StatusRow[] {
-  return upstreams.map((id) => {
-    const b = breakers.get(id);
-    const h = health.get(id);
+/** `health` by breaker key (model level); an upstream's own row sums its models'. */
+export function statusRows(targets: readonly BreakerTarget[], breakers: ReadonlyMap<string, BreakerState>, health: ReadonlyMap<string, UpstreamHealth>): StatusRow[] {
+  return targets.map((target) => {
+    const b = breakers.get(target.key);
+    const h = target.model !== undefined ? health.get(target.key) : sumOf([...health.values()].filter((x) => x.upstream === target.upstream));
     return {
-      upstream: id,
+      upstream: target.upstream,
+      ...(target.model !== undefined ? { model: target.model } : {}),
       state: b?.state ?? 'closed',
       ...(b?.reopenAt !== undefined && b.state === 'open' ? { reopenAt: b.reopenAt } : {}),
       calls: h?.calls ?? 0,
@@ -39,10 +45,19 @@ export function statusRows(upstreams: readonly string[], breakers: ReadonlyMap<s
   });
 }
 
+/** An upstream's numbers over all its models: counts add up, the streak is the longest. */
+function sumOf(perModel: readonly UpstreamHealth[]): Partial<UpstreamHealth> & Pick<UpstreamHealth, 'calls' | 'failureRate' | 'consecutiveFailures'> | undefined {
+  if (perModel.length === 0) return undefined;
+  const calls = perModel.reduce((n, h) => n + h.calls, 0);
+  const failures = perModel.reduce((n, h) => n + h.failures, 0);
+  return { calls, failureRate: calls > 0 ? failures / calls : 0, consecutiveFailures: Math.max(...perModel.map((h) => h.consecutiveFailures)) };
+}
+
 export function formatStatusTable(rows: readonly StatusRow[], now: number): string {
-  const header = ['UPSTREAM', 'STATE', 'REOPENS', 'CALLS', 'ERRORS', 'LATENCY', 'HEADROOM', 'REASON'];
+  const header = ['UPSTREAM', 'MODEL', 'STATE', 'REOPENS', 'CALLS', 'ERRORS', 'LATENCY', 'HEADROOM', 'REASON'];
   const lines = rows.map((r) => [
-    r.upstream,
+    r.model === undefined ? r.upstream : '',
+    r.model ?? '(account)',
     r.state,
     r.reopenAt !== undefined ? `${new Date(r.reopenAt).toISOString().slice(11, 19)} (in ${Math.max(0, (r.reopenAt - now) / 1000).toFixed(1)}s)` : '-',
     String(r.calls),

@@ -20,6 +20,7 @@ import { createBreakerSignals } from '../../lib/health-registry/breaker-signals'
 import { startHealthRegistry, type HealthRegistry } from '../../lib/health-registry/registry';
 import { createHealthAwarePicker, createProbePicker } from '../../lib/health-registry/upstream-selector';
 import { openProbeLeases } from '../../lib/health-registry/probe-leases';
+import { breakerTargetsOf } from '../../lib/health-registry/breaker-targets';
 import { resolveInsightsWebhookUrl, resolveWebhookUrl, type UpstreamSecrets } from '../../lib/config/load';
 import { createLiveConfig, type LiveConfig } from '../../lib/config/live-config';
 import { temporalConnectionOptions, type TemporalConnectionOptions } from '../../lib/config/temporal-connection';
@@ -36,7 +37,7 @@ import { logAttempt, logAttemptDetails } from './attempt-log';
 import { createCallEventPublisher } from '../../lib/nats/call-events';
 import { ensureStreams } from '../../lib/nats/streams';
 import { UpstreamPool } from '../../lib/routing/upstream-pool';
-import { upstreamId, type SwitchboardConfig } from '../../schemas/config';
+import type { SwitchboardConfig } from '../../schemas/config';
 import type { AttemptInput } from '../../schemas/call';
 import { breakerTaskQueue, TASK_QUEUE } from '../../workflows/definitions';
 
@@ -152,7 +153,7 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       log,
       ...(options.customValidators ? { customValidators: options.customValidators } : {}),
     });
-    registerBreakerMetrics(metrics.registry, { breakers: () => registry.breakers(), upstreams: () => upstreamIdsOf(config()) });
+    registerBreakerMetrics(metrics.registry, { breakers: () => registry.breakers(), targets: () => breakerTargetsOf(config()) });
     // One bundle for both workers below (bundling takes seconds).
     const workflowBundle = options.workflowBundlePath
       ? { codePath: options.workflowBundlePath }
@@ -282,10 +283,6 @@ export function workerOptionsFromEnv(env: RuntimeEnv, live: LiveConfig, log: Log
     ...(insightsWebhookUrl ? { insightsWebhookUrl } : {}),
     ...(env.SB_WORKFLOW_BUNDLE ? { workflowBundlePath: env.SB_WORKFLOW_BUNDLE } : {}),
   };
-}
-
-function upstreamIdsOf(config: SwitchboardConfig): string[] {
-  return Object.entries(config.providers).flatMap(([provider, p]) => p.upstreams.map((u) => upstreamId(provider, u.name)));
 }
 
 /** The bundler's output, at debug level: it is noisy and says nothing an operator needs. */

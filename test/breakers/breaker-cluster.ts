@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { connect, JSONCodec, type NatsConnection, type Subscription } from 'nats';
 import { createSwitchboardClient, type SwitchboardClient } from '../../lib/client';
+import { breakerKeyOf } from '../../lib/health';
 import { createBreakerSignals, type BreakerSignals } from '../../lib/health-registry/breaker-signals';
 import { readBreakerState } from '../../lib/health-registry/breaker-store';
 import { requestHealthViews, type HealthViewReply } from '../../lib/health-registry/health-view';
@@ -30,6 +31,9 @@ const orgs = ['a', 'b', 'c'] as const;
 export const openaiOrg = (o: (typeof orgs)[number]) => `openai/brk-${o}`;
 export const upstreamOf = (o: (typeof orgs)[number]) => `bko/brk-${o}`;
 export const anthropicUpstream = 'bka/brk-x';
+/** The model the route sends to the `bko` upstreams, and the key of an upstream's breaker for it. */
+export const bkoModel = 'gpt-4o-mini';
+export const modelBreakerOf = (upstream: string) => breakerKeyOf(upstream, bkoModel);
 
 const keys = Object.fromEntries([...orgs.map((o) => [`SB_BRK_KEY_${o.toUpperCase()}`, `sk-fake-brk-${o}`]), ['SB_BRK_KEY_X', 'sk-ant-fake-brk-x']]);
 
@@ -65,13 +69,14 @@ export interface BreakerCluster {
   spawnPod(): WorkerProcess;
   /** Runs `switchboard <args>` (services/cli) against this cluster; resolves with stdout. */
   cli(...args: string[]): Promise<string>;
-  breaker(upstream: string): Promise<BreakerState | undefined>;
+  /** The breaker `key` in KV: an upstream id (its own breaker) or `modelBreakerOf(upstream)`. */
+  breaker(key: string): Promise<BreakerState | undefined>;
   views(): Promise<HealthViewReply[]>;
   /** Waits until `count` pods answer health-view requests. */
   podsReady(count: number): Promise<HealthViewReply[]>;
   waitForEvent(what: string, match: (e: BreakerEvent) => boolean, timeoutMs?: number): Promise<BreakerEvent & { receivedAt: number }>;
-  /** Sends calls, `concurrency` at a time, until `done()` holds; returns every call's outcome. */
-  trafficUntil(done: () => boolean | Promise<boolean>, options?: { concurrency?: number; timeoutMs?: number; tag?: string }): Promise<CallOutcome[]>;
+  /** Sends calls, `concurrency` at a time (on `routes` in turn, default `main`), until `done()` holds; returns every call's outcome. */
+  trafficUntil(done: () => boolean | Promise<boolean>, options?: { concurrency?: number; timeoutMs?: number; tag?: string; routes?: readonly string[] }): Promise<CallOutcome[]>;
   close(): Promise<void>;
 }
 
@@ -136,7 +141,7 @@ export async function startBreakerCluster(options: { pods: number; configOverrid
       const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', ...args], { cwd: resolve(__dirname, '../..'), env, timeout: 30_000 });
       return stdout;
     },
-    breaker: (upstream) => readBreakerState(nats, taskQueue, upstream),
+    breaker: (key) => readBreakerState(nats, taskQueue, key),
     views: () => requestHealthViews(nats, taskQueue, 300),
     podsReady: (count) => eventually(`${count} pods to answer`, async () => {
       const views = await requestHealthViews(nats, taskQueue, 300);
@@ -144,7 +149,7 @@ export async function startBreakerCluster(options: { pods: number; configOverrid
     }, 60_000),
     waitForEvent: (what, match, timeoutMs = 30_000) => eventually(what, () => events.find(match), timeoutMs),
     // Generous: on a loaded 2-core box a supervisor's workflow tasks can take seconds each.
-    async trafficUntil(done, { concurrency = 3, timeoutMs = 60_000, tag = 'traffic' } = {}) {
+    async trafficUntil(done, { concurrency = 3, timeoutMs = 60_000, tag = 'traffic', routes = ['main'] } = {}) {
       const outcomes: CallOutcome[] = [];
       const deadline = Date.now() + timeoutMs;
       let n = 0;
@@ -152,7 +157,7 @@ export async function startBreakerCluster(options: { pods: number; configOverrid
         if (Date.now() > deadline) throw new Error(`traffic ran ${timeoutMs} ms without reaching its condition`);
         const batch = await Promise.all(Array.from({ length: concurrency }, () => {
           const content = `${tag} ${n++} ${randomUUID().slice(0, 6)}`;
-          return cluster.sb.complete({ route: 'main', messages: [{ role: 'user', content }] }).then(
+          return cluster.sb.complete({ route: routes[n % routes.length]!, messages: [{ role: 'user', content }] }).then(
             (r): CallOutcome => ({ ok: true, provider: r.provider, upstream: r.upstream }),
             (e: unknown): CallOutcome => ({ ok: false, error: e instanceof Error ? e.message : String(e) }),
           );
@@ -165,7 +170,9 @@ export async function startBreakerCluster(options: { pods: number; configOverrid
       tap.unsubscribe();
       for (const pod of pods) pod.kill('SIGKILL');
       // Supervisors run forever by design; end this cluster's so the shared server stays tidy.
-      const ids = [...orgs.map(upstreamOf), anthropicUpstream].map((u) => breakerWorkflowId(u, taskQueue));
+      const upstreams = [...orgs.map(upstreamOf), anthropicUpstream];
+      const keys = [...upstreams, ...orgs.map((o) => modelBreakerOf(upstreamOf(o))), breakerKeyOf(anthropicUpstream, 'claude-haiku-4-5')];
+      const ids = keys.map((k) => breakerWorkflowId(k, taskQueue));
       await Promise.allSettled(ids.map((id) => client.workflow.getHandle(id).terminate('test over')));
       await Promise.allSettled(pods.map((p) => p.exited));
       await nats.drain().catch(() => undefined);

@@ -4,7 +4,8 @@
  * The tests run in order on one cluster: a breaker's history (its cooldown
  * ladder) carries from one to the next.
  */
-import { type BreakerCluster, openaiOrg, startBreakerCluster, upstreamOf, anthropicUpstream } from './breaker-cluster';
+import { type BreakerCluster, openaiOrg, startBreakerCluster, upstreamOf, anthropicUpstream, modelBreakerOf } from './breaker-cluster';
+import { breakerKeyOfState } from '../../lib/health';
 import { eventually } from '../harness/switchboard';
 
 const THRESHOLD = 3;
@@ -67,7 +68,10 @@ describe('cluster-wide circuit breakers (two worker processes)', () => {
     expect(outcomes.filter((o) => !o.ok)).toEqual([]);
     const closed = c.events.find(isEvent(A, 'closed', reopened.revision))!;
     expect(closed.cause).toBe('probes_succeeded');
-    expect((await c.breaker(A))?.state).toBe('closed');
+    // 503s are the model's fault, not the account's: the breaker of A's model moved, A's own was never written.
+    expect(closed.model).toBe('gpt-4o-mini');
+    expect((await c.breaker(modelBreakerOf(A)))?.state).toBe('closed');
+    expect(await c.breaker(A)).toBeUndefined();
   }, 120_000);
 
   it("applies an operator's force-open and force-close (from the CLI) on every pod, as events", async () => {
@@ -144,13 +148,17 @@ describe('cluster-wide circuit breakers (two worker processes)', () => {
     expect(toOpenAi.length).toBeLessThanOrEqual(probes);
   }, 120_000);
 
-  it('published every transition on sb.breaker.>, revision by revision', async () => {
-    for (const upstream of [A, B, C]) {
-      const state = await c.breaker(upstream);
-      await eventually(`all events of ${upstream}`, () => (c.events.filter((e) => e.upstream === upstream).length >= (state?.revision ?? 0) ? true : undefined), 2_000);
+  it('published every transition on sb.breaker.>, revision by revision, for every breaker of both levels', async () => {
+    const keys = [A, B, C].flatMap((u) => [u, modelBreakerOf(u)]);
+    for (const key of keys) {
+      const state = await c.breaker(key);
+      const of = () => c.events.filter((e) => breakerKeyOfState(e) === key);
+      await eventually(`all events of ${key}`, () => (of().length >= (state?.revision ?? 0) ? true : undefined), 2_000);
       // halfOpenProbes is 1, so every change of state is a transition with its event: revisions 1..R, none missing.
-      const revisions = c.events.filter((e) => e.upstream === upstream).map((e) => e.revision);
-      expect(revisions).toEqual(Array.from({ length: state?.revision ?? 0 }, (_, i) => i + 1));
+      expect(of().map((e) => e.revision)).toEqual(Array.from({ length: state?.revision ?? 0 }, (_, i) => i + 1));
     }
+    // Both levels moved in this file: A's model on 503s, B's account on a 401.
+    expect(await c.breaker(modelBreakerOf(A))).toBeDefined();
+    expect(await c.breaker(B)).toBeDefined();
   });
 });

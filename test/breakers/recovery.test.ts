@@ -6,7 +6,7 @@
  */
 import { findFreePort } from '../../lib/ports';
 import { eventually } from '../harness/switchboard';
-import { type BreakerCluster, openaiOrg, startBreakerCluster, upstreamOf } from './breaker-cluster';
+import { type BreakerCluster, modelBreakerOf, openaiOrg, startBreakerCluster, upstreamOf } from './breaker-cluster';
 
 const HEALED_WITHIN_MS = 30_000;
 
@@ -31,13 +31,13 @@ describe('breaker recovery: supervisor probes, the cooldown cap, live breaker se
     c.vendor.setFault({ organisation: openaiOrg('a'), fault: { kind: 'flap', downMs: 3_000, upMs: 2_000, status: 503 } });
     // Flap under traffic until the cooldown ladder has climbed (three openings) and the breaker is open right now.
     const flapping = await c.trafficUntil(
-      async () => eventsOf(A).filter((e) => e.transition === 'opened').length >= 3 && (await c.breaker(A))?.state === 'open',
+      async () => eventsOf(A).filter((e) => e.transition === 'opened').length >= 3 && (await c.breaker(modelBreakerOf(A)))?.state === 'open',
       { concurrency: 2, tag: 'flap', timeoutMs: 120_000 },
     );
     expect(flapping.filter((o) => !o.ok)).toEqual([]);
     c.vendor.clearFaults(openaiOrg('a'));
     const healedAt = Date.now();
-    const openState = (await c.breaker(A))!;
+    const openState = (await c.breaker(modelBreakerOf(A)))!;
 
     // Quiet: nobody calls. The supervisor's own probe closes the breaker when the cooldown ends.
     const closed = await c.waitForEvent('the healed primary to close', (e) => e.upstream === A && e.transition === 'closed' && e.at >= healedAt, HEALED_WITHIN_MS + 10_000);

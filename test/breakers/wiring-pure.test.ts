@@ -4,6 +4,8 @@
  * message.
  */
 import fc from 'fast-check';
+import { parseConfig } from '../../lib/config/load';
+import { breakerTargetsOf } from '../../lib/health-registry/breaker-targets';
 import { createSmoothDraw } from '../../lib/health-registry/smooth-draw';
 import { breakerWebhookMessage } from '../../lib/health-registry/webhook';
 import { countAttempt, initialRetryState, planNextAttempt } from '../../lib/routing/retry-plan';
@@ -64,21 +66,32 @@ describe('the panic step of the retry plan', () => {
 });
 
 describe('switchboard status', () => {
-  it('shows state, reopen time, error rate, latency and headroom per upstream', () => {
+  it('shows state, reopen time, error rate, latency and headroom per upstream and per model', () => {
     const now = Date.UTC(2026, 0, 1, 12, 0, 0);
-    const open: BreakerState = { upstream: 'openai/org-b', state: 'open', since: now - 1_000, reopenAt: now + 4_000, consecutiveTrips: 1, revision: 1, reason: '3 consecutive failures' };
-    const health = new Map([
-      ['openai/org-a', { upstream: 'openai/org-a', calls: 10, failures: 1, failureRate: 0.1, consecutiveFailures: 0, slowCalls: 0, slowCallRate: 0, rateLimited: 0, rateLimitStrikes: 0, neutralCalls: 0, latencyEwmaMs: 412.4, headroom: 0.75, recentErrors: [] }],
-    ]);
-    const rows = statusRows(['openai/org-a', 'openai/org-b'], new Map([['openai/org-b', open]]), health);
+    const config = parseConfig({
+      providers: { openai: { protocol: 'openai', baseUrl: 'http://127.0.0.1:1/v1', upstreams: [{ name: 'org-a', apiKeyEnv: 'K' }, { name: 'org-b', apiKeyEnv: 'K', models: ['gpt-4o'] }] } },
+      routes: { r: { entries: [{ provider: 'openai', model: 'gpt-4o' }, { provider: 'openai', model: 'gpt-4.1' }] } },
+    }, 'test');
+    const targets = breakerTargetsOf(config);
+    expect(targets.map((t) => t.key)).toEqual(['openai/org-a', 'openai/org-a/gpt-4o', 'openai/org-a/gpt-4=2E1', 'openai/org-b', 'openai/org-b/gpt-4o']);
+    const modelOpen: BreakerState = { upstream: 'openai/org-a', model: 'gpt-4.1', state: 'open', since: now - 1_000, reopenAt: now + 4_000, consecutiveTrips: 1, revision: 1, reason: '3 consecutive failures' };
+    const accountOpen: BreakerState = { upstream: 'openai/org-b', state: 'open', since: now - 1_000, reopenAt: now + 9_000, consecutiveTrips: 1, revision: 1, reason: 'fatal error: 401' };
+    const health = (model: string, calls: number, failures: number, latencyEwmaMs?: number) =>
+      ({ upstream: 'openai/org-a', model, calls, failures, failureRate: failures / calls, consecutiveFailures: failures, slowCalls: 0, slowCallRate: 0, rateLimited: 0, rateLimitStrikes: 0, neutralCalls: 0, ...(latencyEwmaMs ? { latencyEwmaMs, headroom: 0.75 } : {}), recentErrors: [] });
+    const byKey = new Map([['openai/org-a/gpt-4o', health('gpt-4o', 10, 0, 412.4)], ['openai/org-a/gpt-4=2E1', health('gpt-4.1', 3, 3)]]);
+    const rows = statusRows(targets, new Map([['openai/org-a/gpt-4=2E1', modelOpen], ['openai/org-b', accountOpen]]), byKey);
     expect(rows).toEqual([
-      { upstream: 'openai/org-a', state: 'closed', calls: 10, errorRate: 0.1, consecutiveFailures: 0, latencyMs: 412, headroom: 0.75 },
-      { upstream: 'openai/org-b', state: 'open', reopenAt: now + 4_000, calls: 0, errorRate: 0, consecutiveFailures: 0, reason: '3 consecutive failures' },
+      { upstream: 'openai/org-a', state: 'closed', calls: 13, errorRate: 3 / 13, consecutiveFailures: 3 },
+      { upstream: 'openai/org-a', model: 'gpt-4o', state: 'closed', calls: 10, errorRate: 0, consecutiveFailures: 0, latencyMs: 412, headroom: 0.75 },
+      { upstream: 'openai/org-a', model: 'gpt-4.1', state: 'open', reopenAt: now + 4_000, calls: 3, errorRate: 1, consecutiveFailures: 3, reason: '3 consecutive failures' },
+      { upstream: 'openai/org-b', state: 'open', reopenAt: now + 9_000, calls: 0, errorRate: 0, consecutiveFailures: 0, reason: 'fatal error: 401' },
+      { upstream: 'openai/org-b', model: 'gpt-4o', state: 'closed', calls: 0, errorRate: 0, consecutiveFailures: 0 },
     ]);
     const table = formatStatusTable(rows, now).split('\n');
-    expect(table[0]).toMatch(/^UPSTREAM\s+STATE\s+REOPENS\s+CALLS\s+ERRORS\s+LATENCY\s+HEADROOM\s+REASON$/);
-    expect(table[1]).toMatch(/^openai\/org-a\s+closed\s+-\s+10\s+10%\s+412 ms\s+75%$/);
-    expect(table[2]).toContain('12:00:04 (in 4.0s)');
+    expect(table[0]).toMatch(/^UPSTREAM\s+MODEL\s+STATE\s+REOPENS\s+CALLS\s+ERRORS\s+LATENCY\s+HEADROOM\s+REASON$/);
+    expect(table[1]).toMatch(/^openai\/org-a\s+\(account\)\s+closed\s+-\s+13\s+23%\s+-\s+-$/);
+    expect(table[2]).toMatch(/^\s+gpt-4o\s+closed\s+-\s+10\s+0%\s+412 ms\s+75%$/);
+    expect(table[3]).toContain('12:00:04 (in 4.0s)');
   });
 });
 
@@ -91,5 +104,6 @@ describe('breaker webhook', () => {
     const message = breakerWebhookMessage(event, 'prod');
     expect(message.text).toBe(':red_circle: breaker opened for openai/org-a (cluster prod): 3 consecutive failures, half-open at 1970-01-01T00:00:05.000Z');
     expect(message.blocks).toEqual([{ type: 'section', text: { type: 'mrkdwn', text: expect.stringContaining('closed → open · calls 3, failures 3, consecutive 3') } }]);
+    expect(breakerWebhookMessage({ ...event, model: 'gpt-4o' }).text).toMatch(/^:red_circle: breaker opened for openai\/org-a model gpt-4o: /);
   });
 });

@@ -167,8 +167,9 @@ describe('a drill with a broken fallback', () => {
       return found.length >= 2 ? found : undefined;
     }, 30_000);
     expect(events.every((e) => e.tenant === DRILL_TENANT && e.route === route)).toBe(true);
-    expect(events.find((e) => e.provider === 'anthropic')).toMatchObject({ upstream: 'anthropic/org-a', outcome: 'retryable', status: 503 });
-    await eventually('the worker\'s registry to count the drill failure', () => sbt.worker!.health.healthOf('anthropic/org-a', Date.now()).failures >= 1 || undefined);
+    const failed = events.find((e) => e.provider === 'anthropic')!;
+    expect(failed).toMatchObject({ upstream: 'anthropic/org-a', outcome: 'retryable', status: 503 });
+    await eventually('the worker\'s registry to count the drill failure', () => sbt.worker!.health.healthOf('anthropic/org-a', failed.model, Date.now()).failures >= 1 || undefined);
   });
 });
 

@@ -3,7 +3,8 @@ import type { CallEvent } from '../../schemas/call-event';
 import { emptyHealth, evaluateTrip, foldCallEvent, type HealthState, isBreakerFailure, isNeutralOutcome, isSlowCall, upstreamHealth } from '../../lib/health';
 import { arbitraryEvent, healthPolicy, t0 } from './call-events';
 
-const upstream = 'openai/org-a';
+/** The fold keeps one window per upstream and model (the events' model is gpt-test). */
+const key = 'openai/org-a/gpt-test';
 const numRuns = 200;
 const { windowMs, bucketMs } = healthPolicy;
 // Every event in [t0, t0 + inWindowSpanMs] is inside the window that ends at t0 + inWindowSpanMs (t0 is bucket-aligned).
@@ -32,7 +33,7 @@ function oracleCounts(events: readonly CallEvent[], now: number) {
 }
 
 function countsOf(state: HealthState, now: number) {
-  const { calls, failures, slowCalls, rateLimited, neutralCalls } = upstreamHealth(state, upstream, now, healthPolicy);
+  const { calls, failures, slowCalls, rateLimited, neutralCalls } = upstreamHealth(state, key, now, healthPolicy);
   return { calls, failures, slowCalls, rateLimited, neutralCalls };
 }
 
@@ -77,7 +78,7 @@ describe('fold laws (property)', () => {
       fc.property(scenario, ([events, mixed, neutrals]) => {
         const now = t0 + inWindowSpanMs;
         const pick = (s: HealthState) => {
-          const h = upstreamHealth(s, upstream, now, healthPolicy);
+          const h = upstreamHealth(s, key, now, healthPolicy);
           return { h, core: [h.calls, h.failures, h.failureRate, h.consecutiveFailures, h.slowCalls, h.rateLimited, h.rateLimitStrikes, h.rateLimitedUntil, h.recentErrors] };
         };
         const plain = pick(fold(events));
@@ -100,7 +101,7 @@ describe('fold laws (property)', () => {
           state = foldCallEvent(state, event, healthPolicy);
           if (event.outcome === 'success') expected = 0;
           else if (isBreakerFailure(event.outcome)) expected += 1;
-          const { consecutiveFailures } = upstreamHealth(state, upstream, t0 + inWindowSpanMs, healthPolicy);
+          const { consecutiveFailures } = upstreamHealth(state, key, t0 + inWindowSpanMs, healthPolicy);
           expect(consecutiveFailures).toBe(expected);
           if (event.outcome === 'success') expect(consecutiveFailures).toBe(0);
         }
@@ -112,7 +113,7 @@ describe('fold laws (property)', () => {
   it('in any order, the streak never exceeds the failures in the window', () => {
     fc.assert(
       fc.property(fc.array(arbitraryEvent(inWindowSpanMs), { maxLength: 60 }), (events) => {
-        const h = upstreamHealth(fold(events), upstream, t0 + inWindowSpanMs, healthPolicy);
+        const h = upstreamHealth(fold(events), key, t0 + inWindowSpanMs, healthPolicy);
         expect(h.consecutiveFailures).toBeLessThanOrEqual(h.failures);
       }),
       { numRuns },

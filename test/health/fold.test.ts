@@ -4,13 +4,15 @@ import { clearUpstreamHealth, emptyHealth, foldCallEvent, type HealthState, heal
 import { at, callEvent, healthPolicy, t0 } from './call-events';
 
 const upstream = 'openai/org-a';
+/** The fold keeps one window per upstream and model (the events' model is gpt-test). */
+const key = 'openai/org-a/gpt-test';
 
 function fold(events: readonly CallEvent[], state: HealthState = emptyHealth(), policy: HealthPolicy = healthPolicy): HealthState {
   return events.reduce((s, e) => foldCallEvent(s, e, policy), state);
 }
 
 function summarise(events: readonly CallEvent[], nowOffsetMs: number, policy: HealthPolicy = healthPolicy): UpstreamHealth {
-  return upstreamHealth(fold(events, emptyHealth(), policy), upstream, t0 + nowOffsetMs, policy);
+  return upstreamHealth(fold(events, emptyHealth(), policy), key, t0 + nowOffsetMs, policy);
 }
 
 describe('foldCallEvent → upstreamHealth (table)', () => {
@@ -168,8 +170,14 @@ describe('purity and bookkeeping', () => {
   it('keeps upstreams apart', () => {
     const state = fold([at(0, 'retryable'), callEvent({ at: t0, upstream: 'openai/org-b' })]);
     const all = healthByUpstream(state, t0, healthPolicy);
-    expect(all.get('openai/org-a')).toMatchObject({ failures: 1, calls: 1 });
-    expect(all.get('openai/org-b')).toMatchObject({ failures: 0, calls: 1 });
+    expect(all.get('openai/org-a/gpt-test')).toMatchObject({ upstream: 'openai/org-a', model: 'gpt-test', failures: 1, calls: 1 });
+    expect(all.get('openai/org-b/gpt-test')).toMatchObject({ upstream: 'openai/org-b', model: 'gpt-test', failures: 0, calls: 1 });
+  });
+
+  it('keeps the models of one upstream apart', () => {
+    const state = fold([at(0, 'retryable'), at(10, 'retryable', { model: 'gpt-4.1' }), at(20, 'success', { model: 'gpt-4.1' })]);
+    expect(upstreamHealth(state, 'openai/org-a/gpt-test', t0 + 20, healthPolicy)).toMatchObject({ model: 'gpt-test', calls: 1, failures: 1, consecutiveFailures: 1 });
+    expect(upstreamHealth(state, 'openai/org-a/gpt-4=2E1', t0 + 20, healthPolicy)).toMatchObject({ model: 'gpt-4.1', calls: 2, failures: 1, consecutiveFailures: 0 });
   });
 
   it('honours a custom bucket size', () => {
@@ -180,11 +188,24 @@ describe('purity and bookkeeping', () => {
 });
 
 describe('clearUpstreamHealth', () => {
+  it("clears one model for a model's breaker, every model for the upstream's own", () => {
+    const events = [at(0, 'retryable'), at(10, 'retryable', { model: 'other' })];
+    const otherKey = 'openai/org-a/other';
+    const oneModel = clearUpstreamHealth(fold(events), key, t0 + 5_000, healthPolicy);
+    expect(upstreamHealth(oneModel, key, t0 + 5_000, healthPolicy).failures).toBe(0);
+    expect(upstreamHealth(oneModel, otherKey, t0 + 5_000, healthPolicy).failures).toBe(1);
+    const account = clearUpstreamHealth(fold(events), upstream, t0 + 5_000, healthPolicy);
+    expect([key, otherKey].map((k) => upstreamHealth(account, k, t0 + 5_000, healthPolicy).failures)).toEqual([0, 0]);
+    // A model first seen after the account's clear still ignores events from before it.
+    const late = fold([at(100, 'retryable', { model: 'new' }), at(6_000, 'retryable', { model: 'new' })], account);
+    expect(upstreamHealth(late, 'openai/org-a/new', t0 + 6_000, healthPolicy)).toMatchObject({ calls: 1, failures: 1 });
+  });
+
   it('forgets the failures that opened the breaker, keeps the vendor cooldown, ignores late old events', () => {
     const opened = fold([at(0, 'retryable'), at(10, 'retryable'), at(20, 'retryable'), at(30, 'rate_limited', { retryAfterMs: 60_000 })]);
     const cleared = clearUpstreamHealth(opened, upstream, t0 + 6_000, healthPolicy);
     const late = fold([at(40, 'retryable'), at(7_000)], cleared);
-    expect(upstreamHealth(late, upstream, t0 + 7_000, healthPolicy)).toMatchObject({
+    expect(upstreamHealth(late, key, t0 + 7_000, healthPolicy)).toMatchObject({
       calls: 1, failures: 0, consecutiveFailures: 0, rateLimitStrikes: 0, recentErrors: [], rateLimitedUntil: t0 + 60_030,
     });
   });
@@ -193,7 +214,7 @@ describe('clearUpstreamHealth', () => {
     const cleared = clearUpstreamHealth(emptyHealth(), upstream, t0 + 5_000, healthPolicy);
     expect(clearUpstreamHealth(cleared, upstream, t0, healthPolicy)).toBe(cleared);
     const replayed = fold([at(0, 'retryable'), at(6_000, 'retryable')], cleared);
-    expect(upstreamHealth(replayed, upstream, t0 + 6_000, healthPolicy)).toMatchObject({ calls: 1, failures: 1 });
+    expect(upstreamHealth(replayed, key, t0 + 6_000, healthPolicy)).toMatchObject({ calls: 1, failures: 1 });
   });
 });
 

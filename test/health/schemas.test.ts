@@ -31,7 +31,7 @@ describe('health schemas', () => {
   it('describe what the pure modules produce (so a subscriber can parse it)', () => {
     const events = [at(0, 'retryable', { errorType: 'overloaded', errorMessage: 'busy' }), at(10, 'retryable'), at(20, 'fatal_upstream')];
     const state = events.reduce((s, e) => foldCallEvent(s, e, healthPolicy), emptyHealth());
-    const summary = upstreamHealth(state, 'openai/org-a', t0 + 20, healthPolicy);
+    const summary = upstreamHealth(state, 'openai/org-a/gpt-test', t0 + 20, healthPolicy);
     expect(UpstreamHealth.parse(summary)).toEqual(summary);
     const signal = evaluateTrip(summary, healthPolicy, t0 + 20, events[2])!;
     expect(TripSignal.parse(signal)).toEqual(signal);

@@ -4,6 +4,8 @@ import { cooldownForTrip, emptyHealth, evaluateTrip, foldCallEvent, isTripAction
 import { at, breakerPolicy, healthPolicy, t0 } from './call-events';
 
 const upstream = 'openai/org-a';
+/** The fold keeps one window per upstream and model (the events' model is gpt-test). */
+const key = 'openai/org-a/gpt-test';
 const numRuns = 200;
 
 function summary(overrides: Partial<UpstreamHealth> = {}): UpstreamHealth {
@@ -48,7 +50,7 @@ describe('evaluateTrip (table)', () => {
   it('trips on the third consecutive failure folded from events, naming the last error', () => {
     const events = [at(0), at(10, 'retryable', { errorType: 'overloaded' }), at(20, 'retryable', { errorType: 'overloaded' }), at(30, 'retryable', { errorType: 'timeout' })];
     const state = events.reduce((s, e) => foldCallEvent(s, e, healthPolicy), emptyHealth());
-    const signal = evaluateTrip(upstreamHealth(state, upstream, t0 + 30, healthPolicy), healthPolicy, t0 + 30, events[3]);
+    const signal = evaluateTrip(upstreamHealth(state, key, t0 + 30, healthPolicy), healthPolicy, t0 + 30, events[3]);
     expect(signal).toMatchObject({ kind: 'consecutive_failures', evidenceAt: t0 + 30, evidence: { consecutiveFailures: 3, calls: 4, failures: 3 } });
     expect(signal?.detail).toContain('503 timeout');
     expect(signal?.evidence.recentErrors).toHaveLength(3);

@@ -10,6 +10,7 @@ import { Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
 import { createLiveConfig } from '../../lib/config/live-config';
 import { parseConfig } from '../../lib/config/load';
+import { breakerTargetsOf } from '../../lib/health-registry/breaker-targets';
 import { registerBreakerMetrics } from '../../lib/metrics/breaker-metrics';
 import { createCallMetrics } from '../../lib/metrics/call-metrics';
 import { registerConfigMetrics } from '../../lib/metrics/config-metrics';
@@ -26,7 +27,7 @@ function exposedMetrics(): Map<string, readonly string[]> {
   const config = parseConfig({ providers: { p: { protocol: 'openai', baseUrl: 'http://127.0.0.1:1/v1', upstreams: [{ name: 'u', apiKeyEnv: 'K' }] } }, routes: { r: { entries: [{ provider: 'p', model: 'm' }] } } });
   const live = createLiveConfig({ config, secrets: new Map([['p/u', 'k']]) });
   const extra = new Registry();
-  registerBreakerMetrics(extra, { breakers: () => new Map(), upstreams: () => ['p/u'] });
+  registerBreakerMetrics(extra, { breakers: () => new Map(), targets: () => breakerTargetsOf(config) });
   registerConfigMetrics(extra, live);
   const registries = [createCallMetrics().registry, createGatewayMetrics().registry, extra];
   const metrics = new Map<string, readonly string[]>();
