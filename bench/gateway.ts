@@ -100,7 +100,8 @@ async function main(): Promise<void> {
       JSON.stringify({
         providers: { openai: { protocol: 'openai', baseUrl: `${vendor.url}/v1`, upstreams: [{ name: 'bench', apiKeyEnv: 'SB_BENCH_KEY' }] } },
         routes: { bench: { entries: [{ provider: 'openai', model: 'gpt-4o-mini' }] } },
-        gateway: { tenants: [{ id: 'bench', keys: [{ name: 'bench', sha256: hashApiKey(TENANT_KEY) }] }] },
+        // The bench measures the gateway's overhead, not admission: its one key sends no user, unlimited.
+        gateway: { tenants: [{ id: 'bench', keys: [{ name: 'bench', sha256: hashApiKey(TENANT_KEY) }] }], admission: { perTenant: {}, perKey: {}, anonymous: {} } },
       }),
     );
     const direct: Record<string, LoadResult> = {};

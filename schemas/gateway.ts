@@ -4,18 +4,32 @@ import { z } from 'zod';
 const tenantId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest (64 lowercase hex characters) of the API key');
 
+/** Limits of one subject (a tenant, an API key, a user in a segment, an anonymous caller, a client IP). Absent = unlimited. */
+export const AdmissionLimits = z.object({
+  requestsPerMinute: z.number().int().positive().optional(),
+  tokensPerMinute: z.number().int().positive().optional(),
+  /** In-flight requests at once (e.g. 1 for a chat UI). */
+  concurrent: z.number().int().positive().optional(),
+});
+export type AdmissionLimits = z.infer<typeof AdmissionLimits>;
+
 export const TenantKey = z.object({
   /** Shown in logs instead of the key. */
   name: z.string().min(1),
   /** sha256 of the key: keys themselves never live in the file. `printf %s "$KEY" | sha256sum`. */
   sha256: sha256Hex,
+  /** This key's budget; default `gateway.admission.perKey`. */
+  limits: AdmissionLimits.optional(),
 });
+export type TenantKey = z.infer<typeof TenantKey>;
 
 export const TenantConfig = z.object({
   id: tenantId,
   keys: z.array(TenantKey).min(1, 'a tenant needs at least one key'),
   /** Routes the tenant may call; absent = all. */
   routes: z.array(z.string().min(1)).optional(),
+  /** The tenant's budget, all its keys and users together; default `gateway.admission.perTenant`. */
+  limits: AdmissionLimits.optional(),
 });
 export type TenantConfig = z.infer<typeof TenantConfig>;
 
@@ -31,15 +45,6 @@ export const QueuePolicy = z.object({
   maxQueuedPerUser: z.number().int().positive().default(100),
 });
 export type QueuePolicy = z.infer<typeof QueuePolicy>;
-
-/** Limits of one subject (a user in a segment, or a client IP). Absent = unlimited. */
-export const AdmissionLimits = z.object({
-  requestsPerMinute: z.number().int().positive().optional(),
-  tokensPerMinute: z.number().int().positive().optional(),
-  /** In-flight requests at once (e.g. 1 for a chat UI). */
-  concurrent: z.number().int().positive().optional(),
-});
-export type AdmissionLimits = z.infer<typeof AdmissionLimits>;
 
 export const Segment = z.enum(['untrusted', 'trusted', 'premium', 'allowlisted']);
 export type Segment = z.infer<typeof Segment>;
@@ -66,6 +71,28 @@ export const AdmissionConfig = z.object({
     }),
   /** Per client IP, whatever the user. Default unlimited. */
   perIp: AdmissionLimits.default({}),
+  /** Every tenant's budget (all its keys and users together) unless the tenant sets `limits`. */
+  perTenant: AdmissionLimits.default({ requestsPerMinute: 3_000, tokensPerMinute: 5_000_000, concurrent: 200 }),
+  /** Every API key's budget unless the key sets `limits`. */
+  perKey: AdmissionLimits.default({ requestsPerMinute: 1_200, tokensPerMinute: 2_000_000, concurrent: 100 }),
+  /** A request without a user: limited as the anonymous subject of its API key (per client IP when `trustProxy` is set). */
+  anonymous: AdmissionLimits.default({ requestsPerMinute: 60, tokensPerMinute: 100_000, concurrent: 8 }),
+  /**
+   * Where the client IP comes from behind a proxy: the `hops`-th address from
+   * the right of `header` (the one the outermost trusted proxy saw). Absent:
+   * the socket's peer, and anonymous callers of a key share one budget.
+   */
+  trustProxy: z.object({ header: z.string().min(1).toLowerCase().default('x-forwarded-for'), hops: z.number().int().positive().default(1) }).optional(),
+  /** How long an in-flight slot lives without renewal; a live request renews it every third of this, so a dead pod's slots free within it. Default 5 s. */
+  leaseTtlMs: z.number().int().min(1_000).max(120_000).default(5_000),
+  /**
+   * When the NATS KV holding the shared limits does not answer: `open` admits
+   * with a per-pod limiter of the same limits (so up to limits × pods until
+   * NATS is back), `closed` answers 503 naming NATS with a retry-after. Default open.
+   */
+  onNatsUnavailable: z.enum(['open', 'closed']).default('open'),
+  /** A KV operation slower than this counts as NATS unavailable. Default 1 s. */
+  natsTimeoutMs: z.number().int().positive().default(1_000),
   /** Rejections within a minute after which a user's limits are halved (abuse); they recover as rejections decay. Default 20. */
   abuseRejectionsPerMinute: z.number().int().positive().default(20),
   /** Routes whose excess requests wait in line instead of being rejected (batch traffic). Default none. */

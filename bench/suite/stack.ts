@@ -5,9 +5,10 @@
  * config/local.env) but on free ports in a temporary directory, so a run
  * never touches a `make up` stack (or another run) on this machine.
  *
- * Two differences from config/switchboard.local.yaml, both written into the
- * run's copy: the providers point at this run's fake vendor, and
- * `gateway.streamDefaults.firstTokenTimeoutMs` is 3 s (default 10 s) so the
+ * Three differences from config/switchboard.local.yaml, all written into the
+ * run's copy: the providers point at this run's fake vendor, the tenant, key
+ * and anonymous admission budgets are lifted (the load has one key and no
+ * users), and `gateway.streamDefaults.firstTokenTimeoutMs` is 3 s (default 10 s) so the
  * slow-first-token scenario fits its time budget; the peer gets the same 3 s
  * as its `request_timeout`. The fake vendor runs config/fake-vendor.example.yaml
  * with every rate limit raised to 10^9 requests per minute: saturation runs
@@ -55,7 +56,9 @@ function switchboardConfig(vendorUrl: string): SwitchboardConfigInput {
   const config = parse(readFileSync(join(ROOT, 'config/switchboard.local.yaml'), 'utf8')) as SwitchboardConfigInput;
   for (const provider of Object.values(config.providers)) provider.baseUrl = provider.protocol === 'openai' ? `${vendorUrl}/v1` : vendorUrl;
   const gateway = config.gateway ?? {};
-  config.gateway = { ...gateway, streamDefaults: { ...gateway.streamDefaults, firstTokenTimeoutMs: FIRST_TOKEN_TIMEOUT_MS } };
+  // The bench loads the gateway with one key and no users: its budgets would measure admission, not the stack.
+  const admission = { ...gateway.admission, perTenant: {}, perKey: {}, anonymous: {} };
+  config.gateway = { ...gateway, admission, streamDefaults: { ...gateway.streamDefaults, firstTokenTimeoutMs: FIRST_TOKEN_TIMEOUT_MS } };
   return config;
 }
 

@@ -1,8 +1,9 @@
 /**
  * Admission decisions as a pure function of (state, limits, now): token
  * buckets for requests/min and tokens/min, leases for in-flight requests, and
- * "strikes" (recent rejections, halving each minute) that tighten the limits
- * of a subject that keeps hammering. The gateway stores the state in NATS KV
+ * "strikes" (rejections of requests that came back before the retry-after
+ * they were given, halving each minute) that tighten the limits of a subject
+ * that keeps hammering — a client that honours retry-after never strikes. The gateway stores the state in NATS KV
  * and applies this with compare-and-set, so every pod sees one bucket.
  */
 import { z } from 'zod';
@@ -17,6 +18,8 @@ export const LimiterState = z.object({
   leases: z.record(z.string(), z.number()).default({}),
   strikes: z.number().nonnegative().default(0),
   strikesAt: z.number().default(0),
+  /** Epoch ms before which the last rejection told the subject not to come back (its retry-after). */
+  notBefore: z.number().optional(),
 });
 export type LimiterState = z.infer<typeof LimiterState>;
 
@@ -32,7 +35,7 @@ export interface AdmissionAsk {
   tokens: number;
   /** Decayed strikes at or above this halve the limits. */
   abuseStrikes: number;
-  /** Whether a rejection counts as a strike. Default true; false for a queued request's retries (waiting is not hammering). */
+  /** Whether a rejection may count as a strike. Default true; false for a queued request's retries (waiting is not hammering). */
   strike?: boolean;
 }
 
@@ -66,13 +69,18 @@ export function decideAdmission(previous: LimiterState | undefined, limits: Admi
   const strikes = decayedStrikes(base, now);
   const tightened = strikes >= ask.abuseStrikes;
   const eff = effectiveLimits(limits, tightened);
-  const reject = (reason: Extract<AdmissionDecision, { admitted: false }>['reason'], retryAfterMs: number): AdmissionDecision => ({
-    admitted: false,
-    retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)),
-    reason,
-    tightened,
-    state: { ...base, leases, strikes: ask.strike === false ? strikes : strikes + 1, strikesAt: now },
-  });
+  // Only coming back before the last retry-after is hammering; the first refusal, and a retry on time, are not.
+  const hammering = ask.strike !== false && base.notBefore !== undefined && now < base.notBefore;
+  const reject = (reason: Extract<AdmissionDecision, { admitted: false }>['reason'], retryAfterMs: number): AdmissionDecision => {
+    const waitMs = Math.max(1, Math.ceil(retryAfterMs));
+    return {
+      admitted: false,
+      retryAfterMs: waitMs,
+      reason,
+      tightened,
+      state: { ...base, leases, strikes: hammering ? strikes + 1 : strikes, strikesAt: now, notBefore: now + waitMs },
+    };
+  };
 
   if (eff.concurrent !== undefined && Object.keys(leases).length >= eff.concurrent) {
     const soonest = Math.min(...Object.values(leases));
@@ -96,6 +104,13 @@ export function decideAdmission(previous: LimiterState | undefined, limits: Admi
     admitted: true,
     state: { ...base, ...(requests ? { requests } : {}), ...(tokens ? { tokens } : {}), leases, strikes, strikesAt: now },
   };
+}
+
+/** The state with `leaseIds` held until `until`: a live request renews its short lease, so a dead pod's lapses within one TTL. */
+export function renewLeases(state: LimiterState, leaseIds: readonly string[], until: number): LimiterState {
+  const leases = { ...state.leases };
+  for (const id of leaseIds) leases[id] = Math.max(leases[id] ?? 0, until);
+  return { ...state, leases };
 }
 
 /** The state with one lease returned (the request finished). */

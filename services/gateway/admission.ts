@@ -1,47 +1,59 @@
 /**
- * Admission shared by every gateway pod: limiter states live in one NATS KV
- * bucket and every change is a compare-and-set on the key's revision, so two
- * pods racing for a user's last request cannot both win. Subjects: the user
- * (limits of their segment) and the client IP.
+ * Admission shared by every gateway pod: each request spends the budgets of
+ * its subjects (tenant, API key, client IP, user or the key's anonymous
+ * caller — lib/admission/subjects.ts), whose states live in NATS KV. An
+ * in-flight slot is a short lease the request renews while it lives, so the
+ * slots of a pod that died free within `leaseTtlMs`. When NATS does not
+ * answer, `onNatsUnavailable` decides: a per-pod limiter (open) or a 503 (closed).
  */
 import { randomUUID } from 'node:crypto';
 import { JSONCodec, type KV, type NatsConnection } from 'nats';
-import { decideAdmission, LimiterState, releaseLease, settleTokens, type AdmissionDecision } from '../../lib/admission/limiter';
+import { decideAdmission, LimiterState, releaseLease, renewLeases, settleTokens, type AdmissionDecision } from '../../lib/admission/limiter';
+import { admissionSubjects, keyPart, type AdmissionSubject } from '../../lib/admission/subjects';
+import type { Logger } from '../../lib/log';
 import type { AdmissionConfig, AdmissionLimits, Segment } from '../../schemas/gateway';
-import { GatewayError } from './http-errors';
+import { AdmissionContendedError, createKvStore, createLocalStore, isNatsUnavailableError, watchNats, type LimiterStore, type StateChange } from './admission-store';
+import { dependencyUnavailable, GatewayError } from './http-errors';
 
 const codec = JSONCodec<unknown>();
-const MAX_CAS_ROUNDS = 50;
 const DAY_MS = 86_400_000;
 
 export interface AdmissionAsk {
   tenant: string;
+  /** Name of the API key the request authenticated with. */
+  keyName: string;
+  tenantLimits?: AdmissionLimits | undefined;
+  keyLimits?: AdmissionLimits | undefined;
   user: string | undefined;
   ip: string;
+  /** Whether `ip` came from a trusted proxy header. */
+  ipTrusted: boolean;
   estimatedTokens: number;
-  /** How long the request may hold its in-flight slot at most. */
-  holdMs: number;
   /** A queued route's request: its rejections are waits, not strikes against the user. */
   queued?: boolean;
 }
 
 export interface Admitted {
   segment: Segment | 'anonymous';
+  /** Returns the in-flight slots and stops renewing them. */
   release(): Promise<void>;
   /** Corrects the tokens/min buckets with the call's real usage (the admission charged its estimate). */
   settle(actualTokens: number): Promise<void>;
+  /** True when NATS was away and this pod's own limiter admitted the request. */
+  local: boolean;
 }
 
-const keyPart = (value: string) => Buffer.from(value, 'utf8').toString('base64url') || '_';
-
-export async function createAdmission(nats: NatsConnection, config: AdmissionConfig) {
+export async function createAdmission(nats: NatsConnection, config: AdmissionConfig, log?: Logger) {
   const kv: KV = await nats.jetstream().views.kv(config.bucket, { history: 1 });
+  const health = watchNats(nats);
+  const shared = createKvStore(kv, health, config.natsTimeoutMs);
+  const local = createLocalStore();
   const firstSeen = new Map<string, number>();
   const premium = new Set(config.premiumUsers);
   const allowed = new Set(config.allowList);
 
   async function userSince(tenant: string, user: string, now: number): Promise<number> {
-    const key = `seen.${tenant}.${keyPart(user)}`;
+    const key = `seen.${keyPart(tenant)}.${keyPart(user)}`;
     const cached = firstSeen.get(key);
     if (cached !== undefined) return cached;
     let since = now;
@@ -60,64 +72,70 @@ export async function createAdmission(nats: NatsConnection, config: AdmissionCon
     const names = [user, `${tenant}/${user}`];
     if (names.some((n) => allowed.has(n))) return 'allowlisted';
     if (names.some((n) => premium.has(n))) return 'premium';
-    const since = await userSince(tenant, user, now);
+    // Without NATS a user not seen by this pod is untrusted: the strictest segment, never a wider door.
+    const since = health.isDown() ? (firstSeen.get(`seen.${keyPart(tenant)}.${keyPart(user)}`) ?? now) : await userSince(tenant, user, now).catch(() => now);
     return now - since < config.untrustedDays * DAY_MS ? 'untrusted' : 'trusted';
   }
 
-  /** Applies `change` to the key's state with compare-and-set, retrying when another pod wrote first. */
-  async function casUpdate<T>(key: string, change: (state: LimiterState | undefined) => { state: LimiterState; outcome: T }): Promise<T> {
-    for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-      const entry = await kv.get(key);
-      const current = entry && entry.operation === 'PUT' ? LimiterState.parse(codec.decode(entry.value)) : undefined;
-      const { state, outcome } = change(current);
-      try {
-        if (entry) await kv.update(key, codec.encode(state), entry.revision);
-        else await kv.create(key, codec.encode(state));
-        return outcome;
-      } catch {
-        // Lost the race: read the winner's state and decide again.
-      }
+  /** Runs `change` on the shared store, or — NATS away and admission open — on this pod's. */
+  async function update<T>(key: string, change: StateChange<T>, store?: LimiterStore): Promise<{ outcome: T; store: LimiterStore }> {
+    try {
+      if (store) return { outcome: await store.update(key, change), store };
+      return { outcome: await shared.update(key, change), store: shared };
+    } catch (error) {
+      if (error instanceof AdmissionContendedError) throw new GatewayError(503, 'service_unavailable', 'admission is contended; try again', { code: 'admission_contended', headers: { 'retry-after': '1' } });
+      if (!isNatsUnavailableError(error)) throw error;
+      // Closed, or NATS went away halfway through this request's subjects: a clean 503, never a 500.
+      if (config.onNatsUnavailable === 'closed' || store) throw dependencyUnavailable('NATS', 'the shared admission limits are out of reach', 2);
+      log?.warn({ key }, 'NATS unavailable: admitting with this pod\'s own limiter');
+      return { outcome: await local.update(key, change), store: local };
     }
-    throw new GatewayError(503, 'service_unavailable', 'admission is contended; try again', { headers: { 'retry-after': '1' } });
-  }
-
-  async function take(key: string, limits: AdmissionLimits, leaseId: string, ask: AdmissionAsk): Promise<AdmissionDecision> {
-    const now = Date.now();
-    return casUpdate(key, (state) => {
-      const decision = decideAdmission(state, limits, { now, leaseId, leaseUntil: now + ask.holdMs, tokens: ask.estimatedTokens, abuseStrikes: config.abuseRejectionsPerMinute, strike: !ask.queued });
-      return { state: decision.state, outcome: decision };
-    });
-  }
-
-  async function release(key: string, leaseId: string): Promise<void> {
-    await casUpdate(key, (state) => ({ state: state ? releaseLease(state, leaseId) : LimiterState.parse({}), outcome: undefined }));
   }
 
   return {
-    /** Admits the request or throws a 429 with `retry-after`. */
+    /** Admits the request or throws a 429 with `retry-after` (503 when NATS is away and admission is closed). */
     async admit(ask: AdmissionAsk): Promise<Admitted> {
       const leaseId = randomUUID();
-      const subjects: Array<{ key: string; limits: AdmissionLimits; what: string }> = [];
-      let segment: Admitted['segment'] = 'anonymous';
-      if (Object.keys(config.perIp).length) subjects.push({ key: `ip.${keyPart(ask.ip)}`, limits: config.perIp, what: 'client IP' });
-      if (ask.user) {
-        segment = await segmentOf(ask.tenant, ask.user, Date.now());
-        if (segment !== 'allowlisted') subjects.push({ key: `u.${ask.tenant}.${keyPart(ask.user)}`, limits: config.segments[segment], what: `user (${segment})` });
-      }
-      const taken: Array<{ key: string; limits: AdmissionLimits }> = [];
-      const releaseAll = () => Promise.all(taken.map(({ key }) => release(key, leaseId).catch(() => undefined))).then(() => undefined);
-      for (const subject of subjects) {
-        const decision = await take(subject.key, subject.limits, leaseId, ask);
-        if (!decision.admitted) {
-          // Earlier subjects keep the rate they spent (never over-admits), but give back their in-flight slot.
-          await releaseAll();
-          const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-          throw new GatewayError(429, 'rate_limit_error', `rate limit of this ${subject.what} reached (${decision.reason.replaceAll('_', ' ')}${decision.tightened ? ', tightened after repeated rejections' : ''}); retry after ${seconds} s`, {
-            code: decision.reason,
-            headers: { 'retry-after': String(seconds), 'retry-after-ms': String(decision.retryAfterMs) },
-          });
+      const now = Date.now();
+      const segment = ask.user ? await segmentOf(ask.tenant, ask.user, now) : undefined;
+      const subjects = admissionSubjects(config, { ...ask, segment });
+      const taken: Array<AdmissionSubject & { store: LimiterStore }> = [];
+      let store: LimiterStore | undefined;
+      const releaseAll = async () => {
+        clearInterval(renewal);
+        await Promise.all(taken.map(({ key, store: s }) => s.update(key, (state) => ({ state: state ? releaseLease(state, leaseId) : LimiterState.parse({}), outcome: undefined })).catch(() => undefined)));
+      };
+      const leased = () => taken.filter((s) => s.limits.concurrent !== undefined);
+      // Renew the in-flight slots while the request lives; a pod that dies stops renewing and its slots lapse.
+      const renewal = setInterval(() => {
+        const until = Date.now() + config.leaseTtlMs;
+        for (const { key, store: s } of leased()) s.update(key, (state) => ({ state: renewLeases(state ?? LimiterState.parse({}), [leaseId], until), outcome: undefined })).catch(() => undefined);
+      }, Math.floor(config.leaseTtlMs / 3));
+      renewal.unref();
+      try {
+        for (const subject of subjects) {
+          const at = Date.now();
+          const decide: StateChange<AdmissionDecision> = (state) => {
+            const decision = decideAdmission(state, subject.limits, { now: at, leaseId, leaseUntil: at + config.leaseTtlMs, tokens: ask.estimatedTokens, abuseStrikes: config.abuseRejectionsPerMinute, strike: !ask.queued });
+            return { state: decision.state, outcome: decision };
+          };
+          // Every subject of one request goes to the same store: all shared, or (NATS away) all this pod's.
+          const result = await update(subject.key, decide, store);
+          store = result.store;
+          const decision = result.outcome;
+          if (!decision.admitted) {
+            const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+            throw new GatewayError(429, 'rate_limit_error', `rate limit of this ${subject.what} reached (${decision.reason.replaceAll('_', ' ')}${decision.tightened ? ', tightened after repeated rejections' : ''}); retry after ${seconds} s`, {
+              code: decision.reason,
+              headers: { 'retry-after': String(seconds), 'retry-after-ms': String(decision.retryAfterMs) },
+            });
+          }
+          taken.push({ ...subject, store: store });
         }
-        taken.push(subject);
+      } catch (error) {
+        // Earlier subjects keep the rate they spent (never over-admits), but give back their in-flight slot.
+        await releaseAll();
+        throw error;
       }
       const settle = async (actualTokens: number) => {
         if (actualTokens === ask.estimatedTokens) return;
@@ -125,10 +143,10 @@ export async function createAdmission(nats: NatsConnection, config: AdmissionCon
         await Promise.all(
           taken
             .filter(({ limits }) => limits.tokensPerMinute !== undefined)
-            .map(({ key, limits }) => casUpdate(key, (state) => ({ state: state ? settleTokens(state, limits, { ...settlement, now: Date.now() }) : LimiterState.parse({}), outcome: undefined }))),
+            .map(({ key, limits, store: s }) => s.update(key, (state) => ({ state: state ? settleTokens(state, limits, { ...settlement, now: Date.now() }) : LimiterState.parse({}), outcome: undefined }))),
         );
       };
-      return { segment, release: releaseAll, settle };
+      return { segment: segment ?? 'anonymous', release: releaseAll, settle, local: store === local };
     },
   };
 }

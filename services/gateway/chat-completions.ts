@@ -11,7 +11,7 @@ import { finaliseRequest, requestChars } from './call-request';
 import { callIdFor, isCallFailedError, type StartedCall } from './calls';
 import type { GatewayContext } from './context';
 import type { ErrorDialect } from './http-errors';
-import { clientIp, parseJsonBody, readBody, sendJson } from './http-io';
+import { clientAddress, parseJsonBody, readBody, sendJson } from './http-io';
 import { parseOpenAiChat } from './openai-request';
 import { resultHeaders, toChatCompletion } from './openai-response';
 import { openAiStreamDialect } from './openai-stream';
@@ -28,13 +28,19 @@ const DEADLINE_MARGIN_MS = 2_000;
  * queueing route a request over the limit waits its turn.
  */
 async function admitted<T>(ctx: GatewayContext, req: IncomingMessage, request: LlmRequest, run: (finish: (result: LlmResult) => Promise<void>) => Promise<T>): Promise<T> {
-  const queue = ctx.config.gateway.admission.queues[request.route];
+  const { admission: admissionConfig } = ctx.config.gateway;
+  const queue = admissionConfig.queues[request.route];
+  const { tenant, key } = ctx.tenants.identify(req);
+  const address = clientAddress(req, admissionConfig.trustProxy);
   const ask = {
     tenant: request.tenant,
+    keyName: key.name,
+    tenantLimits: tenant.limits,
+    keyLimits: key.limits,
     user: request.user,
-    ip: clientIp(req),
+    ip: address.ip,
+    ipTrusted: address.trusted,
     estimatedTokens: estimateTokens(requestChars(request), request.params?.maxTokens),
-    holdMs: ctx.config.gateway.deadlineMs + DEADLINE_MARGIN_MS,
     ...(queue ? { queued: true } : {}),
   };
   const admission = queue

@@ -36,6 +36,18 @@ export function badRequestOfIssues(issues: ReadonlyArray<{ path: ReadonlyArray<P
   return badRequest(`${what}${param ? ` "${param}"` : ''}: ${issue.message}`, param || undefined, 'invalid_parameter');
 }
 
+/**
+ * A dependency of ours (Temporal, NATS) does not answer: 503 naming it, with
+ * a retry-after — the caller did nothing wrong and a retry soon may work.
+ */
+export function dependencyUnavailable(dependency: 'Temporal' | 'NATS', why: string, retryAfterSeconds: number): GatewayError {
+  return new GatewayError(503, 'service_unavailable', `${dependency} is unavailable: ${why}; retry after ${retryAfterSeconds} s`, {
+    code: `${dependency.toLowerCase()}_unavailable`,
+    headers: { 'retry-after': String(retryAfterSeconds) },
+    detail: { switchboard: { unavailable: dependency.toLowerCase() } },
+  });
+}
+
 /** Anthropic's names for the same failures. */
 function anthropicType(error: GatewayError): string {
   if (error.status === 401) return 'authentication_error';

@@ -52,6 +52,16 @@ export function sendError(res: ServerResponse, error: GatewayError, dialect: Err
 }
 
 /** The caller's address: the socket's, since the gateway is the first hop (no trusted proxy header parsing). */
-export function clientIp(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
+/**
+ * The client's address: behind trusted proxies, the `hops`-th entry from the
+ * right of their header (entries further left are the client's own claims);
+ * else the socket's peer.
+ */
+export function clientAddress(req: IncomingMessage, trustProxy: { header: string; hops: number } | undefined): { ip: string; trusted: boolean } {
+  const peer = req.socket.remoteAddress ?? 'unknown';
+  if (!trustProxy) return { ip: peer, trusted: false };
+  const raw = req.headers[trustProxy.header];
+  const entries = (Array.isArray(raw) ? raw.join(',') : (raw ?? '')).split(',').map((e) => e.trim()).filter(Boolean);
+  const ip = entries[entries.length - trustProxy.hops];
+  return ip ? { ip, trusted: true } : { ip: peer, trusted: false };
 }

@@ -73,7 +73,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     tenants: createTenantDirectory(config.gateway),
     chains: createChainRegistry({ config, inCode: [sitePlannerChain()] }),
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
-    admission: await createAdmission(nats, config.gateway.admission),
+    admission: await createAdmission(nats, config.gateway.admission, log),
     admissionQueue: createAdmissionQueue(),
     startCall: createCallStarter({
       client,
@@ -92,7 +92,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       context.tenants = tenants;
       context.chains = chains;
       if (JSON.stringify(next.config.gateway.admission) === JSON.stringify(previous.config.gateway.admission)) return;
-      createAdmission(nats, next.config.gateway.admission).then(
+      createAdmission(nats, next.config.gateway.admission, log).then(
         (admission) => (context.admission = admission),
         (error: unknown) => log.error({ err: error }, 'could not apply the new admission limits; the previous ones stay'),
       );

@@ -1,5 +1,5 @@
 /** The pure admission decision: buckets, in-flight leases, abuse tightening. */
-import { decideAdmission, releaseLease, settleTokens, type LimiterState } from '../../lib/admission/limiter';
+import { decideAdmission, releaseLease, renewLeases, settleTokens, type LimiterState } from '../../lib/admission/limiter';
 
 const ask = (now: number, leaseId = `l-${now}`, tokens = 10) => ({ now, leaseId, leaseUntil: now + 60_000, tokens, abuseStrikes: 3 });
 
@@ -91,5 +91,43 @@ describe('queued requests', () => {
     }
     expect(state.strikes).toBe(0);
     expect(decideAdmission(state, { concurrent: 1 }, ask(0, 'x')).state.strikes).toBe(1);
+  });
+});
+
+describe('strikes are for hammering only', () => {
+  const limits = { requestsPerMinute: 1 };
+  it('does not strike the first refusal, nor a retry that waited its retry-after', () => {
+    const admitted = decideAdmission(undefined, limits, ask(0));
+    const first = decideAdmission(admitted.state, limits, ask(0));
+    expect(first).toEqual(expect.objectContaining({ admitted: false, retryAfterMs: 60_000 }));
+    expect(first.state.strikes).toBe(0);
+    // Back exactly when told (the bucket may still be short for another reason): no strike.
+    const onTime = decideAdmission({ ...first.state, requests: { level: 0, at: 60_000 } }, limits, ask(60_000));
+    expect(onTime.admitted).toBe(false);
+    expect(onTime.state.strikes).toBe(0);
+  });
+
+  it('strikes a request that comes back before its retry-after', () => {
+    const admitted = decideAdmission(undefined, limits, ask(0));
+    const first = decideAdmission(admitted.state, limits, ask(0));
+    const early = decideAdmission(first.state, limits, ask(1_000));
+    expect(early.admitted).toBe(false);
+    expect(early.state.strikes).toBe(1);
+  });
+
+  it('never strikes a queued request waiting its turn', () => {
+    let state = decideAdmission(undefined, limits, ask(0)).state;
+    for (let i = 0; i < 5; i++) state = decideAdmission(state, limits, { ...ask(i), strike: false }).state;
+    expect(state.strikes).toBe(0);
+  });
+});
+
+describe('renewLeases', () => {
+  it('keeps a live request in flight past its first TTL, and a lapsed one frees its slot', () => {
+    const limits = { concurrent: 1 };
+    const held = decideAdmission(undefined, limits, { ...ask(0, 'a'), leaseUntil: 5_000 });
+    const renewed = renewLeases(held.state, ['a'], 9_000);
+    expect(decideAdmission(renewed, limits, ask(6_000, 'b'))).toEqual(expect.objectContaining({ admitted: false, reason: 'concurrent', retryAfterMs: 1_000 }));
+    expect(decideAdmission(held.state, limits, ask(6_000, 'b')).admitted).toBe(true);
   });
 });
