@@ -4,13 +4,12 @@
  * for a user's last slot cannot both win), and a per-pod map used while NATS
  * does not answer (`admission.onNatsUnavailable: open`).
  */
-import { JSONCodec, type KV, type NatsConnection } from 'nats';
+import { JSONCodec, type KV } from 'nats';
 import { LimiterState } from '../../lib/admission/limiter';
+import type { NatsReachability } from '../../lib/nats/reachability';
 
 const codec = JSONCodec<unknown>();
 const MAX_CAS_ROUNDS = 50;
-/** After a KV operation timed out, admission skips NATS for this long instead of making every request wait for it again. */
-const SUSPECT_MS = 2_000;
 
 export type StateChange<T> = (state: LimiterState | undefined) => { state: LimiterState; outcome: T };
 
@@ -44,23 +43,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-/** Tracks whether NATS is reachable: disconnect/reconnect events, and recent timeouts. */
-export function watchNats(nats: NatsConnection): { isDown(): boolean; suspect(): void } {
-  let disconnected = false;
-  let suspectUntil = 0;
-  void (async () => {
-    for await (const status of nats.status()) {
-      if (status.type === 'disconnect' || status.type === 'staleConnection') disconnected = true;
-      if (status.type === 'reconnect') disconnected = false;
-    }
-  })().catch(() => undefined);
-  return {
-    isDown: () => disconnected || nats.isClosed() || Date.now() < suspectUntil,
-    suspect: () => (suspectUntil = Date.now() + SUSPECT_MS),
-  };
-}
-
-export function createKvStore(kv: KV, health: ReturnType<typeof watchNats>, timeoutMs: number): LimiterStore {
+export function createKvStore(kv: KV, health: NatsReachability, timeoutMs: number): LimiterStore {
   const guarded = async <T>(op: () => Promise<T>): Promise<T> => {
     if (health.isDown()) throw new NatsUnavailableError('NATS is unreachable');
     try {

@@ -11,8 +11,9 @@ import { JSONCodec, type KV, type NatsConnection } from 'nats';
 import { decideAdmission, LimiterState, releaseLease, renewLeases, settleTokens, type AdmissionDecision } from '../../lib/admission/limiter';
 import { admissionSubjects, keyPart, type AdmissionSubject } from '../../lib/admission/subjects';
 import type { Logger } from '../../lib/log';
+import { watchNats } from '../../lib/nats/reachability';
 import type { AdmissionConfig, AdmissionLimits, Segment } from '../../schemas/gateway';
-import { AdmissionContendedError, createKvStore, createLocalStore, isNatsUnavailableError, watchNats, type LimiterStore, type StateChange } from './admission-store';
+import { AdmissionContendedError, createKvStore, createLocalStore, isNatsUnavailableError, type LimiterStore, type StateChange } from './admission-store';
 import { dependencyUnavailable, GatewayError } from './http-errors';
 
 const codec = JSONCodec<unknown>();

@@ -10,6 +10,7 @@ import type { LlmCallInput } from '../../schemas/call';
 import type { AttemptRecord, LlmRequest, LlmResult } from '../../schemas/llm';
 import { callWorkflowId, failureTypes } from '../../workflows/definitions';
 import type { llmCall } from '../../workflows/llm-call';
+import { isTemporalUnavailable } from './dependency-errors';
 
 export interface CallStarterOptions {
   client: Client;
@@ -44,19 +45,45 @@ export function callIdFor(request: LlmRequest): string {
   return callWorkflowId(request.tenant, request.idempotencyKey, randomUUID);
 }
 
+/** Longest pause between two tries while Temporal does not answer. */
+const MAX_RETRY_PAUSE_MS = 2_000;
+/** Share of the request's deadline a start may spend waiting for Temporal (the rest is the call's). */
+const START_SHARE_OF_DEADLINE = 0.25;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `op` again while Temporal is unavailable (backoff 100 ms → 2 s) until `untilMs` (epoch); then its last error. */
+async function whileTemporalAway<T>(op: () => Promise<T>, untilMs: number): Promise<T> {
+  for (let pauseMs = 100; ; pauseMs = Math.min(MAX_RETRY_PAUSE_MS, pauseMs * 2)) {
+    try {
+      return await op();
+    } catch (error) {
+      if (!isTemporalUnavailable(error) || Date.now() + pauseMs > untilMs) throw error;
+      await sleep(pauseMs);
+    }
+  }
+}
+
 export function createCallStarter({ client, taskQueue, eagerStart, onStarted }: CallStarterOptions) {
   return async function startCall(callId: string, request: LlmRequest): Promise<StartedCall> {
     const args: [LlmCallInput] = [{ callId, request }];
+    const arrived = Date.now();
+    const deadlineMs = request.deadlineMs ?? 120_000;
     let handle: WorkflowHandle<typeof llmCall>;
     try {
-      const started = await client.workflow.start<typeof llmCall>('llmCall', {
-        taskQueue,
-        workflowId: callId,
-        args,
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        requestEagerStart: eagerStart,
-      });
+      // Temporal away for a moment (a restart, a failover): keep trying within a share of the deadline, then a 503 naming it.
+      const started = await whileTemporalAway(
+        () =>
+          client.workflow.start<typeof llmCall>('llmCall', {
+            taskQueue,
+            workflowId: callId,
+            args,
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            requestEagerStart: eagerStart,
+          }),
+        arrived + deadlineMs * START_SHARE_OF_DEADLINE,
+      );
       onStarted?.(started.eagerlyStarted);
       handle = started;
     } catch (error) {
@@ -65,7 +92,8 @@ export function createCallStarter({ client, taskQueue, eagerStart, onStarted }: 
     }
     return {
       callId,
-      result: () => handle.result().catch((error: unknown) => Promise.reject(asCallFailure(error))),
+      // The workflow runs on while Temporal's frontend is briefly away: keep waiting for its result until the deadline.
+      result: () => whileTemporalAway(() => handle.result(), arrived + deadlineMs).catch((error: unknown) => Promise.reject(asCallFailure(error))),
       cancel: () => handle.cancel().then(() => undefined, () => undefined),
     };
   };

@@ -23,6 +23,7 @@ import { handleFeedback } from './feedback';
 import { handleListModels, handleRetrieveModel } from './models/list-models';
 import { handleReport } from './reports';
 import { GatewayError, isGatewayError, type ErrorDialect } from './http-errors';
+import { dependencyErrorOf } from './dependency-errors';
 import { sendError, sendJson } from './http-io';
 import { createGatewayMetrics } from './metrics';
 import { createTenantDirectory } from './tenants';
@@ -46,6 +47,15 @@ export interface Gateway {
   listen(port: number, host?: string): Promise<string>;
   /** Stops accepting, lets in-flight requests finish (cut after `graceMs`, default 10 s), then resolves. */
   close(graceMs?: number): Promise<void>;
+}
+
+/** A request (headers and body) must arrive within this: a body that trickles in must not hold a connection forever (the call deadline starts only once it is read). */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** True when the failure is the caller hanging up (aborted upload, closed socket), not ours. */
+function isClientGone(req: IncomingMessage, res: ServerResponse, error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return req.socket.destroyed || (res.destroyed && !res.writableFinished) || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error instanceof Error && error.message === 'aborted');
 }
 
 /** Bounds a readiness probe: a dead dependency must not hang it. */
@@ -148,7 +158,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     return { endpoint: path ?? '/', route: '', dialect: 'openai' };
   }
 
-  const server = createServer((req, res) => {
+  // requestTimeout is only enforced when Node checks connections: check every second, not every 30 s (a slow body got its 408 after ~68 s).
+  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 }, (req, res) => {
     const started = performance.now();
     const dialect: ErrorDialect = req.url?.startsWith('/v1/messages') ? 'anthropic' : 'openai';
     const endpoint = dialect === 'anthropic' ? 'messages' : (req.url ?? '').startsWith('/v1/chat') ? 'chat' : 'other';
@@ -158,8 +169,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         metrics.duration.observe({ endpoint: done.endpoint, stream: String(String(res.getHeader('content-type')).includes('event-stream')) }, (performance.now() - started) / 1000);
       },
       (error: unknown) => {
-        const known = isGatewayError(error) ? error : new GatewayError(500, 'server_error', 'internal error in the gateway');
-        if (!isGatewayError(error)) log.error({ err: error, url: req.url }, 'gateway request failed');
+        const known = isGatewayError(error) ? error : (dependencyErrorOf(error) ?? new GatewayError(500, 'server_error', 'internal error in the gateway'));
+        // A caller that went away is not our failure; a dependency outage is a warning with its own 503.
+        if (isClientGone(req, res, error)) log.info({ url: req.url }, 'the client went away before its answer');
+        else if (known.status >= 500 && !isGatewayError(error)) log[known.status === 503 ? 'warn' : 'error']({ err: error, url: req.url }, 'gateway request failed');
         if (known.status === 429) metrics.admissionRejected.inc({ reason: known.extra.code ?? 'unknown' });
         metrics.requests.inc({ endpoint, route: '', status: String(known.status) });
         sendError(res, known, dialect);
@@ -167,8 +180,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     );
   });
   server.keepAliveTimeout = 65_000;
-  // A body that trickles in must not hold a connection forever (the call deadline starts only once it is read).
-  server.requestTimeout = 30_000;
 
   return {
     server,

@@ -40,7 +40,8 @@ export async function startGateway(options: { gateway?: Partial<GatewayConfigInp
   const t = await startSwitchboard({ configOverrides: { ...options.configOverrides, gateway: gatewaySection(options.gateway) } });
   let gatewayNats: NatsConnection | undefined;
   try {
-    gatewayNats = await connect({ servers: testStack().natsUrl, name: 'switchboard-gateway-test' });
+    // Like the gateway service: reconnect for as long as it takes (tests stop NATS for longer than the default 20 s).
+    gatewayNats = await connect({ servers: testStack().natsUrl, name: 'switchboard-gateway-test', maxReconnectAttempts: -1 });
     const gateway = await createGateway({ config: t.config, client: t.client, nats: gatewayNats, taskQueue: t.taskQueue, log: createLogger({ level: 'silent' }) });
     const url = await gateway.listen(0);
     const nats = gatewayNats;

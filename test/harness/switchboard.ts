@@ -115,7 +115,7 @@ export async function startSwitchboard(
   const secrets = resolveSecrets(config, testSecretsEnv);
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection });
-  const nats = await connect({ servers: natsUrl, name: 'switchboard-test' });
+  const nats = await connect({ servers: natsUrl, name: 'switchboard-test', maxReconnectAttempts: -1 });
   await ensureStreams(nats);
   const taskQueue = `test-${randomUUID()}`;
   // Each Switchboard under test has its own operator switches, so flipping one never reaches another test file.

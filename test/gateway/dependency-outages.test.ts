@@ -1,0 +1,95 @@
+/**
+ * Temporal away for ~10 s under traffic, on a stack of this file's own:
+ * every caller gets its answer or a 503 that names Temporal and carries a
+ * retry-after — never a 500 — and /readyz says why meanwhile. Requests that
+ * arrive during the outage keep trying to start their workflow within a
+ * share of their deadline, so a short blip costs no error at all.
+ */
+import { randomUUID } from 'node:crypto';
+import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
+import { startOwnStack, type OwnStack } from '../harness/own-stack';
+import { eventually } from '../harness/switchboard';
+
+interface Outcome {
+  status: number;
+  retryAfter: string | null;
+  code: string | null;
+  message: string;
+}
+
+async function call(url: string, text: string, user?: string): Promise<Outcome> {
+  const response = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tenantKeys.acme}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'solo-only', messages: [{ role: 'user', content: text }], ...(user ? { user } : {}) }),
+  });
+  const body = (await response.json()) as { error?: { code: string | null; message: string } };
+  return { status: response.status, retryAfter: response.headers.get('retry-after'), code: body.error?.code ?? null, message: body.error?.message ?? '' };
+}
+
+describe('dependency outages: Temporal', () => {
+  let stack: OwnStack;
+  let t: GatewayUnderTest;
+  beforeAll(async () => {
+    stack = await startOwnStack();
+    t = await startGateway({ gateway: { deadlineMs: 30_000, admission: { segments: { untrusted: {}, trusted: {}, premium: {} } } } });
+  }, 180_000);
+  afterAll(async () => {
+    await t?.close();
+    await stack?.close();
+  });
+
+  it('answers 200 or a 503 naming Temporal with retry-after, never a 500, while Temporal restarts', async () => {
+    const m = `temporal-outage-${randomUUID().slice(0, 8)}`;
+    const outcomes: Outcome[] = [];
+    let running = true;
+    let sent = 0;
+    const client = async (n: number) => {
+      while (running) {
+        const i = sent++;
+        outcomes.push(await call(t.url, `${m} ${n}-${i}`, i % 2 ? `u-${n}` : undefined).catch((error: unknown) => ({ status: 0, retryAfter: null, code: null, message: String(error) })));
+      }
+    };
+    const clients = [0, 1, 2, 3].map(client);
+    await eventually('calls before the outage', () => outcomes.filter((o) => o.status === 200).length >= 8 || undefined, 60_000);
+
+    await stack.stop('temporal');
+    const ready = await eventually('/readyz reporting Temporal', async () => {
+      const response = await fetch(`${t.url}/readyz`);
+      const body = (await response.json()) as { temporal: string };
+      return response.status === 503 && body.temporal === 'unreachable' ? body : undefined;
+    }, 30_000);
+    expect(ready).toEqual(expect.objectContaining({ temporal: 'unreachable', nats: 'ok' }));
+    const during = outcomes.length;
+    // The outage itself: ~10 s without Temporal while the callers keep calling.
+    await new Promise((r) => setTimeout(r, 10_000));
+    await stack.restart();
+    await eventually('calls answered after the restart', () => outcomes.slice(during).filter((o) => o.status === 200).length >= 8 || undefined, 120_000);
+    running = false;
+    await Promise.all(clients);
+
+    const statuses = outcomes.reduce<Record<number, number>>((acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }), {});
+    expect(Object.keys(statuses).map(Number).filter((s) => s !== 200 && s !== 503)).toEqual([]);
+    for (const refused of outcomes.filter((o) => o.status === 503)) {
+      expect(refused.retryAfter).toMatch(/^\d+$/);
+      expect(refused.code).toBe('temporal_unavailable');
+      expect(refused.message).toContain('Temporal is unavailable');
+    }
+    console.log(`Temporal outage: ${JSON.stringify(statuses)} of ${outcomes.length} calls`);
+  }, 240_000);
+
+  it('gives up starting after a share of the deadline with a 503 naming Temporal when it stays away', async () => {
+    await stack.stop('temporal');
+    try {
+      const started = Date.now();
+      const refused = await call(t.url, `temporal-down-${randomUUID().slice(0, 8)}`);
+      expect(refused).toEqual(expect.objectContaining({ status: 503, code: 'temporal_unavailable' }));
+      expect(refused.retryAfter).toMatch(/^\d+$/);
+      // Within the 30 s deadline: a quarter of it for the start, plus the SDK's own retries of the last try.
+      expect(Date.now() - started).toBeLessThan(30_000);
+      console.log(`Temporal down: 503 after ${Date.now() - started} ms`);
+    } finally {
+      await stack.restart();
+    }
+  }, 120_000);
+});
