@@ -117,6 +117,8 @@ export const GatewayConfig = z.object({
   tenants: z.array(TenantConfig).default([]),
   /** Largest accepted request body. Default 1 MiB. */
   maxBodyBytes: z.number().int().positive().default(1_048_576),
+  /** Headers and body must arrive within this, else 408 (a body that trickles in). Read at start-up. Default 30 s. */
+  requestTimeoutMs: z.number().int().min(1_000).max(600_000).default(30_000),
   /** Bounds every request, all attempts included. Default 120 s. */
   deadlineMs: z.number().int().positive().max(3_600_000).default(120_000),
   admission: AdmissionConfig.default(AdmissionConfig.parse({})),

@@ -49,9 +49,6 @@ export interface Gateway {
   close(graceMs?: number): Promise<void>;
 }
 
-/** A request (headers and body) must arrive within this: a body that trickles in must not hold a connection forever (the call deadline starts only once it is read). */
-const REQUEST_TIMEOUT_MS = 30_000;
-
 /** True when the failure is the caller hanging up (aborted upload, closed socket), not ours. */
 function isClientGone(req: IncomingMessage, res: ServerResponse, error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
@@ -158,8 +155,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     return { endpoint: path ?? '/', route: '', dialect: 'openai' };
   }
 
-  // requestTimeout is only enforced when Node checks connections: check every second, not every 30 s (a slow body got its 408 after ~68 s).
-  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 }, (req, res) => {
+  // A body that trickles in must not hold a connection forever (the call deadline starts only once it is read). Node enforces
+  // requestTimeout only when it checks connections: every second here, not every 30 s (a slow body got its 408 after ~68 s).
+  const requestTimeoutMs = config.gateway.requestTimeoutMs;
+  const server = createServer({ requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval: 1_000 }, (req, res) => {
     const started = performance.now();
     const dialect: ErrorDialect = req.url?.startsWith('/v1/messages') ? 'anthropic' : 'openai';
     const endpoint = dialect === 'anthropic' ? 'messages' : (req.url ?? '').startsWith('/v1/chat') ? 'chat' : 'other';

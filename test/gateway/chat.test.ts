@@ -5,6 +5,7 @@
  * log and NATS, not only the response.
  */
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import { JSONCodec } from 'nats';
 import OpenAI from 'openai';
@@ -29,7 +30,7 @@ describe('gateway: OpenAI-compatible chat completions', () => {
 
   beforeAll(async () => {
     t = await startGateway({
-      gateway: { admission: { segments: { untrusted: { requestsPerMinute: 2 }, trusted: {}, premium: {} } } },
+      gateway: { requestTimeoutMs: 2_000, admission: { segments: { untrusted: { requestsPerMinute: 2 }, trusted: {}, premium: {} } } },
     });
     openai = t.openai();
   });
@@ -185,6 +186,23 @@ describe('gateway: OpenAI-compatible chat completions', () => {
     const own = await send(tenantKeys.acme, { callId, inserted: true, note: 'kept it' });
     expect(own.status).toBe(202);
     expect(await received).toEqual(expect.objectContaining({ callId, inserted: true, note: 'kept it', tenant: 'acme' }));
+  });
+
+  it('answers 408 to a body that trickles in, within its request timeout, not tens of seconds later', async () => {
+    const url = new URL(t.url);
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${tenantKeys.acme}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"model":`);
+      });
+      let received = '';
+      socket.on('data', (chunk) => (received += chunk.toString()));
+      socket.on('close', () => resolve(received));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    // requestTimeoutMs is 2 s here; Node checks every second.
+    expect(Date.now() - started).toBeLessThan(6_000);
   });
 
   it('serves healthz, readyz and Prometheus metrics', async () => {
