@@ -2,7 +2,7 @@ import { JSONCodec, type KV, type NatsConnection } from 'nats';
 import { z } from 'zod';
 import { exactCacheKey, isSemanticCacheEligible, localEmbedding, pickSemanticHit, semanticCacheScope, singleTurnPrompt } from '../lib/cache';
 import type { Logger } from '../lib/log';
-import { buckets } from '../lib/nats/kv';
+import { buckets, openBucket } from '../lib/nats/kv';
 import { encodeStreamChunk, streamSubject } from '../lib/nats/stream-chunks';
 import { createStreamRestorer, rebasePlaceholders } from '../lib/pii';
 import { LlmRequest, LlmResult } from '../schemas/llm';
@@ -80,7 +80,7 @@ export interface CacheActivityDeps {
 /** Exact-cache lookups and stores, run as local activities by llmCall (one KV round trip each). */
 export function createCacheActivities({ nats, log, bucket = buckets.cache, onLookup, embed }: CacheActivityDeps) {
   let kv: Promise<KV> | undefined;
-  const open = () => (kv ??= nats.jetstream().views.kv(bucket, { history: 1, ttl: BUCKET_MAX_AGE_MS }));
+  const open = () => (kv ??= openBucket(nats, bucket, { history: 1, ttl: BUCKET_MAX_AGE_MS }));
   const keyOf = (input: CacheLookupInput) =>
     exactCacheKey({
       tenant: input.request.tenant,

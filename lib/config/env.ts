@@ -27,6 +27,8 @@ export const RuntimeEnv = z.object({
   /** Temporal Cloud API key (sent as a bearer token over TLS). A secret: from a Kubernetes Secret. */
   TEMPORAL_API_KEY: optionalText,
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** Copies JetStream keeps of every stream and KV bucket Switchboard creates: 1 for one nats-server, 3 for a three-node cluster. Default 1. */
+  SB_NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   SB_TASK_QUEUE: z.string().min(1).default('switchboard'),
   /** Pre-bundled workflow code (`npm run build` makes one); default: bundle at start-up. */
   SB_WORKFLOW_BUNDLE: z.string().min(1).optional(),

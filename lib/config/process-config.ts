@@ -5,7 +5,8 @@
  * to that KV bucket (which then wins over the file) — with the log level
  * following `logging.verbosity` unless LOG_LEVEL pins it.
  */
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
+import { connectNats } from '../nats/connect';
 import type { Logger } from '../log';
 import { levelForVerbosity } from '../log';
 import { openBucket } from '../nats/kv';
@@ -37,7 +38,7 @@ export async function loadProcessConfig(env: RuntimeEnv, processEnv: NodeJS.Proc
   let stored: Awaited<ReturnType<typeof readConfigDocument>>;
   const bucket = env.SB_CONFIG_BUCKET;
   if (bucket) {
-    nats = await connect({ servers: env.NATS_URL, name: 'switchboard-config', maxReconnectAttempts: -1 });
+    nats = await connectNats({ url: env.NATS_URL, name: 'switchboard-config', replicas: env.SB_NATS_REPLICAS, reconnectForever: true });
     stored = await readConfigDocument(await openBucket(nats, bucket));
     initial = stored ? fromDocument(stored.document, configKvSource(bucket)) : fromFile();
   } else {

@@ -7,6 +7,7 @@
  * in the same half-open period. A new period is a new revision, with new slots.
  */
 import type { KV, NatsConnection } from 'nats';
+import { openBucket } from '../nats/kv';
 import { probeLeaseBucket } from '../../workflows/definitions';
 
 /** Leases expire on their own; longer than any half-open period (`halfOpenTimeoutMs` is at most this). */
@@ -20,7 +21,7 @@ export interface ProbeLeases {
 }
 
 export async function openProbeLeases(nats: NatsConnection, cluster: string | undefined): Promise<ProbeLeases> {
-  const leases: KV = await nats.jetstream().views.kv(probeLeaseBucket(cluster), { history: 1, ttl: PROBE_LEASE_TTL_MS });
+  const leases: KV = await openBucket(nats, probeLeaseBucket(cluster), { history: 1, ttl: PROBE_LEASE_TTL_MS });
   const spent = new Set<string>();
   return {
     async take(breaker, revision, budget) {

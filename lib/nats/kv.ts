@@ -1,4 +1,5 @@
-import type { KV, NatsConnection } from 'nats';
+import type { KV, KvOptions, NatsConnection } from 'nats';
+import { openReplicatedBucket } from './replicas';
 
 /** KV buckets Switchboard owns. */
 export const buckets = {
@@ -10,7 +11,10 @@ export const buckets = {
   cache: 'sb_cache',
 } as const;
 
-/** Opens (creating if needed) a KV bucket. */
-export async function openBucket(nc: NatsConnection, bucket: string, history = 5): Promise<KV> {
-  return nc.jetstream().views.kv(bucket, { history });
+/**
+ * Opens (creating if needed) a KV bucket with the connection's replica count
+ * (`SB_NATS_REPLICAS`); `options` default to a history of 5 per key.
+ */
+export async function openBucket(nc: NatsConnection, bucket: string, options: Partial<KvOptions> = {}): Promise<KV> {
+  return openReplicatedBucket(nc, bucket, { history: 5, ...options });
 }

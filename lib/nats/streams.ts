@@ -1,4 +1,5 @@
 import { type JetStreamManager, type NatsConnection, nanos, RetentionPolicy, StorageType } from 'nats';
+import { addReplicatedStream, reconcileReplicas, replicasOf } from './replicas';
 
 /** JetStream streams Switchboard owns, with the subjects each captures. */
 export const streams = {
@@ -17,10 +18,13 @@ export type StreamName = (typeof streams)[keyof typeof streams]['name'];
 /**
  * Creates the streams if missing (idempotent, safe from every worker at
  * start-up: JetStream answers "already in use" only on a config clash, which
- * we then update).
+ * we then update), each with the connection's replica count; an existing
+ * stream with another count is changed where NATS allows it, else start-up
+ * stops saying what to do.
  */
 export async function ensureStreams(nc: NatsConnection): Promise<JetStreamManager> {
   const jsm = await nc.jetstreamManager();
+  const replicas = replicasOf(nc);
   for (const stream of Object.values(streams)) {
     const config = {
       name: stream.name,
@@ -31,12 +35,18 @@ export async function ensureStreams(nc: NatsConnection): Promise<JetStreamManage
       // Lets a publisher pass a msgID so a retried publish is stored once.
       duplicate_window: nanos(120_000),
     };
+    let exists = true;
     try {
       await jsm.streams.info(stream.name);
-      await jsm.streams.update(stream.name, config);
     } catch (error) {
       if (!isNotFound(error)) throw error;
-      await jsm.streams.add(config);
+      exists = false;
+    }
+    if (exists) {
+      await jsm.streams.update(stream.name, config);
+      await reconcileReplicas(jsm, stream.name, replicas);
+    } else {
+      await addReplicatedStream(jsm, config, replicas);
     }
   }
   return jsm;

@@ -3,7 +3,8 @@
  * prints either text or JSON (`--json`, one document or one line per event).
  */
 import { Client, Connection } from '@temporalio/client';
-import { connect, JSONCodec, type NatsConnection } from 'nats';
+import { JSONCodec, type NatsConnection } from 'nats';
+import { connectNats } from '../../lib/nats/connect';
 import type { RuntimeEnv } from '../../lib/config/env';
 import { temporalConnectionOptions } from '../../lib/config/temporal-connection';
 import { setFailover } from '../../lib/control/failover';
@@ -45,7 +46,7 @@ function upstreamsOf(config: SwitchboardConfig): string[] {
 }
 
 async function withNats<T>(env: RuntimeEnv, fn: (nats: NatsConnection) => Promise<T>): Promise<T> {
-  const nats = await connect({ servers: env.NATS_URL, name: 'switchboard-cli' });
+  const nats = await connectNats({ url: env.NATS_URL, name: 'switchboard-cli', replicas: env.SB_NATS_REPLICAS });
   try {
     return await fn(nats);
   } finally {

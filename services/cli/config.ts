@@ -9,7 +9,7 @@
  * it cannot serve while its current config keeps serving.
  */
 import { readFileSync } from 'node:fs';
-import { connect } from 'nats';
+import { connectNats } from '../../lib/nats/connect';
 import { pushConfigDocument } from '../../lib/config/config-kv';
 import type { RuntimeEnv } from '../../lib/config/env';
 import { ConfigError, loadConfigFile, resolveSecrets } from '../../lib/config/load';
@@ -36,7 +36,7 @@ export async function runConfig(ctx: ConfigCommandContext, args: readonly string
   }
   const bucket = ctx.env.SB_CONFIG_BUCKET;
   if (!bucket) throw new ConfigError('SB_CONFIG_BUCKET is not set: name the bucket your workers and gateways follow (docs/deploy.md, "Config without restarts")');
-  const nats = await connect({ servers: ctx.env.NATS_URL, name: 'switchboard-cli' });
+  const nats = await connectNats({ url: ctx.env.NATS_URL, name: 'switchboard-cli', replicas: ctx.env.SB_NATS_REPLICAS });
   try {
     const revision = await pushConfigDocument(nats, bucket, readFileSync(file, 'utf8'), file, process.env);
     ctx.print(ctx.json ? JSON.stringify({ file, bucket, revision, upstreams }) : `${file} pushed to ${bucket} (revision ${revision}); pods reload it now — watch sb_config_reloads_total`);

@@ -4,7 +4,7 @@
  * the insert-rate and cost reports of a period (default the last
  * `insights.periodDays` days), read from SB_INTERACTIONS and SB_FEEDBACK.
  */
-import { connect } from 'nats';
+import { connectNats } from '../../lib/nats/connect';
 import { loadJudgedInteractions } from '../../lib/interactions/load';
 import { isReportParamError, parseDimensions, parsePeriod } from '../../lib/insights/report-query';
 import { buildCostReport, buildInsertRateReport, formatCostReport, formatInsertRateReport } from '../../lib/insights/usage-report';
@@ -34,7 +34,7 @@ export async function runReport(ctx: CliContext, flags: ReportFlags): Promise<vo
     if (isReportParamError(error)) throw new CliUsageError(`${flagOf[error.param] ?? error.param}: ${error.message}`);
     throw error;
   }
-  const nats = await connect({ servers: ctx.env.NATS_URL, name: 'switchboard-cli' });
+  const nats = await connectNats({ url: ctx.env.NATS_URL, name: 'switchboard-cli', replicas: ctx.env.SB_NATS_REPLICAS });
   try {
     const loaded = await loadJudgedInteractions(nats, {
       ...(flags.tenant ? { tenant: flags.tenant } : {}),

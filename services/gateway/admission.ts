@@ -12,6 +12,7 @@ import { decideAdmission, LimiterState, releaseLease, renewLeases, settleTokens,
 import { admissionSubjects, keyPart, type AdmissionSubject } from '../../lib/admission/subjects';
 import type { Logger } from '../../lib/log';
 import { watchNats } from '../../lib/nats/reachability';
+import { openBucket } from '../../lib/nats/kv';
 import type { AdmissionConfig, AdmissionLimits, Segment } from '../../schemas/gateway';
 import { AdmissionContendedError, createKvStore, createLocalStore, isNatsUnavailableError, type LimiterStore, type StateChange } from './admission-store';
 import { dependencyUnavailable, GatewayError } from './http-errors';
@@ -45,7 +46,7 @@ export interface Admitted {
 }
 
 export async function createAdmission(nats: NatsConnection, config: AdmissionConfig, log?: Logger) {
-  const kv: KV = await nats.jetstream().views.kv(config.bucket, { history: 1 });
+  const kv: KV = await openBucket(nats, config.bucket, { history: 1 });
   const health = watchNats(nats);
   const shared = createKvStore(kv, health, config.natsTimeoutMs);
   const local = createLocalStore();

@@ -9,7 +9,7 @@
  */
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { connect } from 'nats';
+import { connectNats } from '../../lib/nats/connect';
 import { readRuntimeEnv } from '../../lib/config/env';
 import { isConfigError } from '../../lib/config/load';
 import { loadProcessConfig } from '../../lib/config/process-config';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const temporalOptions = temporalConnectionOptions({ address: env.TEMPORAL_ADDRESS, env });
   const connection = await NativeConnection.connect(temporalOptions);
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
-  const nats = await connect({ servers: env.NATS_URL, name: 'switchboard-gateway', maxReconnectAttempts: -1 });
+  const nats = await connectNats({ url: env.NATS_URL, name: 'switchboard-gateway', replicas: env.SB_NATS_REPLICAS, reconnectForever: true });
   let worker: { sb: SwitchboardWorker; running: Promise<void> } | undefined;
   if (env.SB_GATEWAY_WORKER) {
     const sb = await createSwitchboardWorker({ ...workerOptionsFromEnv(env, live, log, process.env), connection });

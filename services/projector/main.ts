@@ -9,7 +9,7 @@
  *
  * `npm run projector -- --print-schema` prints the migrations as SQL and exits.
  */
-import { connect } from 'nats';
+import { connectNats } from '../../lib/nats/connect';
 import { isConfigError, loadConfigFile, ConfigError } from '../../lib/config/load';
 import { readRuntimeEnv } from '../../lib/config/env';
 import { createProjectionPool, describePostgresUrl, postgresUrlSecrets, resolvePostgresUrl } from '../../lib/interactions/postgres-connection';
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   }
   const url = resolvePostgresUrl(settings, process.env);
   const pool = createProjectionPool({ url, log });
-  const nats = await connect({ servers: env.NATS_URL, name: 'switchboard-projector', maxReconnectAttempts: -1 });
+  const nats = await connectNats({ url: env.NATS_URL, name: 'switchboard-projector', replicas: env.SB_NATS_REPLICAS, reconnectForever: true });
   const projector = await startPostgresProjector({ nats, pool, config: settings, log, secrets: postgresUrlSecrets(url) });
   const health =
     env.SB_HEALTH_PORT === undefined

@@ -6,7 +6,8 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
+import { connectNats } from '../../lib/nats/connect';
 import { createAttemptActivities } from '../../activities/attempts';
 import { createCacheActivities } from '../../activities/cache';
 import { createInteractionActivities } from '../../activities/interactions';
@@ -53,6 +54,8 @@ export interface SwitchboardWorkerOptions {
   /** Default `default`. */
   namespace?: string;
   natsUrl: string;
+  /** Copies of every stream and bucket the worker creates (`SB_NATS_REPLICAS`). Default 1. */
+  natsReplicas?: number;
   /** Default `switchboard`. */
   taskQueue?: string;
   log: Logger;
@@ -95,7 +98,7 @@ export interface SwitchboardWorker {
 
 export async function createSwitchboardWorker(options: SwitchboardWorkerOptions): Promise<SwitchboardWorker> {
   const { log } = options;
-  const nats = await connect({ servers: options.natsUrl, name: 'switchboard-worker', maxReconnectAttempts: -1 });
+  const nats = await connectNats({ url: options.natsUrl, name: 'switchboard-worker', replicas: options.natsReplicas ?? 1, reconnectForever: true });
   let connection: NativeConnection | undefined;
   let clientConnection: Connection | undefined;
   let health: HealthRegistry | undefined;
@@ -275,6 +278,7 @@ export function workerOptionsFromEnv(env: RuntimeEnv, live: LiveConfig, log: Log
     temporalConnection: temporalConnectionOptions({ address: env.TEMPORAL_ADDRESS, env }),
     namespace: env.TEMPORAL_NAMESPACE,
     natsUrl: env.NATS_URL,
+    natsReplicas: env.SB_NATS_REPLICAS,
     taskQueue: env.SB_TASK_QUEUE,
     log,
     controlBucket: env.SB_CONTROL_BUCKET,
