@@ -27,12 +27,26 @@ export function searchAttributeRegistrations(): string[] {
 }
 
 /**
+ * The tenant-and-key part of a workflow id: `<len>:<tenant>:<len>:<key>`,
+ * each part prefixed by its length (UTF-16 code units), so the encoding is
+ * injective and prefix-free whatever the parts contain (`-`, `/`, `:`,
+ * unicode). Joining with a separator the parts may contain lets tenant `acme`
+ * with key `eu-inv-7` meet tenant `acme-eu` with key `inv-7`; lengths cannot
+ * meet, and a chain's child suffix (`/step/...`) cannot be read as part of a
+ * key either.
+ */
+export function tenantScopedKey(tenant: string, idempotencyKey: string): string {
+  return `${tenant.length}:${tenant}:${idempotencyKey.length}:${idempotencyKey}`;
+}
+
+/**
  * Workflow id of one LLM call. With an idempotency key the id is derived from
- * it (scoped by tenant, so two tenants' keys never meet); starting twice with
- * the same key finds the same execution.
+ * the tenant and the key (tenantScopedKey); starting twice with the same key
+ * finds the same execution. Without one it is fresh (`call-<uuid>`: no `:`,
+ * so never equal to a keyed id).
  */
 export function callWorkflowId(tenant: string, idempotencyKey: string | undefined, fresh: () => string): string {
-  return idempotencyKey ? `call-${tenant}-${idempotencyKey}` : `call-${fresh()}`;
+  return idempotencyKey ? `call-${tenantScopedKey(tenant, idempotencyKey)}` : `call-${fresh()}`;
 }
 
 /** Subject of the CallEvent for one attempt on `upstream` (stream SB_CALLS). */
@@ -135,9 +149,9 @@ export const breakerNames = {
   state: 'breakerState',
 } as const;
 
-/** Workflow id of an agent chain run: from the caller's idempotency key when given (scoped by tenant), else fresh. */
+/** Workflow id of an agent chain run: from the caller's idempotency key when given (tenantScopedKey), else fresh. */
 export function chainWorkflowId(tenant: string, idempotencyKey: string | undefined, fresh: () => string): string {
-  return idempotencyKey ? `chain-${tenant}-${idempotencyKey}` : `chain-${fresh()}`;
+  return idempotencyKey ? `chain-${tenantScopedKey(tenant, idempotencyKey)}` : `chain-${fresh()}`;
 }
 
 /**

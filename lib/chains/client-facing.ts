@@ -18,6 +18,7 @@ import type { agentChain } from '../../workflows/agent-chain';
 import { chainQueries, chainWorkflowId, searchAttributes, TASK_QUEUE } from '../../workflows/definitions';
 import { describeZodIssues } from '../config/load';
 import { SwitchboardChainError, SwitchboardRequestError } from '../client/errors';
+import { assertOwned, isExecutionNotOwnedError } from '../tenancy/ownership';
 import { checkJsonSchema } from '../validation/json-schema';
 import type { ChainRegistry } from './registry';
 
@@ -56,8 +57,9 @@ export async function startChainRun(client: Client, raw: ChainRunRequestInput, o
   }
   const workflowId = chainWorkflowId(request.tenant, request.idempotencyKey, randomUUID);
   const args: [ChainRunInput] = [{ chainId: workflowId, definition, input: request.input, tenant: request.tenant, ...(request.user ? { user: request.user } : {}) }];
+  let handle: ChainWorkflowHandle;
   try {
-    return await client.workflow.start<typeof agentChain>('agentChain', {
+    handle = await client.workflow.start<typeof agentChain>('agentChain', {
       taskQueue: options.taskQueue ?? TASK_QUEUE,
       workflowId,
       args,
@@ -72,8 +74,16 @@ export async function startChainRun(client: Client, raw: ChainRunRequestInput, o
     });
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    return client.workflow.getHandle<typeof agentChain>(workflowId);
+    handle = client.workflow.getHandle<typeof agentChain>(workflowId);
   }
+  // A keyed id may have joined an existing run: it must be this tenant's chain.
+  if (request.idempotencyKey) {
+    await assertOwned(client, { workflowId, tenant: request.tenant, workflowType: 'agentChain' }).catch((error: unknown) => {
+      if (!isExecutionNotOwnedError(error)) throw error;
+      throw new SwitchboardRequestError(`idempotency key names a run that is not a chain of tenant "${request.tenant}"`, 'idempotencyKey', [error.message]);
+    });
+  }
+  return handle;
 }
 
 /** A chain run's failure as the typed client throws it. */

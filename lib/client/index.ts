@@ -15,9 +15,10 @@ import type { NatsConnection } from 'nats';
 import { z } from 'zod';
 import type { LlmCallInput } from '../../schemas/call';
 import { LlmRequest, type LlmRequestInput, type LlmResult } from '../../schemas/llm';
-import { callWorkflowId, failureTypes, TASK_QUEUE } from '../../workflows/definitions';
+import { callWorkflowId, failureTypes, searchAttributes, TASK_QUEUE } from '../../workflows/definitions';
 import type { llmCall } from '../../workflows/llm-call';
 import { describeZodIssues } from '../config/load';
+import { assertOwned, isExecutionNotOwnedError } from '../tenancy/ownership';
 import type { ChainRegistry } from '../chains/registry';
 import { createChainClient } from './chains';
 import { createFeedbackClient } from './feedback';
@@ -60,6 +61,15 @@ function toCallError(error: unknown, callId: string): unknown {
 }
 
 export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE, chains = new Map(), nats }: SwitchboardClientOptions) {
+  async function checkJoined(workflowId: string, tenant: string): Promise<void> {
+    try {
+      await assertOwned(client, { workflowId, tenant, workflowType: 'llmCall' });
+    } catch (error) {
+      if (!isExecutionNotOwnedError(error)) throw error;
+      throw new SwitchboardRequestError(`idempotency key names an execution that is not a call of tenant "${tenant}"`, 'idempotencyKey', [error.message]);
+    }
+  }
+
   async function start(input: LlmRequestInput): Promise<CallHandle> {
     const request = parseRequest(input);
     const workflowId = callWorkflowId(request.tenant, request.idempotencyKey, randomUUID);
@@ -74,11 +84,15 @@ export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE, chains
         // Same key while running: join it; after it closed: its result stands.
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // Set at start, so a join can check whose execution it found at once.
+        typedSearchAttributes: [{ key: searchAttributes.tenant, value: request.tenant }],
       });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       handle = client.workflow.getHandle<typeof llmCall>(workflowId);
     }
+    // A keyed id may have joined an existing execution: it must be this tenant's call.
+    if (request.idempotencyKey) await checkJoined(workflowId, request.tenant);
     return {
       callId,
       workflowId,

@@ -6,10 +6,11 @@
  * goes to SB_FEEDBACK on `sb.feedback.<tenant>`; the interaction join reads
  * it there.
  */
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { JSONCodec, type NatsConnection } from 'nats';
 import type { Feedback, FeedbackRequest } from '../../schemas/interaction';
-import { feedbackSubject, searchAttributes } from '../../workflows/definitions';
+import { feedbackSubject } from '../../workflows/definitions';
+import { describeOwned } from '../tenancy/ownership';
 
 export interface FeedbackDeps {
   client: Client;
@@ -32,22 +33,9 @@ export function isUnknownCallError(error: unknown): error is UnknownCallError {
 
 const codec = JSONCodec<Feedback>();
 
-/** The tenant of an llmCall execution, or undefined when there is no such call. */
-async function tenantOfCall(client: Client, callId: string): Promise<string | undefined> {
-  try {
-    const description = await client.workflow.getHandle(callId).describe();
-    if (description.type !== 'llmCall') return undefined;
-    const tenant = description.typedSearchAttributes.get(searchAttributes.tenant);
-    return typeof tenant === 'string' ? tenant : undefined;
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return undefined;
-    throw error;
-  }
-}
-
 /** Publishes `request` for `tenant` once the call is known to be that tenant's; throws UnknownCallError otherwise. */
 export async function recordFeedback(deps: FeedbackDeps, tenant: string, request: FeedbackRequest): Promise<Feedback> {
-  if ((await tenantOfCall(deps.client, request.callId)) !== tenant) throw new UnknownCallError(request.callId);
+  if (!(await describeOwned(deps.client, { workflowId: request.callId, tenant, workflowType: 'llmCall' }))) throw new UnknownCallError(request.callId);
   const feedback: Feedback = {
     callId: request.callId,
     tenant,

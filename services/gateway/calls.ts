@@ -8,9 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, type Client, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { LlmCallInput } from '../../schemas/call';
 import type { AttemptRecord, LlmRequest, LlmResult } from '../../schemas/llm';
-import { callWorkflowId, failureTypes } from '../../workflows/definitions';
+import { assertOwned, isExecutionNotOwnedError } from '../../lib/tenancy/ownership';
+import { callWorkflowId, failureTypes, searchAttributes } from '../../workflows/definitions';
 import type { llmCall } from '../../workflows/llm-call';
 import { isTemporalUnavailable } from './dependency-errors';
+import { GatewayError } from './http-errors';
 
 export interface CallStarterOptions {
   client: Client;
@@ -81,14 +83,19 @@ export function createCallStarter({ client, taskQueue, eagerStart, onStarted }: 
             workflowIdConflictPolicy: 'USE_EXISTING',
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
             requestEagerStart: eagerStart,
+            // Set at start (not only by the workflow's upsert), so a join can check whose execution it found at once.
+            typedSearchAttributes: [{ key: searchAttributes.tenant, value: request.tenant }],
           }),
         arrived + deadlineMs * START_SHARE_OF_DEADLINE,
       );
       onStarted?.(started.eagerlyStarted);
       handle = started;
+      // A keyed id may have joined a running execution: whose? (An eager start is always new.)
+      if (request.idempotencyKey && !started.eagerlyStarted) await checkJoined(client, callId, request.tenant);
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       handle = client.workflow.getHandle<typeof llmCall>(callId);
+      await checkJoined(client, callId, request.tenant);
     }
     return {
       callId,
@@ -99,6 +106,19 @@ export function createCallStarter({ client, taskQueue, eagerStart, onStarted }: 
   };
 }
 export type CallStarter = ReturnType<typeof createCallStarter>;
+
+/** The execution behind a keyed id must be the tenant's llmCall; nothing of it is returned otherwise (409). */
+async function checkJoined(client: Client, callId: string, tenant: string): Promise<void> {
+  try {
+    await assertOwned(client, { workflowId: callId, tenant, workflowType: 'llmCall' });
+  } catch (error) {
+    if (!isExecutionNotOwnedError(error)) throw error;
+    throw new GatewayError(409, 'invalid_request_error', 'this Idempotency-Key names an execution that is not a call of this API key', {
+      code: 'idempotency_key_conflict',
+      param: 'Idempotency-Key',
+    });
+  }
+}
 
 function asCallFailure(error: unknown): unknown {
   if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure) {

@@ -5,11 +5,10 @@
  * tenant sees only its own chains (another tenant's id is "not found").
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { describeChainRun, startChainRun } from '../../lib/chains/client-facing';
 import { isSwitchboardRequestError } from '../../lib/client/errors';
-import { searchAttributes } from '../../workflows/definitions';
+import { describeOwned } from '../../lib/tenancy/ownership';
 import type { GatewayContext } from './context';
 import { badRequest, badRequestOfIssues, GatewayError } from './http-errors';
 import { parseJsonBody, readBody, sendJson } from './http-io';
@@ -41,12 +40,6 @@ export async function handleStartChain(ctx: GatewayContext, req: IncomingMessage
 export async function handleDescribeChain(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, chainId: string): Promise<void> {
   const tenant = ctx.tenants.authenticate(req);
   const notFound = new GatewayError(404, 'not_found_error', `no chain "${chainId}" for this API key`, { code: 'chain_not_found' });
-  try {
-    const description = await ctx.client.workflow.getHandle(chainId).describe();
-    if (description.type !== 'agentChain' || description.typedSearchAttributes.get(searchAttributes.tenant) !== tenant.id) throw notFound;
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw notFound;
-    throw error;
-  }
+  if (!(await describeOwned(ctx.client, { workflowId: chainId, tenant: tenant.id, workflowType: 'agentChain' }))) throw notFound;
   sendJson(res, 200, await describeChainRun(ctx.client, chainId));
 }
