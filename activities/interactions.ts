@@ -2,6 +2,7 @@ import { JSONCodec, type NatsConnection } from 'nats';
 import { detectLanguage } from '../lib/insights/language';
 import type { Logger } from '../lib/log';
 import type { FinishedCall } from '../lib/metrics/call-metrics';
+import type { Outbox } from '../lib/nats/outbox';
 import { applyPromptVariant } from '../lib/routing/prompt-variants';
 import type { SwitchboardConfig } from '../schemas/config';
 import type { Interaction } from '../schemas/interaction';
@@ -10,6 +11,8 @@ import { interactionSubject } from '../workflows/definitions';
 
 export interface InteractionActivityDeps {
   nats: NatsConnection;
+  /** Publishes through the process's outbox (a NATS blip delays a record instead of losing it). Default: JetStream directly. */
+  outbox?: Outbox;
   config: () => SwitchboardConfig;
   log: Logger;
   /** Told of every finished call (the worker's `sb_calls_total`). */
@@ -48,7 +51,7 @@ const codec = JSONCodec<Interaction>();
  * (`sb.interaction.<tenant>`), msgID = callId, so a retried activity records
  * it once. Feedback joins it later by callId.
  */
-export function createInteractionActivities({ nats, config, log, onCallFinished }: InteractionActivityDeps) {
+export function createInteractionActivities({ nats, outbox, config, log, onCallFinished }: InteractionActivityDeps) {
   const js = nats.jetstream();
 
   /** The fields every record has: who asked what, and the prompt as the vendor of `provider` got it. */
@@ -73,7 +76,9 @@ export function createInteractionActivities({ nats, config, log, onCallFinished 
 
   async function publish(interaction: Interaction): Promise<void> {
     try {
-      await js.publish(interactionSubject(interaction.tenant), codec.encode(interaction), { msgID: `interaction-${interaction.callId}` });
+      const msgID = `interaction-${interaction.callId}`;
+      if (outbox) await outbox.publish(interactionSubject(interaction.tenant), codec.encode(interaction), msgID);
+      else await js.publish(interactionSubject(interaction.tenant), codec.encode(interaction), { msgID });
     } catch (error) {
       log.error({ err: error, callId: interaction.callId }, 'could not record the interaction');
     }

@@ -112,6 +112,15 @@ export const TimeoutConfig = z.object({
 export type TimeoutConfig = z.infer<typeof TimeoutConfig>;
 
 /** USD per million tokens. */
+/** The in-memory outbox every process publishes JetStream records through (lib/nats/outbox.ts). */
+export const OutboxConfig = z.object({
+  /** How long a record waits for NATS before it is dropped (counted in sb_outbox_dropped_total). At most the streams' 120 s duplicate window. Default 120 s. */
+  maxHoldMs: z.number().int().min(1_000).max(120_000).default(120_000),
+  /** Records queued at most per process; more are dropped at once. Default 100 000. */
+  maxMessages: z.number().int().positive().default(100_000),
+});
+export type OutboxConfig = z.infer<typeof OutboxConfig>;
+
 export const ModelPrice = z.object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() });
 export type ModelPrice = z.infer<typeof ModelPrice>;
 
@@ -165,6 +174,8 @@ export const SwitchboardConfig = z
     interactions: InteractionsConfig.default(InteractionsConfig.parse({})),
     /** The insights job: schedule, period, clustering, optional LLM naming and webhook (schemas/insights.ts, docs/interactions.md). */
     insights: InsightsConfig.default(InsightsConfig.parse({})),
+    /** CallEvents, interaction records and feedback wait in this outbox while NATS is away (docs/deploy.md). */
+    outbox: OutboxConfig.default(OutboxConfig.parse({})),
     /** Log verbosity (minimal | standard | extended). */
     logging: LoggingConfig.default(LoggingConfig.parse({})),
   })

@@ -6,15 +6,19 @@
  * goes to SB_FEEDBACK on `sb.feedback.<tenant>`; the interaction join reads
  * it there.
  */
+import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { JSONCodec, type NatsConnection } from 'nats';
 import type { Feedback, FeedbackRequest } from '../../schemas/interaction';
 import { feedbackSubject } from '../../workflows/definitions';
+import type { Outbox } from '../nats/outbox';
 import { describeOwned } from '../tenancy/ownership';
 
 export interface FeedbackDeps {
   client: Client;
   nats: NatsConnection;
+  /** Publishes through the process's outbox (a NATS blip delays the verdict instead of losing it). Default: JetStream directly. */
+  outbox?: Outbox;
   /** Clock for `at`. Default Date.now. */
   now?: () => number;
 }
@@ -43,6 +47,9 @@ export async function recordFeedback(deps: FeedbackDeps, tenant: string, request
     ...(request.note !== undefined ? { note: request.note } : {}),
     at: (deps.now ?? Date.now)(),
   };
-  await deps.nats.jetstream().publish(feedbackSubject(tenant), codec.encode(feedback));
+  // One msgID per verdict: a publish retried by the outbox is stored once.
+  const msgID = `feedback-${randomUUID()}`;
+  if (deps.outbox) await deps.outbox.publish(feedbackSubject(tenant), codec.encode(feedback), msgID);
+  else await deps.nats.jetstream().publish(feedbackSubject(tenant), codec.encode(feedback), { msgID });
   return feedback;
 }

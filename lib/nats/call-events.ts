@@ -1,15 +1,18 @@
-import { JSONCodec, type NatsConnection } from 'nats';
+import { JSONCodec } from 'nats';
 import type { CallEvent } from '../../schemas/call-event';
 import { callEventSubject } from '../../workflows/definitions';
+import type { Outbox } from './outbox';
 
 const codec = JSONCodec<CallEvent>();
 
-/** Publishes CallEvents to JetStream; the eventId is the msgID, so a retried publish is stored once. */
-export function createCallEventPublisher(nc: NatsConnection) {
-  const js = nc.jetstream();
-  return async function publishCallEvent(event: CallEvent): Promise<number> {
-    const ack = await js.publish(callEventSubject(event.provider, event.upstream), codec.encode(event), { msgID: event.eventId });
-    return ack.seq;
+/**
+ * Publishes CallEvents to JetStream through the process's outbox: the eventId
+ * is the msgID, so a retried publish is stored once, and a NATS blip delays
+ * an event instead of losing it.
+ */
+export function createCallEventPublisher(outbox: Outbox) {
+  return async function publishCallEvent(event: CallEvent): Promise<void> {
+    await outbox.publish(callEventSubject(event.provider, event.upstream), codec.encode(event), event.eventId);
   };
 }
 export type CallEventPublisher = ReturnType<typeof createCallEventPublisher>;

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { NatsConnection } from 'nats';
 import type { ChainRegistry } from '../../lib/chains/registry';
 import type { Logger } from '../../lib/log';
+import type { Outbox } from '../../lib/nats/outbox';
 import type { SwitchboardConfig } from '../../schemas/config';
 import type { Admission } from './admission';
 import type { AdmissionQueue } from './admission-queue';
@@ -14,6 +15,8 @@ export interface GatewayContext {
   config: SwitchboardConfig;
   client: Client;
   nats: NatsConnection;
+  /** Feedback waits here while NATS is away (lib/nats/outbox.ts). */
+  outbox: Outbox;
   tenants: TenantDirectory;
   admission: Admission;
   /** Lines of the routes that queue excess requests (config `gateway.admission.queues`). */

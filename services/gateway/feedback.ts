@@ -19,7 +19,7 @@ export async function handleFeedback(ctx: GatewayContext, req: IncomingMessage, 
   if (!parsed.success) throw badRequestOfIssues(parsed.error.issues, 'invalid feedback');
   const body = parsed.data;
   try {
-    await recordFeedback({ client: ctx.client, nats: ctx.nats }, tenant.id, body);
+    await recordFeedback({ client: ctx.client, nats: ctx.nats, outbox: ctx.outbox }, tenant.id, body);
   } catch (error) {
     if (!isUnknownCallError(error)) throw error;
     throw new GatewayError(404, 'not_found_error', `no call "${body.callId}" for this API key`, { code: 'call_not_found', param: 'callId' });

@@ -13,6 +13,8 @@ import type { Logger } from '../../lib/log';
 import { createLiveConfig, type LiveConfig } from '../../lib/config/live-config';
 import { registerConfigMetrics } from '../../lib/metrics/config-metrics';
 import { ensureStreams } from '../../lib/nats/streams';
+import { createOutbox } from '../../lib/nats/outbox';
+import { createOutboxMetrics } from '../../lib/metrics/outbox-metrics';
 import type { SwitchboardConfig } from '../../schemas/config';
 import { createAdmission } from './admission';
 import { createAdmissionQueue } from './admission-queue';
@@ -69,6 +71,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const config = live.current();
   await ensureStreams(nats);
   const metrics = createGatewayMetrics();
+  const outboxMetrics = createOutboxMetrics(metrics.registry);
+  const outbox = createOutbox(nats, { ...config.outbox, log, onDropped: outboxMetrics.onDropped });
+  outboxMetrics.watch(outbox);
   const context: GatewayContext = {
     // A getter: handlers read the config serving now.
     get config() {
@@ -76,6 +81,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     client,
     nats,
+    outbox,
     log,
     tenants: createTenantDirectory(config.gateway),
     chains: createChainRegistry({ config, inCode: [sitePlannerChain()] }),
@@ -198,7 +204,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         const cut = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {
           clearTimeout(cut);
-          resolve();
+          // Feedback still waiting for NATS gets a last chance before the process goes.
+          void outbox.close().finally(resolve);
         });
         server.closeIdleConnections();
       }),

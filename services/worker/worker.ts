@@ -36,6 +36,8 @@ import { startHealthServer } from './health-server';
 import { keepSchedulesInLine } from './schedules';
 import { logAttempt, logAttemptDetails } from './attempt-log';
 import { createCallEventPublisher } from '../../lib/nats/call-events';
+import { createOutbox } from '../../lib/nats/outbox';
+import { createOutboxMetrics } from '../../lib/metrics/outbox-metrics';
 import { ensureStreams } from '../../lib/nats/streams';
 import { UpstreamPool } from '../../lib/routing/upstream-pool';
 import type { SwitchboardConfig } from '../../schemas/config';
@@ -109,7 +111,11 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
     // Read at each use, so a reload reaches the next plan, attempt, pick and cache look-up.
     const config = () => live.current();
     const metrics = createCallMetrics();
-    const publishCallEvent = createCallEventPublisher(nats);
+    // CallEvents and interaction records wait here while NATS is away, instead of being lost.
+    const outboxMetrics = createOutboxMetrics(metrics.registry);
+    const outbox = createOutbox(nats, { ...live.current().outbox, log, onDropped: outboxMetrics.onDropped });
+    outboxMetrics.watch(outbox);
+    const publishCallEvent = createCallEventPublisher(outbox);
     const pool = new UpstreamPool(live.current(), live.secrets());
     const temporalOptions = options.temporalConnection ?? temporalConnectionOptions({ address: options.temporalAddress });
     connection = options.connection ?? (await NativeConnection.connect(temporalOptions));
@@ -206,7 +212,7 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
           },
           ...(options.cacheBucket ? { bucket: options.cacheBucket } : {}),
         }),
-        ...createInteractionActivities({ nats, config, log, onCallFinished: metrics.observeCall }),
+        ...createInteractionActivities({ nats, outbox, config, log, onCallFinished: metrics.observeCall }),
         ...createProbeActivities({ nats }),
         ...createJsonCheckActivities(),
         ...createInsightsActivities({ nats, config, log, ...(options.insightsWebhookUrl ? { webhookUrl: options.insightsWebhookUrl } : {}) }),
@@ -243,6 +249,7 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
           await failover.close().catch(() => undefined);
           await registry.close().catch(() => undefined);
           await signalConnection.close().catch(() => undefined);
+          await outbox.close().catch(() => undefined);
           await nats.drain().catch(() => undefined);
           if (ownsConnection) await temporal.close().catch(() => undefined);
         }

@@ -1,0 +1,121 @@
+/**
+ * NATS away for 30 s under traffic, on a stack of this file's own: every call
+ * is answered (admission falls back to the pod's own limiter, never a 500),
+ * and once NATS is back every answered call's interaction record and
+ * CallEvents are in JetStream — the outbox held them and published them with
+ * their msgIDs (each stored once). A record that waits longer than
+ * `outbox.maxHoldMs` is dropped, counted and logged.
+ */
+import { randomUUID } from 'node:crypto';
+import { JSONCodec, type NatsConnection } from 'nats';
+import { createLogger } from '../../lib/log';
+import { createOutbox } from '../../lib/nats/outbox';
+import { streams } from '../../lib/nats/streams';
+import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
+import { startOwnStack, type OwnStack } from '../harness/own-stack';
+import { eventually } from '../harness/switchboard';
+
+const OUTAGE_MS = 30_000;
+
+interface Outcome {
+  status: number;
+  callId: string | null;
+  code: string | null;
+}
+
+async function call(url: string, text: string, user?: string): Promise<Outcome> {
+  const response = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tenantKeys.acme}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'solo-only', messages: [{ role: 'user', content: text }], ...(user ? { user } : {}) }),
+  });
+  const body = (await response.json()) as { error?: { code: string | null } };
+  return { status: response.status, callId: response.headers.get('x-switchboard-call-id'), code: body.error?.code ?? null };
+}
+
+/** Every message of `stream` (to its current end), decoded. */
+async function readStream<T>(nats: NatsConnection, stream: string): Promise<T[]> {
+  const info = await (await nats.jetstreamManager()).streams.info(stream);
+  if (info.state.messages === 0) return [];
+  const consumer = await nats.jetstream().consumers.get(stream);
+  const messages = await consumer.fetch({ max_messages: 100_000, expires: 5_000 });
+  const out: T[] = [];
+  for await (const message of messages) {
+    out.push(JSONCodec<T>().decode(message.data));
+    if (message.seq >= info.state.last_seq) break;
+  }
+  return out;
+}
+
+describe('NATS outage: nothing lost', () => {
+  let stack: OwnStack;
+  let t: GatewayUnderTest;
+  beforeAll(async () => {
+    stack = await startOwnStack();
+    // Budgets lifted: this file is about records, not limits (the pod's own limiter refusing is tested in test/gateway).
+    t = await startGateway({ gateway: { deadlineMs: 60_000, admission: { perTenant: {}, perKey: {}, anonymous: {}, segments: { untrusted: {}, trusted: {}, premium: {} } } } });
+  }, 180_000);
+  afterAll(async () => {
+    await t?.close();
+    await stack?.close();
+  });
+
+  it('answers every call through a 30 s outage and records every interaction and CallEvent once NATS is back', async () => {
+    const m = `nats-outage-${randomUUID().slice(0, 8)}`;
+    const outcomes: Outcome[] = [];
+    let running = true;
+    let sent = 0;
+    const client = async (n: number) => {
+      while (running) {
+        const i = sent++;
+        outcomes.push(await call(t.url, `${m} ${n}-${i}`, i % 2 ? `u-${n}-${m}` : undefined).catch(() => ({ status: 0, callId: null, code: null })));
+      }
+    };
+    const clients = [0, 1, 2, 3].map(client);
+    await eventually('calls before the outage', () => outcomes.filter((o) => o.status === 200).length >= 8 || undefined, 60_000);
+
+    await stack.stop('nats');
+    const outageStarted = outcomes.length;
+    // The outage itself: callers keep calling for 30 s.
+    await new Promise((r) => setTimeout(r, OUTAGE_MS));
+    const duringOutage = outcomes.length - outageStarted;
+    await stack.restart();
+    await eventually('calls after NATS is back', () => outcomes.slice(outageStarted + duringOutage).filter((o) => o.status === 200).length >= 8 || undefined, 120_000);
+    running = false;
+    await Promise.all(clients);
+
+    const statuses = outcomes.reduce<Record<number, number>>((acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }), {});
+    console.log(`NATS outage: ${JSON.stringify(statuses)} of ${outcomes.length} calls, ${duringOutage} during the ${OUTAGE_MS / 1000} s outage`);
+    expect(duringOutage).toBeGreaterThan(0);
+    expect(outcomes.filter((o) => o.status !== 200)).toEqual([]);
+
+    const answered = new Set(outcomes.map((o) => o.callId!));
+    const missing = await eventually('every interaction record and CallEvent in JetStream', async () => {
+      const interactions = new Set((await readStream<{ callId: string }>(t.nats, streams.interactions.name)).map((r) => r.callId));
+      const withEvents = new Set((await readStream<{ callId: string }>(t.nats, streams.calls.name)).map((e) => e.callId));
+      const lost = [...answered].filter((id) => !interactions.has(id) || !withEvents.has(id));
+      return lost.length === 0 ? lost : undefined;
+    }, 120_000);
+    expect(missing).toEqual([]);
+    // Each stored once: the msgID dedup held for records the outbox sent again.
+    const records = (await readStream<{ callId: string }>(t.nats, streams.interactions.name)).filter((r) => answered.has(r.callId));
+    expect(records).toHaveLength(answered.size);
+  }, 300_000);
+
+  it('drops a record that waited longer than maxHoldMs, and counts it', async () => {
+    const dropped: string[] = [];
+    const outbox = createOutbox(t.nats, { maxHoldMs: 1_000, retryEveryMs: 100, log: createLogger({ level: 'silent' }), onDropped: (subject, why) => dropped.push(`${subject} ${why}`) });
+    await stack.stop('nats');
+    try {
+      const subject = `sb.probe.outbox-${randomUUID().slice(0, 8)}`;
+      await outbox.publish(subject, new TextEncoder().encode('{}'), `outbox-${randomUUID()}`);
+      expect(outbox.pending()).toBe(1);
+      await eventually('the record dropped after maxHoldMs', () => (dropped.length ? dropped : undefined), 30_000);
+      expect(dropped).toEqual([`${subject} expired`]);
+      expect(outbox.dropped()).toBe(1);
+    } finally {
+      await stack.restart();
+      await outbox.close(1_000);
+    }
+  }, 120_000);
+});
