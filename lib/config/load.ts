@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { SwitchboardConfig, upstreamId } from '../../schemas/config';
+import { withoutPrototypes } from './null-prototype';
 import { expandEnvReferences, isUnsetReferenceError } from './env-references';
 
 /** A configuration that cannot be used; the message names the file and the field. */
@@ -37,7 +38,7 @@ export function parseConfig(raw: unknown, source = 'config', env: Readonly<Recor
   }
   const parsed = SwitchboardConfig.safeParse(expanded);
   if (!parsed.success) throw new ConfigError(`${source} is invalid:\n  ${describeZodIssues(parsed.error)}`);
-  return parsed.data;
+  return withoutPrototypes(parsed.data);
 }
 
 /** Reads a YAML or JSON file (YAML is a superset of JSON), expands its `${NAME}` references from `env` and validates it. */

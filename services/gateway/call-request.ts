@@ -6,6 +6,7 @@
  * starts.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { ownEntry } from '../../lib/config/null-prototype';
 import { LlmRequest, type LlmRequestInput } from '../../schemas/llm';
 import type { SwitchboardConfig } from '../../schemas/config';
 import type { TenantConfig } from '../../schemas/gateway';
@@ -14,7 +15,7 @@ import { wireParamName } from './param-names';
 
 export function finaliseRequest(input: LlmRequestInput, tenant: TenantConfig, headers: IncomingHttpHeaders, config: SwitchboardConfig, dialect: ErrorDialect = 'openai'): LlmRequest {
   const route = input.route;
-  if (!config.routes[route]) {
+  if (!ownEntry(config.routes, route)) {
     throw badRequest(`unknown model "${route}": models are Switchboard routes (${Object.keys(config.routes).join(', ')})`, 'model', 'model_not_found');
   }
   if (tenant.routes && !tenant.routes.includes(route)) {

@@ -11,7 +11,7 @@ import { isSwitchboardRequestError } from '../../lib/client/errors';
 import { describeOwned } from '../../lib/tenancy/ownership';
 import type { GatewayContext } from './context';
 import { badRequest, badRequestOfIssues, GatewayError } from './http-errors';
-import { parseJsonBody, readBody, sendJson } from './http-io';
+import { decodePathParam, parseJsonBody, readBody, sendJson } from './http-io';
 
 const ChainBody = z.strictObject({
   chain: z.string().min(1),
@@ -37,8 +37,10 @@ export async function handleStartChain(ctx: GatewayContext, req: IncomingMessage
   }
 }
 
-export async function handleDescribeChain(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, chainId: string): Promise<void> {
+/** `rawChainId` is the path segment as sent: decoded only once the caller is authenticated. */
+export async function handleDescribeChain(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, rawChainId: string): Promise<void> {
   const tenant = ctx.tenants.authenticate(req);
+  const chainId = decodePathParam(rawChainId, 'id');
   const notFound = new GatewayError(404, 'not_found_error', `no chain "${chainId}" for this API key`, { code: 'chain_not_found' });
   if (!(await describeOwned(ctx.client, { workflowId: chainId, tenant: tenant.id, workflowType: 'agentChain' }))) throw notFound;
   sendJson(res, 200, await describeChainRun(ctx.client, chainId));

@@ -37,6 +37,19 @@ export function parseJsonBody(body: Buffer): unknown {
   }
 }
 
+/**
+ * A percent-encoded path segment, decoded. Handlers call it after
+ * authentication, so a malformed segment from an unknown caller is a 401
+ * like any other request, and from a known one a 400 naming the parameter.
+ */
+export function decodePathParam(raw: string, name: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw badRequest(`the ${name} in the path is not valid percent-encoding`, name, 'invalid_path_parameter');
+  }
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });

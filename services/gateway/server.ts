@@ -132,7 +132,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return { endpoint: 'chains', route: '', dialect: 'openai' };
     }
     if (req.method === 'GET' && path?.startsWith('/v1/chains/')) {
-      await handleDescribeChain(context, req, res, decodeURIComponent(path.slice('/v1/chains/'.length)));
+      await handleDescribeChain(context, req, res, path.slice('/v1/chains/'.length));
       return { endpoint: 'chains', route: '', dialect: 'openai' };
     }
     if (post && path === '/v1/feedback') {
@@ -148,7 +148,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return { endpoint: 'models', route: '', dialect: 'openai' };
     }
     if (req.method === 'GET' && path?.startsWith('/v1/models/')) {
-      handleRetrieveModel(context, req, res, decodeURIComponent(path.slice('/v1/models/'.length)));
+      handleRetrieveModel(context, req, res, path.slice('/v1/models/'.length));
       return { endpoint: 'models', route: '', dialect: 'openai' };
     }
     if (req.method === 'GET' && path === '/healthz') sendJson(res, 200, { status: 'ok' });

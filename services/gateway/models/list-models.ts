@@ -7,11 +7,12 @@
  * routes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ownEntry } from '../../../lib/config/null-prototype';
 import type { RouteConfig, SwitchboardConfig } from '../../../schemas/config';
 import type { TenantConfig } from '../../../schemas/gateway';
 import type { GatewayContext } from '../context';
 import { GatewayError } from '../http-errors';
-import { sendJson } from '../http-io';
+import { decodePathParam, sendJson } from '../http-io';
 
 /** Routes have no creation time; OpenAI's field is required, so it is a fixed 0. */
 const CREATED = 0;
@@ -41,10 +42,11 @@ export function handleListModels(ctx: GatewayContext, req: IncomingMessage, res:
   sendJson(res, 200, { object: 'list', data });
 }
 
-export function handleRetrieveModel(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, id: string): void {
+/** `rawId` is the path segment as sent: decoded only once the caller is authenticated. */
+export function handleRetrieveModel(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, rawId: string): void {
   const tenant = ctx.tenants.authenticate(req);
-  const config = ctx.config;
-  const route = Object.hasOwn(config.routes, id) ? config.routes[id] : undefined;
+  const id = decodePathParam(rawId, 'model');
+  const route = ownEntry(ctx.config.routes, id);
   if (!route || (tenant.routes && !tenant.routes.includes(id))) {
     throw new GatewayError(404, 'invalid_request_error', `The model '${id}' does not exist or you do not have access to it`, { code: 'model_not_found', param: 'model' });
   }
