@@ -12,7 +12,7 @@ export PATH := $(NODE_DIR):$(PATH)
 # Puts SB_TEMPORAL_BIN and SB_NATS_BIN in the environment of a recipe line.
 WITH_BINS = set -a && eval "$$(scripts/ensure-binaries.sh)" && set +a &&
 
-.PHONY: help setup up down status demo test lint typecheck jest bench bench-smoke clean check-deploy
+.PHONY: help setup up down status demo test lint typecheck jest bench bench-smoke clean check-deploy cluster-up cluster-down cluster-status
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,6 +34,18 @@ down: node_modules/.installed ## stop the processes `make up` started
 
 status: node_modules/.installed ## show what the local stack runs
 	@npx tsx services/local-stack/main.ts status
+
+# Puts SB_TEMPORAL_SERVER_BIN, SB_TEMPORAL_SQL_TOOL_BIN and SB_TEMPORAL_SCHEMA_DIR in the environment too.
+WITH_SERVER_BINS = $(WITH_BINS) set -a && eval "$$(scripts/ensure-temporal-server.sh)" && set +a &&
+
+cluster-up: setup ## the production topology here: 3 NATS nodes, Temporal server on PostgreSQL, 2 workers, 2 gateways
+	@$(WITH_SERVER_BINS) npx tsx services/cluster-stack/main.ts up
+
+cluster-down: node_modules/.installed ## stop everything cluster-up started
+	@npx tsx services/cluster-stack/main.ts down
+
+cluster-status: node_modules/.installed ## what cluster-up runs
+	@npx tsx services/cluster-stack/main.ts status
 
 demo: up ## the main job, on the local stack
 	@npx tsx services/demo/main.ts

@@ -1,13 +1,14 @@
 /**
  * A JetStream cluster of nats-server processes on one machine: each node
  * listens on its own client, route and monitoring port on loopback and routes
- * to every other. Used by `make cluster-up` and by the replication tests;
- * nodes can be killed and restarted one by one (same store, same name).
+ * to every other. Used by `make cluster-up` and by the replication tests.
+ * Nodes run detached with pid files (`<dataDir>/pids/nats-<name>.pid`), so
+ * they outlive the command that started them and can be killed and
+ * restarted one by one (same name, same store).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { findFreePorts } from '../../lib/ports';
+import { waitFor } from '../../lib/ports';
+import { isOurProcessAlive, killRecorded, readPidFile, spawnDetached, stopRecorded } from '../local-stack/processes';
 import { resolveBinary } from '../local-stack/stack';
 
 export interface NatsNode {
@@ -20,10 +21,10 @@ export interface NatsNode {
 }
 
 export interface NatsClusterOptions {
-  /** Folder for each node's store and log. */
+  /** Folder for each node's store, log and pid file. */
   dataDir: string;
-  /** Default 3. */
-  size?: number;
+  /** One `{client, route, monitor}` port triple per node (its length is the cluster's size). */
+  ports: { client: number; route: number; monitor: number }[];
   host?: string;
   /** Default: `SB_NATS_BIN`, PATH, or the cache (`scripts/ensure-binaries.sh`). */
   natsBin?: string;
@@ -36,7 +37,7 @@ export interface NatsCluster {
   /** Every node's client URL, comma-separated: what `NATS_URL` takes. */
   url: string;
   /** SIGKILL node `index` (no goodbye to its peers). */
-  kill(index: number): Promise<void>;
+  kill(index: number): void;
   /** Starts node `index` again with its store; waits until it answers. */
   restart(index: number): Promise<void>;
   isRunning(index: number): boolean;
@@ -45,66 +46,65 @@ export interface NatsCluster {
 
 const CLUSTER_NAME = 'sb-cluster';
 
+export function natsClusterNodes(options: Pick<NatsClusterOptions, 'ports' | 'host'>): NatsNode[] {
+  const host = options.host ?? '127.0.0.1';
+  return options.ports.map((p, i) => ({
+    name: `nats-${i + 1}`,
+    clientPort: p.client,
+    routePort: p.route,
+    monitorPort: p.monitor,
+    url: `nats://${host}:${p.client}`,
+    monitorUrl: `http://${host}:${p.monitor}`,
+  }));
+}
+
+/** Starts (or adopts the live ones of) every node and waits until the cluster has a JetStream meta leader. */
 export async function startNatsCluster(options: NatsClusterOptions): Promise<NatsCluster> {
-  const size = options.size ?? 3;
   const host = options.host ?? '127.0.0.1';
   const bin = resolveBinary('nats-server', options.natsBin);
-  const ports = await findFreePorts(size * 3, host);
-  const nodes: NatsNode[] = Array.from({ length: size }, (_, i) => {
-    const [clientPort, routePort, monitorPort] = [ports[i * 3]!, ports[i * 3 + 1]!, ports[i * 3 + 2]!];
-    return { name: `n${i + 1}`, clientPort, routePort, monitorPort, url: `nats://${host}:${clientPort}`, monitorUrl: `http://${host}:${monitorPort}` };
-  });
-  const children: (ChildProcess | undefined)[] = new Array(size);
+  const nodes = natsClusterNodes(options);
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  const pidFile = (node: NatsNode) => join(options.dataDir, 'pids', `${node.name}.pid`);
+  const running = (node: NatsNode) => {
+    const record = readPidFile(pidFile(node));
+    return record !== undefined && isOurProcessAlive(record);
+  };
 
-  const launch = (i: number) => {
-    const node = nodes[i]!;
-    const dir = join(options.dataDir, node.name);
-    mkdirSync(dir, { recursive: true });
-    const out = openSync(join(dir, 'nats.log'), 'a');
-    const routes = nodes.filter((_, j) => j !== i).map((peer) => `nats://${host}:${peer.routePort}`).join(',');
-    const child = spawn(
-      bin,
-      [
+  const launch = (node: NatsNode) => {
+    if (running(node)) return;
+    const routes = nodes.filter((peer) => peer !== node).map((peer) => `nats://${host}:${peer.routePort}`).join(',');
+    spawnDetached({
+      name: node.name,
+      command: bin,
+      args: [
         '--server_name', node.name,
         '--addr', host, '--port', String(node.clientPort), '--http_port', String(node.monitorPort),
         '--cluster_name', CLUSTER_NAME, '--cluster', `nats://${host}:${node.routePort}`, '--routes', routes,
-        '--jetstream', '--store_dir', join(dir, 'store'),
+        '--jetstream', '--store_dir', join(options.dataDir, node.name),
       ],
-      { stdio: ['ignore', out, out] },
-    );
-    children[i] = child;
-    child.once('exit', () => {
-      if (children[i] === child) children[i] = undefined;
+      logFile: join(options.dataDir, 'logs', `${node.name}.log`),
+      pidFile: pidFile(node),
+      match: node.name,
     });
   };
 
-  const stopChild = async (i: number, signal: NodeJS.Signals) => {
-    const child = children[i];
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill(signal);
-    await exited;
-  };
-
-  for (let i = 0; i < size; i++) launch(i);
   const cluster: NatsCluster = {
     nodes,
     url: nodes.map((n) => n.url).join(','),
-    async kill(i) {
-      await stopChild(i, 'SIGKILL');
-    },
+    kill: (i) => void killRecorded(pidFile(nodes[i]!)),
     async restart(i) {
-      if (children[i]) return;
-      launch(i);
-      await waitUntil(() => isNodeUp(nodes[i]!), options.readyTimeoutMs ?? 60_000, `nats node ${nodes[i]!.name}`);
+      const node = nodes[i]!;
+      launch(node);
+      await waitFor(`${node.name} answering`, () => answers(`${node.monitorUrl}/healthz`), readyTimeoutMs);
     },
-    isRunning: (i) => children[i] !== undefined,
+    isRunning: (i) => running(nodes[i]!),
     async stop() {
-      await Promise.all(nodes.map((_, i) => stopChild(i, 'SIGTERM')));
+      await Promise.all(nodes.map((node) => stopRecorded(pidFile(node))));
     },
   };
+  for (const node of nodes) launch(node);
   try {
-    await waitUntil(async () => (await Promise.all(nodes.map(hasMetaLeader))).every(Boolean), options.readyTimeoutMs ?? 60_000, 'a JetStream meta leader');
+    await waitFor('a JetStream meta leader', async () => (await Promise.all(nodes.map(hasMetaLeader))).every(Boolean), readyTimeoutMs);
   } catch (error) {
     await cluster.stop();
     throw error;
@@ -112,9 +112,9 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Nat
   return cluster;
 }
 
-async function isNodeUp(node: NatsNode): Promise<boolean> {
+async function answers(url: string): Promise<boolean> {
   try {
-    return (await fetch(`${node.monitorUrl}/healthz`)).ok;
+    return (await fetch(url)).ok;
   } catch {
     return false;
   }
@@ -125,18 +125,9 @@ async function hasMetaLeader(node: NatsNode): Promise<boolean> {
   try {
     const response = await fetch(`${node.monitorUrl}/jsz`);
     if (!response.ok) return false;
-    const body = (await response.json()) as { meta_cluster?: { leader?: string; cluster_size?: number } };
+    const body = (await response.json()) as { meta_cluster?: { leader?: string } };
     return Boolean(body.meta_cluster?.leader);
   } catch {
     return false;
-  }
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

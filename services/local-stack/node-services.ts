@@ -41,7 +41,7 @@ export function readEnvFile(path: string): Record<string, string> {
   return env;
 }
 
-function startNodeProcess(dataDir: string, name: string, script: string, args: string[], env: NodeJS.ProcessEnv): PidRecord {
+export function startNodeProcess(dataDir: string, name: string, script: string, args: string[], env: NodeJS.ProcessEnv): PidRecord {
   const pidFile = join(dataDir, 'pids', `${name}.pid`);
   const existing = readPidFile(pidFile);
   if (existing && isOurProcessAlive(existing)) return existing;

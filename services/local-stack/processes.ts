@@ -24,6 +24,9 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   match?: string;
+  /** Run as this user and group (PostgreSQL refuses to run as root). Default ours. */
+  uid?: number;
+  gid?: number;
 }
 
 /**
@@ -40,6 +43,8 @@ export function spawnDetached(options: SpawnOptions): PidRecord {
       stdio: ['ignore', log, log],
       env: options.env ?? process.env,
       cwd: options.cwd,
+      ...(options.uid !== undefined ? { uid: options.uid } : {}),
+      ...(options.gid !== undefined ? { gid: options.gid } : {}),
     });
     if (child.pid === undefined) throw new Error(`could not start ${options.name} (${options.command})`);
     child.unref();

@@ -34,7 +34,7 @@ export interface LocalStack {
 }
 
 /** Update-with-start and eager start cut a call's latency; the dev server has them off or gated. */
-const TEMPORAL_DYNAMIC_CONFIG = [
+export const TEMPORAL_DYNAMIC_CONFIG = [
   'system.enableEagerWorkflowStart=true',
   'frontend.enableExecuteMultiOperation=true',
   'frontend.enableUpdateWorkflowExecution=true',

@@ -13,6 +13,7 @@ import { connectNats } from '../../lib/nats/connect';
 import { openBucket } from '../../lib/nats/kv';
 import { kvStreamName } from '../../lib/nats/replicas';
 import { ensureStreams, streams } from '../../lib/nats/streams';
+import { findFreePorts } from '../../lib/ports';
 import { startNatsCluster, type NatsCluster } from '../../services/cluster-stack/nats-cluster';
 import { testStack } from '../harness/env';
 
@@ -71,7 +72,9 @@ describe('a three-node JetStream cluster', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'sb-nats-cluster-'));
-    cluster = await startNatsCluster({ dataDir });
+    const free = await findFreePorts(9);
+    const ports = [0, 1, 2].map((i) => ({ client: free[i * 3]!, route: free[i * 3 + 1]!, monitor: free[i * 3 + 2]! }));
+    cluster = await startNatsCluster({ dataDir, ports });
   });
   afterAll(async () => {
     for (const nc of connections) await nc.close().catch(() => undefined);
@@ -115,7 +118,7 @@ describe('a three-node JetStream cluster', () => {
     const leader = (await jsm.streams.info(kvStreamName('sb_breakers'))).cluster?.leader;
     const victim = cluster!.nodes.findIndex((node) => node.name === leader);
     expect(victim).toBeGreaterThanOrEqual(0);
-    await cluster!.kill(victim);
+    cluster!.kill(victim);
 
     // A new leader is elected among the two survivors; the state is still there and still writable.
     const entry = await eventually('read sb_breakers after the leader died', async () => {

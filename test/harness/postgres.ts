@@ -8,11 +8,14 @@
  * PostgreSQL is never skipped in silence.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { findFreePort, waitFor } from '../../lib/ports';
+import { findPostgresBinDir, postgresIdentity } from '../../services/cluster-stack/postgres';
+
+export { findPostgresBinDir };
 
 export interface TestPostgres {
   port: number;
@@ -35,42 +38,9 @@ export interface TestPostgresOptions {
   durable?: boolean;
 }
 
-const INSTALL_HINT =
-  'PostgreSQL server binaries (initdb, postgres) were not found. Install them with `apt-get install postgresql` ' +
-  '(Debian/Ubuntu; they land in /usr/lib/postgresql/<version>/bin), or set SB_PG_BIN to the directory holding initdb and postgres.';
-
-/** The directory holding initdb and postgres: SB_PG_BIN, else Debian's newest /usr/lib/postgresql/<v>/bin, else PATH. */
-export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env, debian = '/usr/lib/postgresql'): string {
-  const candidates: string[] = [];
-  if (env.SB_PG_BIN) candidates.push(env.SB_PG_BIN);
-  if (existsSync(debian)) {
-    const versions = readdirSync(debian).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
-    candidates.push(...versions.map((v) => join(debian, v, 'bin')));
-  }
-  candidates.push(...(env.PATH ?? '').split(':').filter(Boolean));
-  const found = candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres')));
-  if (!found) throw new Error(INSTALL_HINT);
-  return found;
-}
-
-/** PostgreSQL refuses to run as root: when we are root, run it as the `postgres` (else `nobody`) account. */
-function serverIdentity(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  for (const user of ['postgres', 'nobody']) {
-    try {
-      const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
-      const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());
-      return { uid, gid };
-    } catch {
-      // try the next account
-    }
-  }
-  throw new Error('running as root and neither a `postgres` nor a `nobody` account exists to run PostgreSQL as');
-}
-
 export async function startTestPostgres(options: TestPostgresOptions = {}): Promise<TestPostgres> {
   const bin = findPostgresBinDir();
-  const identity = serverIdentity();
+  const identity = postgresIdentity();
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-pg-'));
   const dataDir = join(dir, 'data');
   const logFile = join(dir, 'postgres.log');
