@@ -34,6 +34,27 @@ export function replicasOf(nc: NatsConnection): number {
   return replicasByConnection.get(nc) ?? DEFAULT_REPLICAS;
 }
 
+/** How long start-up keeps asking a JetStream that does not answer yet (a cluster electing leaders, a node restarting). Default 30 s. */
+const JETSTREAM_START_PATIENCE_MS = 30_000;
+
+/**
+ * Runs a JetStream admin request again while JetStream times out or has no
+ * responder — what a cluster answers while it elects a leader — for up to
+ * `patienceMs`; any other error, or the last one, is thrown.
+ */
+export async function whileJetStreamSettles<T>(request: () => Promise<T>, patienceMs = JETSTREAM_START_PATIENCE_MS): Promise<T> {
+  const deadline = Date.now() + patienceMs;
+  for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 2_000)) {
+    try {
+      return await request();
+    } catch (error) {
+      const transient = error instanceof Error && /TIMEOUT|503|no responders|leader/i.test(`${error.message} ${(error as { code?: string }).code ?? ''}`);
+      if (!transient || Date.now() + delayMs > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
 /** The name of the stream that backs KV bucket `bucket`. */
 export function kvStreamName(bucket: string): string {
   return `KV_${bucket}`;
@@ -45,7 +66,7 @@ export function kvStreamName(bucket: string): string {
  * more than one, too few nodes up, …), start-up stops with what to do.
  */
 export async function reconcileReplicas(jsm: JetStreamManager, stream: string, wanted: number): Promise<void> {
-  const info = await jsm.streams.info(stream);
+  const info = await whileJetStreamSettles(() => jsm.streams.info(stream));
   const current = info.config.num_replicas ?? 1;
   if (current === wanted) return;
   try {
@@ -64,7 +85,7 @@ export async function reconcileReplicas(jsm: JetStreamManager, stream: string, w
 /** Creates stream `config.name` with `replicas` copies; a refusal says what to do. */
 export async function addReplicatedStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }, replicas: number): Promise<void> {
   try {
-    await jsm.streams.add({ ...config, num_replicas: replicas });
+    await whileJetStreamSettles(() => jsm.streams.add({ ...config, num_replicas: replicas }));
   } catch (error) {
     throw refusal(`JetStream cannot create stream ${config.name} with ${replicas} replica(s)`, replicas, error);
   }
@@ -82,12 +103,9 @@ function refusal(what: string, replicas: number, error: unknown): Error {
 /** Opens (creating if needed) KV bucket `bucket` with the connection's replica count, reconciling an existing bucket's. */
 export async function openReplicatedBucket(nc: NatsConnection, bucket: string, options: Partial<KvOptions> = {}): Promise<KV> {
   const replicas = replicasOf(nc);
-  const kv = await nc
-    .jetstream()
-    .views.kv(bucket, { ...options, replicas })
-    .catch((error: unknown) => {
-      throw refusal(`JetStream cannot open KV bucket ${bucket} (stream ${kvStreamName(bucket)}) with ${replicas} replica(s)`, replicas, error);
-    });
+  const kv = await whileJetStreamSettles(() => nc.jetstream().views.kv(bucket, { ...options, replicas })).catch((error: unknown) => {
+    throw refusal(`JetStream cannot open KV bucket ${bucket} (stream ${kvStreamName(bucket)}) with ${replicas} replica(s)`, replicas, error);
+  });
   let reconciled = reconciledByConnection.get(nc);
   if (!reconciled) reconciledByConnection.set(nc, (reconciled = new Set()));
   if (!reconciled.has(bucket)) {

@@ -1,5 +1,5 @@
 import { type JetStreamManager, type NatsConnection, nanos, RetentionPolicy, StorageType } from 'nats';
-import { addReplicatedStream, reconcileReplicas, replicasOf } from './replicas';
+import { addReplicatedStream, reconcileReplicas, replicasOf, whileJetStreamSettles } from './replicas';
 
 /** JetStream streams Switchboard owns, with the subjects each captures. */
 export const streams = {
@@ -23,7 +23,7 @@ export type StreamName = (typeof streams)[keyof typeof streams]['name'];
  * stops saying what to do.
  */
 export async function ensureStreams(nc: NatsConnection): Promise<JetStreamManager> {
-  const jsm = await nc.jetstreamManager();
+  const jsm = await whileJetStreamSettles(() => nc.jetstreamManager());
   const replicas = replicasOf(nc);
   for (const stream of Object.values(streams)) {
     const config = {
@@ -37,13 +37,13 @@ export async function ensureStreams(nc: NatsConnection): Promise<JetStreamManage
     };
     let exists = true;
     try {
-      await jsm.streams.info(stream.name);
+      await whileJetStreamSettles(() => jsm.streams.info(stream.name));
     } catch (error) {
       if (!isNotFound(error)) throw error;
       exists = false;
     }
     if (exists) {
-      await jsm.streams.update(stream.name, config);
+      await whileJetStreamSettles(() => jsm.streams.update(stream.name, config));
       await reconcileReplicas(jsm, stream.name, replicas);
     } else {
       await addReplicatedStream(jsm, config, replicas);
