@@ -45,7 +45,7 @@ export function createPlanActivities({ config, pool, failover }: PlanActivityDep
       const honoured = kept.length > 0 && kept.length < entries.length;
       return {
         entries: kept.length > 0 ? kept : entries,
-        retry: cfg.retry,
+        retry: route.shortRetryAfterMs === undefined ? cfg.retry : { ...cfg.retry, shortRetryAfterMs: route.shortRetryAfterMs },
         attemptTimeoutMs: route.attemptTimeoutMs ?? cfg.timeouts.attemptMs,
         heartbeatMs: cfg.timeouts.heartbeatMs,
         callTimeoutMs: cfg.timeouts.callMs,

@@ -78,6 +78,8 @@ export const RouteConfig = z.object({
   entries: z.array(RouteEntry).min(1, 'a route needs at least one entry'),
   /** Overrides `timeouts.attemptMs` for this route. */
   attemptTimeoutMs: durationMs.optional(),
+  /** Overrides `retry.shortRetryAfterMs` for this route. */
+  shortRetryAfterMs: durationMs.optional(),
   /** Checks every answer of this route (a feature's own `validation` wins). Default none. */
   validation: OutputValidation.optional(),
   /** This route's cache settings; replaces the top-level `cache` for it. */
@@ -98,6 +100,19 @@ export const RetryConfig = z.object({
   backoffCoefficient: z.number().min(1).default(2),
   /** Longest `retry-after` worth waiting for when no other upstream or fallback is left. Default 30 s. */
   maxRetryAfterWaitMs: durationMs.default(30_000),
+  /**
+   * A 429 whose `retry-after` is at most this (and fits the call's deadline) is waited out once on the same
+   * vendor before falling back, so a short wait keeps the caller on the model they asked for; longer ones fall
+   * back at once. 0 turns it off. Default 3 s; a route may set its own (`routes.<r>.shortRetryAfterMs`).
+   */
+  shortRetryAfterMs: durationMs.default(3_000),
+  /**
+   * Per failure class, how many more times one upstream is tried in one call after failing that way:
+   * `silent` (no response headers or no first token in time), `stall` (a stream that stopped). Default 0 for
+   * both: the next upstream or route entry at once — retrying a silent upstream only multiplies the wait.
+   * Transient failures (5xx, resets) follow the backoff and `maxAttemptsPerEntry`.
+   */
+  sameUpstreamRetries: z.object({ silent: z.number().int().min(0).default(0), stall: z.number().int().min(0).default(0) }).default({ silent: 0, stall: 0 }),
 });
 export type RetryConfig = z.infer<typeof RetryConfig>;
 

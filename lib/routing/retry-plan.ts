@@ -11,8 +11,12 @@ export interface RetryState {
   entryIndex: number;
   attemptsOnEntry: number;
   totalAttempts: number;
-  /** Upstreams unusable for the rest of the call (fatal errors), by provider. */
+  /** Upstreams unusable for the rest of the call (fatal errors; silent or stalled past their class budget), by provider. */
   fatal: Record<string, string[]>;
+  /** Silent and stalled failures per upstream so far in this call (see `retry.sameUpstreamRetries`). */
+  classFailures?: Partial<Record<FailureClass, Record<string, number>>>;
+  /** Upstreams whose short `retry-after` this call already waited out (once each). */
+  shortWaited?: string[];
   /** Upstreams cooling after a 429, by upstream: epoch ms when usable again. */
   coolingUntil: Record<string, number>;
   /** Upstreams that failed with a retryable error on the current entry: tried last. */
@@ -42,6 +46,20 @@ export function backoffMs(attempt: number, retry: CallPlan['retry'], random01: n
 /** A 429 without retry-after: back off, but never below this, so a storm stays at a few attempts a second. */
 export const MIN_RATE_LIMIT_BACKOFF_MS = 250;
 
+/**
+ * Failure classes with a budget of their own: `silent` — no response headers
+ * (the request timed out) or no first token in time; `stall` — a stream that
+ * stopped. Undefined for everything else (transient 5xx, resets, …).
+ */
+export type FailureClass = 'silent' | 'stall';
+
+export function failureClassOf(failure: Pick<AttemptFailureDetails, 'outcome' | 'errorType'>): FailureClass | undefined {
+  if (failure.outcome !== 'retryable') return undefined;
+  if (failure.errorType === 'timeout' || failure.errorType === 'first_token_timeout') return 'silent';
+  if (failure.errorType === 'stream_stalled') return 'stall';
+  return undefined;
+}
+
 interface Decide {
   plan: CallPlan;
   state: RetryState;
@@ -69,7 +87,14 @@ function nextEntry(plan: CallPlan, state: RetryState, from: number, accept: (ind
 
 /** Decides the step after `failure`; returns the new state too (the input is not changed). */
 export function planNextAttempt({ plan, state: previous, failure, now, deadlineAt, random01 }: Decide): { state: RetryState; step: NextStep } {
-  const state: RetryState = { ...previous, fatal: { ...previous.fatal }, coolingUntil: { ...previous.coolingUntil }, failedOnEntry: [...previous.failedOnEntry] };
+  const state: RetryState = {
+    ...previous,
+    fatal: { ...previous.fatal },
+    coolingUntil: { ...previous.coolingUntil },
+    failedOnEntry: [...previous.failedOnEntry],
+    classFailures: { silent: { ...previous.classFailures?.silent }, stall: { ...previous.classFailures?.stall } },
+    shortWaited: [...(previous.shortWaited ?? [])],
+  };
   const entry = plan.entries[state.entryIndex]!;
   const give = (failureType: string, reason: string) => ({ state, step: { kind: 'give_up' as const, failureType, reason } });
   const moveTo = (index: number, reason: string, delayMs = 0): { state: RetryState; step: NextStep } => {
@@ -117,9 +142,29 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
     const waitMs = failure.retryAfterMs ?? Math.max(MIN_RATE_LIMIT_BACKOFF_MS, backoffMs(state.attemptsOnEntry + 1, plan.retry, random01));
     state.coolingUntil[upstream] = now + waitMs;
   }
+  // Retrying a silent or stalled upstream only multiplies the wait: past its class budget it is out for this call.
+  const failureClass = failureClassOf(failure);
+  let classSpent = false;
+  if (failureClass && upstream) {
+    const seen = (state.classFailures![failureClass]![upstream] ?? 0) + 1;
+    state.classFailures![failureClass]![upstream] = seen;
+    const budget = plan.retry.sameUpstreamRetries?.[failureClass] ?? 0;
+    if (seen > budget) {
+      classSpent = true;
+      state.fatal[entry.provider] = [...new Set([...(state.fatal[entry.provider] ?? []), upstream])];
+    }
+  }
 
   const usableNow = entry.upstreamCount - excludeFor(state, entry.provider, now).length;
   const entryBudgetLeft = state.attemptsOnEntry < plan.retry.maxAttemptsPerEntry;
+
+  if (classSpent) {
+    const what = `${upstream} was ${failureClass === 'silent' ? 'silent' : 'stalled'} (${failure.errorType})`;
+    if (usableNow > 0 && entryBudgetLeft) {
+      return { state, step: { kind: 'attempt', entryIndex: state.entryIndex, exclude: excludeFor(state, entry.provider, now), delayMs: 0, reason: `${what}; another upstream of ${entry.provider} at once` } };
+    }
+    return fallBack(what);
+  }
 
   if (failure.outcome === 'fatal_upstream') {
     if (usableNow > 0 && entryBudgetLeft) {
@@ -131,6 +176,14 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
   if (failure.outcome === 'rate_limited') {
     if (usableNow > 0 && entryBudgetLeft) {
       return { state, step: { kind: 'attempt', entryIndex: state.entryIndex, exclude: excludeFor(state, entry.provider, now), delayMs: 0, reason: `${upstream} is rate-limited; another upstream of ${entry.provider}` } };
+    }
+    // A short retry-after is waited out once per upstream rather than leaving the model the caller asked for.
+    const shortWaitMs = failure.retryAfterMs;
+    const shortEnough = shortWaitMs !== undefined && shortWaitMs <= (plan.retry.shortRetryAfterMs ?? 0) && now + shortWaitMs < deadlineAt;
+    if (upstream && shortEnough && !state.shortWaited!.includes(upstream)) {
+      state.shortWaited!.push(upstream);
+      state.attemptsOnEntry = Math.max(0, state.attemptsOnEntry - 1);
+      return { state, step: { kind: 'attempt', entryIndex: state.entryIndex, exclude: excludeFor(state, entry.provider, now + shortWaitMs), delayMs: shortWaitMs, reason: `${upstream} asked for ${shortWaitMs} ms (retry-after); waiting once rather than falling back` } };
     }
     const fallback = nextEntry(plan, state, state.entryIndex, () => true);
     if (fallback !== undefined) return moveTo(fallback, `every ${entry.provider} upstream is rate-limited; falling back to ${plan.entries[fallback]!.provider}`);

@@ -5,7 +5,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { ContentBlockParam, MessageCreateParamsBase, MessageParam, Tool as AnthropicTool } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { FinishReason, Message, ToolCall } from '../../schemas/llm';
-import { VendorFailure, VendorProtocolError } from './errors';
+import { namingTimeouts, VendorFailure, VendorProtocolError } from './errors';
 import { asStreamError } from './openai';
 import { readRateLimit } from './rate-limit-headers';
 import { linkedAbortController, StreamWatchdog } from './stream-watchdog';
@@ -198,7 +198,7 @@ export function createAnthropicClient(options: VendorClientOptions): VendorClien
 
   return {
     protocol: 'anthropic',
-    call: (request) => (request.stream ? callStreaming(request) : callOnce(request)),
+    call: (request) => namingTimeouts(request, () => (request.stream ? callStreaming(request) : callOnce(request))),
   };
 }
 

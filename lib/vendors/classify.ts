@@ -27,6 +27,16 @@ const CONTEXT_LENGTH = /context[_ ]length|context window|prompt is too long|maxi
 const CONTENT_POLICY = /content[_ ]policy|content_filter|safety system|flagged/i;
 const ACCOUNT_LOCKED = /billing|quota|locked|suspended|deactivated|disabled|payment/i;
 
+/** True when `error` or an error in its `cause` chain (a few levels) has a name matching `pattern`. */
+function causedBy(error: unknown, pattern: RegExp): boolean {
+  let cause = (error as { cause?: unknown }).cause;
+  for (let depth = 0; depth < 5 && cause && typeof cause === 'object'; depth++) {
+    if (pattern.test((cause as { name?: unknown }).name as string)) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** Classifies any error thrown while calling a vendor. */
 export function classifyVendorError(error: unknown, protocol: 'openai' | 'anthropic', nowMs = Date.now()): VendorFailureInfo {
   if (isVendorFailure(error)) return error.info;
@@ -39,8 +49,11 @@ export function classifyVendorError(error: unknown, protocol: 'openai' | 'anthro
 
   if (status === undefined) {
     if (/timeout/i.test(name) || /timed? ?out/i.test(message)) return { outcome: 'retryable', errorType: 'timeout', message };
+    // The SDK's own request timeout aborts its fetch; when it does not recognise that abort (seen inside a Temporal
+    // activity), it reports "Connection error." caused by an AbortError. A caller's cancellation is "Request was aborted.".
+    if (/connection error/i.test(message) && causedBy(error, /^(AbortError|TimeoutError)$/)) return { outcome: 'retryable', errorType: 'timeout', message: 'Request timed out (the request was aborted by its timeout).' };
     if (/abort/i.test(name)) return { outcome: 'retryable', errorType: 'aborted', message };
-    if (/connection/i.test(name) || /ECONNRESET|ECONNREFUSED|socket hang up|fetch failed|terminated/i.test(message)) {
+    if (/connection/i.test(name) || /ECONNRESET|ECONNREFUSED|socket hang up|fetch failed|terminated|connection error/i.test(message)) {
       return { outcome: 'retryable', errorType: 'connection', message };
     }
     return { outcome: 'retryable', errorType: 'unknown', message };

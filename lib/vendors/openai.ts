@@ -5,7 +5,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsBase, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { FinishReason, Message, ToolCall } from '../../schemas/llm';
-import { VendorProtocolError } from './errors';
+import { namingTimeouts, VendorProtocolError } from './errors';
 import { readRateLimit } from './rate-limit-headers';
 import { linkedAbortController, StreamWatchdog } from './stream-watchdog';
 import { parseStructuredOutput } from './structured-output';
@@ -160,7 +160,7 @@ export function createOpenAiClient(options: VendorClientOptions): VendorClient {
 
   return {
     protocol: 'openai',
-    call: (request) => (request.stream ? callStreaming(request) : callOnce(request)),
+    call: (request) => namingTimeouts(request, () => (request.stream ? callStreaming(request) : callOnce(request))),
     async embed(texts, { model, dimensions, timeoutMs }) {
       const response = await sdk.embeddings.create({ model, input: texts, ...(dimensions ? { dimensions } : {}) }, { timeout: timeoutMs });
       return [...response.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { backoffMs, countAttempt, initialRetryState, MIN_RATE_LIMIT_BACKOFF_MS, planNextAttempt, type RetryState } from '../../lib/routing/retry-plan';
+import { backoffMs, countAttempt, failureClassOf, initialRetryState, MIN_RATE_LIMIT_BACKOFF_MS, planNextAttempt, type RetryState } from '../../lib/routing/retry-plan';
 import type { AttemptFailureDetails, CallPlan } from '../../schemas/call';
 import { RetryConfig } from '../../schemas/config';
 import { CacheConfig, PiiConfig } from '../../schemas/validation';
@@ -66,6 +66,78 @@ describe('planNextAttempt', () => {
     const solo: CallPlan = { ...plan, entries: [{ provider: 'solo', model: 'm', upstreamCount: 1 }] };
     const r = planNextAttempt({ plan: solo, state: countAttempt(initialRetryState()), failure: failure('rate_limited', 'solo/org-s', { retryAfterMs: 600_000 }), now: NOW, deadlineAt: NOW + 3_600_000, random01: 0.1 });
     expect(r.step).toMatchObject({ kind: 'give_up', failureType: failureTypes.exhausted });
+  });
+
+  describe('failure classes: a silent or stalled upstream is not retried in the same call (by default)', () => {
+    // The primary's pool has one upstream, the fallback is healthy: the usual shape of "primary silent".
+    const single: CallPlan = { ...plan, entries: [{ provider: 'openai', model: 'gpt-4o-mini', upstreamCount: 1 }, plan.entries[1]!] };
+    const decideOn = (p: CallPlan, state: RetryState, f: AttemptFailureDetails) => planNextAttempt({ plan: p, state: countAttempt(state), failure: f, now: NOW, deadlineAt: NOW + 60_000, random01: 0.5 });
+
+    it.each([
+      ['retryable', 'first_token_timeout', 'silent'],
+      ['retryable', 'timeout', 'silent'],
+      ['retryable', 'stream_stalled', 'stall'],
+      ['retryable', 'server_error', undefined],
+      ['retryable', 'connection', undefined],
+      ['retryable', 'stream_interrupted', undefined],
+      ['rate_limited', 'timeout', undefined],
+    ] as const)('%s %s → %s', (outcome, errorType, expected) => {
+      expect(failureClassOf({ outcome, errorType })).toBe(expected);
+    });
+
+    it.each(['first_token_timeout', 'timeout', 'stream_stalled'])('%s on a one-upstream primary → the fallback at once', (errorType) => {
+      const r = decideOn(single, initialRetryState(), failure('retryable', 'openai/org-a', { errorType }));
+      expect(r.step).toMatchObject({ kind: 'attempt', entryIndex: 1, delayMs: 0 });
+      expect(r.state.fatal).toEqual({ openai: ['openai/org-a'] });
+    });
+
+    it('walks a silent pool at once, never the same upstream twice, then falls back', () => {
+      let r = decide(initialRetryState(), failure('retryable', 'openai/org-a', { errorType: 'first_token_timeout' }));
+      expect(r.step).toMatchObject({ kind: 'attempt', entryIndex: 0, exclude: ['openai/org-a'], delayMs: 0 });
+      r = decide(r.state, failure('retryable', 'openai/org-b', { errorType: 'stream_stalled' }));
+      expect(r.step).toMatchObject({ kind: 'attempt', entryIndex: 0, exclude: ['openai/org-a', 'openai/org-b'], delayMs: 0 });
+      r = decide(r.state, failure('retryable', 'openai/org-c', { errorType: 'first_token_timeout' }));
+      expect(r.step).toMatchObject({ kind: 'attempt', entryIndex: 1, exclude: [], delayMs: 0 });
+    });
+
+    it('gives up rather than retry a silent upstream when nothing else is left', () => {
+      const solo: CallPlan = { ...plan, entries: [{ provider: 'solo', model: 'm', upstreamCount: 1 }] };
+      expect(decideOn(solo, initialRetryState(), failure('retryable', 'solo/org-s', { errorType: 'first_token_timeout' })).step).toMatchObject({ kind: 'give_up', failureType: failureTypes.exhausted });
+    });
+
+    it('keeps transient failures on the backoff, and a class budget above 0 retries the upstream that many times', () => {
+      expect(decideOn(single, initialRetryState(), failure('retryable', 'openai/org-a', { errorType: 'server_error' })).step).toMatchObject({ kind: 'attempt', entryIndex: 0, delayMs: 50 });
+      const patient: CallPlan = { ...single, retry: { ...single.retry, sameUpstreamRetries: { silent: 1, stall: 0 } } };
+      let r = decideOn(patient, initialRetryState(), failure('retryable', 'openai/org-a', { errorType: 'first_token_timeout' }));
+      expect(r.step).toMatchObject({ kind: 'attempt', entryIndex: 0, delayMs: 50 });
+      r = decideOn(patient, r.state, failure('retryable', 'openai/org-a', { errorType: 'first_token_timeout' }));
+      expect(r.step).toMatchObject({ kind: 'attempt', entryIndex: 1, delayMs: 0 });
+    });
+  });
+
+  describe('short retry-after: waited out once on the same vendor before falling back', () => {
+    const single: CallPlan = { ...plan, entries: [{ provider: 'openai', model: 'gpt-4o-mini', upstreamCount: 1 }, plan.entries[1]!] };
+    const rateLimited = (retryAfterMs?: number) => failure('rate_limited', 'openai/org-a', retryAfterMs === undefined ? {} : { retryAfterMs });
+    const decideOn = (p: CallPlan, state: RetryState, f: AttemptFailureDetails, deadlineInMs = 60_000) => planNextAttempt({ plan: p, state: countAttempt(state), failure: f, now: NOW, deadlineAt: NOW + deadlineInMs, random01: 0.5 });
+
+    it('waits a 2 s retry-after once on the primary, and falls back on the second', () => {
+      const r = decideOn(single, initialRetryState(), rateLimited(2_000));
+      expect(r.step).toMatchObject({ kind: 'attempt', entryIndex: 0, delayMs: 2_000, exclude: [] });
+      expect(decideOn(single, r.state, rateLimited(2_000)).step).toMatchObject({ kind: 'attempt', entryIndex: 1, delayMs: 0 });
+    });
+
+    it.each([
+      ['a retry-after past the threshold', single, rateLimited(5_000), 60_000],
+      ['no retry-after at all', single, rateLimited(), 60_000],
+      ['a wait that would pass the deadline', single, rateLimited(2_000), 1_500],
+      ['the threshold turned off', { ...single, retry: { ...single.retry, shortRetryAfterMs: 0 } }, rateLimited(2_000), 60_000],
+    ] as const)('falls back at once on %s', (_name, p, f, deadlineInMs) => {
+      expect(decideOn(p, initialRetryState(), f, deadlineInMs).step).toMatchObject({ kind: 'attempt', entryIndex: 1, delayMs: 0 });
+    });
+
+    it('still prefers another upstream of the pool, with no wait', () => {
+      expect(decide(initialRetryState(), failure('rate_limited', 'openai/org-a', { retryAfterMs: 2_000 })).step).toMatchObject({ kind: 'attempt', entryIndex: 0, delayMs: 0, exclude: ['openai/org-a'] });
+    });
   });
 
   it.each([

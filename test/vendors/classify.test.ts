@@ -41,6 +41,9 @@ describe('classifyVendorError', () => {
   it.each([
     [Object.assign(new Error('Request timed out.'), { name: 'APIConnectionTimeoutError' }), 'timeout'],
     [Object.assign(new Error('Connection error.'), { name: 'APIConnectionError' }), 'connection'],
+    // What the openai SDK throws inside an activity when its own timeout aborted the fetch.
+    [new Error('Connection error.', { cause: Object.assign(new Error('This operation was aborted'), { name: 'AbortError' }) }), 'timeout'],
+    [new Error('Connection error.', { cause: new Error('read ECONNRESET') }), 'connection'],
     [new Error('socket hang up'), 'connection'],
     [new VendorProtocolError('stream_interrupted', 'ended early'), 'stream_interrupted'],
     [new VendorProtocolError('malformed_response', 'bad chunk'), 'malformed_response'],
