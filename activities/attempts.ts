@@ -69,6 +69,8 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
   /** One attempt on the upstream `pick` chooses: the ordinary attempt and the supervisor's probe both run here. */
   async function runAttempt(input: AttemptInput, pick: () => Promise<SelectedUpstream | NoUpstream>): Promise<AttemptSuccess> {
     const ctx = Context.current();
+    // A short backoff waits here (precise, unlike a workflow timer); then the pick sees the health of now.
+    if (input.waitMs) await ctx.sleep(input.waitMs);
     const cfg = config();
     const { request, entry } = input;
     const startedAt = Date.now();

@@ -51,6 +51,8 @@ export const AttemptInput = z.object({
   piiEntities: z.array(PiiEntity).optional(),
   /** Output checks the activity runs on the (restored) answer before accepting it. */
   validation: OutputValidation.optional(),
+  /** A short backoff to wait before picking (precise here; a workflow timer is not, see `placeWait`). */
+  waitMs: z.number().int().nonnegative().optional(),
   /** Every upstream of the route is out: try the one nearest to recovery rather than fail untried (the panic policy). */
   allowPanic: z.boolean().optional(),
 });

@@ -12,7 +12,7 @@ import type { createAttemptActivities } from '../activities/attempts';
 import type { CachedAnswer, createCacheActivities } from '../activities/cache';
 import type { createInteractionActivities } from '../activities/interactions';
 import type { createPlanActivities } from '../activities/plan';
-import { countAttempt, initialRetryState, planNextAttempt } from '../lib/routing/retry-plan';
+import { countAttempt, initialRetryState, placeWait, planNextAttempt } from '../lib/routing/retry-plan';
 import type { AttemptFailureDetails, AttemptSuccess, LlmCallInput } from '../schemas/call';
 import type { AttemptRecord, LlmResult, Message } from '../schemas/llm';
 import { parseSecondLookVerdict, secondLookMessages } from '../lib/validation/second-look';
@@ -147,13 +147,14 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
   let repaired = false;
 
   for (;;) {
-    if (step.delayMs > 0) await sleep(step.delayMs);
+    const wait = placeWait(step.delayMs);
+    if (wait.timerMs > 0) await sleep(wait.timerMs);
     const entry = plan.entries[step.entryIndex]!;
     state = countAttempt(state);
     const remainingMs = deadlineAt - Date.now();
     const attemptTimeoutMs = Math.max(1, Math.min(plan.attemptTimeoutMs, remainingMs));
     const { attemptCall } = proxyActivities<AttemptActivities>({
-      startToCloseTimeout: attemptTimeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS,
+      startToCloseTimeout: wait.inAttemptMs + attemptTimeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS,
       heartbeatTimeout: plan.heartbeatMs,
       // Retries live in this workflow, which moves between upstreams and vendors.
       retry: { maximumAttempts: 1 },
@@ -167,6 +168,7 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
         entry,
         exclude: step.exclude,
         attemptTimeoutMs,
+        ...(wait.inAttemptMs > 0 ? { waitMs: wait.inAttemptMs } : {}),
         ...(state.panic ? { allowPanic: true } : {}),
         // The activity restores streamed deltas and checks answers on restored text.
         ...(masked.entities.length && (request.stream || plan.validation || request.output) ? { piiEntities: masked.entities } : {}),

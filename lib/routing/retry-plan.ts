@@ -213,6 +213,21 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
   };
 }
 
+/**
+ * Waits shorter than this go inside the next attempt (a plain sleep in the
+ * activity, precise to a few milliseconds) instead of a workflow timer: the
+ * Temporal dev server fires timers on a ~1 s tick (a 55 ms backoff took
+ * ~990 ms), so a sub-second backoff would mean what it says only there.
+ * Longer waits stay durable timers (they survive a worker crash).
+ */
+export const IN_ATTEMPT_WAIT_MAX_MS = 1_000;
+
+/** Where the wait before the next attempt goes: a durable timer, or inside the attempt. */
+export function placeWait(delayMs: number): { timerMs: number; inAttemptMs: number } {
+  if (delayMs <= 0) return { timerMs: 0, inAttemptMs: 0 };
+  return delayMs < IN_ATTEMPT_WAIT_MAX_MS ? { timerMs: 0, inAttemptMs: delayMs } : { timerMs: delayMs, inAttemptMs: 0 };
+}
+
 /** Records that an attempt is about to be made. */
 export function countAttempt(state: RetryState): RetryState {
   return { ...state, attemptsOnEntry: state.attemptsOnEntry + 1, totalAttempts: state.totalAttempts + 1 };

@@ -1,9 +1,10 @@
 /**
- * Per-failure-class budgets and short Retry-After waits on the real stack:
+ * Per-failure-class budgets, short Retry-After waits and short backoffs on the real stack:
  * a silent primary (no headers) or a slow first token moves the call to the
  * fallback at once — one request to the primary, an answer within the limit
  * plus a margin — and a short `retry-after` is waited out once on the
- * primary instead of falling back.
+ * primary instead of falling back; a 100 ms backoff is 100 ms, not the dev
+ * server's ~1 s timer tick.
  */
 import { randomUUID } from 'node:crypto';
 import { startSwitchboard, type SwitchboardUnderTest } from '../harness/switchboard';
@@ -11,6 +12,7 @@ import { startSwitchboard, type SwitchboardUnderTest } from '../harness/switchbo
 const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 const ask = (text: string) => [{ role: 'user' as const, content: text }];
 const LIMIT_MS = 10_000;
+const BACKOFF_MS = 100;
 const primaryThenFallback = [{ provider: 'solo', model: 'gpt-4o-mini' }, { provider: 'anthropic', model: 'claude-haiku-4-5' }];
 
 describe('failure classes and short retry-after', () => {
@@ -26,6 +28,8 @@ describe('failure classes and short retry-after', () => {
         gateway: { streams: { 'slow-primary': { mode: 'relay', firstTokenTimeoutMs: LIMIT_MS, stallTimeoutMs: 5_000 } } },
         // Breakers stay out of the way: these tests pin down the retry plan.
         health: { consecutiveFailures: 10_000, minCallsForRate: 10_000, rateLimitPersistCount: 10_000 },
+        // Every backoff at most 100 ms (full jitter: uniform in [0, 100]).
+        retry: { initialIntervalMs: BACKOFF_MS, maxIntervalMs: BACKOFF_MS, backoffCoefficient: 1, maxAttemptsPerEntry: 3, maxAttempts: 10 },
       },
     });
   });
@@ -54,6 +58,24 @@ describe('failure classes and short retry-after', () => {
     expect(result.provider).toBe('anthropic');
     expect(result.attempts[0]).toMatchObject({ provider: 'solo', outcome: 'retryable', errorType: 'first_token_timeout' });
     expect(t.vendor.requests({ contains: [m] }).map((r) => r.organisation)).toEqual(['openai/org-s', 'anthropic/org-a']);
+  }, 30_000);
+
+  it(`honours a ${BACKOFF_MS} ms backoff within ~50 ms: the retry reaches the vendor ${BACKOFF_MS + 50} ms after the failure (median of 5), never a timer tick later`, async () => {
+    const gaps: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const m = marker(`backoff${i}`);
+      t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, times: 1, fault: { kind: 'status', status: 503 } });
+      const result = await t.sb.complete({ route: 'short-wait', messages: ask(`Hi ${m}`) });
+      expect(result.attempts.map((a) => [a.provider, a.outcome])).toEqual([['solo', 'retryable'], ['solo', 'success']]);
+      const seen = t.vendor.requests({ contains: [m] });
+      expect(seen.map((r) => r.status)).toEqual([503, 200]);
+      gaps.push(seen[1]!.time - seen[0]!.time);
+    }
+    // The gap is the backoff (uniform in [0, 100] ms) plus one workflow task and one activity dispatch; on a
+    // workflow timer it was ≥ 1 s (the dev server's timer tick). One call slowed by a loaded machine may pass 150 ms.
+    const median = [...gaps].sort((a, b) => a - b)[2]!;
+    expect(median).toBeLessThanOrEqual(BACKOFF_MS + 50);
+    for (const gap of gaps) expect(gap).toBeLessThan(500);
   }, 30_000);
 
   it('waits a 2 s retry-after once on the primary rather than falling back', async () => {

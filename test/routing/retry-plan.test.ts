@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { backoffMs, countAttempt, failureClassOf, initialRetryState, MIN_RATE_LIMIT_BACKOFF_MS, planNextAttempt, type RetryState } from '../../lib/routing/retry-plan';
+import { backoffMs, countAttempt, failureClassOf, IN_ATTEMPT_WAIT_MAX_MS, initialRetryState, MIN_RATE_LIMIT_BACKOFF_MS, placeWait, planNextAttempt, type RetryState } from '../../lib/routing/retry-plan';
 import type { AttemptFailureDetails, CallPlan } from '../../schemas/call';
 import { RetryConfig } from '../../schemas/config';
 import { CacheConfig, PiiConfig } from '../../schemas/validation';
@@ -66,6 +66,16 @@ describe('planNextAttempt', () => {
     const solo: CallPlan = { ...plan, entries: [{ provider: 'solo', model: 'm', upstreamCount: 1 }] };
     const r = planNextAttempt({ plan: solo, state: countAttempt(initialRetryState()), failure: failure('rate_limited', 'solo/org-s', { retryAfterMs: 600_000 }), now: NOW, deadlineAt: NOW + 3_600_000, random01: 0.1 });
     expect(r.step).toMatchObject({ kind: 'give_up', failureType: failureTypes.exhausted });
+  });
+
+  it.each([
+    [0, { timerMs: 0, inAttemptMs: 0 }],
+    [55, { timerMs: 0, inAttemptMs: 55 }],
+    [IN_ATTEMPT_WAIT_MAX_MS - 1, { timerMs: 0, inAttemptMs: IN_ATTEMPT_WAIT_MAX_MS - 1 }],
+    [IN_ATTEMPT_WAIT_MAX_MS, { timerMs: IN_ATTEMPT_WAIT_MAX_MS, inAttemptMs: 0 }],
+    [30_000, { timerMs: 30_000, inAttemptMs: 0 }],
+  ])('a wait of %i ms goes to %j (short ones inside the attempt, long ones on a durable timer)', (delayMs, expected) => {
+    expect(placeWait(delayMs)).toEqual(expected);
   });
 
   describe('failure classes: a silent or stalled upstream is not retried in the same call (by default)', () => {
