@@ -49,6 +49,7 @@ export function createPlanActivities({ config, pool, failover }: PlanActivityDep
         attemptTimeoutMs: route.attemptTimeoutMs ?? cfg.timeouts.attemptMs,
         heartbeatMs: cfg.timeouts.heartbeatMs,
         callTimeoutMs: cfg.timeouts.callMs,
+        rateLimitWaitMs: cfg.health.defaultRetryAfterMs,
         ...(validationFor(cfg, input.request.route, input.request.feature) ? { validation: validationFor(cfg, input.request.route, input.request.feature) } : {}),
         cache: route.cache ?? cfg.cache,
         pii: cfg.pii,

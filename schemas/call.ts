@@ -29,6 +29,11 @@ export const CallPlan = z.object({
   heartbeatMs: z.number().int().positive(),
   /** Bounds the whole call when the request sets no deadline. */
   callTimeoutMs: z.number().int().positive(),
+  /**
+   * How long selection avoids an upstream after a 429 that names no retry-after (`health.defaultRetryAfterMs`):
+   * the plan waits at least this long before asking that upstream again. Default 250 ms.
+   */
+  rateLimitWaitMs: z.number().int().nonnegative().optional(),
   /** The route's (or the feature's) output checks, if any. */
   validation: OutputValidation.optional(),
   cache: CacheConfig,

@@ -43,7 +43,7 @@ export function backoffMs(attempt: number, retry: CallPlan['retry'], random01: n
   return Math.round(ceiling * random01);
 }
 
-/** A 429 without retry-after: back off, but never below this, so a storm stays at a few attempts a second. */
+/** A 429 without retry-after: back off, but never below this (or the plan's `rateLimitWaitMs`), so a storm stays at a few attempts a second. */
 export const MIN_RATE_LIMIT_BACKOFF_MS = 250;
 
 /**
@@ -139,7 +139,8 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
     state.fatal[entry.provider] = [...new Set([...(state.fatal[entry.provider] ?? []), upstream])];
   }
   if (failure.outcome === 'rate_limited' && upstream) {
-    const waitMs = failure.retryAfterMs ?? Math.max(MIN_RATE_LIMIT_BACKOFF_MS, backoffMs(state.attemptsOnEntry + 1, plan.retry, random01));
+    // Without retry-after, at least as long as selection avoids the upstream (else the next pick finds nothing).
+    const waitMs = failure.retryAfterMs ?? Math.max(plan.rateLimitWaitMs ?? MIN_RATE_LIMIT_BACKOFF_MS, backoffMs(state.attemptsOnEntry + 1, plan.retry, random01));
     state.coolingUntil[upstream] = now + waitMs;
   }
   // Retrying a silent or stalled upstream only multiplies the wait: past its class budget it is out for this call.

@@ -47,11 +47,12 @@ describe('breaker recovery: supervisor probes, the cooldown cap, live breaker se
     const healedRequests = c.vendor.requests({ organisation: openaiOrg('a') }).filter((r) => r.time >= healedAt && r.time <= closed.at);
     expect(healedRequests.map((r) => r.status)).toEqual([200]);
 
-    // Full service: traffic reaches the primary again at its share of the pool (a third).
+    // Full service: traffic reaches the primary again, near its share of the pool (a third; the latency
+    // factor of a freshly healed upstream may still lower it a little).
     const serviceFrom = Date.now();
-    const after = await c.trafficUntil(() => Date.now() > serviceFrom + 2_000, { concurrency: 2, tag: 'healed' });
+    const after = await c.trafficUntil(() => Date.now() > serviceFrom + 4_000, { concurrency: 2, tag: 'healed' });
     expect(after.every((o) => o.ok)).toBe(true);
-    expect(after.filter((o) => o.upstream === A).length).toBeGreaterThanOrEqual(after.length / 6);
+    expect(after.filter((o) => o.upstream === A).length).toBeGreaterThanOrEqual(after.length / 8);
 
     // Probe discipline over the whole run: at most one request per half-open period, never a burst.
     const timeline = eventsOf(A);

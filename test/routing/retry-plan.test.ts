@@ -62,6 +62,12 @@ describe('planNextAttempt', () => {
     expect(r.step).toMatchObject({ kind: 'attempt', entryIndex: 0, delayMs: 2_000, exclude: [] });
   });
 
+  it("waits a bare 429 out at least as long as selection avoids the upstream (the plan's rateLimitWaitMs)", () => {
+    const solo: CallPlan = { ...plan, rateLimitWaitMs: 1_000, entries: [{ provider: 'solo', model: 'm', upstreamCount: 1 }] };
+    const r = planNextAttempt({ plan: solo, state: countAttempt(initialRetryState()), failure: failure('rate_limited', 'solo/org-s'), now: NOW, deadlineAt: NOW + 60_000, random01: 0.1 });
+    expect(r.step).toMatchObject({ kind: 'attempt', entryIndex: 0, delayMs: 1_000, exclude: [] });
+  });
+
   it('gives up on a retry-after longer than it is willing to wait', () => {
     const solo: CallPlan = { ...plan, entries: [{ provider: 'solo', model: 'm', upstreamCount: 1 }] };
     const r = planNextAttempt({ plan: solo, state: countAttempt(initialRetryState()), failure: failure('rate_limited', 'solo/org-s', { retryAfterMs: 600_000 }), now: NOW, deadlineAt: NOW + 3_600_000, random01: 0.1 });
