@@ -113,6 +113,19 @@ export const RouteStreamConfig = z.object({
 });
 export type RouteStreamConfig = z.infer<typeof RouteStreamConfig>;
 
+/** Load shedding (lib/admission/load-shedding.ts): refuse early what could not be answered within its deadline. */
+export const SheddingConfig = z.object({
+  /** Default true. */
+  enabled: z.boolean().default(true),
+  /** Refuse when the estimated time to answer exceeds this share of the deadline. Default 0.5. */
+  shareOfDeadline: z.number().gt(0).max(1).default(0.5),
+  /** Calls in flight per gateway pod at most. Default 1000. */
+  maxInFlight: z.number().int().positive().default(1_000),
+  /** The window over which the completion rate is measured. Default 10 s. */
+  windowMs: z.number().int().min(1_000).max(300_000).default(10_000),
+});
+export type SheddingConfig = z.infer<typeof SheddingConfig>;
+
 export const GatewayConfig = z.object({
   tenants: z.array(TenantConfig).default([]),
   /** Largest accepted request body. Default 1 MiB. */
@@ -122,6 +135,7 @@ export const GatewayConfig = z.object({
   /** Bounds every request, all attempts included. Default 120 s. */
   deadlineMs: z.number().int().positive().max(3_600_000).default(120_000),
   admission: AdmissionConfig.default(AdmissionConfig.parse({})),
+  shedding: SheddingConfig.default(SheddingConfig.parse({})),
   /** Stream settings for routes not named in `streams`. */
   streamDefaults: RouteStreamConfig.default(RouteStreamConfig.parse({})),
   /** Stream settings per route name. */

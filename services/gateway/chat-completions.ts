@@ -6,11 +6,12 @@ import { estimateTokens } from './admission';
 import { toAnthropicMessage } from './anthropic-response';
 import { anthropicStreamDialect } from './anthropic-stream';
 import { parseAnthropicMessages } from './anthropic-request';
+import { decideShedding } from '../../lib/admission/load-shedding';
 import { deadlineError, gatewayErrorOfCall } from './call-errors';
 import { finaliseRequest, requestChars } from './call-request';
 import { callIdFor, isCallFailedError, type StartedCall } from './calls';
 import type { GatewayContext } from './context';
-import type { ErrorDialect } from './http-errors';
+import { GatewayError, type ErrorDialect } from './http-errors';
 import { clientAddress, parseJsonBody, readBody, sendJson } from './http-io';
 import { parseOpenAiChat } from './openai-request';
 import { resultHeaders, toChatCompletion } from './openai-response';
@@ -28,6 +29,7 @@ const DEADLINE_MARGIN_MS = 2_000;
  * queueing route a request over the limit waits its turn.
  */
 async function admitted<T>(ctx: GatewayContext, req: IncomingMessage, request: LlmRequest, run: (finish: (result: LlmResult) => Promise<void>) => Promise<T>): Promise<T> {
+  shedIfOverloaded(ctx, request);
   const { admission: admissionConfig } = ctx.config.gateway;
   const queue = admissionConfig.queues[request.route];
   const { tenant, key } = ctx.tenants.identify(req);
@@ -58,11 +60,27 @@ async function admitted<T>(ctx: GatewayContext, req: IncomingMessage, request: L
     await admission.settle(used).catch((error: unknown) => ctx.log.warn({ err: error }, 'could not settle the tokens of a call with its real usage'));
     await release();
   };
+  const ended = ctx.load.begin();
   try {
     return await run(finish);
   } finally {
+    ended();
     await release();
   }
+}
+
+/** A 503 with retry-after, before anything is spent, when this call could not be answered within its deadline. */
+function shedIfOverloaded(ctx: GatewayContext, request: LlmRequest): void {
+  const policy = ctx.config.gateway.shedding;
+  if (!policy.enabled) return;
+  const decision = decideShedding(ctx.load.snapshot(), request.deadlineMs ?? ctx.config.gateway.deadlineMs, policy);
+  if (!decision.shed) return;
+  const seconds = Math.ceil(decision.retryAfterMs / 1000);
+  const why = decision.reason === 'max_in_flight' ? `${policy.maxInFlight} calls in flight in this gateway` : `a new call would take ~${Math.round(decision.estimateMs / 1000)} s, beyond ${Math.round(policy.shareOfDeadline * 100)}% of its deadline`;
+  throw new GatewayError(503, 'service_unavailable', `overloaded: ${why}; retry after ${seconds} s`, {
+    code: 'overloaded',
+    headers: { 'retry-after': String(seconds), 'retry-after-ms': String(decision.retryAfterMs) },
+  });
 }
 
 function awaitWithDeadline(ctx: GatewayContext, call: StartedCall): Promise<LlmResult> {

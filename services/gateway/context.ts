@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { NatsConnection } from 'nats';
 import type { ChainRegistry } from '../../lib/chains/registry';
+import type { LoadGauge } from '../../lib/admission/load-shedding';
 import type { Logger } from '../../lib/log';
 import type { Outbox } from '../../lib/nats/outbox';
 import type { SwitchboardConfig } from '../../schemas/config';
@@ -22,6 +23,8 @@ export interface GatewayContext {
   /** Lines of the routes that queue excess requests (config `gateway.admission.queues`). */
   admissionQueue: AdmissionQueue;
   startCall: CallStarter;
+  /** Calls in flight in this pod and how fast they finish, for load shedding. */
+  load: LoadGauge;
   metrics: GatewayMetrics;
   log: Logger;
   /** Chains `POST /v1/chains` may start: config `chains` plus the built-in site planner. */

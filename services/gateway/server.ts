@@ -18,6 +18,7 @@ import { createOutboxMetrics } from '../../lib/metrics/outbox-metrics';
 import type { SwitchboardConfig } from '../../schemas/config';
 import { createAdmission } from './admission';
 import { createAdmissionQueue } from './admission-queue';
+import { createLoadGauge } from '../../lib/admission/load-shedding';
 import { createCallStarter } from './calls';
 import { handleChatCompletions, handleMessages } from './chat-completions';
 import type { GatewayContext } from './context';
@@ -88,6 +89,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
     admission: await createAdmission(nats, config.gateway.admission, log),
     admissionQueue: createAdmissionQueue(),
+    load: createLoadGauge(config.gateway.shedding.windowMs),
     startCall: createCallStarter({
       client,
       taskQueue: options.taskQueue,
@@ -178,7 +180,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         // A caller that went away is not our failure; a dependency outage is a warning with its own 503.
         if (isClientGone(req, res, error)) log.info({ url: req.url }, 'the client went away before its answer');
         else if (known.status >= 500 && !isGatewayError(error)) log[known.status === 503 ? 'warn' : 'error']({ err: error, url: req.url }, 'gateway request failed');
-        if (known.status === 429) metrics.admissionRejected.inc({ reason: known.extra.code ?? 'unknown' });
+        if (known.status === 429 || known.extra.code === 'overloaded') metrics.admissionRejected.inc({ reason: known.extra.code ?? 'unknown' });
         metrics.requests.inc({ endpoint, route: '', status: String(known.status) });
         sendError(res, known, dialect);
       },

@@ -11,6 +11,7 @@ import { createLogger } from '../../lib/log';
 import type { SwitchboardConfigInput } from '../../schemas/config';
 import type { GatewayConfigInput } from '../../schemas/gateway';
 import { createGateway, type Gateway } from '../../services/gateway/server';
+import type { SwitchboardWorkerOptions } from '../../services/worker/worker';
 import { hashApiKey } from '../../services/gateway/tenants';
 import { testStack } from './env';
 import { startSwitchboard, type SwitchboardUnderTest } from './switchboard';
@@ -36,8 +37,8 @@ export interface GatewayUnderTest extends SwitchboardUnderTest {
   openai(apiKey?: string): OpenAI;
 }
 
-export async function startGateway(options: { gateway?: Partial<GatewayConfigInput>; configOverrides?: Partial<SwitchboardConfigInput> } = {}): Promise<GatewayUnderTest> {
-  const t = await startSwitchboard({ configOverrides: { ...options.configOverrides, gateway: gatewaySection(options.gateway) } });
+export async function startGateway(options: { gateway?: Partial<GatewayConfigInput>; configOverrides?: Partial<SwitchboardConfigInput>; workerOptions?: SwitchboardWorkerOptions['workerOptions'] } = {}): Promise<GatewayUnderTest> {
+  const t = await startSwitchboard({ configOverrides: { ...options.configOverrides, gateway: gatewaySection(options.gateway) }, ...(options.workerOptions ? { workerOptions: options.workerOptions } : {}) });
   let gatewayNats: NatsConnection | undefined;
   try {
     // Like the gateway service: reconnect for as long as it takes (tests stop NATS for longer than the default 20 s).

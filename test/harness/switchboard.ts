@@ -14,7 +14,7 @@ import { CallEvent } from '../../schemas/call-event';
 import type { SwitchboardConfig, SwitchboardConfigInput } from '../../schemas/config';
 import type { FakeVendorConfigInput } from '../../schemas/fake-vendor';
 import { startFakeVendor, type FakeVendor } from '../../services/fake-vendor';
-import { createSwitchboardWorker, type SwitchboardWorker } from '../../services/worker/worker';
+import { createSwitchboardWorker, type SwitchboardWorker, type SwitchboardWorkerOptions } from '../../services/worker/worker';
 import { installQuietRuntime, testStack } from './env';
 
 /** Fake-vendor organisations and the API keys Switchboard's upstreams use. */
@@ -105,7 +105,12 @@ export interface SwitchboardUnderTest {
 
 export async function startSwitchboard(
   /** `configOverrides` may be a function of the fake vendor's URL (for providers of a test's own). */
-  options: { withWorker?: boolean; configOverrides?: Partial<SwitchboardConfigInput> | ((vendorUrl: string) => Partial<SwitchboardConfigInput>) } = {},
+  options: {
+    withWorker?: boolean;
+    configOverrides?: Partial<SwitchboardConfigInput> | ((vendorUrl: string) => Partial<SwitchboardConfigInput>);
+    /** Passed to the worker's Worker.create (e.g. fewer activity slots, for a capacity-bound stack). */
+    workerOptions?: SwitchboardWorkerOptions['workerOptions'];
+  } = {},
 ): Promise<SwitchboardUnderTest> {
   installQuietRuntime();
   const { temporalAddress, natsUrl, workflowBundle } = testStack();
@@ -125,7 +130,7 @@ export async function startSwitchboard(
 
   const startWorker = async () => {
     // cluster = task queue: this Switchboard's breakers and health never mix with another test file's.
-    const sb = await createSwitchboardWorker({ config, secrets, temporalAddress, natsUrl, taskQueue, log, workflowBundlePath: workflowBundle, controlBucket, cluster: taskQueue });
+    const sb = await createSwitchboardWorker({ config, secrets, temporalAddress, natsUrl, taskQueue, log, workflowBundlePath: workflowBundle, controlBucket, cluster: taskQueue, ...(options.workerOptions ? { workerOptions: options.workerOptions } : {}) });
     workers.push({ sb, running: sb.run() });
     return sb;
   };
