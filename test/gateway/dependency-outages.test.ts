@@ -3,7 +3,8 @@
  * every caller gets its answer or a 503 that names Temporal and carries a
  * retry-after — never a 500 — and /readyz says why meanwhile. Requests that
  * arrive during the outage keep trying to start their workflow within a
- * share of their deadline, so a short blip costs no error at all.
+ * share of their deadline, so a short blip costs few errors (once nothing
+ * has finished for half a deadline, load shedding answers 503 overloaded).
  */
 import { randomUUID } from 'node:crypto';
 import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
@@ -72,8 +73,9 @@ describe('dependency outages: Temporal', () => {
     expect(Object.keys(statuses).map(Number).filter((s) => s !== 200 && s !== 503)).toEqual([]);
     for (const refused of outcomes.filter((o) => o.status === 503)) {
       expect(refused.retryAfter).toMatch(/^\d+$/);
-      expect(refused.code).toBe('temporal_unavailable');
-      expect(refused.message).toContain('Temporal is unavailable');
+      // Temporal named, or — nothing finishing while it is away — shed as overloaded: both say when to come back.
+      expect(['temporal_unavailable', 'overloaded']).toContain(refused.code);
+      expect(refused.message).toMatch(/Temporal is unavailable|overloaded/);
     }
     console.log(`Temporal outage: ${JSON.stringify(statuses)} of ${outcomes.length} calls`);
   }, 240_000);
