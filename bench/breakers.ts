@@ -29,6 +29,7 @@ import { startFakeVendor } from '../services/fake-vendor';
 import { startLocalStack, stopLocalStack } from '../services/local-stack/stack';
 import { breakerWorkflowId } from '../workflows/definitions';
 import { breakerKeyOf } from '../lib/health';
+import { benchDataConverter, benchPayloadEnv } from './payload-keys';
 
 const { values } = parseArgs({
   options: {
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {
-        PATH: process.env.PATH, HOME: process.env.HOME, SB_CONFIG: configPath, TEMPORAL_ADDRESS: stack.temporalAddress, NATS_URL: stack.natsUrl,
+        PATH: process.env.PATH, HOME: process.env.HOME, ...benchPayloadEnv, SB_CONFIG: configPath, TEMPORAL_ADDRESS: stack.temporalAddress, NATS_URL: stack.natsUrl,
         SB_TASK_QUEUE: taskQueue, SB_CLUSTER: cluster, SB_WORKFLOW_BUNDLE: bundlePath, LOG_LEVEL: 'error',
         ...Object.fromEntries(ORGS.map((o) => [`SB_BENCH_KEY_${o.toUpperCase()}`, `sk-bench-${o}`])),
       },
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   );
   const nats = await connect({ servers: stack.natsUrl });
   const connection = await Connection.connect({ address: stack.temporalAddress });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: benchDataConverter });
   const sb = createSwitchboardClient({ client, taskQueue });
   const events: BreakerEvent[] = [];
   const codec = JSONCodec<unknown>();

@@ -29,6 +29,7 @@ import { findFreePorts } from '../lib/ports';
 import { startFakeVendor } from '../services/fake-vendor';
 import { startLocalStack, stopLocalStack } from '../services/local-stack/stack';
 import { createSwitchboardWorker } from '../services/worker/worker';
+import { benchDataConverter } from './payload-keys';
 
 const { values } = parseArgs({
   options: {
@@ -115,11 +116,12 @@ async function main(): Promise<void> {
     log: createLogger({ level: 'silent' }),
     workflowBundlePath: bundlePath,
     controlBucket: 'sb_control_bench',
+    dataConverter: benchDataConverter,
     workerOptions: { maxConcurrentActivityTaskExecutions: 400, maxConcurrentWorkflowTaskExecutions: 100 },
   });
   const running = worker.run();
   const connection = await Connection.connect({ address: stack.temporalAddress });
-  const sb = createSwitchboardClient({ client: new Client({ connection }), taskQueue });
+  const sb = createSwitchboardClient({ client: new Client({ connection, dataConverter: benchDataConverter }), taskQueue });
   const results: Measurement[] = [];
   try {
     // Warm-up: JIT, bundle load, connections.

@@ -26,6 +26,7 @@ import { startFakeVendor } from '../services/fake-vendor';
 import { hashApiKey } from '../services/gateway/tenants';
 import { startLocalStack, stopLocalStack } from '../services/local-stack/stack';
 import { runCallLoad, runLoad, type LoadResult, type LoadTarget } from './gateway-load';
+import { benchDataConverter, benchPayloadEnv } from './payload-keys';
 
 const { values } = parseArgs({
   options: {
@@ -47,7 +48,7 @@ const CONCURRENCY = [1, 10, 50];
 const STREAM_CONCURRENCY = [1, 10];
 
 function spawnService(script: string, env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', ...benchPayloadEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (d: Buffer) => {
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
       if (mode === 'separate') {
         // The same workflows through the typed client, no gateway: what Temporal itself costs.
         const connection = await Connection.connect({ address: stack.temporalAddress });
-        const sb = createSwitchboardClient({ client: new Client({ connection }), taskQueue });
+        const sb = createSwitchboardClient({ client: new Client({ connection, dataConverter: benchDataConverter }), taskQueue });
         const call = (i: number) => sb.complete({ route: 'bench', messages: [{ role: 'user', content: `bench question ${i}` }] });
         for (const c of CONCURRENCY) print('typed client (no gw)', (results.client = { ...results.client, [`c${c}`]: await runCallLoad(call, c, warmupMs, durationMs) })[`c${c}`]!, direct[`c${c}`]);
         await connection.close();

@@ -17,6 +17,7 @@ import { parseConfig, resolveSecrets } from '../lib/config/load';
 import { createLogger } from '../lib/log';
 import { startFakeVendor } from '../services/fake-vendor';
 import { createSwitchboardWorker } from '../services/worker/worker';
+import { benchDataConverter } from './payload-keys';
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '60' }, temporal: { type: 'string', default: '127.0.0.1:7233' }, nats: { type: 'string', default: 'nats://127.0.0.1:4222' } } });
 const calls = Number(values.calls);
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   });
   const secrets = resolveSecrets(config, { BENCH_KEY: 'sk-fake-bench-key' });
   const connection = await Connection.connect({ address: values.temporal });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: benchDataConverter });
   const results: Record<string, { msPerCall: number; cpuMsPerCall: number; temporalCpuMsPerCall?: number }> = {};
   for (const variant of ['plain', 'preload-zod'] as const) {
     const { code } = await bundleWorkflowCode({
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
     const path = `/tmp/sb-bench-bundle-${variant}.js`;
     writeFileSync(path, code);
     const taskQueue = `bench-${randomUUID()}`;
-    const sb = await createSwitchboardWorker({ config, secrets, temporalAddress: values.temporal, natsUrl: values.nats, taskQueue, log: createLogger({ level: 'silent' }), workflowBundlePath: path, cluster: taskQueue, controlBucket: `sb_control_bench_${taskQueue.slice(6, 14)}` });
+    const sb = await createSwitchboardWorker({ config, secrets, temporalAddress: values.temporal, natsUrl: values.nats, taskQueue, log: createLogger({ level: 'silent' }), workflowBundlePath: path, cluster: taskQueue, controlBucket: `sb_control_bench_${taskQueue.slice(6, 14)}`, dataConverter: benchDataConverter });
     const running = sb.run();
     const typed = createSwitchboardClient({ client, taskQueue });
     for (let i = 0; i < 5; i++) await typed.complete({ route: 'bench', messages: [{ role: 'user', content: `warm-up ${i}` }] });

@@ -32,6 +32,7 @@ import type { PartName, PartOutcome, SuiteResult } from './suite-result';
 import { invariantFailures } from './invariants';
 import { vendorAdmin } from './vendor-admin';
 import { workerPool } from './workers';
+import { benchDataConverter } from '../payload-keys';
 
 const { values } = parseArgs({
   options: {
@@ -173,7 +174,7 @@ async function main(): Promise<number> {
 
     if (parts.has('scale') || parts.has('crashes')) {
       connection = await Connection.connect({ address: s.temporalAddress });
-      const client = new Client({ connection });
+      const client = new Client({ connection, dataConverter: benchDataConverter });
       const sb = createSwitchboardClient({ client, taskQueue: 'bench-workers' });
       const pool = workerPool(s, { taskQueue: 'bench-workers', cluster: 'bench-workers', log });
       try {

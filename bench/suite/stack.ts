@@ -24,6 +24,7 @@ import type { SwitchboardConfigInput } from '../../schemas/config';
 import { readEnvFile } from '../../services/local-stack/node-services';
 import { startLocalStack, stopLocalStack } from '../../services/local-stack/stack';
 import { ROOT, spawnService, stopService, waitUntilReady, type ServiceProcess } from './services';
+import { benchPayloadEnv } from '../payload-keys';
 
 export const FIRST_TOKEN_TIMEOUT_MS = 3_000;
 /** The demo tenant's key (config/switchboard.local.yaml stores its sha256). */
@@ -87,6 +88,7 @@ export async function startBenchStack(runDir: string, readyTimeoutMs = 180_000):
   const serviceEnv = (o: { taskQueue: string; cluster: string }): NodeJS.ProcessEnv => ({
     PATH: process.env.PATH,
     HOME: process.env.HOME,
+    ...benchPayloadEnv,
     ...keys,
     SB_CONFIG: configPath,
     TEMPORAL_ADDRESS: stack.temporalAddress,

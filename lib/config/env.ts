@@ -44,6 +44,16 @@ export const RuntimeEnv = z.object({
   SB_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   /** Run a Switchboard worker inside the gateway process, sharing its Temporal connection (eager workflow start). Default true. */
   SB_GATEWAY_WORKER: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** Temporal payloads: `aes-256-gcm` (default; needs SB_PAYLOAD_KEYS or SB_PAYLOAD_KEYS_FILE) or `off` (in clear). */
+  SB_PAYLOAD_CODEC: z.enum(['aes-256-gcm', 'off']).default('aes-256-gcm'),
+  /** Payload keys, `id:base64` (32 bytes) separated by commas; the first encrypts, all decrypt. A secret. */
+  SB_PAYLOAD_KEYS: optionalText,
+  /** A file of payload keys (same entries, one per line): a mounted Secret. */
+  SB_PAYLOAD_KEYS_FILE: optionalText,
+  /** Bearer token of the codec server (`/codec/encode`, `/codec/decode` on the gateway); unset = no codec server. A secret. */
+  SB_CODEC_TOKEN: optionalText,
+  /** Origins (comma-separated) allowed to call the codec server from a browser: the Temporal UI's. Default none. */
+  SB_CODEC_CORS_ORIGINS: optionalText,
   /** Overrides the config's `logging.verbosity` (debugging); default: the verbosity decides. */
   LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
 });

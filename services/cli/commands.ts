@@ -19,6 +19,7 @@ import { upstreamId, type SwitchboardConfig } from '../../schemas/config';
 import { BreakerEvent, type UpstreamHealth } from '../../schemas/health';
 import { BREAKER_CLUSTER_HEADER } from '../../workflows/definitions';
 import { formatStatusTable, statusRows } from './status-table';
+import { payloadDataConverter } from '../../lib/codec';
 
 export interface CliContext {
   env: RuntimeEnv;
@@ -85,7 +86,7 @@ export async function runBreaker(ctx: CliContext, action: 'open' | 'close' | 'au
   if (model !== undefined && !models.includes(model)) throw new CliInputError(`no route sends model "${model}" to ${upstream} (routed: ${models.join(', ') || 'none'})`);
   const connection = await Connection.connect(temporalConnectionOptions({ address: ctx.env.TEMPORAL_ADDRESS, env: ctx.env }));
   try {
-    const client = new Client({ connection, namespace: ctx.env.TEMPORAL_NAMESPACE });
+    const client = new Client({ connection, namespace: ctx.env.TEMPORAL_NAMESPACE, dataConverter: payloadDataConverter(ctx.env) });
     const cluster = ctx.env.SB_CLUSTER;
     const signals = createBreakerSignals({ client, taskQueue: ctx.env.SB_TASK_QUEUE, ...(cluster ? { cluster } : {}), policy: ctx.config.breaker });
     await signals.send(breakerKeyOf(upstream, model), { kind: 'operator', action, reason });

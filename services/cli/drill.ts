@@ -11,6 +11,7 @@ import { drillEntryLabel, type DrillInput, type DrillRun } from '../../schemas/d
 import { drillWorkflowId } from '../../workflows/definitions';
 import type { fallbackDrill } from '../../workflows/drill';
 import { CliInputError, type CliContext } from './commands';
+import { payloadDataConverter } from '../../lib/codec';
 
 /** A drill that ran and found a failing entry: exit code 1 after the report is printed. */
 export class DrillFailedError extends Error {
@@ -60,7 +61,7 @@ export async function runDrill(ctx: CliContext, routes: string[]): Promise<void>
   if (unknown.length) throw new CliInputError(`unknown route "${unknown[0]}" (known: ${known.join(', ')})`);
   const connection = await Connection.connect(temporalConnectionOptions({ address: ctx.env.TEMPORAL_ADDRESS, env: ctx.env }));
   try {
-    const client = new Client({ connection, namespace: ctx.env.TEMPORAL_NAMESPACE });
+    const client = new Client({ connection, namespace: ctx.env.TEMPORAL_NAMESPACE, dataConverter: payloadDataConverter(ctx.env) });
     const run = await runDrillWorkflow(client, ctx.env.SB_TASK_QUEUE, routes);
     ctx.print(ctx.json ? JSON.stringify(run) : formatDrillTable(run));
     if (run.result === 'fail') throw new DrillFailedError(`drill ${run.drillId} failed: ${run.reports.filter((r) => r.result === 'fail').map((r) => r.route).join(', ')}`);

@@ -10,6 +10,7 @@ import { temporalConnectionOptions } from '../../lib/config/temporal-connection'
 import type { InsightsJobInput, InsightsJobResult } from '../../schemas/insights';
 import type { insightsJob } from '../../workflows/insights';
 import { CliUsageError, type CliContext } from './commands';
+import { payloadDataConverter } from '../../lib/codec';
 
 /** An on-demand run may wait this long for its workflow (a worker must be polling the task queue). */
 const RUN_TIMEOUT_MS = 15 * 60_000;
@@ -28,7 +29,7 @@ export async function runInsights(ctx: CliContext, flags: { days?: string; tenan
   if (days !== undefined && (!Number.isFinite(days) || days <= 0 || days > 366)) throw new CliUsageError(`--days must be a number of days above 0 and at most 366, got "${flags.days}"`);
   const connection = await Connection.connect(temporalConnectionOptions({ address: ctx.env.TEMPORAL_ADDRESS, env: ctx.env }));
   try {
-    const client = new Client({ connection, namespace: ctx.env.TEMPORAL_NAMESPACE });
+    const client = new Client({ connection, namespace: ctx.env.TEMPORAL_NAMESPACE, dataConverter: payloadDataConverter(ctx.env) });
     const result = await runInsightsJob(client, ctx.env.SB_TASK_QUEUE, { ...(days !== undefined ? { days } : {}), ...(flags.tenant ? { tenant: flags.tenant } : {}) });
     ctx.print(ctx.json ? JSON.stringify(result) : `${result.markdown}\n${result.file ? `\n(written to ${result.file})` : ''}`);
   } finally {

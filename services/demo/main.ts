@@ -8,6 +8,8 @@ import { Client, Connection } from '@temporalio/client';
 import { connect } from 'nats';
 import { createSwitchboardClient } from '../../lib/client';
 import { TASK_QUEUE } from '../../workflows/definitions';
+import { payloadDataConverter } from '../../lib/codec';
+import { ensureDevSecrets } from '../local-stack/dev-secrets';
 import { killRecorded } from '../local-stack/processes';
 import { startNodeServices } from '../local-stack/node-services';
 import { readLocalStackEnv } from '../local-stack/settings';
@@ -23,7 +25,8 @@ async function main(): Promise<void> {
   const uiUrl = `http://${env.SB_HOST}:${env.TEMPORAL_UI_PORT}`;
   const temporalAddress = `${env.SB_HOST}:${env.TEMPORAL_PORT}`;
   const connection = await Connection.connect({ address: temporalAddress });
-  const client = new Client({ connection });
+  // The stack's payload key (made by `make up`): the demo reads and writes payloads as the worker does.
+  const client = new Client({ connection, dataConverter: payloadDataConverter({ SB_PAYLOAD_KEYS_FILE: ensureDevSecrets(env.SB_DATA_DIR).payloadKeysFile }) });
   const say = (line: string) => console.log(line.startsWith('  ') ? line : `\n• ${line}`);
   const nats = await connect({ servers: `nats://${env.SB_HOST}:${env.NATS_PORT}`, name: 'switchboard-demo' });
   try {

@@ -10,6 +10,7 @@
 import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { connectNats } from '../../lib/nats/connect';
+import { dataConverterOf, payloadKeyringOf } from '../../lib/codec';
 import { readRuntimeEnv } from '../../lib/config/env';
 import { isConfigError } from '../../lib/config/load';
 import { loadProcessConfig } from '../../lib/config/process-config';
@@ -20,6 +21,9 @@ import { createGateway } from './server';
 
 async function main(): Promise<void> {
   const env = readRuntimeEnv();
+  // Keys first: a missing or malformed one stops start-up naming the variable. One keyring for the client, the worker and the codec server.
+  const keyring = payloadKeyringOf(env);
+  const dataConverter = dataConverterOf(keyring);
   const log = createLogger({ level: env.LOG_LEVEL ?? 'info', name: 'switchboard-gateway' });
   // One live config for the gateway and its in-process worker: a reload reaches both.
   const processConfig = await loadProcessConfig(env, process.env, log);
@@ -28,16 +32,18 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const temporalOptions = temporalConnectionOptions({ address: env.TEMPORAL_ADDRESS, env });
   const connection = await NativeConnection.connect(temporalOptions);
-  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
   const nats = await connectNats({ url: env.NATS_URL, name: 'switchboard-gateway', replicas: env.SB_NATS_REPLICAS, reconnectForever: true });
   let worker: { sb: SwitchboardWorker; running: Promise<void> } | undefined;
   if (env.SB_GATEWAY_WORKER) {
-    const sb = await createSwitchboardWorker({ ...workerOptionsFromEnv(env, live, log, process.env), connection });
+    const sb = await createSwitchboardWorker({ ...workerOptionsFromEnv(env, live, log, process.env), connection, dataConverter });
     worker = { sb, running: sb.run() };
   }
-  const gateway = await createGateway({ config, live, client, nats, taskQueue: env.SB_TASK_QUEUE, eagerStart: env.SB_GATEWAY_WORKER, log });
+  const codecServer =
+    keyring && env.SB_CODEC_TOKEN ? { keyring, token: env.SB_CODEC_TOKEN, corsOrigins: (env.SB_CODEC_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean) } : undefined;
+  const gateway = await createGateway({ config, live, client, nats, taskQueue: env.SB_TASK_QUEUE, eagerStart: env.SB_GATEWAY_WORKER, log, ...(codecServer ? { codecServer } : {}) });
   const url = await gateway.listen(env.SB_GATEWAY_PORT, env.SB_GATEWAY_HOST);
-  log.info({ url, temporal: describeTemporalConnection(temporalOptions), taskQueue: env.SB_TASK_QUEUE, inProcessWorker: env.SB_GATEWAY_WORKER, tenants: config.gateway.tenants.map((t) => t.id) }, 'gateway listening');
+  log.info({ url, temporal: describeTemporalConnection(temporalOptions), taskQueue: env.SB_TASK_QUEUE, inProcessWorker: env.SB_GATEWAY_WORKER, payloadCodec: keyring ? `aes-256-gcm (write key ${keyring.writeKeyId})` : 'off', codecServer: Boolean(codecServer), tenants: config.gateway.tenants.map((t) => t.id) }, 'gateway listening');
 
   let stopping = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -22,6 +22,7 @@ import { createLoadGauge } from '../../lib/admission/load-shedding';
 import { createCallStarter } from './calls';
 import { handleChatCompletions, handleMessages } from './chat-completions';
 import type { GatewayContext } from './context';
+import { createCodecServer, type CodecServerOptions, withoutCodecToken } from './codec-server';
 import { handleFeedback } from './feedback';
 import { handleListModels, handleRetrieveModel } from './models/list-models';
 import { handleReport } from './reports';
@@ -42,6 +43,8 @@ export interface GatewayOptions {
   /** Request eager workflow start: only useful when a worker shares the client's connection. Default false. */
   eagerStart?: boolean;
   log: Logger;
+  /** Serve `/codec/encode` and `/codec/decode` for operators (codec-server.ts). Default off. */
+  codecServer?: CodecServerOptions;
 }
 
 export interface Gateway {
@@ -114,6 +117,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     };
   });
   const stopCountingReloads = registerConfigMetrics(metrics.registry, live);
+  const handleCodec = options.codecServer ? createCodecServer(options.codecServer) : undefined;
 
   async function ready(res: ServerResponse): Promise<void> {
     const [temporal, natsOk] = await Promise.allSettled([
@@ -127,6 +131,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<{ endpoint: string; route: string; dialect: ErrorDialect }> {
     const path = (req.url ?? '/').split('?')[0];
     const post = req.method === 'POST';
+    if (handleCodec && path?.startsWith('/codec/') && (await handleCodec(req, res, path))) return { endpoint: 'codec', route: '', dialect: 'openai' };
     if (post && path === '/v1/chat/completions') return { endpoint: 'chat', route: await handleChatCompletions(context, req, res), dialect: 'openai' };
     if (post && path === '/v1/messages') return { endpoint: 'messages', route: await handleMessages(context, req, res), dialect: 'anthropic' };
     if (post && path === '/v1/chains') {
@@ -178,8 +183,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       (error: unknown) => {
         const known = isGatewayError(error) ? error : (dependencyErrorOf(error) ?? new GatewayError(500, 'server_error', 'internal error in the gateway'));
         // A caller that went away is not our failure; a dependency outage is a warning with its own 503.
-        if (isClientGone(req, res, error)) log.info({ url: req.url }, 'the client went away before its answer');
-        else if (known.status >= 500 && !isGatewayError(error)) log[known.status === 503 ? 'warn' : 'error']({ err: error, url: req.url }, 'gateway request failed');
+        if (isClientGone(req, res, error)) log.info({ url: withoutCodecToken(req.url) }, 'the client went away before its answer');
+        else if (known.status >= 500 && !isGatewayError(error)) log[known.status === 503 ? 'warn' : 'error']({ err: error, url: withoutCodecToken(req.url) }, 'gateway request failed');
         if (known.status === 429 || known.extra.code === 'overloaded') metrics.admissionRejected.inc({ reason: known.extra.code ?? 'unknown' });
         metrics.requests.inc({ endpoint, route: '', status: String(known.status) });
         sendError(res, known, dialect);

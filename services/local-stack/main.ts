@@ -3,6 +3,7 @@
  * (Temporal dev server with SQLite and Web UI, nats-server with JetStream).
  */
 import { describeLocalStack, startLocalStack, stopLocalStack } from './stack';
+import { ensureDevSecrets, uiCodecEndpoint } from './dev-secrets';
 import { readLocalStackEnv } from './settings';
 import { DEFAULT_STACK_CONFIG, startNodeServices, stopNodeServices } from './node-services';
 
@@ -10,7 +11,11 @@ async function main(command: string | undefined): Promise<void> {
   const env = readLocalStackEnv();
   switch (command) {
     case 'up': {
+      const secrets = ensureDevSecrets(env.SB_DATA_DIR);
+      const gatewayUrl = `http://${env.SB_HOST}:${env.SB_GATEWAY_PORT}`;
+      const uiOrigin = `http://${env.SB_HOST}:${env.TEMPORAL_UI_PORT}`;
       const stack = await startLocalStack({
+        uiCodecEndpoint: uiCodecEndpoint(gatewayUrl, secrets.codecToken),
         dataDir: env.SB_DATA_DIR,
         host: env.SB_HOST,
         temporalPort: env.TEMPORAL_PORT,
@@ -29,9 +34,11 @@ async function main(command: string | undefined): Promise<void> {
         natsUrl: stack.natsUrl,
         configPath: env.SB_CONFIG,
         fakeVendor: env.SB_FAKE_VENDOR,
+        temporalUiOrigin: uiOrigin,
       });
       console.log(`Temporal     ${stack.temporalAddress}`);
-      console.log(`Temporal UI  ${stack.temporalUiUrl ?? '(headless)'}`);
+      console.log(`Temporal UI  ${stack.temporalUiUrl ?? '(headless)'} (payloads decoded through the gateway's codec server)`);
+      console.log(`payloads     encrypted (key ${secrets.payloadKeysFile}); CLI: temporal workflow show -w <id> --codec-endpoint ${gatewayUrl}/codec --codec-auth "Bearer $(cat ${secrets.payloadKeysFile.replace(/payload-keys$/, 'codec-token')})"`);
       console.log(`NATS         ${stack.natsUrl} (monitoring ${stack.natsMonitorUrl})`);
       console.log(
         services.fakeVendorUrl

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isPortOpen, waitFor } from '../../lib/ports';
+import { devSecretsEnv, ensureDevSecrets } from './dev-secrets';
 import { isOurProcessAlive, readPidFile, spawnDetached, stopRecorded, type PidRecord } from './processes';
 import { chooseStackConfig, type FakeVendorMode } from './stack-config';
 
@@ -25,6 +26,8 @@ export interface NodeServicesOptions {
   /** The environment handed to the worker and gateway (their keys, ...). Default this process's. */
   env?: NodeJS.ProcessEnv;
   readyTimeoutMs?: number;
+  /** Origin of the Temporal UI, allowed to call the codec server. Default none. */
+  temporalUiOrigin?: string;
 }
 
 const root = resolve(__dirname, '../..');
@@ -98,6 +101,8 @@ export async function startNodeServices(o: NodeServicesOptions): Promise<NodeSer
   const serviceEnv: NodeJS.ProcessEnv = {
     ...(vendor ? readEnvFile(join(root, 'config/local.env')) : {}),
     ...baseEnv,
+    // The data dir's payload key and codec token, unless the caller brings its own.
+    ...devSecretsEnv(ensureDevSecrets(dataDir), o.temporalUiOrigin, baseEnv),
     SB_CONFIG: configPath,
     FAKE_VENDOR_URL: fakeVendorUrl,
     TEMPORAL_ADDRESS: o.temporalAddress,

@@ -20,6 +20,8 @@ export interface LocalStackOptions {
   natsBin?: string;
   /** How long each part may take to become healthy. Default 60 s. */
   readyTimeoutMs?: number;
+  /** Codec server the Temporal UI decodes payloads with (`--ui-codec-endpoint`); default none. */
+  uiCodecEndpoint?: string;
   /** Keep Temporal's state in `<dataDir>/temporal.db`; false keeps it in memory (tests: faster, thrown away anyway). Default true. */
   persist?: boolean;
 }
@@ -87,6 +89,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       '--ip', host,
       '--port', String(options.temporalPort),
       ...(options.temporalUiPort ? ['--ui-port', String(options.temporalUiPort)] : ['--headless']),
+      ...(options.temporalUiPort && options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
       ...(options.persist === false ? [] : ['--db-filename', p.temporalDb]),
       '--log-level', 'warn',
       ...searchAttributeRegistrations().flatMap((sa) => ['--search-attribute', sa]),

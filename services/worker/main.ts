@@ -9,18 +9,22 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { isConfigError } from '../../lib/config/load';
 import { loadProcessConfig } from '../../lib/config/process-config';
 import { describeTemporalConnection, temporalConnectionOptions } from '../../lib/config/temporal-connection';
+import { payloadDataConverter } from '../../lib/codec';
 import { readRuntimeEnv } from '../../lib/config/env';
 import { createLogger } from '../../lib/log';
 import { createSwitchboardWorker, workerOptionsFromEnv } from './worker';
 
 async function main(): Promise<void> {
   const env = readRuntimeEnv();
+  // Keys first: a missing or malformed one stops start-up naming the variable.
+  const dataConverter = payloadDataConverter(env);
   const log = createLogger({ level: env.LOG_LEVEL ?? 'info', name: 'switchboard-worker' });
   const processConfig = await loadProcessConfig(env, process.env, log);
   const config = processConfig.live.current();
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const sb = await createSwitchboardWorker({
     ...workerOptionsFromEnv(env, processConfig.live, log, process.env),
+    dataConverter,
     ...(env.SB_HEALTH_PORT !== undefined ? { healthPort: env.SB_HEALTH_PORT } : {}),
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -5,6 +5,7 @@
  * the demo and the tests.
  */
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { NatsConnection } from 'nats';
 import { connectNats } from '../../lib/nats/connect';
@@ -81,6 +82,8 @@ export interface SwitchboardWorkerOptions {
   cacheBucket?: string;
   /** Extra Temporal worker options (concurrency, identity, ...). */
   workerOptions?: Partial<WorkerOptions>;
+  /** Payload codec of its workers and clients (lib/codec: `payloadDataConverter(env)`); `{}` stores payloads in clear. */
+  dataConverter: DataConverter;
 }
 
 export interface SwitchboardWorker {
@@ -127,7 +130,7 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
     const { cluster } = options;
     const taskQueue = options.taskQueue ?? TASK_QUEUE;
     const breakerSignals = createBreakerSignals({
-      client: new Client({ connection: clientConnection, namespace: options.namespace ?? 'default' }),
+      client: new Client({ connection: clientConnection, namespace: options.namespace ?? 'default', dataConverter: options.dataConverter }),
       taskQueue,
       cluster,
       policy: () => config().breaker,
@@ -177,6 +180,7 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       connection,
       namespace: options.namespace ?? 'default',
       taskQueue: breakerTaskQueue(taskQueue),
+      dataConverter: options.dataConverter,
       workflowBundle,
       activities: breakerActivities,
       stickyQueueScheduleToStartTimeout: '3 seconds',
@@ -185,6 +189,7 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       connection,
       namespace: options.namespace ?? 'default',
       taskQueue,
+      dataConverter: options.dataConverter,
       workflowBundle,
       activities: {
         ...createPlanActivities({ config, pool: () => pool, failover }),
@@ -223,7 +228,7 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       ...options.workerOptions,
     });
     // The drill and insights Schedules follow the config (idempotent; at start and on reload).
-    const stopSyncingSchedules = await keepSchedulesInLine({ client: new Client({ connection: clientConnection, namespace: options.namespace ?? 'default' }), taskQueue, live, log });
+    const stopSyncingSchedules = await keepSchedulesInLine({ client: new Client({ connection: clientConnection, namespace: options.namespace ?? 'default', dataConverter: options.dataConverter }), taskQueue, live, log });
     const healthServer = options.healthPort !== undefined
       ? await startHealthServer({ port: options.healthPort, registry: metrics.registry, isReady: () => worker.getState() === 'RUNNING' && breakerWorker.getState() === 'RUNNING' && !nats.isClosed() })
       : undefined;
@@ -273,7 +278,8 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
  * connection). Reads the webhook URL from `processEnv` only here; the keys
  * come with the live config.
  */
-export function workerOptionsFromEnv(env: RuntimeEnv, live: LiveConfig, log: Logger, processEnv: NodeJS.ProcessEnv): SwitchboardWorkerOptions {
+/** Everything but the payload codec, which the process builds once (lib/codec) and shares with its clients. */
+export function workerOptionsFromEnv(env: RuntimeEnv, live: LiveConfig, log: Logger, processEnv: NodeJS.ProcessEnv): Omit<SwitchboardWorkerOptions, 'dataConverter'> {
   const config = live.current();
   const webhookUrl = resolveWebhookUrl(config, processEnv);
   const insightsWebhookUrl = resolveInsightsWebhookUrl(config, processEnv);

@@ -23,7 +23,7 @@ import type { SwitchboardConfig, SwitchboardConfigInput } from '../../schemas/co
 import { BreakerEvent, type BreakerState } from '../../schemas/health';
 import { startFakeVendor, type FakeVendor } from '../../services/fake-vendor';
 import { BREAKER_CLUSTER_HEADER, breakerWorkflowId } from '../../workflows/definitions';
-import { installQuietRuntime, testStack } from '../harness/env';
+import { installQuietRuntime, testDataConverter, testPayloadEnv, testStack } from '../harness/env';
 import { eventually } from '../harness/switchboard';
 import { spawnWorker, writeConfigFile, type WorkerProcess } from '../harness/worker-process';
 
@@ -104,7 +104,7 @@ export async function startBreakerCluster(options: { pods: number; configOverrid
   const configPath = writeConfigFile(input);
   const taskQueue = `brk-${randomUUID().slice(0, 12)}`;
   const connection = await Connection.connect({ address: temporalAddress });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: testDataConverter() });
   const nats = await connect({ servers: natsUrl, name: 'breaker-test' });
   await ensureStreams(nats);
   const events: BreakerCluster['events'] = [];
@@ -137,7 +137,7 @@ export async function startBreakerCluster(options: { pods: number; configOverrid
     events,
     spawnPod,
     async cli(...args) {
-      const env = { PATH: process.env.PATH, HOME: process.env.HOME, SB_CONFIG: configPath, TEMPORAL_ADDRESS: temporalAddress, NATS_URL: natsUrl, SB_TASK_QUEUE: taskQueue, SB_CLUSTER: taskQueue };
+      const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...testPayloadEnv(), SB_CONFIG: configPath, TEMPORAL_ADDRESS: temporalAddress, NATS_URL: natsUrl, SB_TASK_QUEUE: taskQueue, SB_CLUSTER: taskQueue };
       const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', ...args], { cwd: resolve(__dirname, '../..'), env, timeout: 30_000 });
       return stdout;
     },

@@ -1,13 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { createSwitchboardClient, isSwitchboardRequestError } from '../../lib/client';
 import { testStack } from '../harness/env';
+import { testDataConverter } from '../harness/env';
 
 describe('typed client validation', () => {
   let connection: Connection;
   let client: Client;
   beforeAll(async () => {
     connection = await Connection.connect({ address: testStack().temporalAddress });
-    client = new Client({ connection });
+    client = new Client({ connection, dataConverter: testDataConverter() });
   });
   afterAll(async () => {
     await connection?.close();

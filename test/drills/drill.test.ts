@@ -18,7 +18,7 @@ import { ensureDrillSchedule } from '../../lib/drills/drill-schedule';
 import { DrillReport, DrillRun, drillIntervalMs } from '../../schemas/drill';
 import { runDrillWorkflow } from '../../services/cli/drill';
 import { BREAKER_CLUSTER_HEADER, breakerWorkflowId, DRILL_TENANT, drillScheduleId, drillSubject } from '../../workflows/definitions';
-import { testStack } from '../harness/env';
+import { testPayloadEnv, testStack } from '../harness/env';
 import { eventually, readCallEvents, startSwitchboard, switchboardConfig, type SwitchboardUnderTest } from '../harness/switchboard';
 import { writeConfigFile } from '../harness/worker-process';
 
@@ -60,7 +60,7 @@ async function metricValues(name: string) {
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const { temporalAddress, natsUrl } = testStack();
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, SB_CONFIG: configPath, TEMPORAL_ADDRESS: temporalAddress, NATS_URL: natsUrl, SB_TASK_QUEUE: sbt.taskQueue, SB_CLUSTER: sbt.taskQueue };
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...testPayloadEnv(), SB_CONFIG: configPath, TEMPORAL_ADDRESS: temporalAddress, NATS_URL: natsUrl, SB_TASK_QUEUE: sbt.taskQueue, SB_CLUSTER: sbt.taskQueue };
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', ...args], { cwd: resolve(__dirname, '../..'), env, timeout: 90_000 });
     return { code: 0, stdout, stderr };

@@ -5,7 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import { connect, type NatsConnection } from 'nats';
+import { payloadDataConverter } from '../../lib/codec';
 
 export function testStack() {
   const temporalAddress = process.env.TEMPORAL_ADDRESS;
@@ -15,6 +17,19 @@ export function testStack() {
     throw new Error('the jest global setup did not run (TEMPORAL_ADDRESS, NATS_URL, SB_TEST_WORKFLOW_BUNDLE unset)');
   }
   return { temporalAddress, natsUrl, workflowBundle };
+}
+
+let dataConverter: DataConverter | undefined;
+/** The run's payload codec (global setup's key): every test client and worker reads and writes what the services do. */
+export function testDataConverter(): DataConverter {
+  dataConverter ??= payloadDataConverter({ SB_PAYLOAD_KEYS: process.env.SB_PAYLOAD_KEYS, SB_PAYLOAD_KEYS_FILE: process.env.SB_PAYLOAD_KEYS_FILE });
+  return dataConverter;
+}
+
+/** The variables a spawned worker or gateway needs for the same codec. */
+export function testPayloadEnv(): Record<string, string> {
+  const { SB_PAYLOAD_KEYS: keys, SB_PAYLOAD_KEYS_FILE: file } = process.env;
+  return { ...(keys ? { SB_PAYLOAD_KEYS: keys } : {}), ...(file ? { SB_PAYLOAD_KEYS_FILE: file } : {}) };
 }
 
 let runtimeInstalled = false;
@@ -43,7 +58,7 @@ export async function openTestContext(): Promise<TestContext> {
   const connection = await Connection.connect({ address: temporalAddress });
   const nats = await connect({ servers: natsUrl, name: 'switchboard-test' });
   return {
-    client: new Client({ connection }),
+    client: new Client({ connection, dataConverter: testDataConverter() }),
     nats,
     taskQueue: `test-${randomUUID()}`,
     async close() {
@@ -66,7 +81,7 @@ export async function withWorker<T>(
   const { temporalAddress, workflowBundle } = testStack();
   const connection = await NativeConnection.connect({ address: temporalAddress });
   try {
-    const worker = await Worker.create({ ...options, connection, workflowBundle: { codePath: workflowBundle } });
+    const worker = await Worker.create({ dataConverter: testDataConverter(), ...options, connection, workflowBundle: { codePath: workflowBundle } });
     return await worker.runUntil(() => fn(worker));
   } finally {
     await connection.close();

@@ -8,12 +8,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { newKeyEntry } from '../../lib/codec/keyring';
 import { findFreePorts } from '../../lib/ports';
 import { startLocalStack, stopLocalStack } from '../../services/local-stack/stack';
 
 export default async function globalSetup(): Promise<void> {
   const runDir = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
   process.env.SB_TEST_RUN_DIR = runDir;
+  // Payloads are encrypted in tests as in production: one key per run, inherited by every test file and process.
+  if (!process.env.SB_PAYLOAD_KEYS && !process.env.SB_PAYLOAD_KEYS_FILE) process.env.SB_PAYLOAD_KEYS = newKeyEntry('test-run');
 
   if (process.env.TEMPORAL_ADDRESS && process.env.NATS_URL) {
     process.env.SB_TEST_STACK = 'external';

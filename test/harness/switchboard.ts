@@ -15,7 +15,7 @@ import type { SwitchboardConfig, SwitchboardConfigInput } from '../../schemas/co
 import type { FakeVendorConfigInput } from '../../schemas/fake-vendor';
 import { startFakeVendor, type FakeVendor } from '../../services/fake-vendor';
 import { createSwitchboardWorker, type SwitchboardWorker, type SwitchboardWorkerOptions } from '../../services/worker/worker';
-import { installQuietRuntime, testStack } from './env';
+import { installQuietRuntime, testDataConverter, testStack } from './env';
 
 /** Fake-vendor organisations and the API keys Switchboard's upstreams use. */
 export const vendorConfig: FakeVendorConfigInput = {
@@ -119,7 +119,7 @@ export async function startSwitchboard(
   const config = parseConfig(switchboardConfig(vendor.url, overrides), 'test config');
   const secrets = resolveSecrets(config, testSecretsEnv);
   const connection = await Connection.connect({ address: temporalAddress });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: testDataConverter() });
   const nats = await connect({ servers: natsUrl, name: 'switchboard-test', maxReconnectAttempts: -1 });
   await ensureStreams(nats);
   const taskQueue = `test-${randomUUID()}`;
@@ -130,7 +130,7 @@ export async function startSwitchboard(
 
   const startWorker = async () => {
     // cluster = task queue: this Switchboard's breakers and health never mix with another test file's.
-    const sb = await createSwitchboardWorker({ config, secrets, temporalAddress, natsUrl, taskQueue, log, workflowBundlePath: workflowBundle, controlBucket, cluster: taskQueue, ...(options.workerOptions ? { workerOptions: options.workerOptions } : {}) });
+    const sb = await createSwitchboardWorker({ config, secrets, temporalAddress, natsUrl, taskQueue, log, workflowBundlePath: workflowBundle, controlBucket, cluster: taskQueue, dataConverter: testDataConverter(), ...(options.workerOptions ? { workerOptions: options.workerOptions } : {}) });
     workers.push({ sb, running: sb.run() });
     return sb;
   };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { SwitchboardConfigInput } from '../../schemas/config';
 import { testSecretsEnv } from './switchboard';
-import { testStack } from './env';
+import { testPayloadEnv, testStack } from './env';
 
 const root = resolve(__dirname, '../..');
 
@@ -46,6 +46,7 @@ export function serviceEnv(options: { configPath: string; taskQueue: string; con
     ...(options.controlBucket ? { SB_CONTROL_BUCKET: options.controlBucket } : {}),
     SB_CLUSTER: options.taskQueue,
     ...testSecretsEnv,
+    ...testPayloadEnv(),
     ...options.env,
   };
 }

@@ -21,7 +21,7 @@ import type { LlmResult } from '../../schemas/llm';
 import { hashApiKey } from '../../services/gateway/tenants';
 import { createSwitchboardWorker, type SwitchboardWorker } from '../../services/worker/worker';
 import { INSIGHTS_SUBJECT } from '../../workflows/definitions';
-import { testStack } from '../harness/env';
+import { testDataConverter, testStack } from '../harness/env';
 import { startGateway, type GatewayUnderTest } from '../harness/gateway';
 import { startSwitchboard, switchboardConfig, testSecretsEnv, type SwitchboardUnderTest } from '../harness/switchboard';
 import { serviceEnv, writeConfigFile } from '../harness/worker-process';
@@ -146,6 +146,7 @@ describe('interactions, feedback, reports and the insights job', () => {
       controlBucket: job.controlBucket,
       cluster: job.taskQueue,
       insightsWebhookUrl: webhook.url,
+      dataConverter: testDataConverter(),
     });
     jobWorkerRunning = jobWorker.run();
     sb = createSwitchboardClient({ client: t.client, taskQueue: t.taskQueue, nats: t.nats });

@@ -28,7 +28,11 @@ describe('Kubernetes manifests', () => {
       expect(Object.keys(secret.stringData)).toContain(file!.slice('/etc/switchboard-keys/'.length));
     }
     for (const deployment of ['worker.yaml', 'gateway.yaml']) {
-      const spec = (manifests(deployment)[0] as { spec: { template: { spec: { volumes: Array<{ name: string; secret?: { secretName: string } }>; containers: Array<{ volumeMounts: Array<{ name: string; mountPath: string }> }> } } } }).spec.template.spec;
+      const spec = (manifests(deployment)[0] as { spec: { template: { spec: { volumes: Array<{ name: string; secret?: { secretName: string } }>; containers: Array<{ env: Array<{ name: string; value?: string }>; volumeMounts: Array<{ name: string; mountPath: string }> }> } } } }).spec.template.spec;
+      // Temporal payloads are encrypted with keys from a file of the same Secret (docs/security.md).
+      const payloadKeys = spec.containers[0]!.env.find((e) => e.name === 'SB_PAYLOAD_KEYS_FILE')?.value;
+      expect(payloadKeys).toMatch(/^\/etc\/switchboard-keys\//);
+      expect(Object.keys(secret.stringData)).toContain(payloadKeys!.slice('/etc/switchboard-keys/'.length));
       const keys = spec.volumes.find((v) => v.secret?.secretName === secret.metadata.name);
       expect(keys).toBeDefined();
       expect(spec.containers[0]!.volumeMounts).toContainEqual(expect.objectContaining({ name: keys!.name, mountPath: '/etc/switchboard-keys' }));
