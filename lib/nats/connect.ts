@@ -20,3 +20,11 @@ export async function connectNats({ url, name, replicas = 1, reconnectForever = 
   useReplicas(nc, replicas);
   return nc;
 }
+
+/** `NATS_URL` as a log line may show it: servers without credentials (`nats://user:password@host` → `nats://host`). */
+export function describeNatsUrl(url: string): string {
+  return url
+    .split(',')
+    .map((server) => server.trim().replace(/^([a-z]+:\/\/)[^@/]*@/i, '$1'))
+    .join(',');
+}

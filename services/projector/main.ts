@@ -9,7 +9,7 @@
  *
  * `npm run projector -- --print-schema` prints the migrations as SQL and exits.
  */
-import { connectNats } from '../../lib/nats/connect';
+import { connectNats, describeNatsUrl } from '../../lib/nats/connect';
 import { isConfigError, loadConfigFile, ConfigError } from '../../lib/config/load';
 import { readRuntimeEnv } from '../../lib/config/env';
 import { createProjectionPool, describePostgresUrl, postgresUrlSecrets, resolvePostgresUrl } from '../../lib/interactions/postgres-connection';
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     env.SB_HEALTH_PORT === undefined
       ? undefined
       : await startHealthServer({ port: env.SB_HEALTH_PORT, registry: createProjectorMetrics(projector.stats), isReady: () => !nats.isClosed() && projector.stats().databaseUp });
-  log.info({ postgres: describePostgresUrl(url), nats: env.NATS_URL, consumer: settings.consumer }, 'projector running');
+  log.info({ postgres: describePostgresUrl(url), nats: describeNatsUrl(env.NATS_URL), consumer: settings.consumer }, 'projector running');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

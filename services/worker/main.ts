@@ -13,6 +13,7 @@ import { payloadDataConverter } from '../../lib/codec';
 import { readRuntimeEnv } from '../../lib/config/env';
 import { createLogger } from '../../lib/log';
 import { createSwitchboardWorker, workerOptionsFromEnv } from './worker';
+import { describeNatsUrl } from '../../lib/nats/connect';
 
 async function main(): Promise<void> {
   const env = readRuntimeEnv();
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
       sb.shutdown();
     });
   }
-  log.info({ taskQueue: env.SB_TASK_QUEUE, temporal: describeTemporalConnection(temporalConnectionOptions({ address: env.TEMPORAL_ADDRESS, env })), nats: env.NATS_URL, routes: Object.keys(config.routes) }, 'worker started');
+  log.info({ taskQueue: env.SB_TASK_QUEUE, temporal: describeTemporalConnection(temporalConnectionOptions({ address: env.TEMPORAL_ADDRESS, env })), nats: describeNatsUrl(env.NATS_URL), routes: Object.keys(config.routes) }, 'worker started');
   await sb.run();
   await processConfig.close();
   log.info('worker stopped');
