@@ -7,10 +7,11 @@
  * `outbox.maxHoldMs` is dropped, counted and logged.
  */
 import { randomUUID } from 'node:crypto';
-import { JSONCodec, type NatsConnection } from 'nats';
+import { connect, JSONCodec, type NatsConnection } from 'nats';
 import { createLogger } from '../../lib/log';
 import { createOutbox } from '../../lib/nats/outbox';
 import { streams } from '../../lib/nats/streams';
+import { createGateway } from '../../services/gateway/server';
 import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
 import { startOwnStack, type OwnStack } from '../harness/own-stack';
 import { eventually } from '../harness/switchboard';
@@ -100,6 +101,30 @@ describe('NATS outage: nothing lost', () => {
     // Each stored once: the msgID dedup held for records the outbox sent again.
     expect(seen.records).toHaveLength(answered.size);
   }, 300_000);
+
+  it('answers 503 naming NATS, never a 500, from a gateway whose admission is closed while NATS is away', async () => {
+    const config = { ...t.config, gateway: { ...t.config.gateway, admission: { ...t.config.gateway.admission, onNatsUnavailable: 'closed' as const, segments: { ...t.config.gateway.admission.segments, untrusted: { requestsPerMinute: 1_000 } } } } };
+    const nats = await connect({ servers: stack.natsUrl, name: 'closed-gateway', maxReconnectAttempts: -1 });
+    const closed = await createGateway({ config, client: t.client, nats, taskQueue: t.taskQueue, log: createLogger({ level: 'silent' }) });
+    const url = await closed.listen(0);
+    try {
+      expect((await call(url, `closed-before ${randomUUID().slice(0, 8)}`, 'u-closed')).status).toBe(200);
+      await stack.stop('nats');
+      const refused = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tenantKeys.acme}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'solo-only', user: 'u-closed', messages: [{ role: 'user', content: 'closed during the outage' }] }),
+      });
+      const body = (await refused.json()) as { error: { code: string; message: string } };
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(body.error).toEqual(expect.objectContaining({ code: 'nats_unavailable', message: expect.stringContaining('NATS is unavailable') }));
+    } finally {
+      await stack.restart();
+      await closed.close(1_000);
+      await nats.drain().catch(() => undefined);
+    }
+  }, 120_000);
 
   it('drops a record that waited longer than maxHoldMs, and counts it', async () => {
     const dropped: string[] = [];
