@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
 import { startOwnStack, type OwnStack } from '../harness/own-stack';
 import { eventually } from '../harness/switchboard';
+import { keepCalling } from '../harness/traffic';
 
 interface Outcome {
   status: number;
@@ -42,16 +43,8 @@ describe('dependency outages: Temporal', () => {
 
   it('answers 200 or a 503 naming Temporal with retry-after, never a 500, while Temporal restarts', async () => {
     const m = `temporal-outage-${randomUUID().slice(0, 8)}`;
-    const outcomes: Outcome[] = [];
-    let running = true;
-    let sent = 0;
-    const client = async (n: number) => {
-      while (running) {
-        const i = sent++;
-        outcomes.push(await call(t.url, `${m} ${n}-${i}`, i % 2 ? `u-${n}` : undefined).catch((error: unknown) => ({ status: 0, retryAfter: null, code: null, message: String(error) })));
-      }
-    };
-    const clients = [0, 1, 2, 3].map(client);
+    const traffic = keepCalling(4, (n, i) => call(t.url, `${m} ${n}-${i}`, i % 2 ? `u-${n}` : undefined), (error) => ({ status: 0, retryAfter: null, code: null, message: String(error) }));
+    const { outcomes } = traffic;
     await eventually('calls before the outage', () => outcomes.filter((o) => o.status === 200).length >= 8 || undefined, 60_000);
 
     await stack.stop('temporal');
@@ -66,8 +59,7 @@ describe('dependency outages: Temporal', () => {
     await new Promise((r) => setTimeout(r, 10_000));
     await stack.restart();
     await eventually('calls answered after the restart', () => outcomes.slice(during).filter((o) => o.status === 200).length >= 8 || undefined, 120_000);
-    running = false;
-    await Promise.all(clients);
+    await traffic.stop();
 
     const statuses = outcomes.reduce<Record<number, number>>((acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }), {});
     expect(Object.keys(statuses).map(Number).filter((s) => s !== 200 && s !== 503)).toEqual([]);
