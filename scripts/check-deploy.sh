@@ -33,8 +33,8 @@ compose() {
 }
 
 log "docker-compose.yml"
-OPENAI_ORG_A_KEY=x OPENAI_ORG_B_KEY=x OPENAI_ORG_C_KEY=x ANTHROPIC_ORG_A_KEY=x compose -f docker-compose.yml config --quiet
-OPENAI_ORG_A_KEY=x OPENAI_ORG_B_KEY=x OPENAI_ORG_C_KEY=x ANTHROPIC_ORG_A_KEY=x compose -f docker-compose.yml --profile demo --profile nats-cluster config --quiet
+OPENAI_ORG_A_KEY=x OPENAI_ORG_B_KEY=x OPENAI_ORG_C_KEY=x ANTHROPIC_ORG_A_KEY=x SB_PAYLOAD_KEYS=x compose -f docker-compose.yml config --quiet
+OPENAI_ORG_A_KEY=x OPENAI_ORG_B_KEY=x OPENAI_ORG_C_KEY=x ANTHROPIC_ORG_A_KEY=x SB_PAYLOAD_KEYS=x compose -f docker-compose.yml --profile demo --profile nats-cluster config --quiet
 log "docker-compose.yml: ok"
 
 VENV="${CACHE%/bin}/venv"
