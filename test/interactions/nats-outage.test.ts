@@ -98,7 +98,7 @@ describe('NATS outage: nothing lost', () => {
     expect(seen.records).toHaveLength(answered.size);
   }, 300_000);
 
-  it('answers 503 naming NATS, never a 500, from a gateway whose admission is closed while NATS is away', async () => {
+  it('answers 503 naming NATS, never a 500, from a gateway whose admission is closed, and to a stream, while NATS is away', async () => {
     const config = { ...t.config, gateway: { ...t.config.gateway, admission: { ...t.config.gateway.admission, onNatsUnavailable: 'closed' as const, segments: { ...t.config.gateway.admission.segments, untrusted: { requestsPerMinute: 1_000 } } } } };
     const nats = await connect({ servers: stack.natsUrl, name: 'closed-gateway', maxReconnectAttempts: -1 });
     const closed = await createGateway({ config, client: t.client, nats, taskQueue: t.taskQueue, log: createLogger({ level: 'silent' }) });
@@ -115,6 +115,14 @@ describe('NATS outage: nothing lost', () => {
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(body.error).toEqual(expect.objectContaining({ code: 'nats_unavailable', message: expect.stringContaining('NATS is unavailable') }));
+      // A streamed call needs NATS for its deltas: the open gateway refuses it the same clean way, not with a 500.
+      const stream = await fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tenantKeys.acme}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'solo-only', stream: true, messages: [{ role: 'user', content: 'streamed during the outage' }] }),
+      });
+      expect(stream.status).toBe(503);
+      expect(((await stream.json()) as { error: { code: string } }).error.code).toBe('nats_unavailable');
     } finally {
       await stack.restart();
       await closed.close(1_000);
