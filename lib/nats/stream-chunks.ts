@@ -12,9 +12,14 @@ export type StreamChunk = z.infer<typeof StreamChunk>;
 
 const codec = JSONCodec<StreamChunk>();
 
-/** `sb.stream.<callId>`; characters NATS reserves in a subject token become `_`. */
+/**
+ * `sb.stream.<callId>` as one subject token: `%` and the characters NATS
+ * reserves (`.`, `*`, `>`, whitespace) are percent-escaped, so two call ids
+ * never share a subject (replacing them with `_` made keys `a.b` and `a_b`
+ * meet, and a caller read another call's deltas).
+ */
 export function streamSubject(callId: string): string {
-  return `sb.stream.${callId.replace(/[.*>\s]/g, '_')}`;
+  return `sb.stream.${callId.replace(/[%.*>\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)}`;
 }
 
 export function encodeStreamChunk(chunk: StreamChunk): Uint8Array {

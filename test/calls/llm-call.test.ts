@@ -8,7 +8,7 @@ import { isSwitchboardCallError, type SwitchboardCallError } from '../../lib/cli
 import { JSONCodec } from 'nats';
 import { streams } from '../../lib/nats/streams';
 import { Interaction } from '../../schemas/interaction';
-import { failureTypes, interactionSubject } from '../../workflows/definitions';
+import { callWorkflowId, failureTypes, interactionSubject } from '../../workflows/definitions';
 import { eventually, readCallEvents, startSwitchboard, type SwitchboardUnderTest } from '../harness/switchboard';
 
 // The letter keeps a marker from ever looking like PII: `503-12345678` is a phone number, masked before the
@@ -198,7 +198,7 @@ describe('llmCall workflow', () => {
     const third = await t.sb.complete({ route: 'chat-default', messages: ask(`Once ${m}`), idempotencyKey: key });
     expect(second).toEqual(first);
     expect(third).toEqual(first);
-    expect(first.workflowId).toBe(`call-default-${key}`);
+    expect(first.workflowId).toBe(callWorkflowId('default', key, () => 'unused'));
     expect(t.vendor.requests({ contains: [m] })).toHaveLength(1);
   });
 

@@ -15,7 +15,7 @@ import { createLogger } from '../../lib/log';
 import { streams } from '../../lib/nats/streams';
 import { PostgresProjectionConfig } from '../../schemas/interaction-store';
 import { Interaction, type Feedback } from '../../schemas/interaction';
-import { feedbackSubject, interactionSubject } from '../../workflows/definitions';
+import { callWorkflowId, feedbackSubject, interactionSubject } from '../../workflows/definitions';
 import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
 import { startTestPostgres, type TestPostgres } from '../harness/postgres';
 import { eventually, switchboardConfig } from '../harness/switchboard';
@@ -166,7 +166,7 @@ describe('PostgreSQL projection of interactions and feedback', () => {
 
       // A verdict that lands before its interaction: the call id is known up front from the idempotency key.
       const key = `pg-early-${randomUUID().slice(0, 8)}`;
-      const earlyId = `call-acme-${key}`;
+      const earlyId = callWorkflowId('acme', key, () => 'unused');
       const early: Feedback = { callId: earlyId, tenant: 'acme', inserted: true, note: 'early', at: Date.now() };
       await t.nats.jetstream().publish(feedbackSubject('acme'), codec.encode(early));
       await eventually('the early verdict stored', async () => ((await pg.query(database, 'SELECT 1 FROM feedback WHERE call_id = $1', [earlyId])).length === 1 ? true : undefined), 30_000);

@@ -8,6 +8,7 @@ import { decodeStreamChunk, streamSubject } from '../../lib/nats/stream-chunks';
 import { streams } from '../../lib/nats/streams';
 import { Interaction } from '../../schemas/interaction';
 import { eventually, startSwitchboard, type SwitchboardUnderTest } from '../harness/switchboard';
+import { callWorkflowId } from '../../workflows/definitions';
 
 const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 
@@ -114,7 +115,7 @@ describe('call pipeline: validation, cache, PII', () => {
     const m = marker('pii-stream');
     const email = `stream.${m}@example.org`;
     const key = `stream-${m}`;
-    const callId = `call-default-${key}`;
+    const callId = callWorkflowId('default', key, () => 'unused');
     const deltas: string[] = [];
     const subscription = t.nats.subscribe(streamSubject(callId), {
       callback: (_error, message) => {

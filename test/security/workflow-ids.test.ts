@@ -4,6 +4,7 @@
  * and chain step ids that stay apart from every other chain's.
  */
 import fc from 'fast-check';
+import { streamSubject } from '../../lib/nats/stream-chunks';
 import { callWorkflowId, chainCallWorkflowId, chainWorkflowId, tenantScopedKey } from '../../workflows/definitions';
 
 const never = () => {
@@ -65,6 +66,16 @@ describe('workflow ids', () => {
       expect(chainCallWorkflowId(chainA, step, undefined, 0)).not.toBe(chainB);
       expect(chainCallWorkflowId(chainA, step, 0, 0).startsWith(`${chainA}/`)).toBe(true);
     }), { numRuns: 1_000 });
+  });
+
+  it('map two call ids to two sb.stream subjects, each a single subject token', () => {
+    const id = fc.string({ unit: fc.constantFrom('.', '_', '%', '*', '>', ' ', '\t', 'a', '2', 'E'), minLength: 1, maxLength: 12 });
+    fc.assert(fc.property(id, id, (a, b) => {
+      fc.pre(a !== b);
+      expect(streamSubject(a)).not.toBe(streamSubject(b));
+      expect(streamSubject(a).slice('sb.stream.'.length)).toMatch(/^[^.*>\s]+$/);
+    }), { numRuns: 2_000 });
+    expect(streamSubject(callWorkflowId('acme', 'a.b', never))).not.toBe(streamSubject(callWorkflowId('acme', 'a_b', never)));
   });
 
   it('draw a fresh id without a key, which never has a keyed id’s shape', () => {
