@@ -11,6 +11,8 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { JSONCodec, type NatsConnection } from 'nats';
 import type { SwitchboardClient } from '../../lib/client';
+import { PROBE_ROUTE } from '../../activities/attempts';
+import { breakerKeyOf } from '../../lib/health';
 import { readBreakerStates } from '../../lib/health-registry/breaker-store';
 import { CallEvent } from '../../schemas/call-event';
 import { BreakerEvent } from '../../schemas/health';
@@ -28,6 +30,8 @@ export interface BreakerTimelineContext {
 
 const SICK = 'openai/org-b';
 const OPENAI_POOL = ['openai/org-a', 'openai/org-b', 'openai/org-c'];
+/** Breakers are per upstream and model: each organisation's own and its chat-default model's (a 503 trips the latter). */
+const OPENAI_BREAKERS = OPENAI_POOL.flatMap((id) => [id, breakerKeyOf(id, 'gpt-4o-mini')]);
 /** Callers, each sending its next call as soon as the last one answered: steady traffic that adapts to the machine instead of piling up. */
 const CALLERS = 3;
 /** A caller's pause between calls. */
@@ -99,10 +103,10 @@ export async function demoBreakerTimeline({ client, sb, vendor, nats, say }: Bre
         const why = e.cause === 'probe_failed'
           ? `the probe failed (${lastError}); a longer cooldown`
           : `${e.cause}: ${e.evidence.consecutiveFailures} failures in a row, ${e.evidence.failures}/${e.evidence.calls} calls failed in the window, last ${lastError}`;
-        say(`${stamp(e.at)} ⚡ ${SICK} ${e.from} → OPEN — ${why}; half-opens in ${reopensIn}`);
+        say(`${stamp(e.at)} ⚡ ${SICK}${e.model ? ` (${e.model})` : ''} ${e.from} → OPEN — ${why}; half-opens in ${reopensIn}`);
       } else if (e.transition === 'half_open') {
         phase = 'half_open';
-        say(`${stamp(e.at)} ◐ ${SICK} open → HALF_OPEN: the next call picked for it is a probe`);
+        say(`${stamp(e.at)} ◐ ${SICK}${e.model ? ` (${e.model})` : ''} open → HALF_OPEN: its supervisor sends one probe (callers share the same one-probe budget)`);
       } else if (e.transition === 'closed') {
         phase = 'closed';
         say(`${stamp(e.at)} ✓ ${SICK} half_open → CLOSED: the probe answered, full traffic again`);
@@ -118,10 +122,12 @@ export async function demoBreakerTimeline({ client, sb, vendor, nats, say }: Bre
       if (!parsed.success || parsed.data.cluster || phase === 'warming' || phase === 'closed') return;
       const e = parsed.data;
       const what = e.outcome === 'success' ? `${e.status ?? 200} ok` : `${e.status ?? ''} ${e.outcome}`;
-      if (phase === 'failing') tally.beforeOpen++;
-      else if (phase === 'half_open') tally[e.outcome === 'success' ? 'probesOk' : 'probesFailed']++;
+      // The supervisor's own probe names its route; its event may arrive after the re-open it caused.
+      const probe = phase === 'half_open' || e.route === PROBE_ROUTE;
+      if (probe) tally[e.outcome === 'success' ? 'probesOk' : 'probesFailed']++;
+      else if (phase === 'failing') tally.beforeOpen++;
       else tally.whileOpen++;
-      const role = phase === 'half_open' ? 'probe' : phase === 'open' ? 'already in flight when it opened' : 'call (retried on another organisation)';
+      const role = probe ? 'probe' : phase === 'open' ? 'already in flight when it opened' : 'call (retried on another organisation)';
       say(`${stamp(e.at)}     ${SICK} ← ${role}: ${what}`);
     },
   });
@@ -140,14 +146,14 @@ export async function demoBreakerTimeline({ client, sb, vendor, nats, say }: Bre
   try {
     // The outage earlier in the demo opened the OpenAI breakers; traffic probes them closed again first.
     const warmDeadline = Date.now() + STEP_TIMEOUT_MS;
-    const before = await readBreakerStates(nats, undefined, OPENAI_POOL);
-    const open = [...before.values()].filter((b) => b.state !== 'closed').map((b) => `${b.upstream} ${b.state}`);
+    const before = await readBreakerStates(nats, undefined, OPENAI_BREAKERS);
+    const open = [...before.values()].filter((b) => b.state !== 'closed').map((b) => `${b.upstream}${b.model ? ` ${b.model}` : ''} ${b.state}`);
     if (open.length) say(`${stamp()} the outage above left ${open.join(', ')}: traffic goes to the others (or the fallback) while they are probed closed again`);
     for (;;) {
-      const states = await readBreakerStates(nats, undefined, OPENAI_POOL);
+      const states = await readBreakerStates(nats, undefined, OPENAI_BREAKERS);
       const notClosed = [...states.values()].filter((b) => b.state !== 'closed');
       if (notClosed.length === 0 || Date.now() > warmDeadline) {
-        say(`${stamp()} OpenAI breakers: ${OPENAI_POOL.map((id) => `${id} ${states.get(id)?.state ?? 'closed'}`).join(', ')}`);
+        say(`${stamp()} OpenAI breakers: ${OPENAI_BREAKERS.map((key) => `${key} ${states.get(key)?.state ?? 'closed'}`).join(', ')}`);
         break;
       }
       await sleep(250);

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import type { SwitchboardClient } from '../../lib/client';
+import { breakerKeyOf } from '../../lib/health';
 import { readBreakerStates } from '../../lib/health-registry/breaker-store';
 import type { VendorAdmin } from './vendor-admin';
 
@@ -51,8 +52,9 @@ export async function demoSpreadAndFallback({ sb, vendor, uiUrl, say, nats }: De
     say(`  the vendor saw ${seen.filter((r) => r.protocol === 'openai').length} OpenAI requests (all ${[...new Set(seen.filter((r) => r.protocol === 'openai').map((r) => r.status))].join('/')}) and ${seen.filter((r) => r.protocol === 'anthropic').length} Anthropic ones`);
     say(`  Anthropic got its own system prompt: "${anthropic?.promptText?.split('\n')[0]?.slice(0, 80) ?? '?'}…"`);
     say(`  in the Temporal UI: ${uiUrl}/namespaces/default/workflows/${encodeURIComponent(first.workflowId)}`);
-    // The 503s were CallEvents every pod folded: the breakers (one supervisor workflow per upstream) react for the whole cluster.
-    const breakers = await readBreakerStates(nats, undefined, ['openai/org-a', 'openai/org-b', 'openai/org-c']);
+    // The 503s were CallEvents every pod folded: the breakers (one supervisor workflow per upstream and model) react for the
+    // whole cluster; a 503 is the model's fault on that organisation, so the gpt-4o-mini breakers open, not the accounts'.
+    const breakers = await readBreakerStates(nats, undefined, ['openai/org-a', 'openai/org-b', 'openai/org-c'].map((id) => breakerKeyOf(id, 'gpt-4o-mini')));
     say(`  breakers now: ${[...breakers.entries()].map(([id, b]) => `${id} ${b.state}`).join(', ') || 'no transition yet'} — \`npm run cli -- status\` and \`npm run cli -- events\` show them; they half-open after their cooldown and close once a probe succeeds`);
   } finally {
     await vendor.clearFaults();
