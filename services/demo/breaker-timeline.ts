@@ -183,7 +183,8 @@ export async function demoBreakerTimeline({ client, sb, vendor, nats, say }: Bre
   const failing = (await vendor.requests(tag)).filter((r) => r.organisation === SICK && r.status === 503).length;
   say(`  ${result.sent} calls in ${((Date.now() - t0) / 1000).toFixed(0)} s; client-visible errors: ${result.errors.length}${result.errors.length ? ` (${result.errors.slice(0, 2).join('; ')})` : ''}`);
   say(`  served by: ${[...result.byUpstream.entries()].sort().map(([u, c]) => `${u} ${c}`).join(', ')}`);
-  say(`  ${SICK} was sent ${failing} requests while sick (the fake vendor's log): ${tally.beforeOpen} before its breaker opened (threshold 3, counted across workers), ${tally.whileOpen} already in flight as it opened, ${tally.probesFailed} failed probe(s); after healing, ${tally.probesOk} probe that closed it`);
+  // The fake vendor's log by the traffic's tag holds the callers' requests; the supervisor's probes carry no tag.
+  say(`  ${SICK} was sent ${failing} callers' requests while sick (the fake vendor's log) and ${tally.probesFailed} failed probe(s): ${tally.beforeOpen} before its breaker opened (threshold 3, counted across workers), ${tally.whileOpen} already in flight as it opened; after healing, ${tally.probesOk} probe that closed it`);
 
   say('a fallback drill (`npm run cli -- drill chat-default`) while the fallback, Anthropic, is broken — no user traffic would have noticed');
   await vendor.setFaults([{ organisation: 'anthropic/org-a', fault: { kind: 'status', status: 503 } }]);
