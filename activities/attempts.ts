@@ -102,8 +102,9 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
       const revision = selected.probeRevision;
       await deps.signalBreaker(selected.probeKey ?? upstream.id, { kind: 'probe_result', ok, ...(error ? { error } : {}), ...(revision !== undefined ? { revision } : {}) }).catch((err: unknown) => callLog.error({ err }, 'could not report the probe result'));
     };
-    const heartbeat = setInterval(() => ctx.heartbeat(), Math.max(200, Math.floor(ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
-    heartbeat.unref();
+    // A local activity (the call's first attempt) has no heartbeat: its workflow task's timeout covers a lost worker.
+    const heartbeat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), Math.max(200, Math.floor(ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
+    heartbeat?.unref();
     let chunkIndex = 0;
     let answeringModel = entry.model;
     const publishDelta = (text: string) => {

@@ -21,6 +21,21 @@ export const searchAttributes = {
   outcome: defineSearchAttributeKey('SbOutcome', SearchAttributeType.KEYWORD),
 } as const;
 
+/**
+ * The search attributes of a call known before it starts (who, what, `running`),
+ * set in the start request so the workflow's first task upserts nothing; the
+ * workflow upserts them itself only when a starter did not (child calls).
+ */
+export function callStartSearchAttributes(request: { tenant: string; user?: string | undefined; feature?: string | undefined; route: string }) {
+  return [
+    { key: searchAttributes.tenant, value: request.tenant },
+    ...(request.user ? [{ key: searchAttributes.user, value: request.user }] : []),
+    ...(request.feature ? [{ key: searchAttributes.feature, value: request.feature }] : []),
+    { key: searchAttributes.route, value: request.route },
+    { key: searchAttributes.outcome, value: 'running' },
+  ];
+}
+
 /** `name=Type` pairs in the form `temporal server start-dev --search-attribute` takes. */
 export function searchAttributeRegistrations(): string[] {
   return Object.values(searchAttributes).map((key) => `${key.name}=Keyword`);

@@ -48,6 +48,29 @@ class SecondLookRejection extends Error {
 /** Margin over the SDK's own timeout, so the SDK's (classified) timeout fires first. */
 const ACTIVITY_TIMEOUT_MARGIN_MS = 5_000;
 
+/**
+ * The attempt activity for this attempt. The call's first attempt runs as a
+ * LOCAL activity: inside the workflow task the eager start handed to the
+ * process that received the request, so a call that succeeds at once
+ * completes in that one task (no task-queue hop, no activity-task events).
+ * If that process dies, the workflow task times out and another worker runs
+ * the attempt again (docs/benchmarks.md, "One workflow task"). Every later
+ * attempt — after a failure, a fallback, a repair — is an ordinary activity
+ * with a heartbeat, so a lost attempt shows in history and moves on in
+ * seconds.
+ */
+function attemptActivity(first: boolean, startToCloseMs: number, heartbeatMs: number) {
+  if (first) {
+    return proxyLocalActivities<AttemptActivities>({ startToCloseTimeout: startToCloseMs, retry: { maximumAttempts: 1 } }).attemptCall;
+  }
+  return proxyActivities<AttemptActivities>({
+    startToCloseTimeout: startToCloseMs,
+    heartbeatTimeout: heartbeatMs,
+    // Retries live in this workflow, which moves between upstreams and vendors.
+    retry: { maximumAttempts: 1 },
+  }).attemptCall;
+}
+
 function upsert(values: Partial<Record<keyof typeof searchAttributes, string | undefined>>): void {
   const updates = Object.entries(values)
     .filter(([, value]) => value !== undefined)
@@ -57,8 +80,10 @@ function upsert(values: Partial<Record<keyof typeof searchAttributes, string | u
 
 /** The attempt's failure details, or a retryable "worker lost" when the activity timed out (its worker died). */
 function failureOf(error: unknown, upstreamHint: string | undefined): AttemptFailureDetails {
-  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === failureTypes.attemptFailed) {
-    const details = error.cause.details?.[0] as AttemptFailureDetails | undefined;
+  // An ordinary activity's failure arrives wrapped in an ActivityFailure; a local activity's as the ApplicationFailure itself.
+  const thrown = error instanceof ActivityFailure ? error.cause : error;
+  if (thrown instanceof ApplicationFailure && thrown.type === failureTypes.attemptFailed) {
+    const details = thrown.details?.[0] as AttemptFailureDetails | undefined;
     if (details) return details;
   }
   const message = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
@@ -83,7 +108,10 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
   const { callId } = input;
   const { workflowId } = workflowInfo();
   const startedAt = Date.now();
-  upsert({ tenant: input.request.tenant, user: input.request.user, feature: input.request.feature, route: input.request.route, outcome: 'running' });
+  // The gateway and the typed client set these in the start request; a child call (agent chains) gets them here.
+  if (!workflowInfo().typedSearchAttributes.get(searchAttributes.route)) {
+    upsert({ tenant: input.request.tenant, user: input.request.user, feature: input.request.feature, route: input.request.route, outcome: 'running' });
+  }
 
   const plan = await planCall(input);
   if (plan.avoidedProvider) log.info('failover switch honoured', { avoided: plan.avoidedProvider });
@@ -153,12 +181,7 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
     state = countAttempt(state);
     const remainingMs = deadlineAt - Date.now();
     const attemptTimeoutMs = Math.max(1, Math.min(plan.attemptTimeoutMs, remainingMs));
-    const { attemptCall } = proxyActivities<AttemptActivities>({
-      startToCloseTimeout: wait.inAttemptMs + attemptTimeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS,
-      heartbeatTimeout: plan.heartbeatMs,
-      // Retries live in this workflow, which moves between upstreams and vendors.
-      retry: { maximumAttempts: 1 },
-    });
+    const attemptCall = attemptActivity(attempts.length === 0, wait.inAttemptMs + attemptTimeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS, plan.heartbeatMs);
     try {
       const success: AttemptSuccess = await attemptCall({
         callId,

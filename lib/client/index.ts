@@ -15,7 +15,7 @@ import type { NatsConnection } from 'nats';
 import { z } from 'zod';
 import type { LlmCallInput } from '../../schemas/call';
 import { LlmRequest, type LlmRequestInput, type LlmResult } from '../../schemas/llm';
-import { callWorkflowId, failureTypes, searchAttributes, TASK_QUEUE } from '../../workflows/definitions';
+import { callStartSearchAttributes, callWorkflowId, failureTypes, TASK_QUEUE } from '../../workflows/definitions';
 import type { llmCall } from '../../workflows/llm-call';
 import { describeZodIssues } from '../config/load';
 import { assertOwned, isExecutionNotOwnedError } from '../tenancy/ownership';
@@ -84,8 +84,8 @@ export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE, chains
         // Same key while running: join it; after it closed: its result stands.
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        // Set at start, so a join can check whose execution it found at once.
-        typedSearchAttributes: [{ key: searchAttributes.tenant, value: request.tenant }],
+        // Set at start: a join can check whose execution it found at once, and the workflow's first task upserts nothing.
+        typedSearchAttributes: callStartSearchAttributes(request),
       });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

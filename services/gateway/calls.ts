@@ -9,7 +9,7 @@ import { ApplicationFailure, type Client, WorkflowExecutionAlreadyStartedError, 
 import type { LlmCallInput } from '../../schemas/call';
 import type { AttemptRecord, LlmRequest, LlmResult } from '../../schemas/llm';
 import { assertOwned, isExecutionNotOwnedError } from '../../lib/tenancy/ownership';
-import { callWorkflowId, failureTypes, searchAttributes } from '../../workflows/definitions';
+import { callStartSearchAttributes, callWorkflowId, failureTypes } from '../../workflows/definitions';
 import type { llmCall } from '../../workflows/llm-call';
 import { isTemporalUnavailable } from './dependency-errors';
 import { GatewayError } from './http-errors';
@@ -83,8 +83,8 @@ export function createCallStarter({ client, taskQueue, eagerStart, onStarted }: 
             workflowIdConflictPolicy: 'USE_EXISTING',
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
             requestEagerStart: eagerStart,
-            // Set at start (not only by the workflow's upsert), so a join can check whose execution it found at once.
-            typedSearchAttributes: [{ key: searchAttributes.tenant, value: request.tenant }],
+            // Set at start: a join can check whose execution it found at once, and the workflow's first task upserts nothing.
+            typedSearchAttributes: callStartSearchAttributes(request),
           }),
         arrived + deadlineMs * START_SHARE_OF_DEADLINE,
       );

@@ -1,6 +1,8 @@
 /**
  * A worker killed with SIGKILL in the middle of an attempt: the call still
- * completes, on another worker, and the lost attempt shows in history.
+ * completes, once, on another worker. The first attempt runs as a local
+ * activity inside the workflow task, so the loss shows in history as that
+ * task timing out, and the new worker runs the attempt again.
  */
 import { randomUUID } from 'node:crypto';
 import { eventually, startSwitchboard, switchboardConfig, type SwitchboardUnderTest } from '../harness/switchboard';
@@ -30,18 +32,22 @@ describe('worker crash during an attempt', () => {
     await eventually('the attempt to reach the vendor', () => (t.vendor.requests({ contains: [m] }).length > 0 ? true : undefined), 20_000);
     doomed.kill('SIGKILL');
     expect(await doomed.exited).toBe('SIGKILL');
+    const killedAt = Date.now();
 
     await t.startWorker();
     const result = await handle.result();
+    const recoveredMs = Date.now() - killedAt;
     expect(result.provider).toBe('solo');
     expect(result.text.length).toBeGreaterThan(0);
-    // The lost attempt timed out on its heartbeat; the next one answered.
-    expect(result.attempts.at(-1)).toEqual(expect.objectContaining({ outcome: 'success' }));
-    expect(result.attempts[0]).toEqual(expect.objectContaining({ outcome: 'retryable', errorType: 'activity_timeout' }));
+    // The lost attempt was never recorded (it ran inside the lost workflow task): the re-run answered.
+    expect(result.attempts).toEqual([expect.objectContaining({ outcome: 'success' })]);
 
     const history = await handle.handle.fetchHistory();
-    const timedOut = history.events?.filter((e) => e.activityTaskTimedOutEventAttributes) ?? [];
-    expect(timedOut.length).toBe(1);
+    const timedOut = history.events?.filter((e) => e.workflowTaskTimedOutEventAttributes) ?? [];
+    expect(timedOut.length).toBeGreaterThanOrEqual(1);
+    expect(history.events?.filter((e) => e.workflowExecutionCompletedEventAttributes)).toHaveLength(1);
     expect(t.vendor.requests({ contains: [m] }).length).toBe(2);
+    // The documented bound (docs/benchmarks.md): workflow-task timeout (10 s) + sticky-queue timeout (10 s) + the attempt.
+    process.stdout.write(`  call ended ${recoveredMs} ms after its worker was SIGKILLed\n`);
   });
 });
