@@ -248,7 +248,8 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
         upstream: success.upstream,
         promptVariant: success.promptVariant,
         ...(success.costUsd !== undefined ? { costUsd: success.costUsd } : {}),
-        latencyMs: Date.now() - startedAt,
+        // Workflow time stands still inside one workflow task, and a local attempt runs inside it: the attempt's own clock says when it ended.
+        latencyMs: Math.max(Date.now(), success.startedAt + success.latencyMs) - startedAt,
         ...(success.ttftMs !== undefined ? { ttftMs: Math.max(0, success.startedAt - startedAt) + success.ttftMs } : {}),
         attempts,
         cached: false,
