@@ -318,8 +318,10 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
         });
       }
       if (decision.step.entryIndex !== step.entryIndex) {
+        // A new entry starts clean: its answer was not repaired unless it is repaired itself.
         repairTurns = [];
         repairsOnEntry = 0;
+        repaired = false;
       }
       log.info('next attempt', { reason: decision.step.reason, delayMs: decision.step.delayMs });
       step = decision.step;

@@ -56,6 +56,17 @@ describe('structured output and tools through llmCall', () => {
     ]);
   });
 
+  it('reports a clean answer from the fallback as passed after the primary answered invalid JSON on every try', async () => {
+    const m = `repairs-exhausted-${randomUUID().slice(0, 8)}`;
+    t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'invalid_json' } });
+    const result = await t.sb.completeStructured({ route: 'solo-fallback', messages: [{ role: 'user', content: `Plan a cafe site ${m}` }] }, 'site_map', SiteMap);
+    expect(result.provider).toBe('anthropic');
+    expect(result.attempts.filter((a) => a.provider === 'solo').map((a) => a.outcome)).toEqual(['invalid_output', 'invalid_output', 'invalid_output']);
+    expect(result.attempts.at(-1)).toEqual(expect.objectContaining({ provider: 'anthropic', outcome: 'success' }));
+    // The answer the caller got was Anthropic's first, and it passed.
+    expect(result.validation).toBe('passed');
+  });
+
   it('returns tool calls with arguments for the tool schema', async () => {
     const m = `tools-${randomUUID().slice(0, 8)}`;
     const result = await t.sb.complete({
