@@ -8,6 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { waitFor } from '../../lib/ports';
 import { isOurProcessAlive, readPidFile, stopRecorded } from '../local-stack/processes';
+import { devSecretsEnv, ensureDevSecrets } from '../local-stack/dev-secrets';
 import { readEnvFile, startNodeProcess } from '../local-stack/node-services';
 import { chooseStackConfig } from '../local-stack/stack-config';
 import { resolveBinary } from '../local-stack/stack';
@@ -47,6 +48,8 @@ async function up(): Promise<void> {
     TEMPORAL_ADDRESS: temporalAddress,
     NATS_URL: nats.url,
     SB_NATS_REPLICAS: String(REPLICAS),
+    // Payloads encrypted as on the local stack: a key made once in the data dir, unless the environment brings one.
+    ...devSecretsEnv(ensureDevSecrets(dataDir), undefined, process.env),
   };
   if (chosen.startFakeVendor) {
     startNodeProcess(dataDir, 'fake-vendor', 'services/fake-vendor/main.ts', ['--config', 'config/fake-vendor.example.yaml', '--port', String(ports.fakeVendor), '--host', '127.0.0.1'], process.env);
