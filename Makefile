@@ -12,7 +12,7 @@ export PATH := $(NODE_DIR):$(PATH)
 # Puts SB_TEMPORAL_BIN and SB_NATS_BIN in the environment of a recipe line.
 WITH_BINS = set -a && eval "$$(scripts/ensure-binaries.sh)" && set +a &&
 
-.PHONY: help setup up down status demo test lint typecheck jest bench bench-smoke clean check-deploy cluster-up cluster-down cluster-status test-chaos
+.PHONY: help setup up down status demo test lint typecheck jest bench bench-smoke clean check-deploy cluster-up cluster-down cluster-status test-cluster test-chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ WITH_SERVER_BINS = $(WITH_BINS) set -a && eval "$$(scripts/ensure-temporal-serve
 
 cluster-up: setup ## the production topology here: 3 NATS nodes, Temporal server on PostgreSQL, 2 workers, 2 gateways
 	@$(WITH_SERVER_BINS) npx tsx services/cluster-stack/main.ts up
+
+test-cluster: setup ## chaos on the production topology (its own cluster stack on SB_CLUSTER_PORT_BASE, default 31000)
+	@$(WITH_SERVER_BINS) npx jest -c jest.cluster.config.js
 
 cluster-down: node_modules/.installed ## stop everything cluster-up started
 	@npx tsx services/cluster-stack/main.ts down
