@@ -5,7 +5,7 @@
  * with a pid file that `make cluster-down` stops.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { waitFor } from '../../lib/ports';
@@ -82,7 +82,11 @@ export async function startClusterPostgres(o: { dataDir: string; port: number; b
   let record = readPidFile(pidFile);
   if (!record || !isOurProcessAlive(record)) {
     mkdirSync(home, { recursive: true });
-    if (identity) chownSync(home, identity.uid, identity.gid);
+    if (identity) {
+      chownSync(home, identity.uid, identity.gid);
+      // The server's account must be able to pass through our data dir (mkdtemp makes it 0700).
+      chmodSync(o.dataDir, statSync(o.dataDir).mode | 0o711);
+    }
     if (!existsSync(join(data, 'PG_VERSION'))) {
       execFileSync(join(o.binDir, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-instructions'], { stdio: ['ignore', 'ignore', 'pipe'], ...identity });
     }

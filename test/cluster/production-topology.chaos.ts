@@ -96,7 +96,8 @@ describe('the production topology, broken on purpose', () => {
   };
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'sb-cluster-chaos-'));
+    // SB_CLUSTER_CHAOS_DIR keeps the stack's data and logs after the run (to read what happened).
+    dataDir = process.env.SB_CLUSTER_CHAOS_DIR ?? mkdtempSync(join(tmpdir(), 'sb-cluster-chaos-'));
     stack = await startClusterStack(env(), say);
     nats = await connectNats({ url: stack.nats.url, name: 'cluster-chaos', replicas: 3, reconnectForever: true });
     temporal = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }) });
@@ -105,7 +106,7 @@ describe('the production topology, broken on purpose', () => {
     await nats?.close().catch(() => undefined);
     await temporal?.connection.close().catch(() => undefined);
     await stopClusterStack(dataDir);
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!process.env.SB_CLUSTER_CHAOS_DIR) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('loses the NATS node leading sb_breakers, then an organisation dies: its breaker still opens for every pod and the event arrives', async () => {
