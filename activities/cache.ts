@@ -64,7 +64,7 @@ export interface SemanticSettings {
   maxPromptChars: number;
 }
 /** The bucket keeps entries at most this long; each entry's own TTL is checked on read. */
-const BUCKET_MAX_AGE_MS = 7 * 24 * 3_600_000;
+export const BUCKET_MAX_AGE_MS = 7 * 24 * 3_600_000;
 
 export interface CacheActivityDeps {
   nats: NatsConnection;

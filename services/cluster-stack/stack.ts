@@ -8,9 +8,12 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { waitFor } from '../../lib/ports';
 import { isOurProcessAlive, readPidFile, stopRecorded } from '../local-stack/processes';
+import { devSecretsEnv, ensureDevSecrets } from '../local-stack/dev-secrets';
 import { readEnvFile, startNodeProcess } from '../local-stack/node-services';
 import { chooseStackConfig } from '../local-stack/stack-config';
 import { resolveBinary } from '../local-stack/stack';
+import { connectNats } from '../../lib/nats/connect';
+import { setUpJetStream } from './jetstream-setup';
 import { startNatsCluster, type NatsCluster } from './nats-cluster';
 import { ensurePostgresBinaries, startClusterPostgres } from './postgres';
 import { clusterPorts, type ClusterStackEnv } from './settings';
@@ -39,6 +42,12 @@ export async function startClusterStack(env: ClusterStackEnv, say: (line: string
 
   const postgres = await startClusterPostgres({ dataDir, port: ports.postgres, binDir: ensurePostgresBinaries(say) });
   const nats = await startNatsCluster({ dataDir, ports: ports.nats, ...(env.SB_NATS_BIN ? { natsBin: env.SB_NATS_BIN } : {}) });
+  const setupConnection = await connectNats({ url: nats.url, name: 'switchboard-cluster-setup', replicas: REPLICAS });
+  try {
+    await setUpJetStream(setupConnection, chooseStackConfig({ configPath: env.SB_CONFIG, fakeVendorUrl: `http://127.0.0.1:${ports.fakeVendor}`, mode: 'auto', env: process.env }).config, REPLICAS);
+  } finally {
+    await setupConnection.close();
+  }
   await startTemporalServer({
     dataDir,
     binaries: { server: env.SB_TEMPORAL_SERVER_BIN, sqlTool: env.SB_TEMPORAL_SQL_TOOL_BIN, schemaDir: env.SB_TEMPORAL_SCHEMA_DIR, cli: resolveBinary('temporal', env.SB_TEMPORAL_BIN) },
@@ -53,6 +62,8 @@ export async function startClusterStack(env: ClusterStackEnv, say: (line: string
   const serviceEnv: NodeJS.ProcessEnv = {
     ...(chosen.startFakeVendor ? readEnvFile(resolve(__dirname, '../../config/local.env')) : {}),
     ...process.env,
+    // Temporal payloads encrypted with the stack's own dev key (docs/security.md), as on the local stack.
+    ...devSecretsEnv(ensureDevSecrets(dataDir), undefined, process.env),
     SB_CONFIG: env.SB_CONFIG,
     FAKE_VENDOR_URL: fakeVendorUrl,
     TEMPORAL_ADDRESS: temporalAddress,

@@ -87,8 +87,10 @@ export async function createAdmission(nats: NatsConnection, config: AdmissionCon
     } catch (error) {
       if (error instanceof AdmissionContendedError) throw new GatewayError(503, 'service_unavailable', 'admission is contended; try again', { code: 'admission_contended', headers: { 'retry-after': '1' } });
       if (!isNatsUnavailableError(error)) throw error;
-      // Closed, or NATS went away halfway through this request's subjects: a clean 503, never a 500.
-      if (config.onNatsUnavailable === 'closed' || store) throw dependencyUnavailable('NATS', 'the shared admission limits are out of reach', 2);
+      // Closed: a clean 503, never a 500. Open: this pod's limiter — also when NATS went away halfway through a
+      // request's subjects (on a NATS cluster, a node's loss moves the bucket's leader for a few seconds): the
+      // subjects already taken stay in the shared store, the rest go to this pod's, each released where it was taken.
+      if (config.onNatsUnavailable === 'closed') throw dependencyUnavailable('NATS', 'the shared admission limits are out of reach', 2);
       log?.warn({ key }, 'NATS unavailable: admitting with this pod\'s own limiter');
       return { outcome: await local.update(key, change), store: local };
     }
@@ -121,7 +123,8 @@ export async function createAdmission(nats: NatsConnection, config: AdmissionCon
             const decision = decideAdmission(state, subject.limits, { now: at, leaseId, leaseUntil: at + config.leaseTtlMs, tokens: ask.estimatedTokens, abuseStrikes: config.abuseRejectionsPerMinute, strike: !ask.queued });
             return { state: decision.state, outcome: decision };
           };
-          // Every subject of one request goes to the same store: all shared, or (NATS away) all this pod's.
+          // Every subject of one request goes to the same store — all shared, or (NATS away) all this pod's — except
+          // when NATS goes away halfway: then the remaining subjects go to this pod's.
           const result = await update(subject.key, decide, store);
           store = result.store;
           const decision = result.outcome;
