@@ -38,4 +38,29 @@ describe('Kubernetes manifests', () => {
       expect(spec.containers[0]!.volumeMounts).toContainEqual(expect.objectContaining({ name: keys!.name, mountPath: '/etc/switchboard-keys' }));
     }
   });
+
+  it('connects every pod to NATS with credentials from a Secret, never a literal URL', () => {
+    const natsSecret = manifests('secret.example.yaml').find((d) => (d as { metadata: { name: string } }).metadata.name === 'switchboard-nats') as { stringData: Record<string, string> } | undefined;
+    expect(natsSecret?.stringData.url).toMatch(/^nats:\/\/[^:@/]+:[^@/]+@/);
+    for (const deployment of ['worker.yaml', 'gateway.yaml', 'projector.yaml']) {
+      type Env = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
+      const env = (manifests(deployment)[0] as { spec: { template: { spec: { containers: Array<{ env: Env[] }> } } } }).spec.template.spec.containers[0]!.env;
+      const natsUrl = env.find((e) => e.name === 'NATS_URL');
+      expect(natsUrl?.value).toBeUndefined();
+      expect(natsUrl?.valueFrom?.secretKeyRef).toEqual({ name: 'switchboard-nats', key: 'url' });
+    }
+  });
+});
+
+describe('docker compose nats-cluster profile', () => {
+  it('makes every node require the user and password its env file puts in SB_NATS_URL', () => {
+    const compose = parseYaml(readFileSync(resolve(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { command?: string[]; profiles?: string[] }> };
+    const nodes = Object.entries(compose.services).filter(([, service]) => service.profiles?.includes('nats-cluster'));
+    expect(nodes.map(([name]) => name).sort()).toEqual(['nats-1', 'nats-2', 'nats-3']);
+    for (const [, node] of nodes) {
+      expect(node.command).toEqual(expect.arrayContaining(['--user', 'switchboard', '--pass', '${SB_NATS_PASSWORD:-}']));
+    }
+    const envFile = readFileSync(resolve(root, 'config/compose-nats-cluster.env'), 'utf8');
+    expect(envFile).toMatch(/^SB_NATS_URL=nats:\/\/switchboard:\$\{SB_NATS_PASSWORD:\?[^}]*\}@nats-1:4222,/m);
+  });
 });
