@@ -8,7 +8,9 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { readPidFile } from '../../services/local-stack/processes';
+import { waitFor } from '../../lib/ports';
+import { isOurProcessAlive, readPidFile } from '../../services/local-stack/processes';
+import { ensurePostgresBinaries, startClusterPostgres } from '../../services/cluster-stack/postgres';
 import { clusterPorts } from '../../services/cluster-stack/settings';
 
 const run = promisify(execFile);
@@ -21,6 +23,8 @@ export interface ChaosCluster {
   fakeVendorUrl: string;
   /** SIGKILLs the process `cluster-up` recorded under `name` (nats-2, worker-1, gateway-1, …). */
   kill(name: string): void;
+  /** Stops PostgreSQL (fast shutdown: open transactions abort, as in a failover) and starts it again on its data; resolves once it answers. */
+  restartPostgres(): Promise<void>;
   down(): Promise<void>;
 }
 
@@ -50,6 +54,13 @@ export async function clusterUp(portBase: number): Promise<ChaosCluster> {
       const record = readPidFile(join(dataDir, 'pids', `${name}.pid`));
       if (!record) throw new Error(`no pid file for ${name} in ${dataDir}/pids`);
       process.kill(record.pid, 'SIGKILL');
+    },
+    restartPostgres: async () => {
+      const record = readPidFile(join(dataDir, 'pids', 'postgres.pid'));
+      if (!record) throw new Error(`no pid file for postgres in ${dataDir}/pids`);
+      process.kill(record.pid, 'SIGINT');
+      await waitFor('PostgreSQL stopping', async () => !isOurProcessAlive(record), 30_000);
+      await startClusterPostgres({ dataDir, port: ports.postgres, binDir: ensurePostgresBinaries(() => undefined) });
     },
     down,
   };
