@@ -19,6 +19,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createSwitchboardClient } from '../../lib/client';
 import { drawCharts } from './charts';
 import { measureCrashes } from './crashes';
+import { startFloor } from './floor';
 import { measureFaults, SCENARIOS, SICK_ORGANISATION, type GatewayUnderTest } from './faults';
 import { describeMachine, finishMachine } from './machine';
 import { measureOverhead, type OverheadTargetSpec } from './overhead';
@@ -129,6 +130,7 @@ async function main(): Promise<number> {
         const o = sizes.overhead;
         const worker = await s.startWorker({ name: 'overhead-worker', taskQueue: 'bench-overhead', cluster: 'bench-overhead' });
         const gateway = await s.startGateway({ name: 'overhead-gateway', taskQueue: 'bench-overhead', cluster: 'bench-overhead', inProcessWorker: true });
+        const floor = await startFloor({ temporalAddress: s.temporalAddress, vendorUrl: s.vendorUrl, vendorKey: s.keys.OPENAI_ORG_A_KEY!, runDir: s.runDir });
         try {
           const vendorProcess = { name: 'fake-vendor', pid: s.vendor.pid, own: false };
           const specs: OverheadTargetSpec[] = [
@@ -136,6 +138,13 @@ async function main(): Promise<number> {
             ...(portkey
               ? [{ target: { name: 'portkey', baseURL: `${portkey.url}/v1`, apiKey: s.keys.OPENAI_ORG_A_KEY!, model: 'gpt-4o-mini', headers: singleUpstreamHeaders(s.vendorUrl) }, description: 'openai SDK → Portkey gateway → fake vendor', processes: [{ name: 'portkey', pid: portkey.service.pid, own: true }, vendorProcess], durationMs: o.durationMs, maxDurationMs: o.switchboardMaxDurationMs }]
               : []),
+            {
+              target: { name: 'floor', baseURL: `${floor.url}/v1`, apiKey: 'unused', model: 'gpt-4o-mini' },
+              description: 'openai SDK → one eagerly started workflow with one local activity (same Temporal server) → fake vendor',
+              processes: [{ name: 'floor', pid: floor.service.pid, own: true }, ...s.infrastructure.map((p) => ({ ...p, own: true })), vendorProcess],
+              durationMs: o.switchboardDurationMs,
+              maxDurationMs: o.switchboardMaxDurationMs,
+            },
             {
               target: { name: 'switchboard', baseURL: `${gateway.url}/v1`, apiKey: TENANT_KEY, model: 'chat-default' },
               description: 'openai SDK → Switchboard gateway → llmCall workflow (Temporal) → fake vendor',
@@ -146,7 +155,7 @@ async function main(): Promise<number> {
           ];
           return { concurrency: o.concurrency, targets: await measureOverhead(specs, { concurrency: o.concurrency, warmupMs: o.warmupMs, log }) };
         } finally {
-          await Promise.all([stopService(gateway.service), stopService(worker)]);
+          await Promise.all([stopService(gateway.service), stopService(worker), stopService(floor.service)]);
         }
       });
     }

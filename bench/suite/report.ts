@@ -28,6 +28,15 @@ export function overheadTables(r: SuiteResult): string {
       lines.push(`| ${t.name} | ${l.concurrency} | ${cell(l.callsPerSecond)} | ${cell(l.p50Ms)} | ${cell(l.p95Ms)} | ${cell(l.p99Ms)} | ${added} | ${l.errors} | ${cell(l.cpuMsPerCall)} |`);
     }
   }
+  const floor = r.overhead.result.targets.find((t) => t.name === 'floor');
+  const switchboard = r.overhead.result.targets.find((t) => t.name === 'switchboard');
+  if (floor && switchboard) {
+    lines.push('', '| Switchboard ÷ floor (same server, same run) | concurrency | added p50 | added p99 | calls/s | CPU ms per call |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const l of switchboard.levels) {
+      const f = floor.levels.find((x) => x.concurrency === l.concurrency);
+      lines.push(`| ratio | ${l.concurrency} | ${ratio(l.addedP50Ms, f?.addedP50Ms)} | ${ratio(l.addedP99Ms, f?.addedP99Ms)} | ${ratio(l.callsPerSecond, f?.callsPerSecond)} | ${ratio(l.cpuMsPerCall, f?.cpuMsPerCall)} |`);
+    }
+  }
   lines.push('', '| path | throughput at saturation | processes at the highest concurrency: CPU cores busy, RSS (peak) |', '| --- | ---: | --- |');
   for (const t of r.overhead.result.targets) {
     const last = t.levels.at(-1);
@@ -35,6 +44,11 @@ export function overheadTables(r: SuiteResult): string {
     lines.push(`| ${t.name} | ${t.saturationCallsPerSecond} calls/s | ${processes} |`);
   }
   return `${partHeader('Overhead', r.overhead)}\n${lines.join('\n')}\n`;
+}
+
+/** `a ÷ b` with two decimals, or n/a. */
+function ratio(a: number | null | undefined, b: number | null | undefined): string {
+  return a === null || a === undefined || !b ? 'n/a' : `${(a / b).toFixed(2)}×`;
 }
 
 export function faultTable(r: SuiteResult): string {
