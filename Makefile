@@ -12,7 +12,7 @@ export PATH := $(NODE_DIR):$(PATH)
 # Puts SB_TEMPORAL_BIN and SB_NATS_BIN in the environment of a recipe line.
 WITH_BINS = set -a && eval "$$(scripts/ensure-binaries.sh)" && set +a &&
 
-.PHONY: help setup up down status demo test lint typecheck jest bench bench-smoke clean check-deploy cluster-up cluster-down cluster-status test-cluster test-chaos
+.PHONY: help setup up down status demo test lint typecheck jest bench bench-smoke clean check-deploy cluster-up cluster-down cluster-status test-cluster
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,9 +49,6 @@ cluster-down: node_modules/.installed ## stop everything cluster-up started
 
 cluster-status: node_modules/.installed ## what cluster-up runs
 	@npx tsx services/cluster-stack/main.ts status
-
-test-chaos: setup ## chaos on the cluster topology (its own cluster on ports 17500+): NATS leader loss
-	@$(WITH_SERVER_BINS) npx jest -c jest.chaos.config.js
 
 demo: up ## the main job, on the local stack
 	@npx tsx services/demo/main.ts

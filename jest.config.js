@@ -5,8 +5,6 @@
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  // test/chaos runs on its own cluster: make test-chaos (jest.chaos.config.js).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/chaos/'],
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'commonjs' } }],

@@ -11,9 +11,9 @@ import OpenAI from 'openai';
 import { streams } from '../../lib/nats/streams';
 import { CallEvent } from '../../schemas/call-event';
 import { clusterPorts } from '../../services/cluster-stack/settings';
-import { type ChaosCluster, clusterUp } from './cluster-stack';
+import { type ChaosCluster, clusterUp } from './cluster-stack-process';
 
-// Files run one after another (maxWorkers 1), so they share the port base.
+// make test-cluster runs files one after another (maxWorkers 1); this one uses its own port base.
 const PORT_BASE = 17_500;
 
 async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {

@@ -1,5 +1,5 @@
 /**
- * The production topology for chaos tests: `services/cluster-stack/main.ts
+ * The production topology for a chaos file: `services/cluster-stack/main.ts
  * up` exactly as `make cluster-up` runs it, on ports of its own and a
  * temporary data dir, and `down` afterwards even when a test failed.
  */
@@ -8,9 +8,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { waitFor } from '../../lib/ports';
-import { isOurProcessAlive, readPidFile } from '../../services/local-stack/processes';
-import { ensurePostgresBinaries, startClusterPostgres } from '../../services/cluster-stack/postgres';
+import { readPidFile } from '../../services/local-stack/processes';
 import { clusterPorts } from '../../services/cluster-stack/settings';
 
 const run = promisify(execFile);
@@ -23,8 +21,6 @@ export interface ChaosCluster {
   fakeVendorUrl: string;
   /** SIGKILLs the process `cluster-up` recorded under `name` (nats-2, worker-1, gateway-1, …). */
   kill(name: string): void;
-  /** Stops PostgreSQL (fast shutdown: open transactions abort, as in a failover) and starts it again on its data; resolves once it answers. */
-  restartPostgres(): Promise<void>;
   down(): Promise<void>;
 }
 
@@ -54,13 +50,6 @@ export async function clusterUp(portBase: number): Promise<ChaosCluster> {
       const record = readPidFile(join(dataDir, 'pids', `${name}.pid`));
       if (!record) throw new Error(`no pid file for ${name} in ${dataDir}/pids`);
       process.kill(record.pid, 'SIGKILL');
-    },
-    restartPostgres: async () => {
-      const record = readPidFile(join(dataDir, 'pids', 'postgres.pid'));
-      if (!record) throw new Error(`no pid file for postgres in ${dataDir}/pids`);
-      process.kill(record.pid, 'SIGINT');
-      await waitFor('PostgreSQL stopping', async () => !isOurProcessAlive(record), 30_000);
-      await startClusterPostgres({ dataDir, port: ports.postgres, binDir: ensurePostgresBinaries(() => undefined) });
     },
     down,
   };
