@@ -181,7 +181,10 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
     state = countAttempt(state);
     const remainingMs = deadlineAt - Date.now();
     const attemptTimeoutMs = Math.max(1, Math.min(plan.attemptTimeoutMs, remainingMs));
-    const attemptCall = attemptActivity(attempts.length === 0, wait.inAttemptMs + attemptTimeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS, plan.heartbeatMs);
+    // A chain's child call keeps the ordinary activity even first: cancelling a chain must stop its running calls at once,
+    // and a local activity hears of a cancellation only at its workflow task's next heartbeat (up to 8 s).
+    const local = attempts.length === 0 && workflowInfo().parent === undefined;
+    const attemptCall = attemptActivity(local, wait.inAttemptMs + attemptTimeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS, plan.heartbeatMs);
     try {
       const success: AttemptSuccess = await attemptCall({
         callId,
