@@ -5,50 +5,7 @@ import type { Logger } from '../lib/log';
 import { buckets, openBucket } from '../lib/nats/kv';
 import { encodeStreamChunk, streamSubject } from '../lib/nats/stream-chunks';
 import { createStreamRestorer, rebasePlaceholders } from '../lib/pii';
-import { LlmRequest, LlmResult } from '../schemas/llm';
-import { PiiEntity } from '../schemas/validation';
-
-/** What the exact cache keeps: the answer as the vendor wrote it (masked), never raw PII. */
-export const CachedAnswer = LlmResult.pick({
-  text: true,
-  output: true,
-  toolCalls: true,
-  finishReason: true,
-  usage: true,
-  provider: true,
-  model: true,
-  upstream: true,
-  promptVariant: true,
-}).extend({
-  /** The PII nonce of the request that stored it: placeholders are rebased to the reader's. */
-  piiNonce: z.string().optional(),
-  storedAt: z.number(),
-  expiresAt: z.number(),
-});
-export type CachedAnswer = z.infer<typeof CachedAnswer>;
-
-export const CacheLookupInput = z.object({
-  callId: z.string(),
-  /** The request with masked messages. */
-  request: LlmRequest,
-  /** Model and prompt variant of the route's primary entry: the question's identity. */
-  model: z.string(),
-  promptVariant: z.string(),
-  piiNonce: z.string().optional(),
-  piiEntities: z.array(PiiEntity).optional(),
-  /** The route's semantic cache (opt-in): near-identical short single-turn questions share an answer. */
-  semantic: z
-    .object({
-      enabled: z.boolean(),
-      threshold: z.number(),
-      maxPromptChars: z.number(),
-      embedder: z.enum(['local', 'vendor']).default('local'),
-      embeddingProvider: z.string().optional(),
-      embeddingModel: z.string().default('text-embedding-3-small'),
-    })
-    .optional(),
-});
-export type CacheLookupInput = z.infer<typeof CacheLookupInput>;
+import { CachedAnswer, type CacheHit, type CacheLookupInput, type CacheStoreInput } from '../schemas/cache';
 
 const codec = JSONCodec<unknown>();
 
@@ -133,18 +90,18 @@ export function createCacheActivities({ nats, log, bucket = buckets.cache, onLoo
 
   return {
     /** The stored answer (placeholders rebased to this request's nonce), or null. A streaming call gets it streamed. */
-    async lookupCachedAnswer(input: CacheLookupInput): Promise<(CachedAnswer & { semantic?: boolean }) | null> {
+    async lookupCachedAnswer(input: CacheLookupInput): Promise<CacheHit | null> {
       const answer = await lookup(input);
       onLookup?.(input.request.route, answer ? (answer.semantic ? 'semantic_hit' : 'hit') : 'miss');
       return answer;
     },
 
-    async storeCachedAnswer(input: CacheLookupInput & { answer: Omit<CachedAnswer, 'storedAt' | 'expiresAt'>; ttlMs: number }): Promise<void> {
+    async storeCachedAnswer(input: CacheStoreInput): Promise<void> {
       await store(input);
     },
   };
 
-  async function lookup(input: CacheLookupInput): Promise<(CachedAnswer & { semantic?: boolean }) | null> {
+  async function lookup(input: CacheLookupInput): Promise<CacheHit | null> {
       try {
         const store = await open();
         let entry = await store.get(keyOf(input));
@@ -179,7 +136,7 @@ export function createCacheActivities({ nats, log, bucket = buckets.cache, onLoo
       }
   }
 
-  async function store(input: CacheLookupInput & { answer: Omit<CachedAnswer, 'storedAt' | 'expiresAt'>; ttlMs: number }): Promise<void> {
+  async function store(input: CacheStoreInput): Promise<void> {
       const now = Date.now();
       const value: CachedAnswer = { ...input.answer, storedAt: now, expiresAt: now + Math.min(input.ttlMs, BUCKET_MAX_AGE_MS) };
       try {

@@ -1,4 +1,5 @@
 import { JSONCodec, type NatsConnection } from 'nats';
+import { answeredOutcome } from '../lib/call/result';
 import { detectLanguage } from '../lib/insights/language';
 import type { Logger } from '../lib/log';
 import type { FinishedCall } from '../lib/metrics/call-metrics';
@@ -86,7 +87,7 @@ export function createInteractionActivities({ nats, outbox, config, log, onCallF
 
   return {
     async recordInteraction({ request, result, prompt }: RecordInteractionInput): Promise<void> {
-      onCallFinished?.({ route: request.route, provider: result.provider, upstream: result.upstream, outcome: result.cached ? 'cache_hit' : result.attempts.length > 1 ? 'recovered' : 'success' });
+      onCallFinished?.({ route: request.route, provider: result.provider, upstream: result.upstream, outcome: answeredOutcome(result) });
       await publish({
         callId: result.callId,
         ...requestFields(request, result.provider, prompt),

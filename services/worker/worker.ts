@@ -11,6 +11,7 @@ import type { NatsConnection } from 'nats';
 import { connectNats } from '../../lib/nats/connect';
 import { createAttemptActivities } from '../../activities/attempts';
 import { createCacheActivities } from '../../activities/cache';
+import { createCallStepActivities } from '../../activities/call-steps';
 import { createInteractionActivities } from '../../activities/interactions';
 import { createJsonCheckActivities } from '../../activities/json-check';
 import { createPlanActivities } from '../../activities/plan';
@@ -185,6 +186,24 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       activities: breakerActivities,
       stickyQueueScheduleToStartTimeout: '3 seconds',
     });
+    const planActivities = createPlanActivities({ config, pool: () => pool, failover });
+    const cacheActivities = createCacheActivities({
+      nats,
+      log,
+      onLookup: metrics.observeCacheLookup,
+      embed: async (text, { provider, model, dimensions }) => {
+        // The named provider's pool, else the first OpenAI-protocol one: Anthropic has no embeddings API.
+        const cfg = config();
+        const name = provider ?? Object.entries(cfg.providers).find(([, p]) => p.protocol === 'openai')?.[0];
+        const client = name ? pool.upstreams(name, model)[0]?.client : undefined;
+        if (!client?.embed) throw new Error(`no embeddings API for the semantic cache (provider ${name ?? 'none'})`);
+        const [vector] = await client.embed([text], { model, dimensions, timeoutMs: cfg.timeouts.attemptMs });
+        if (!vector) throw new Error('the embeddings API returned no vector');
+        return vector;
+      },
+      ...(options.cacheBucket ? { bucket: options.cacheBucket } : {}),
+    });
+    const interactionActivities = createInteractionActivities({ nats, outbox, config, log, onCallFinished: metrics.observeCall });
     const worker = await Worker.create({
       connection,
       namespace: options.namespace ?? 'default',
@@ -192,7 +211,7 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       dataConverter: options.dataConverter,
       workflowBundle,
       activities: {
-        ...createPlanActivities({ config, pool: () => pool, failover }),
+        ...planActivities,
         ...attemptActivities,
         attemptCall: async (input: AttemptInput) => {
           const result = await attemptActivities.attemptCall(input);
@@ -201,23 +220,10 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
         },
         // Also here: supervisors started on the calls' queue before it had a queue of its own schedule them here.
         ...breakerActivities,
-        ...createCacheActivities({
-          nats,
-          log,
-          onLookup: metrics.observeCacheLookup,
-          embed: async (text, { provider, model, dimensions }) => {
-            // The named provider's pool, else the first OpenAI-protocol one: Anthropic has no embeddings API.
-            const cfg = config();
-            const name = provider ?? Object.entries(cfg.providers).find(([, p]) => p.protocol === 'openai')?.[0];
-            const client = name ? pool.upstreams(name, model)[0]?.client : undefined;
-            if (!client?.embed) throw new Error(`no embeddings API for the semantic cache (provider ${name ?? 'none'})`);
-            const [vector] = await client.embed([text], { model, dimensions, timeoutMs: cfg.timeouts.attemptMs });
-            if (!vector) throw new Error('the embeddings API returned no vector');
-            return vector;
-          },
-          ...(options.cacheBucket ? { bucket: options.cacheBucket } : {}),
-        }),
-        ...createInteractionActivities({ nats, outbox, config, log, onCallFinished: metrics.observeCall }),
+        ...cacheActivities,
+        ...interactionActivities,
+        // The call's prepare and finish steps (llmCall runs these; the single activities above stay for calls started by older code).
+        ...createCallStepActivities({ ...planActivities, ...cacheActivities, ...interactionActivities }),
         ...createProbeActivities({ nats }),
         ...createJsonCheckActivities(),
         ...createInsightsActivities({ nats, config, log, ...(options.insightsWebhookUrl ? { webhookUrl: options.insightsWebhookUrl } : {}) }),

@@ -1,12 +1,14 @@
 /**
- * PII handling inside the llmCall workflow: mask once before planning, restore
- * every answer before the caller (or the cache, or the interaction log, per
- * config) sees it. Pure and deterministic (lib/pii imports no node modules).
+ * PII handling of one call: mask the request before any vendor, the cache or
+ * the interaction log sees it, restore every answer before the caller does.
+ * Pure and deterministic (lib/pii imports no node modules): the llmCall
+ * workflow and the prepareCall activity mask the same request the same way
+ * (the nonce comes from the call id).
  */
-import { derivePiiNonce, maskMessages, restorePii } from '../lib/pii';
-import type { CallPlan } from '../schemas/call';
-import type { LlmRequest, LlmResult } from '../schemas/llm';
-import type { PiiEntity } from '../schemas/validation';
+import { derivePiiNonce, maskMessages, restorePii } from '../pii';
+import type { CallPlan } from '../../schemas/call';
+import type { LlmRequest, LlmResult } from '../../schemas/llm';
+import type { PiiEntity } from '../../schemas/validation';
 
 export interface MaskedCall {
   /** The request vendors see: PII replaced by per-request placeholders. */
