@@ -36,6 +36,16 @@ export function callStartSearchAttributes(request: { tenant: string; user?: stri
   ];
 }
 
+/**
+ * The workflow-task timeout of a call (Temporal's default, set explicitly
+ * because it bounds recovery): the call's first attempt runs inside a
+ * workflow task, so when the process running it dies, the call moves to
+ * another worker once this passes (docs/benchmarks.md, "One workflow task").
+ * While a long local attempt runs, the SDK heartbeats the task at 80% of it;
+ * a cancellation reaches that attempt at such a heartbeat.
+ */
+export const CALL_WORKFLOW_TASK_TIMEOUT_MS = 10_000;
+
 /** `name=Type` pairs in the form `temporal server start-dev --search-attribute` takes. */
 export function searchAttributeRegistrations(): string[] {
   return Object.values(searchAttributes).map((key) => `${key.name}=Keyword`);

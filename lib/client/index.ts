@@ -15,7 +15,7 @@ import type { NatsConnection } from 'nats';
 import { z } from 'zod';
 import type { LlmCallInput } from '../../schemas/call';
 import { LlmRequest, type LlmRequestInput, type LlmResult } from '../../schemas/llm';
-import { callStartSearchAttributes, callWorkflowId, failureTypes, TASK_QUEUE } from '../../workflows/definitions';
+import { CALL_WORKFLOW_TASK_TIMEOUT_MS, callStartSearchAttributes, callWorkflowId, failureTypes, TASK_QUEUE } from '../../workflows/definitions';
 import type { llmCall } from '../../workflows/llm-call';
 import { describeZodIssues } from '../config/load';
 import { assertOwned, isExecutionNotOwnedError } from '../tenancy/ownership';
@@ -86,6 +86,7 @@ export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE, chains
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         // Set at start: a join can check whose execution it found at once, and the workflow's first task upserts nothing.
         typedSearchAttributes: callStartSearchAttributes(request),
+        workflowTaskTimeout: CALL_WORKFLOW_TASK_TIMEOUT_MS,
       });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

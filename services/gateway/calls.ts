@@ -9,7 +9,7 @@ import { ApplicationFailure, type Client, WorkflowExecutionAlreadyStartedError, 
 import type { LlmCallInput } from '../../schemas/call';
 import type { AttemptRecord, LlmRequest, LlmResult } from '../../schemas/llm';
 import { assertOwned, isExecutionNotOwnedError } from '../../lib/tenancy/ownership';
-import { callStartSearchAttributes, callWorkflowId, failureTypes } from '../../workflows/definitions';
+import { CALL_WORKFLOW_TASK_TIMEOUT_MS, callStartSearchAttributes, callWorkflowId, failureTypes } from '../../workflows/definitions';
 import type { llmCall } from '../../workflows/llm-call';
 import { isTemporalUnavailable } from './dependency-errors';
 import { GatewayError } from './http-errors';
@@ -85,6 +85,7 @@ export function createCallStarter({ client, taskQueue, eagerStart, onStarted }: 
             requestEagerStart: eagerStart,
             // Set at start: a join can check whose execution it found at once, and the workflow's first task upserts nothing.
             typedSearchAttributes: callStartSearchAttributes(request),
+            workflowTaskTimeout: CALL_WORKFLOW_TASK_TIMEOUT_MS,
           }),
         arrived + deadlineMs * START_SHARE_OF_DEADLINE,
       );
