@@ -3,7 +3,7 @@
  * isolated copy of the local stack, Switchboard side by side with Portkey's
  * open-source gateway. Writes results.json, results.md and SVG charts.
  *
- *   npx tsx bench/suite/main.ts [--smoke | --quick] [--parts overhead,faults,scale,crashes] [--out DIR] [--no-peer]
+ *   npx tsx bench/suite/main.ts [--smoke | --quick] [--parts overhead,faults,scale,crashes] [--out DIR] [--no-peer] [--cpu-prof DIR]
  *   npx tsx bench/suite/main.ts --render bench/results/latest/results.json [--readme]   # redraw results.md and the charts (and the README's block) only
  *
  * Default output: bench/results/latest/ plus a dated copy bench/results/<date>/
@@ -42,6 +42,8 @@ const { values } = parseArgs({
     parts: { type: 'string', default: 'overhead,faults,scale,crashes' },
     out: { type: 'string' },
     'no-peer': { type: 'boolean', default: false },
+    /** Part 1's gateway, worker and floor processes write V8 CPU profiles (node --cpu-prof) into this directory. */
+    'cpu-prof': { type: 'string' },
     /** Redraw results.md and the charts beside an existing results.json; measures nothing. */
     render: { type: 'string' },
     /** With --render: also rewrite the README's block of latest figures. */
@@ -128,13 +130,14 @@ async function main(): Promise<number> {
     if (parts.has('overhead')) {
       result.overhead = await runPart('overhead', sizes.overhead.budgetMs, async () => {
         const o = sizes.overhead;
-        const worker = await s.startWorker({ name: 'overhead-worker', taskQueue: 'bench-overhead', cluster: 'bench-overhead' });
-        const gateway = await s.startGateway({ name: 'overhead-gateway', taskQueue: 'bench-overhead', cluster: 'bench-overhead', inProcessWorker: true });
-        const floor = await startFloor({ temporalAddress: s.temporalAddress, vendorUrl: s.vendorUrl, vendorKey: s.keys.OPENAI_ORG_A_KEY!, runDir: s.runDir });
+        const profile = (name: string) => (values['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`, `--cpu-prof-name=${name}.cpuprofile`] } : {});
+        const worker = await s.startWorker({ name: 'overhead-worker', taskQueue: 'bench-overhead', cluster: 'bench-overhead', ...profile('worker') });
+        const gateway = await s.startGateway({ name: 'overhead-gateway', taskQueue: 'bench-overhead', cluster: 'bench-overhead', inProcessWorker: true, ...profile('gateway') });
+        const floor = await startFloor({ temporalAddress: s.temporalAddress, vendorUrl: s.vendorUrl, vendorKey: s.keys.OPENAI_ORG_A_KEY!, runDir: s.runDir, ...profile('floor') });
         try {
           const vendorProcess = { name: 'fake-vendor', pid: s.vendor.pid, own: false };
           const specs: OverheadTargetSpec[] = [
-            { target: { name: 'direct', baseURL: `${s.vendorUrl}/v1`, apiKey: s.keys.OPENAI_ORG_A_KEY!, model: 'gpt-4o-mini' }, description: 'openai SDK → fake vendor', processes: [vendorProcess], durationMs: o.durationMs, maxDurationMs: o.durationMs },
+            { target: { name: 'direct', baseURL: `${s.vendorUrl}/v1`, apiKey: s.keys.OPENAI_ORG_A_KEY!, model: 'gpt-4o-mini' }, description: 'openai SDK → fake vendor', processes: [vendorProcess], durationMs: o.durationMs, maxDurationMs: o.durationMs, streams: true },
             ...(portkey
               ? [{ target: { name: 'portkey', baseURL: `${portkey.url}/v1`, apiKey: s.keys.OPENAI_ORG_A_KEY!, model: 'gpt-4o-mini', headers: singleUpstreamHeaders(s.vendorUrl) }, description: 'openai SDK → Portkey gateway → fake vendor', processes: [{ name: 'portkey', pid: portkey.service.pid, own: true }, vendorProcess], durationMs: o.durationMs, maxDurationMs: o.switchboardMaxDurationMs }]
               : []),
@@ -151,6 +154,7 @@ async function main(): Promise<number> {
               processes: [{ name: 'gateway', pid: gateway.service.pid, own: true }, { name: 'worker', pid: worker.pid, own: true }, ...s.infrastructure.map((p) => ({ ...p, own: true })), vendorProcess],
               durationMs: o.switchboardDurationMs,
               maxDurationMs: o.switchboardMaxDurationMs,
+              streams: true,
             },
           ];
           return { concurrency: o.concurrency, targets: await measureOverhead(specs, { concurrency: o.concurrency, warmupMs: o.warmupMs, log }) };

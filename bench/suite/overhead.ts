@@ -8,6 +8,7 @@
  * on the target's path, from /proc.
  */
 import { startUsageWindow, type ProcessUsage } from './proc-stats';
+import type OpenAI from 'openai';
 import { callOnce, openaiClient, round1, runClosedLoop, summarise, type LatencySummary, type Target } from './sdk-load';
 
 export interface OverheadLevel extends LatencySummary {
@@ -24,11 +25,26 @@ export interface OverheadLevel extends LatencySummary {
   firstErrors: string[];
 }
 
+/** Streamed calls at concurrency 1: time to the first content token, and what the target adds to the vendor's own. */
+export interface StreamingFigures {
+  concurrency: number;
+  calls: number;
+  errors: number;
+  ttftP50Ms: number | null;
+  ttftP95Ms: number | null;
+  ttftP99Ms: number | null;
+  /** The target's TTFT percentile − the direct stream's (the vendor's own TTFT) at the same concurrency. */
+  addedTtftP50Ms: number | null;
+  addedTtftP99Ms: number | null;
+}
+
 export interface OverheadTarget {
   name: string;
   description: string;
   levels: OverheadLevel[];
   saturationCallsPerSecond: number;
+  /** Targets that stream (not the floor, whose workflow answers whole; not the peer, whose streams fail, docs/benchmarks.md). */
+  streaming?: StreamingFigures;
 }
 
 export interface OverheadTargetSpec {
@@ -39,11 +55,14 @@ export interface OverheadTargetSpec {
   durationMs: number;
   /** How far the window may stretch until `concurrency` calls sent in it succeeded. */
   maxDurationMs: number;
+  /** Also measure streamed calls' time to first token at concurrency 1. */
+  streams?: boolean;
 }
 
 export async function measureOverhead(specs: OverheadTargetSpec[], o: { concurrency: number[]; warmupMs: number; log: (line: string) => void }): Promise<OverheadTarget[]> {
   const results: OverheadTarget[] = [];
   let direct: OverheadLevel[] | undefined;
+  let directStreaming: StreamingFigures | undefined;
   for (const spec of specs) {
     const client = openaiClient(spec.target);
     const levels: OverheadLevel[] = [];
@@ -85,7 +104,33 @@ export async function measureOverhead(specs: OverheadTargetSpec[], o: { concurre
       o.log(`overhead ${spec.target.name.padEnd(11)} c=${String(concurrency).padEnd(3)} ${String(callsPerSecond).padStart(7)} calls/s  p50 ${level.p50Ms} p95 ${level.p95Ms} p99 ${level.p99Ms} ms  errors ${level.errors}  cpu/call ${level.cpuMsPerCall} ms`);
     }
     if (spec.target.name === 'direct') direct = levels;
-    results.push({ name: spec.target.name, description: spec.description, levels, saturationCallsPerSecond: Math.max(...levels.map((l) => l.callsPerSecond)) });
+    const streaming = spec.streams ? await measureStreaming(client, spec, o, directStreaming) : undefined;
+    if (spec.target.name === 'direct') directStreaming = streaming;
+    if (streaming) o.log(`overhead ${spec.target.name.padEnd(11)} stream c=1  TTFT p50 ${streaming.ttftP50Ms} p95 ${streaming.ttftP95Ms} p99 ${streaming.ttftP99Ms} ms  added p50 ${streaming.addedTtftP50Ms} ms  errors ${streaming.errors}`);
+    results.push({ name: spec.target.name, description: spec.description, levels, saturationCallsPerSecond: Math.max(...levels.map((l) => l.callsPerSecond)), ...(streaming ? { streaming } : {}) });
   }
   return results;
+}
+
+/** One client streaming back to back: TTFT percentiles, and the added TTFT against the direct stream's. */
+async function measureStreaming(client: OpenAI, spec: OverheadTargetSpec, o: { warmupMs: number }, direct: StreamingFigures | undefined): Promise<StreamingFigures> {
+  const concurrency = 1;
+  const { outcomes } = await runClosedLoop((i) => callOnce(client, spec.target.model, `Overhead ${spec.target.name} stream #${i}: suggest a headline for a bakery.`, true), concurrency, {
+    warmupMs: o.warmupMs,
+    durationMs: spec.durationMs,
+    minCalls: 1,
+    maxDurationMs: spec.maxDurationMs,
+  });
+  const ttft = summarise(outcomes, (x) => x.ttftMs);
+  const added = (mine: number | null, theirs: number | null | undefined) => (mine === null || theirs === null || theirs === undefined ? null : round1(mine - theirs));
+  return {
+    concurrency,
+    calls: ttft.calls,
+    errors: ttft.errors,
+    ttftP50Ms: ttft.p50Ms,
+    ttftP95Ms: ttft.p95Ms,
+    ttftP99Ms: ttft.p99Ms,
+    addedTtftP50Ms: added(ttft.p50Ms, direct?.ttftP50Ms),
+    addedTtftP99Ms: added(ttft.p99Ms, direct?.ttftP99Ms),
+  };
 }

@@ -37,6 +37,18 @@ export function overheadTables(r: SuiteResult): string {
       lines.push(`| ratio | ${l.concurrency} | ${ratio(l.addedP50Ms, f?.addedP50Ms)} | ${ratio(l.addedP99Ms, f?.addedP99Ms)} | ${ratio(l.callsPerSecond, f?.callsPerSecond)} | ${ratio(l.cpuMsPerCall, f?.cpuMsPerCall)} |`);
     }
   }
+  const streams = r.overhead.result.targets.filter((t) => t.streaming);
+  if (streams.length) {
+    const floorAdded = floor?.levels.find((l) => l.concurrency === 1)?.addedP50Ms;
+    lines.push('', '| streamed, concurrency 1 | calls | TTFT p50 ms | TTFT p95 ms | TTFT p99 ms | added TTFT p50 / p99 ms | added TTFT p50 − floor\'s added p50 ms |', '| --- | ---: | ---: | ---: | ---: | --- | ---: |');
+    for (const t of streams) {
+      const s = t.streaming!;
+      const added = t.name === 'direct' ? '(the vendor\'s own)' : `${cell(s.addedTtftP50Ms)} / ${cell(s.addedTtftP99Ms)}`;
+      const overFloor = t.name === 'direct' || s.addedTtftP50Ms === null || floorAdded === null || floorAdded === undefined ? '–' : cell(round1(s.addedTtftP50Ms - floorAdded));
+      lines.push(`| ${t.name} | ${s.calls} | ${cell(s.ttftP50Ms)} | ${cell(s.ttftP95Ms)} | ${cell(s.ttftP99Ms)} | ${added} | ${overFloor} |`);
+    }
+  }
+  if (floor && switchboard) lines.push('', TARGETS);
   lines.push('', '| path | throughput at saturation | processes at the highest concurrency: CPU cores busy, RSS (peak) |', '| --- | ---: | --- |');
   for (const t of r.overhead.result.targets) {
     const last = t.levels.at(-1);
@@ -45,6 +57,11 @@ export function overheadTables(r: SuiteResult): string {
   }
   return `${partHeader('Overhead', r.overhead)}\n${lines.join('\n')}\n`;
 }
+
+/** What the ratios are held against (issue 20): the cheapest durable shape on the same server is the yardstick. */
+const TARGETS = 'Targets against the floor: added latency at concurrency 1 p50 ≤ 1.3×, p99 ≤ 2×; calls/s at concurrency 10 and 50 ≥ 0.6×; CPU ms per call ≤ 2×; streamed TTFT added at concurrency 1 ≤ the floor\'s added p50 + 5 ms.';
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
 
 /** `a ÷ b` with two decimals, or n/a. */
 function ratio(a: number | null | undefined, b: number | null | undefined): string {

@@ -30,6 +30,14 @@ export const FIRST_TOKEN_TIMEOUT_MS = 3_000;
 /** The demo tenant's key (config/switchboard.local.yaml stores its sha256). */
 export const TENANT_KEY = 'sb-demo-key-acme';
 
+export interface ServiceOptions {
+  name: string;
+  taskQueue: string;
+  cluster: string;
+  /** Node flags before the script (e.g. `--cpu-prof`). Default none. */
+  nodeArgs?: string[];
+}
+
 export interface BenchStack {
   runDir: string;
   temporalAddress: string;
@@ -42,9 +50,9 @@ export interface BenchStack {
   organisations: string[];
   /** Pids of the Temporal dev server and nats-server. */
   infrastructure: Array<{ name: string; pid: number }>;
-  startWorker(o: { name: string; taskQueue: string; cluster: string }): Promise<ServiceProcess>;
-  spawnWorker(o: { name: string; taskQueue: string; cluster: string }): Promise<{ service: ServiceProcess; ready: Promise<void> }>;
-  startGateway(o: { name: string; taskQueue: string; cluster: string; inProcessWorker: boolean }): Promise<{ service: ServiceProcess; url: string }>;
+  startWorker(o: ServiceOptions): Promise<ServiceProcess>;
+  spawnWorker(o: ServiceOptions): Promise<{ service: ServiceProcess; ready: Promise<void> }>;
+  startGateway(o: ServiceOptions & { inProcessWorker: boolean }): Promise<{ service: ServiceProcess; url: string }>;
   close(): Promise<void>;
 }
 
@@ -102,7 +110,7 @@ export async function startBenchStack(runDir: string, readyTimeoutMs = 180_000):
   /** Spawns a worker at once (the caller may kill it any time); `ready` resolves when its /readyz answers. */
   const spawnWorker: BenchStack['spawnWorker'] = async (o) => {
     const [port] = await findFreePorts(1);
-    const service = spawnService({ name: o.name, args: ['services/worker/main.ts'], env: { ...serviceEnv(o), SB_HEALTH_PORT: String(port) }, logDir });
+    const service = spawnService({ name: o.name, args: [...(o.nodeArgs ?? []), 'services/worker/main.ts'], env: { ...serviceEnv(o), SB_HEALTH_PORT: String(port) }, logDir });
     return { service, ready: waitUntilReady(service, `http://127.0.0.1:${port}/readyz`, readyTimeoutMs) };
   };
 
@@ -125,7 +133,7 @@ export async function startBenchStack(runDir: string, readyTimeoutMs = 180_000):
       const [port] = await findFreePorts(1);
       const service = spawnService({
         name: o.name,
-        args: ['services/gateway/main.ts'],
+        args: [...(o.nodeArgs ?? []), 'services/gateway/main.ts'],
         env: { ...serviceEnv(o), SB_GATEWAY_PORT: String(port), SB_GATEWAY_WORKER: String(o.inProcessWorker) },
         logDir,
       });
