@@ -1,10 +1,11 @@
 /**
- * Where a process spent its CPU: a V8 `.cpuprofile` (node --cpu-prof, e.g.
- * from `bench/suite/main.ts --parts overhead --cpu-prof DIR`) summed by self
- * time — per area (an npm package, a folder of this repository, node's own
- * internals, garbage collection, idle) and per function.
+ * Where a process spent its CPU: V8 `.cpuprofile`s (node --cpu-prof, e.g.
+ * from `bench/suite/main.ts --parts overhead --cpu-prof DIR`: one file per
+ * thread in DIR/<process>/) summed by self time — per area (an npm package,
+ * a folder of this repository, node's own internals, garbage collection,
+ * idle) and per function, over every file given.
  *
- *   npx tsx bench/cpu-profile.ts DIR/gateway.cpuprofile [--top 25]
+ *   npx tsx bench/cpu-profile.ts DIR/gateway/*.cpuprofile [--top 25]
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -31,27 +32,29 @@ export function areaOf(url: string, functionName: string): string {
 
 function main(): void {
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
-  const path = positionals[0];
-  if (!path) throw new Error('usage: npx tsx bench/cpu-profile.ts <file.cpuprofile> [--top N]');
-  const profile = CpuProfile.parse(JSON.parse(readFileSync(path, 'utf8')));
-  const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
-  const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  if (positionals.length === 0) throw new Error('usage: npx tsx bench/cpu-profile.ts <file.cpuprofile>... [--top N]');
   const areas = new Map<string, number>();
   const functions = new Map<string, number>();
   let busyUs = 0;
-  for (const [id, us] of selfUs) {
-    const frame = byId.get(id)!;
-    const area = areaOf(frame.url, frame.functionName);
-    areas.set(area, (areas.get(area) ?? 0) + us);
-    if (area !== '(idle)') busyUs += us;
-    const name = `${frame.functionName || '(anonymous)'} ${area}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
-    functions.set(name, (functions.get(name) ?? 0) + us);
+  let wallUs = 0;
+  for (const path of positionals) {
+    const profile = CpuProfile.parse(JSON.parse(readFileSync(path, 'utf8')));
+    wallUs = Math.max(wallUs, profile.endTime - profile.startTime);
+    const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+    const selfUs = new Map<number, number>();
+    profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+    for (const [id, us] of selfUs) {
+      const frame = byId.get(id)!;
+      const area = areaOf(frame.url, frame.functionName);
+      areas.set(area, (areas.get(area) ?? 0) + us);
+      if (area !== '(idle)') busyUs += us;
+      const name = `${frame.functionName || '(anonymous)'} ${area}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
+      functions.set(name, (functions.get(name) ?? 0) + us);
+    }
   }
   const top = Number(values.top);
   const share = (us: number) => `${((us / busyUs) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms`;
-  const wallMs = (profile.endTime - profile.startTime) / 1000;
-  process.stdout.write(`${path}: ${(busyUs / 1000).toFixed(0)} ms busy of ${wallMs.toFixed(0)} ms profiled (idle excluded from the shares)\n\nby area\n`);
+  process.stdout.write(`${positionals.length} profile(s): ${(busyUs / 1000).toFixed(0)} ms busy over ${(wallUs / 1000).toFixed(0)} ms profiled (idle excluded from the shares)\n\nby area\n`);
   for (const [area, us] of [...areas].filter(([a]) => a !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`  ${share(us)}  ${area}\n`);
   process.stdout.write('\nby function (self time)\n');
   for (const [name, us] of [...functions].filter(([n]) => !n.includes('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`  ${share(us)}  ${name}\n`);

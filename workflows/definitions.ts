@@ -95,6 +95,10 @@ export const failureTypes = {
   deadline: 'SbDeadlineExceeded',
   /** Our own code failed after the vendor answered: not retried on other upstreams, not a breaker failure. */
   internal: 'SbInternalError',
+  /** The typed client's structured output did not match the caller's schema. */
+  invalidOutput: 'SbInvalidOutput',
+  /** The workflow failed other than through one of the types above (a bug, a terminated or timed-out execution). */
+  workflowFailed: 'SbWorkflowFailed',
 } as const;
 
 /** A tenant id as one NATS subject token: `.`, `*`, `>` and whitespace would split or widen the subject. */

@@ -42,7 +42,7 @@ const { values } = parseArgs({
     parts: { type: 'string', default: 'overhead,faults,scale,crashes' },
     out: { type: 'string' },
     'no-peer': { type: 'boolean', default: false },
-    /** Part 1's gateway, worker and floor processes write V8 CPU profiles (node --cpu-prof) into this directory. */
+    /** Part 1's gateway, worker and floor processes write V8 CPU profiles (node --cpu-prof) into DIR/<process>/, one per thread. */
     'cpu-prof': { type: 'string' },
     /** Redraw results.md and the charts beside an existing results.json; measures nothing. */
     render: { type: 'string' },
@@ -130,7 +130,8 @@ async function main(): Promise<number> {
     if (parts.has('overhead')) {
       result.overhead = await runPart('overhead', sizes.overhead.budgetMs, async () => {
         const o = sizes.overhead;
-        const profile = (name: string) => (values['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`, `--cpu-prof-name=${name}.cpuprofile`] } : {});
+        // One directory per process: node writes one profile per thread (the SDK runs workflows on worker threads).
+        const profile = (name: string) => (values['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(values['cpu-prof'], name)}`] } : {});
         const worker = await s.startWorker({ name: 'overhead-worker', taskQueue: 'bench-overhead', cluster: 'bench-overhead', ...profile('worker') });
         const gateway = await s.startGateway({ name: 'overhead-gateway', taskQueue: 'bench-overhead', cluster: 'bench-overhead', inProcessWorker: true, ...profile('gateway') });
         const floor = await startFloor({ temporalAddress: s.temporalAddress, vendorUrl: s.vendorUrl, vendorKey: s.keys.OPENAI_ORG_A_KEY!, runDir: s.runDir, ...profile('floor') });

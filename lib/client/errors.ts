@@ -1,4 +1,6 @@
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { AttemptRecord } from '../../schemas/llm';
+import { failureTypes } from '../../workflows/definitions';
 
 /** The request is malformed; nothing was started. `field` names the first bad field. */
 export class SwitchboardRequestError extends Error {
@@ -22,6 +24,22 @@ export class SwitchboardCallError extends Error {
 
 export function isSwitchboardCallError(error: unknown): error is SwitchboardCallError {
   return error instanceof Error && error.name === 'SwitchboardCallError';
+}
+
+/**
+ * A failed llmCall workflow as the caller's error — the one mapping the typed
+ * client and the gateway share: the workflow's ApplicationFailure gives the
+ * stable type and the attempt log; a workflow that failed any other way is
+ * `SbWorkflowFailed`. Anything else (Temporal unreachable, a cancellation) is
+ * returned as it came.
+ */
+export function callErrorOf(error: unknown, callId: string): unknown {
+  if (!(error instanceof WorkflowFailedError)) return error;
+  if (error.cause instanceof ApplicationFailure) {
+    const details = error.cause.details?.[0] as { attempts?: AttemptRecord[] } | undefined;
+    return new SwitchboardCallError(error.cause.message, error.cause.type ?? failureTypes.exhausted, callId, details?.attempts ?? [], { cause: error });
+  }
+  return new SwitchboardCallError(error.message, failureTypes.workflowFailed, callId, [], { cause: error });
 }
 
 /** A chain ran and failed; `step` (and `index` in a fan-out) name where, `type` is a stable failure type (chainFailureTypes). */

@@ -4,13 +4,7 @@
  * Requests are validated before anything starts.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  ApplicationFailure,
-  type Client,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import type { NatsConnection } from 'nats';
 import { z } from 'zod';
 import type { LlmCallInput } from '../../schemas/call';
@@ -22,7 +16,7 @@ import { assertOwned, isExecutionNotOwnedError } from '../tenancy/ownership';
 import type { ChainRegistry } from '../chains/registry';
 import { createChainClient } from './chains';
 import { createFeedbackClient } from './feedback';
-import { SwitchboardCallError, SwitchboardRequestError } from './errors';
+import { callErrorOf, SwitchboardCallError, SwitchboardRequestError } from './errors';
 
 export interface SwitchboardClientOptions {
   client: Client;
@@ -50,14 +44,6 @@ export function parseRequest(request: LlmRequestInput): LlmRequest {
     throw new SwitchboardRequestError(`invalid LLM request: ${describeZodIssues(parsed.error)}`, field, parsed.error.issues.map((i) => i.message));
   }
   return parsed.data;
-}
-
-function toCallError(error: unknown, callId: string): unknown {
-  if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure) {
-    const details = error.cause.details?.[0] as { attempts?: LlmResult['attempts'] } | undefined;
-    return new SwitchboardCallError(error.cause.message, error.cause.type ?? failureTypes.exhausted, callId, details?.attempts ?? [], { cause: error });
-  }
-  return error;
 }
 
 export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE, chains = new Map(), nats }: SwitchboardClientOptions) {
@@ -98,7 +84,7 @@ export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE, chains
       callId,
       workflowId,
       handle,
-      result: () => handle.result().catch((error: unknown) => Promise.reject(toCallError(error, callId))),
+      result: () => handle.result().catch((error: unknown) => Promise.reject(callErrorOf(error, callId))),
     };
   }
 
@@ -119,12 +105,12 @@ export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE, chains
       const result = await (await start({ ...request, output: { name, schema: jsonSchema } })).result();
       const parsed = schema.safeParse(result.output);
       if (!parsed.success) {
-        throw new SwitchboardCallError(`structured output "${name}" does not match its schema: ${describeZodIssues(parsed.error)}`, 'SbInvalidOutput', result.callId, result.attempts);
+        throw new SwitchboardCallError(`structured output "${name}" does not match its schema: ${describeZodIssues(parsed.error)}`, failureTypes.invalidOutput, result.callId, result.attempts);
       }
       return { ...result, output: parsed.data };
     },
   };
 }
 export type SwitchboardClient = ReturnType<typeof createSwitchboardClient>;
-export { isSwitchboardCallError, isSwitchboardChainError, isSwitchboardRequestError, SwitchboardCallError, SwitchboardChainError, SwitchboardRequestError } from './errors';
+export { callErrorOf, isSwitchboardCallError, isSwitchboardChainError, isSwitchboardRequestError, SwitchboardCallError, SwitchboardChainError, SwitchboardRequestError } from './errors';
 export type { ChainHandle, ChainRunOptions } from './chains';

@@ -6,12 +6,12 @@
  * which may quote the prompt).
  */
 import { failureTypes } from '../../workflows/definitions';
-import type { CallFailedError } from './calls';
+import type { SwitchboardCallError } from '../../lib/client/errors';
 import { GatewayError } from './http-errors';
 
 const callerFault: ReadonlySet<string> = new Set([failureTypes.invalidRequest, failureTypes.contextLength, failureTypes.contentPolicy]);
 
-export function gatewayErrorOfCall(error: CallFailedError, callId: string): GatewayError {
+export function gatewayErrorOfCall(error: SwitchboardCallError, callId: string): GatewayError {
   const detail = {
     switchboard: {
       call_id: callId,

@@ -5,11 +5,12 @@
  * (or reads the result of) the same execution.
  */
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure, type Client, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { callErrorOf } from '../../lib/client/errors';
 import type { LlmCallInput } from '../../schemas/call';
-import type { AttemptRecord, LlmRequest, LlmResult } from '../../schemas/llm';
+import type { LlmRequest, LlmResult } from '../../schemas/llm';
 import { assertOwned, isExecutionNotOwnedError } from '../../lib/tenancy/ownership';
-import { CALL_WORKFLOW_TASK_TIMEOUT_MS, callStartSearchAttributes, callWorkflowId, failureTypes } from '../../workflows/definitions';
+import { CALL_WORKFLOW_TASK_TIMEOUT_MS, callStartSearchAttributes, callWorkflowId } from '../../workflows/definitions';
 import type { llmCall } from '../../workflows/llm-call';
 import { isTemporalUnavailable } from './dependency-errors';
 import { GatewayError } from './http-errors';
@@ -23,21 +24,9 @@ export interface CallStarterOptions {
   onStarted?: (eagerlyStarted: boolean) => void;
 }
 
-/** The call ran and failed: a stable failure type and the attempt log. */
-export class CallFailedError extends Error {
-  override readonly name = 'CallFailedError';
-  constructor(message: string, readonly type: string, readonly attempts: AttemptRecord[]) {
-    super(message);
-  }
-}
-
-export function isCallFailedError(error: unknown): error is CallFailedError {
-  return error instanceof Error && error.name === 'CallFailedError';
-}
-
 export interface StartedCall {
   callId: string;
-  /** The answer, or a CallFailedError. */
+  /** The answer, or a SwitchboardCallError (lib/client/errors.ts: the mapping the typed client uses too). */
   result(): Promise<LlmResult>;
   /** Stops the workflow (the caller went away or the gateway deadline passed). */
   cancel(): Promise<void>;
@@ -101,7 +90,7 @@ export function createCallStarter({ client, taskQueue, eagerStart, onStarted }: 
     return {
       callId,
       // The workflow runs on while Temporal's frontend is briefly away: keep waiting for its result until the deadline.
-      result: () => whileTemporalAway(() => handle.result(), arrived + deadlineMs).catch((error: unknown) => Promise.reject(asCallFailure(error))),
+      result: () => whileTemporalAway(() => handle.result(), arrived + deadlineMs).catch((error: unknown) => Promise.reject(callErrorOf(error, callId))),
       cancel: () => handle.cancel().then(() => undefined, () => undefined),
     };
   };
@@ -119,13 +108,4 @@ async function checkJoined(client: Client, callId: string, tenant: string): Prom
       param: 'Idempotency-Key',
     });
   }
-}
-
-function asCallFailure(error: unknown): unknown {
-  if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure) {
-    const details = error.cause.details?.[0] as { attempts?: AttemptRecord[] } | undefined;
-    return new CallFailedError(error.cause.message, error.cause.type ?? failureTypes.exhausted, details?.attempts ?? []);
-  }
-  if (error instanceof WorkflowFailedError) return new CallFailedError(error.message, 'SbWorkflowFailed', []);
-  return error;
 }

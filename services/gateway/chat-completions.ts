@@ -9,7 +9,8 @@ import { parseAnthropicMessages } from './anthropic-request';
 import { decideShedding } from '../../lib/admission/load-shedding';
 import { deadlineError, gatewayErrorOfCall } from './call-errors';
 import { finaliseRequest, requestChars } from './call-request';
-import { callIdFor, isCallFailedError, type StartedCall } from './calls';
+import { isSwitchboardCallError } from '../../lib/client/errors';
+import { callIdFor, type StartedCall } from './calls';
 import type { GatewayContext } from './context';
 import { GatewayError, type ErrorDialect } from './http-errors';
 import { clientAddress, parseJsonBody, readBody, sendJson } from './http-io';
@@ -101,7 +102,7 @@ async function answer(ctx: GatewayContext, request: LlmRequest): Promise<LlmResu
   try {
     return await awaitWithDeadline(ctx, call);
   } catch (error) {
-    throw isCallFailedError(error) ? gatewayErrorOfCall(error, callId) : error;
+    throw isSwitchboardCallError(error) ? gatewayErrorOfCall(error, callId) : error;
   }
 }
 

@@ -14,7 +14,8 @@ import type { NatsConnection, Subscription } from 'nats';
 import { decodeStreamChunk, streamSubject, type StreamChunk } from '../../lib/nats/stream-chunks';
 import type { LlmResult } from '../../schemas/llm';
 import { gatewayErrorOfCall } from './call-errors';
-import { isCallFailedError, type StartedCall } from './calls';
+import { isSwitchboardCallError } from '../../lib/client/errors';
+import type { StartedCall } from './calls';
 import { isGatewayError, type GatewayError } from './http-errors';
 import { resultHeaders } from './openai-response';
 
@@ -43,7 +44,7 @@ export interface StreamRelayOptions {
   dialect: StreamDialect;
   /** Starts the workflow; called after the subscription is live. */
   start(): Promise<StartedCall>;
-  /** Resolves with the result or rejects (CallFailedError, GatewayError for the deadline). */
+  /** Resolves with the result or rejects (SwitchboardCallError, GatewayError for the deadline). */
   awaitResult(call: StartedCall): Promise<LlmResult>;
   /** Whether to cancel the workflow when the stream cannot be completed (no idempotency key: nobody can pick the answer up). */
   cancelOnAbandon: boolean;
@@ -132,7 +133,7 @@ export async function relayStream(options: StreamRelayOptions): Promise<StreamOu
     res.end(dialect.closing(result, result.text.slice(sent.length)));
     return 'done';
   } catch (error) {
-    const mapped: GatewayError | undefined = isCallFailedError(error) ? gatewayErrorOfCall(error, callId) : isGatewayError(error) ? error : undefined;
+    const mapped: GatewayError | undefined = isSwitchboardCallError(error) ? gatewayErrorOfCall(error, callId) : isGatewayError(error) ? error : undefined;
     if (!res.headersSent) throw mapped ?? error;
     if (!finished) breakStream(mapped ? `${mapped.extra.code ?? mapped.type}: ${mapped.message}` : 'internal error');
     return 'broken_after_first_token';
