@@ -1,13 +1,14 @@
 /**
  * The steps around a call's attempts, each one local activity: `prepareCall`
- * (plan the route, then ask the cache) before, `finishCall` (store the answer
+ * (plan the route, mask PII, then ask the cache) before, `finishCall` (store the answer
  * in the cache and record the interaction, at once) after. Fewer, larger
  * local activities: each one in sequence costs a round of the workflow task
  * (measured ≈ 3 ms here, docs/benchmarks.md), so the happy path runs three —
  * prepare, attempt, finish — in its one workflow task.
  */
+import { maskingOf } from '../lib/call/masking';
 import { cacheQueryOf, isCacheable } from '../lib/call/open';
-import { maskRequest } from '../lib/call/privacy';
+import { applyMasking, type Masking } from '../lib/call/privacy';
 import type { CallPlan, LlmCallInput } from '../schemas/call';
 import type { CacheHit, CacheLookupInput, CacheStoreInput } from '../schemas/cache';
 import type { RecordInteractionInput } from './interactions';
@@ -21,6 +22,8 @@ export interface CallStepDeps {
 
 export interface PreparedCall {
   plan: CallPlan;
+  /** What PII masking changed in the request (absent when PII handling is off). */
+  masking?: Masking;
   /** The cache's answer, when the route caches and it had one. */
   hit?: CacheHit;
 }
@@ -35,10 +38,11 @@ export function createCallStepActivities(deps: CallStepDeps) {
   return {
     async prepareCall(input: LlmCallInput): Promise<PreparedCall> {
       const plan = await deps.planCall(input);
-      // The workflow masks the same way (the nonce comes from the call id); masking here is for the cache's question.
-      const query = !isCacheable(plan, input.request) ? undefined : cacheQueryOf(input.callId, plan, maskRequest(input.request, input.callId, plan.pii));
+      // Masked here, not in the workflow: the detectors would be evaluated again in the workflow sandbox for every call.
+      const masking = maskingOf(input.request, input.callId, plan.pii);
+      const query = isCacheable(plan, input.request) ? cacheQueryOf(input.callId, plan, applyMasking(input.request, masking)) : undefined;
       const hit = query ? await deps.lookupCachedAnswer(query) : null;
-      return { plan, ...(hit ? { hit } : {}) };
+      return { plan, ...(masking ? { masking } : {}), ...(hit ? { hit } : {}) };
     },
 
     async finishCall({ store, record }: FinishCallInput): Promise<void> {

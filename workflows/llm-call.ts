@@ -121,7 +121,7 @@ async function giveUp(call: OpenCall, state: CallState, step: AttemptStep, failu
 }
 
 /**
- * One LLM call: prepare (plan the route, ask the cache), then attempt — each
+ * One LLM call: prepare (plan the route, mask PII, ask the cache), then attempt — each
  * attempt an activity that picks an upstream and emits a CallEvent — until
  * an answer, a caller's-fault error, or the deadline; lib/call/steps.ts
  * decides every next step (repair, retry, fallback, wait, give up).
@@ -134,7 +134,7 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
 
   const prepared = await prepareCall(input);
   if (prepared.plan.avoidedProvider) log.info('failover switch honoured', { avoided: prepared.plan.avoidedProvider });
-  const call = openCall(input, prepared.plan, { workflowId: info.workflowId, startedAt });
+  const call = openCall(input, prepared.plan, prepared.masking, { workflowId: info.workflowId, startedAt });
   if (prepared.hit) return finish(call, cachedResult(call, prepared.hit, Date.now()), call.plan.entries[0]!.prompt);
 
   let state = startCallState();

@@ -1,12 +1,13 @@
 /**
  * What a call knows once it is planned: its deadline, the request as vendors
  * see it (masked), and the cache's question when the cache may answer it.
- * Pure; the llmCall workflow and the prepareCall activity derive it alike.
+ * Pure; the llmCall workflow and the prepareCall activity derive it alike
+ * from the same masking.
  */
 import type { CallPlan, LlmCallInput } from '../../schemas/call';
 import type { CacheLookupInput } from '../../schemas/cache';
 import type { LlmRequest } from '../../schemas/llm';
-import { maskRequest, type MaskedCall } from './privacy';
+import { applyMasking, type MaskedCall, type Masking } from './privacy';
 import type { ResultContext } from './result';
 
 export interface OpenCall extends ResultContext {
@@ -42,8 +43,9 @@ export function cacheQueryOf(callId: string, plan: CallPlan, masked: MaskedCall)
   };
 }
 
-export function openCall(input: LlmCallInput, plan: CallPlan, at: { workflowId: string; startedAt: number }): OpenCall {
-  const masked = maskRequest(input.request, input.callId, plan.pii);
+/** The call once prepared: `masking` is what the prepareCall activity's masking changed (lib/call/masking.ts). */
+export function openCall(input: LlmCallInput, plan: CallPlan, masking: Masking | undefined, at: { workflowId: string; startedAt: number }): OpenCall {
+  const masked = applyMasking(input.request, masking);
   const cacheQuery = cacheQueryOf(input.callId, plan, masked);
   return {
     callId: input.callId,

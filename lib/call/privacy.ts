@@ -1,14 +1,21 @@
 /**
- * PII handling of one call: mask the request before any vendor, the cache or
- * the interaction log sees it, restore every answer before the caller does.
- * Pure and deterministic (lib/pii imports no node modules): the llmCall
- * workflow and the prepareCall activity mask the same request the same way
- * (the nonce comes from the call id).
+ * PII handling inside the llmCall workflow: apply the masking the prepareCall
+ * activity computed (lib/call/masking.ts), and restore every answer before
+ * the caller (or the cache, or the interaction log, per config) sees it.
+ * Pure and deterministic; imports only the restorer, so the workflow bundle
+ * does not evaluate the PII detectors for every call.
  */
-import { derivePiiNonce, maskMessages, restorePii } from '../pii';
-import type { CallPlan } from '../../schemas/call';
-import type { LlmRequest, LlmResult } from '../../schemas/llm';
+import { restorePii } from '../pii/restore';
+import type { LlmRequest, LlmResult, Message } from '../../schemas/llm';
 import type { PiiEntity } from '../../schemas/validation';
+
+/** What masking changed in a request: the entities (and their placeholders' nonce), and the masked texts when it found any. */
+export interface Masking {
+  entities: PiiEntity[];
+  nonce: string;
+  messages?: Message[];
+  userInput?: string;
+}
 
 export interface MaskedCall {
   /** The request vendors see: PII replaced by per-request placeholders. */
@@ -17,14 +24,11 @@ export interface MaskedCall {
   nonce?: string;
 }
 
-export function maskRequest(request: LlmRequest, callId: string, pii: CallPlan['pii']): MaskedCall {
-  if (!pii.enabled) return { request, entities: [] };
-  // The user's own input (recorded, never sent) is masked with the same table: one value, one placeholder.
-  const extra = request.userInput !== undefined ? [{ role: 'user' as const, content: request.userInput }] : [];
-  const masked = maskMessages([...request.messages, ...extra], pii, { nonce: derivePiiNonce(callId) });
-  const messages = masked.messages.slice(0, request.messages.length);
-  const userInput = extra.length ? masked.messages.at(-1)!.content : undefined;
-  return { request: { ...request, messages, ...(userInput !== undefined ? { userInput } : {}) }, entities: masked.entities, nonce: masked.nonce };
+/** The request as vendors see it: the caller's, with the masked texts in place. */
+export function applyMasking(request: LlmRequest, masking: Masking | undefined): MaskedCall {
+  if (!masking) return { request, entities: [] };
+  const masked = masking.messages ? { ...request, messages: masking.messages, ...(masking.userInput !== undefined ? { userInput: masking.userInput } : {}) } : request;
+  return { request: masked, entities: masking.entities, nonce: masking.nonce };
 }
 
 /** Restores text, tool-call arguments and structured output (placeholders inside JSON values included). */

@@ -22,6 +22,10 @@ describe('workflow bundle', () => {
     expect(modules.filter((id) => /node_modules\/zod\//.test(id))).toEqual([]);
     expect(modules.filter((id) => id.startsWith('./schemas/') && id !== './schemas/workflow-safe.ts')).toEqual([]);
   });
+
+  it('carries no PII detector: masking runs in the prepareCall activity, the workflow only restores', () => {
+    expect(modules.filter((id) => id.startsWith('./lib/pii/') && id !== './lib/pii/restore.ts' && id !== './lib/pii/placeholder.ts')).toEqual([]);
+  });
 });
 
 describe('zod-free defaults agree with the schemas', () => {

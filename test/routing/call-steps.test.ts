@@ -1,4 +1,6 @@
-import { openCall, type OpenCall } from '../../lib/call/open';
+import { maskingOf } from '../../lib/call/masking';
+import { cacheQueryOf, openCall, type OpenCall } from '../../lib/call/open';
+import { restoreResult } from '../../lib/call/privacy';
 import { answeredOutcome, cacheableAnswer, cachedResult } from '../../lib/call/result';
 import { afterAnswer, afterFailure, beginAttempt, beginReview, reviewRejection, startCallState, timerBeforeNextAttempt, type AttemptStep, type CallState } from '../../lib/call/steps';
 import { IN_ATTEMPT_WAIT_MAX_MS } from '../../lib/routing/retry-plan';
@@ -26,7 +28,7 @@ function planOf(overrides: Partial<CallPlan> = {}): CallPlan {
 }
 
 function callOf(plan: CallPlan, request: Partial<OpenCall['request']> = {}): OpenCall {
-  return openCall({ callId: 'call-1', request: { route: 'chat', tenant: 't', stream: false, messages: [{ role: 'user', content: 'Hello' }], ...request } }, plan, { workflowId: 'call-1', startedAt: START });
+  return openCall({ callId: 'call-1', request: { route: 'chat', tenant: 't', stream: false, messages: [{ role: 'user', content: 'Hello' }], ...request } }, plan, undefined, { workflowId: 'call-1', startedAt: START });
 }
 
 const invalid = (n: number): AttemptFailureDetails => ({
@@ -208,5 +210,32 @@ describe('call results', () => {
   it('names a call answered after a failure recovered', () => {
     const r = run(callOf(planOf()), [retryable('openai/org-a'), success('openai/org-a')]);
     expect(answeredOutcome(r.result!)).toBe('recovered');
+  });
+});
+
+describe('call masking', () => {
+  const request = { route: 'chat', tenant: 't', stream: false, messages: [{ role: 'user' as const, content: 'Mail ada@example.com about the invoice' }], userInput: 'ada@example.com' };
+
+  it('masks in the activity and applies the same placeholders in the workflow: vendors, the cache question and the user input see no PII; the answer is restored', () => {
+    const plan = planOf({ pii: PiiConfig.parse({}), cache: CacheConfig.parse({ exact: { enabled: true } }) });
+    const masking = maskingOf(request, 'call-1', plan.pii)!;
+    expect(masking.entities).toHaveLength(1);
+    const call = openCall({ callId: 'call-1', request }, plan, masking, { workflowId: 'call-1', startedAt: START });
+    expect(call.request.messages[0]!.content).not.toContain('ada@example.com');
+    expect(call.request.userInput).toBe(call.request.messages[0]!.content.match(/\[\[[^\]]+\]\]/)![0]);
+    expect(call.asked).toBe(request);
+    expect(JSON.stringify(call.cacheQuery!.request)).not.toContain('ada@example.com');
+    // The activity's cache question and the workflow's are the same question.
+    expect(cacheQueryOf('call-1', plan, call.masked)).toEqual(call.cacheQuery);
+    const r = run(call, [success('openai/org-a', { text: `Sent to ${call.request.userInput}` })]);
+    expect(restoreResult(r.result!, call.masked.entities).text).toBe('Sent to ada@example.com');
+  });
+
+  it('changes nothing (and carries no texts) when nothing is found or PII handling is off', () => {
+    const plain = { ...request, messages: [{ role: 'user' as const, content: 'Hello there' }], userInput: 'Hello there' };
+    const masking = maskingOf(plain, 'call-1', PiiConfig.parse({}))!;
+    expect(masking).toEqual({ entities: [], nonce: expect.any(String) });
+    expect(openCall({ callId: 'call-1', request: plain }, planOf(), masking, { workflowId: 'call-1', startedAt: START }).request).toBe(plain);
+    expect(maskingOf(request, 'call-1', PiiConfig.parse({ enabled: false }))).toBeUndefined();
   });
 });
