@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { searchAttributeRegistrations } from '../../workflows/definitions';
-import { isPortOpen, waitFor } from '../../lib/ports';
+import { findFreePorts, isPortOpen, waitFor } from '../../lib/ports';
 import { isOurProcessAlive, type PidRecord, readPidFile, spawnDetached, stopRecorded } from './processes';
 
 export interface LocalStackOptions {
@@ -139,6 +139,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await waitFor('Temporal Web UI', async () => (await fetch(ui)).ok, readyTimeoutMs);
   }
   return stack;
+}
+
+/**
+ * Starts a stack on free ports the kernel hands out (tests, benchmarks). A
+ * port can be taken between finding and binding it — the dev server picks its
+ * own internal ports too, and a second stack may start at the same moment —
+ * so a failed start is stopped and tried again on new ports and a new
+ * directory, up to `tries` times.
+ */
+export async function startLocalStackOnFreePorts(
+  options: Omit<LocalStackOptions, 'dataDir' | 'temporalPort' | 'natsPort' | 'natsMonitorPort'> & { newDataDir: () => string },
+  tries = 3,
+): Promise<{ stack: LocalStack; options: LocalStackOptions }> {
+  const { newDataDir, ...rest } = options;
+  for (let attempt = 1; ; attempt++) {
+    const [temporalPort, natsPort, natsMonitorPort] = await findFreePorts(3);
+    const started: LocalStackOptions = { ...rest, dataDir: newDataDir(), temporalPort: temporalPort!, natsPort: natsPort!, natsMonitorPort: natsMonitorPort! };
+    try {
+      return { stack: await startLocalStack(started), options: started };
+    } catch (error) {
+      await stopLocalStack(started.dataDir);
+      if (attempt >= tries) throw error;
+    }
+  }
 }
 
 /** Stops what `startLocalStack` started in `dataDir`, by pid; stale pid files are removed. */

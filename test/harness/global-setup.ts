@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { newKeyEntry } from '../../lib/codec/keyring';
-import { findFreePorts } from '../../lib/ports';
-import { startLocalStack, stopLocalStack } from '../../services/local-stack/stack';
+import { startLocalStackOnFreePorts } from '../../services/local-stack/stack';
 
 export default async function globalSetup(): Promise<void> {
   const runDir = mkdtempSync(join(tmpdir(), 'switchboard-test-'));
@@ -21,14 +20,9 @@ export default async function globalSetup(): Promise<void> {
   if (process.env.TEMPORAL_ADDRESS && process.env.NATS_URL) {
     process.env.SB_TEST_STACK = 'external';
   } else {
-    const [temporalPort, natsPort, natsMonitorPort] = await findFreePorts(3);
-    const dataDir = join(runDir, 'stack');
-    // jest skips globalTeardown when globalSetup throws: clean up here.
-    const stack = await startLocalStack({ dataDir, temporalPort: temporalPort!, natsPort: natsPort!, natsMonitorPort: natsMonitorPort!, readyTimeoutMs: 120_000, persist: false })
-      .catch(async (error: unknown) => {
-        await stopLocalStack(dataDir);
-        throw error;
-      });
+    let tried = 0;
+    // Each try stops what it started (jest skips globalTeardown when globalSetup throws).
+    const { stack } = await startLocalStackOnFreePorts({ newDataDir: () => join(runDir, `stack-${++tried}`), readyTimeoutMs: 120_000, persist: false });
     process.env.TEMPORAL_ADDRESS = stack.temporalAddress;
     process.env.NATS_URL = stack.natsUrl;
     process.env.SB_TEST_STACK = stack.dataDir;

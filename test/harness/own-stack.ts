@@ -8,9 +8,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findFreePorts } from '../../lib/ports';
 import { stopRecorded } from '../../services/local-stack/processes';
-import { startLocalStack, stopLocalStack, type LocalStackOptions } from '../../services/local-stack/stack';
+import { startLocalStack, startLocalStackOnFreePorts, stopLocalStack } from '../../services/local-stack/stack';
 
 export interface OwnStack {
   temporalAddress: string;
@@ -22,23 +21,8 @@ export interface OwnStack {
   close(): Promise<void>;
 }
 
-/** Starts the pair on fresh free ports; a second try on other ports when a port was taken between finding and binding it. */
-async function startPair(): Promise<{ options: LocalStackOptions; stack: Awaited<ReturnType<typeof startLocalStack>> }> {
-  for (let attempt = 1; ; attempt++) {
-    const [temporalPort, natsPort, natsMonitorPort] = await findFreePorts(3);
-    const dataDir = mkdtempSync(join(process.env.SB_TEST_RUN_DIR ?? tmpdir(), 'own-stack-'));
-    const options: LocalStackOptions = { dataDir, temporalPort: temporalPort!, natsPort: natsPort!, natsMonitorPort: natsMonitorPort!, readyTimeoutMs: 120_000, persist: true };
-    try {
-      return { options, stack: await startLocalStack(options) };
-    } catch (error) {
-      await stopLocalStack(dataDir);
-      if (attempt >= 2) throw error;
-    }
-  }
-}
-
 export async function startOwnStack(): Promise<OwnStack> {
-  const { options, stack } = await startPair();
+  const { options, stack } = await startLocalStackOnFreePorts({ newDataDir: () => mkdtempSync(join(process.env.SB_TEST_RUN_DIR ?? tmpdir(), 'own-stack-')), readyTimeoutMs: 120_000, persist: true });
   const { dataDir } = options;
   const saved = { TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS, NATS_URL: process.env.NATS_URL };
   // The harness reads these when it connects: from here on it connects to this stack.

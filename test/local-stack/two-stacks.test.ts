@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { findFreePorts } from '../../lib/ports';
 import { startNodeServices, stopNodeServices, type NodeServices } from '../../services/local-stack/node-services';
-import { startLocalStack, stopLocalStack } from '../../services/local-stack/stack';
+import { startLocalStackOnFreePorts, stopLocalStack } from '../../services/local-stack/stack';
 import { testStack } from '../harness/env';
 
 jest.setTimeout(300_000);
@@ -23,10 +23,11 @@ interface RunningStack {
 const stacks: RunningStack[] = [];
 
 async function startStack(name: string): Promise<RunningStack> {
-  const dataDir = mkdtempSync(join(tmpdir(), `switchboard-${name}-`));
-  const [temporalPort, natsPort, natsMonitorPort, fakeVendorPort, gatewayPort] = await findFreePorts(5);
+  // Both stacks start at once: a port one of them found may be taken by the other's dev server before it binds it.
+  const { stack, options } = await startLocalStackOnFreePorts({ newDataDir: () => mkdtempSync(join(tmpdir(), `switchboard-${name}-`)), persist: false, readyTimeoutMs: 120_000 });
+  const { dataDir } = options;
+  const [fakeVendorPort, gatewayPort] = await findFreePorts(2);
   try {
-    const stack = await startLocalStack({ dataDir, temporalPort: temporalPort!, natsPort: natsPort!, natsMonitorPort: natsMonitorPort!, persist: false, readyTimeoutMs: 120_000 });
     const services = await startNodeServices({
       dataDir,
       host: '127.0.0.1',
