@@ -12,7 +12,7 @@ export PATH := $(NODE_DIR):$(PATH)
 # Puts SB_TEMPORAL_BIN and SB_NATS_BIN in the environment of a recipe line.
 WITH_BINS = set -a && eval "$$(scripts/ensure-binaries.sh)" && set +a &&
 
-.PHONY: help setup up down status demo test lint typecheck jest bench bench-smoke clean check-deploy cluster-up cluster-down cluster-status test-cluster
+.PHONY: help setup up down status demo test lint typecheck jest bench bench-smoke clean check-deploy cluster-up cluster-down cluster-status test-cluster record-histories
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,6 +63,10 @@ jest: setup ## the jest suites on an isolated stack
 	@$(WITH_BINS) npx jest
 
 test: lint typecheck jest ## lint, type check and every jest suite
+
+record-histories: setup ## record llmCall's histories for the replay test: make record-histories RELEASE=<name> (docs/deploy.md, Upgrades)
+	@test -n "$(RELEASE)" || { echo "usage: make record-histories RELEASE=<name>"; exit 2; }
+	@$(WITH_BINS) SB_HISTORY_RELEASE=$(RELEASE) npx jest --testMatch '**/*.record.ts' test/calls/call-histories.record.ts
 
 bench: setup ## benchmark + chaos suite beside Portkey's gateway (< 20 min; bench/results/latest)
 	@$(WITH_BINS) npx tsx bench/suite/main.ts

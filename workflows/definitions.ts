@@ -37,6 +37,15 @@ export function callStartSearchAttributes(request: { tenant: string; user?: stri
 }
 
 /**
+ * The shape of llmCall's steps, recorded as a patch marker in every call's
+ * history. A release that changes the steps in a way older histories cannot
+ * replay changes this name: calls in flight from before then end failed at
+ * once on the new workers instead of hanging (docs/deploy.md, "Upgrades");
+ * compatible changes keep it and guard themselves with `patched()`.
+ */
+export const CALL_SHAPE = 'sb-call-shape-2026-12-05-b';
+
+/**
  * The workflow-task timeout of a call (Temporal's default, set explicitly
  * because it bounds recovery): the call's first attempt runs inside a
  * workflow task, so when the process running it dies, the call moves to

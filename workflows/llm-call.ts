@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   sleep,
@@ -18,7 +19,7 @@ import { answeredOutcome, cacheableAnswer, cachedResult } from '../lib/call/resu
 import { afterAnswer, afterFailure, beginAttempt, beginReview, reviewRejection, startCallState, timerBeforeNextAttempt, type AttemptStep, type CallState } from '../lib/call/steps';
 import type { AttemptFailureDetails, AttemptInput, AttemptSuccess, LlmCallInput } from '../schemas/call';
 import type { LlmResult } from '../schemas/llm';
-import { callStartSearchAttributes, failureTypes, searchAttributes } from './definitions';
+import { CALL_SHAPE, callStartSearchAttributes, failureTypes, searchAttributes } from './definitions';
 
 type AttemptActivities = ReturnType<typeof createAttemptActivities>;
 
@@ -127,6 +128,9 @@ async function giveUp(call: OpenCall, state: CallState, step: AttemptStep, failu
  * decides every next step (repair, retry, fallback, wait, give up).
  */
 export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
+  // A call started by a release whose steps differ cannot be continued by this code: it fails at once on replay
+  // (the worker fails llmCall on a non-determinism error) instead of retrying its task forever (docs/deploy.md, "Upgrades").
+  if (!patched(CALL_SHAPE)) throw ApplicationFailure.create({ type: failureTypes.workflowFailed, message: `this call was started by a Switchboard release whose call steps differ from ${CALL_SHAPE}; it cannot be continued here`, nonRetryable: true });
   const info = workflowInfo();
   const startedAt = Date.now();
   // The gateway and the typed client set these in the start request; a chain's child call gets them here.

@@ -231,6 +231,9 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       },
       // A crashed worker's workflow tasks move to the shared queue after this (SDK default 10 s).
       stickyQueueScheduleToStartTimeout: '3 seconds',
+      // A call this code cannot replay (started by a release with other steps) fails at once; its task is not retried
+      // until the deadline nobody enforces any more. Long-lived workflows keep the default: a fixed release continues them.
+      workflowFailureErrorTypes: { '*': [], llmCall: ['NondeterminismError'] },
       ...options.workerOptions,
     });
     // The drill and insights Schedules follow the config (idempotent; at start and on reload).

@@ -73,7 +73,11 @@ function fakes(script: Array<(input: AttemptInput) => Promise<AttemptSuccess>>, 
 }
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-const markers = (events: HistoryEvent[]) => events.filter((e) => e.markerRecordedEventAttributes).length;
+/** Local-activity markers (the call-shape patch marker and its TemporalChangeVersion upsert are counted apart). */
+const markers = (events: HistoryEvent[]) => events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length;
+const patchMarkers = (events: HistoryEvent[]) => events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length;
+/** Upserts of Switchboard's own attributes (not the SDK's TemporalChangeVersion for the patch marker). */
+const ownUpserts = (events: HistoryEvent[]) => events.filter((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).some((k) => k !== 'TemporalChangeVersion')).length;
 const count = (events: HistoryEvent[], key: keyof HistoryEvent) => events.filter((e) => e[key]).length;
 
 describe('llmCall in history (fake activities)', () => {
@@ -102,9 +106,10 @@ describe('llmCall in history (fake activities)', () => {
       const events = (await handle.fetchHistory()).events ?? [];
       expect(count(events, 'workflowTaskCompletedEventAttributes')).toBe(1);
       expect(markers(events)).toBe(3);
+      expect(patchMarkers(events)).toBe(1);
       expect(count(events, 'activityTaskScheduledEventAttributes')).toBe(0);
       // Known at start: set in the start request, not upserted; the answer's attributes ride on the one completion.
-      expect(count(events, 'upsertWorkflowSearchAttributesEventAttributes')).toBe(1);
+      expect(ownUpserts(events)).toBe(1);
       const attrs = (await handle.describe()).searchAttributes as Record<string, unknown[]>;
       expect(attrs).toMatchObject({ SbTenant: ['acme'], SbRoute: ['chat'], SbProvider: ['solo'], SbUpstream: ['solo/org-a'], SbOutcome: ['success'] });
     });
