@@ -8,6 +8,7 @@ COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY schemas schemas
+COPY contracts contracts
 COPY workflows workflows
 COPY activities activities
 COPY lib lib

@@ -48,10 +48,18 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts'],
+    // contracts/ is imported by workflow code: the same rules hold there.
+    files: ['workflows/**/*.ts', 'contracts/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', workflowRestrictedImports],
       'no-restricted-globals': ['error', { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' }, { name: 'setInterval', message: 'Use sleep() in a loop.' }],
+    },
+  },
+  {
+    // The arrow points one way: workflows import contracts, lib and activities; nothing but the worker's bundler and tests imports workflows.
+    files: ['lib/**/*.ts', 'activities/**/*.ts', 'services/**/*.ts', 'contracts/**/*.ts', 'schemas/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/workflows', '**/workflows/*', '**/workflows/**'], message: 'Import names, failure types and workflow signatures from contracts/, not workflow code.' }] }],
     },
   },
   {

@@ -14,7 +14,7 @@ import type { VendorFailureInfo } from '../lib/vendors/errors';
 import type { AttemptFailureDetails, AttemptInput, AttemptSuccess } from '../schemas/call';
 import type { CallEvent } from '../schemas/call-event';
 import type { SwitchboardConfig } from '../schemas/config';
-import { failureTypes } from '../workflows/definitions';
+import { failureTypes } from '../contracts/failures';
 import { encodeStreamChunk, streamSubject } from '../lib/nats/stream-chunks';
 import { createStreamRestorer } from '../lib/pii';
 import type { CustomValidator } from '../lib/validation';

@@ -2,7 +2,7 @@ import { headers as natsHeaders, JSONCodec, type NatsConnection } from 'nats';
 import type { Logger } from '../lib/log';
 import { openBucket } from '../lib/nats/kv';
 import { BreakerState, type BreakerEvent, type BreakerPolicy } from '../schemas/health';
-import { BREAKER_CLUSTER_HEADER, breakerBucket, breakerSubject } from '../workflows/definitions';
+import { BREAKER_CLUSTER_HEADER, breakerBucket, breakerSubject } from '../contracts/names';
 import { postBreakerWebhook } from '../lib/health-registry/webhook';
 import { readBreakerState } from '../lib/health-registry/breaker-store';
 import { breakerKeyOfState } from '../lib/health';

@@ -5,7 +5,8 @@ import type { UpstreamPool } from '../lib/routing/upstream-pool';
 import type { SwitchboardConfig } from '../schemas/config';
 import { DrillReport, type DrillPlan, type DrillRoutePlan } from '../schemas/drill';
 import { OutputValidation } from '../schemas/validation';
-import { BREAKER_CLUSTER_HEADER, drillSubject, failureTypes } from '../workflows/definitions';
+import { failureTypes } from '../contracts/failures';
+import { BREAKER_CLUSTER_HEADER, drillSubject } from '../contracts/names';
 
 export interface DrillActivityDeps {
   config: () => SwitchboardConfig;

@@ -13,7 +13,7 @@ import { loadJudgedInteractions } from '../lib/interactions/load';
 import type { Logger } from '../lib/log';
 import type { SwitchboardConfig } from '../schemas/config';
 import type { ClusterNaming } from '../schemas/insights';
-import { INSIGHTS_SUBJECT } from '../workflows/definitions';
+import { INSIGHTS_SUBJECT } from '../contracts/names';
 
 export interface InsightsActivityDeps {
   nats: NatsConnection;

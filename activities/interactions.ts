@@ -8,7 +8,7 @@ import { applyPromptVariant } from '../lib/routing/prompt-variants';
 import type { SwitchboardConfig } from '../schemas/config';
 import type { Interaction } from '../schemas/interaction';
 import type { LlmRequest, LlmResult } from '../schemas/llm';
-import { interactionSubject } from '../workflows/definitions';
+import { interactionSubject } from '../contracts/names';
 
 export interface InteractionActivityDeps {
   nats: NatsConnection;

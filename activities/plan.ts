@@ -3,7 +3,7 @@ import type { FailoverWatch } from '../lib/control/failover';
 import type { UpstreamPool } from '../lib/routing/upstream-pool';
 import type { CallPlan, LlmCallInput } from '../schemas/call';
 import type { SwitchboardConfig } from '../schemas/config';
-import { failureTypes } from '../workflows/definitions';
+import { failureTypes } from '../contracts/failures';
 
 /** A feature's own checks win over its route's. */
 function validationFor(cfg: SwitchboardConfig, route: string, feature: string | undefined) {

@@ -27,7 +27,7 @@ import { BreakerEvent } from '../schemas/health';
 import type { SwitchboardConfigInput } from '../schemas/config';
 import { startFakeVendor } from '../services/fake-vendor';
 import { startLocalStack, stopLocalStack } from '../services/local-stack/stack';
-import { breakerWorkflowId } from '../workflows/definitions';
+import { breakerWorkflowId } from '../contracts/names';
 import { breakerKeyOf } from '../lib/health';
 import { benchDataConverter, benchPayloadEnv } from './payload-keys';
 

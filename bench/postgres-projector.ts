@@ -29,7 +29,7 @@ import { findFreePort, waitFor } from '../lib/ports';
 import type { Feedback, Interaction } from '../schemas/interaction';
 import { PostgresProjectionConfig } from '../schemas/interaction-store';
 import { startTestPostgres } from '../test/harness/postgres';
-import { feedbackSubject, interactionSubject } from '../workflows/definitions';
+import { feedbackSubject, interactionSubject } from '../contracts/names';
 
 const { values: args } = parseArgs({
   options: {

@@ -18,7 +18,9 @@ import type { createJsonCheckActivities } from '../activities/json-check';
 import type { LlmRequest } from '../schemas/llm';
 // Types only: zod schemas evaluated here would be evaluated for every workflow the worker runs. Callers parse at the boundary.
 import type { ChainCallRecord, ChainProgress, ChainResult, ChainRunInput, ChainStep, ChainStepFailureDetails } from '../schemas/chain';
-import { chainCallWorkflowId, chainFailureTypes, chainQueries } from './definitions';
+import { chainFailureTypes } from '../contracts/failures';
+import { chainCallWorkflowId } from '../contracts/names';
+import { chainQueries } from '../contracts/workflow-types';
 import { llmCall } from './llm-call';
 
 // JSON Schema checks need zod, which stays out of workflow code (see activities/json-check.ts).

@@ -9,36 +9,16 @@
  * ordinary attempt path, so a healed upstream is noticed without waiting for
  * user traffic.
  */
-import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createAttemptActivities } from '../activities/attempts';
 import type { createBreakerActivities } from '../activities/breakers';
 import { initialBreakerState, transitionBreaker } from '../lib/health';
 import { asBreakerInput } from '../lib/health/breaker-input-guard';
-import type { BreakerInput, BreakerPolicy, BreakerState, SupervisorProbe } from '../schemas/health';
-import { breakerNames } from './definitions';
+import type { BreakerInput, BreakerState, SupervisorProbe } from '../schemas/health';
+import { breakerInputSignal, breakerStateQuery, type BreakerSupervisorInput } from '../contracts/workflow-types';
 
 type BreakerActivities = ReturnType<typeof createBreakerActivities>;
 type AttemptActivities = ReturnType<typeof createAttemptActivities>;
-
-export interface BreakerSupervisorInput {
-  upstream: string;
-  /** The model of a model-level breaker; absent for the upstream's own. */
-  model?: string;
-  /** The breaker's key (KV key, probe slots); default `upstream` (supervisors started before models had breakers). */
-  key?: string;
-  cluster?: string;
-  /** The policy at start; the supervisor follows the workers' live config from then on. */
-  policy: BreakerPolicy;
-  /** Carried over by continue-as-new; absent on first start (then read from KV). */
-  state?: BreakerState;
-  /** Inputs that arrived but were not handled before continue-as-new. */
-  pending?: unknown[];
-  /** Model the probes ask for: the one of the latest trip. */
-  probeModel?: string;
-}
-
-export const breakerInputSignal = defineSignal<[unknown]>(breakerNames.input);
-export const breakerStateQuery = defineQuery<BreakerState | undefined>(breakerNames.state);
 
 const { readBreakerState, writeBreakerState, publishBreakerEvent } = proxyActivities<BreakerActivities>({
   startToCloseTimeout: '10 seconds',

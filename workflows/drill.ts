@@ -16,7 +16,8 @@ import type { createAttemptActivities } from '../activities/attempts';
 import type { createDrillActivities } from '../activities/drill';
 import type { AttemptFailureDetails, PlannedEntry } from '../schemas/call';
 import type { DrillEntryReport, DrillInput, DrillReport, DrillRoutePlan, DrillRun, DrillSample } from '../schemas/drill';
-import { DRILL_FEATURE, DRILL_TENANT, failureTypes } from './definitions';
+import { failureTypes } from '../contracts/failures';
+import { DRILL_FEATURE, DRILL_TENANT } from '../contracts/names';
 
 type AttemptActivities = ReturnType<typeof createAttemptActivities>;
 type DrillActivities = ReturnType<typeof createDrillActivities>;

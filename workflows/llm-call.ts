@@ -19,7 +19,8 @@ import { answeredOutcome, cacheableAnswer, cachedResult } from '../lib/call/resu
 import { afterAnswer, afterFailure, beginAttempt, beginReview, reviewRejection, startCallState, timerBeforeNextAttempt, type AttemptStep, type CallState } from '../lib/call/steps';
 import type { AttemptFailureDetails, AttemptInput, AttemptSuccess, LlmCallInput } from '../schemas/call';
 import type { LlmResult } from '../schemas/llm';
-import { CALL_SHAPE, callStartSearchAttributes, failureTypes, searchAttributes } from './definitions';
+import { failureTypes } from '../contracts/failures';
+import { CALL_SHAPE, callStartSearchAttributes, searchAttributes } from '../contracts/names';
 
 type AttemptActivities = ReturnType<typeof createAttemptActivities>;
 

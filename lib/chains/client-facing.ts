@@ -14,15 +14,16 @@ import {
   type ChainRunRequestInput,
   ChainStepFailureDetails,
 } from '../../schemas/chain';
-import type { agentChain } from '../../workflows/agent-chain';
-import { chainQueries, chainWorkflowId, searchAttributes, TASK_QUEUE } from '../../workflows/definitions';
+import { type AgentChainWorkflow, workflowTypes } from '../../contracts/workflow-types';
+import { chainWorkflowId, searchAttributes, TASK_QUEUE } from '../../contracts/names';
+import { chainQueries } from '../../contracts/workflow-types';
 import { describeZodIssues } from '../config/load';
 import { SwitchboardChainError, SwitchboardRequestError } from '../client/errors';
 import { assertOwned, isExecutionNotOwnedError } from '../tenancy/ownership';
 import { checkJsonSchema } from '../validation/json-schema';
 import type { ChainRegistry } from './registry';
 
-export type ChainWorkflowHandle = WorkflowHandle<typeof agentChain>;
+export type ChainWorkflowHandle = WorkflowHandle<AgentChainWorkflow>;
 
 export interface StartChainOptions {
   /** Default `switchboard`. */
@@ -59,7 +60,7 @@ export async function startChainRun(client: Client, raw: ChainRunRequestInput, o
   const args: [ChainRunInput] = [{ chainId: workflowId, definition, input: request.input, tenant: request.tenant, ...(request.user ? { user: request.user } : {}) }];
   let handle: ChainWorkflowHandle;
   try {
-    handle = await client.workflow.start<typeof agentChain>('agentChain', {
+    handle = await client.workflow.start<AgentChainWorkflow>(workflowTypes.agentChain, {
       taskQueue: options.taskQueue ?? TASK_QUEUE,
       workflowId,
       args,
@@ -74,11 +75,11 @@ export async function startChainRun(client: Client, raw: ChainRunRequestInput, o
     });
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    handle = client.workflow.getHandle<typeof agentChain>(workflowId);
+    handle = client.workflow.getHandle<AgentChainWorkflow>(workflowId);
   }
   // A keyed id may have joined an existing run: it must be this tenant's chain.
   if (request.idempotencyKey) {
-    await assertOwned(client, { workflowId, tenant: request.tenant, workflowType: 'agentChain' }).catch((error: unknown) => {
+    await assertOwned(client, { workflowId, tenant: request.tenant, workflowType: workflowTypes.agentChain }).catch((error: unknown) => {
       if (!isExecutionNotOwnedError(error)) throw error;
       throw new SwitchboardRequestError(`idempotency key names a run that is not a chain of tenant "${request.tenant}"`, 'idempotencyKey', [error.message]);
     });
@@ -115,7 +116,7 @@ export interface ChainRunView {
  * worker answers: with no worker up, `describeChainRun` waits for one.
  */
 export async function describeChainRun(client: Client, chainId: string): Promise<ChainRunView> {
-  const handle = client.workflow.getHandle<typeof agentChain>(chainId);
+  const handle = client.workflow.getHandle<AgentChainWorkflow>(chainId);
   const { status } = await handle.describe();
   switch (status.name) {
     case 'RUNNING':

@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { type ChainWorkflowHandle, startChainRun, toChainError } from '../chains/client-facing';
 import type { ChainRegistry } from '../chains/registry';
 import { ChainDefinition, type ChainDefinitionInput, type ChainProgress, type ChainResult, type ChainRunRequestInput } from '../../schemas/chain';
-import { chainQueries } from '../../workflows/definitions';
+import { chainQueries } from '../../contracts/workflow-types';
 import { describeZodIssues } from '../config/load';
 import { SwitchboardRequestError } from './errors';
 

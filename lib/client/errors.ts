@@ -1,6 +1,6 @@
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { AttemptRecord } from '../../schemas/llm';
-import { failureTypes } from '../../workflows/definitions';
+import { failureTypes } from '../../contracts/failures';
 
 /** The request is malformed; nothing was started. `field` names the first bad field. */
 export class SwitchboardRequestError extends Error {

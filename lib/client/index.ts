@@ -9,8 +9,9 @@ import type { NatsConnection } from 'nats';
 import { z } from 'zod';
 import type { LlmCallInput } from '../../schemas/call';
 import { LlmRequest, type LlmRequestInput, type LlmResult } from '../../schemas/llm';
-import { CALL_WORKFLOW_TASK_TIMEOUT_MS, callStartSearchAttributes, callWorkflowId, failureTypes, TASK_QUEUE } from '../../workflows/definitions';
-import type { llmCall } from '../../workflows/llm-call';
+import { failureTypes } from '../../contracts/failures';
+import { CALL_WORKFLOW_TASK_TIMEOUT_MS, callStartSearchAttributes, callWorkflowId, TASK_QUEUE } from '../../contracts/names';
+import { type LlmCallWorkflow, workflowTypes } from '../../contracts/workflow-types';
 import { describeZodIssues } from '../config/load';
 import { assertOwned, isExecutionNotOwnedError } from '../tenancy/ownership';
 import type { ChainRegistry } from '../chains/registry';
@@ -33,7 +34,7 @@ export interface CallHandle {
   workflowId: string;
   /** The answer, or a SwitchboardCallError. */
   result(): Promise<LlmResult>;
-  handle: WorkflowHandle<typeof llmCall>;
+  handle: WorkflowHandle<LlmCallWorkflow>;
 }
 
 export function parseRequest(request: LlmRequestInput): LlmRequest {
@@ -49,7 +50,7 @@ export function parseRequest(request: LlmRequestInput): LlmRequest {
 export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE, chains = new Map(), nats }: SwitchboardClientOptions) {
   async function checkJoined(workflowId: string, tenant: string): Promise<void> {
     try {
-      await assertOwned(client, { workflowId, tenant, workflowType: 'llmCall' });
+      await assertOwned(client, { workflowId, tenant, workflowType: workflowTypes.llmCall });
     } catch (error) {
       if (!isExecutionNotOwnedError(error)) throw error;
       throw new SwitchboardRequestError(`idempotency key names an execution that is not a call of tenant "${tenant}"`, 'idempotencyKey', [error.message]);
@@ -61,9 +62,9 @@ export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE, chains
     const workflowId = callWorkflowId(request.tenant, request.idempotencyKey, randomUUID);
     const callId = workflowId;
     const args: [LlmCallInput] = [{ callId, request }];
-    let handle: WorkflowHandle<typeof llmCall>;
+    let handle: WorkflowHandle<LlmCallWorkflow>;
     try {
-      handle = await client.workflow.start<typeof llmCall>('llmCall', {
+      handle = await client.workflow.start<LlmCallWorkflow>(workflowTypes.llmCall, {
         taskQueue,
         workflowId,
         args,
@@ -76,7 +77,7 @@ export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE, chains
       });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      handle = client.workflow.getHandle<typeof llmCall>(workflowId);
+      handle = client.workflow.getHandle<LlmCallWorkflow>(workflowId);
     }
     // A keyed id may have joined an existing execution: it must be this tenant's call.
     if (request.idempotencyKey) await checkJoined(workflowId, request.tenant);

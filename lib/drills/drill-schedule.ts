@@ -11,7 +11,8 @@
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { keepSchedule, type ScheduleSync } from '../schedules/keep-schedule';
 import { drillIntervalMs, type DrillConfig, type DrillInput } from '../../schemas/drill';
-import { drillScheduleId } from '../../workflows/definitions';
+import { drillScheduleId } from '../../contracts/names';
+import { workflowTypes } from '../../contracts/workflow-types';
 
 /** A run that is still going when the next is due is skipped; one missed while the cluster was down runs if at most this late. */
 const CATCHUP_WINDOW_MS = 10 * 60_000;
@@ -30,7 +31,7 @@ function action(taskQueue: string, scheduleId: string) {
   const input: DrillInput = { trigger: 'schedule' };
   return {
     type: 'startWorkflow' as const,
-    workflowType: 'fallbackDrill',
+    workflowType: workflowTypes.fallbackDrill,
     args: [input],
     taskQueue,
     // Temporal appends the run's timestamp to this id.
@@ -50,7 +51,7 @@ export async function ensureDrillSchedule({ client, taskQueue, drills }: EnsureD
     create: { spec: { intervals: [{ every: everyMs }], startAt: new Date(Date.now() + everyMs) }, action: action(taskQueue, scheduleId), policies },
     isCurrent: (current) => {
       const interval = current.spec.intervals?.[0];
-      return current.spec.intervals?.length === 1 && interval?.every === everyMs && current.action.type === 'startWorkflow' && current.action.workflowType === 'fallbackDrill' && current.action.taskQueue === taskQueue;
+      return current.spec.intervals?.length === 1 && interval?.every === everyMs && current.action.type === 'startWorkflow' && current.action.workflowType === workflowTypes.fallbackDrill && current.action.taskQueue === taskQueue;
     },
     // An operator's pause (and note) is kept: only the interval and the action follow the config.
     update: (previous) => ({

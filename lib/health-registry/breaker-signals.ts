@@ -7,8 +7,8 @@
 import type { Client } from '@temporalio/client';
 import { BreakerInput, type BreakerPolicy, type TripSignal } from '../../schemas/health';
 import { breakerKeyOfSignal, modelOfKey, upstreamOfKey } from '../health/breaker-levels';
-import type { BreakerSupervisorInput } from '../../workflows/breaker-supervisor';
-import { breakerNames, breakerTaskQueue, breakerWorkflowId } from '../../workflows/definitions';
+import { breakerTaskQueue, breakerWorkflowId } from '../../contracts/names';
+import { breakerInputSignal, type BreakerSupervisorInput, type BreakerSupervisorWorkflow, workflowTypes } from '../../contracts/workflow-types';
 
 export interface BreakerSignals {
   /** To the breaker `key`: an upstream id (its own breaker) or `breakerKeyOf(upstream, model)`. */
@@ -24,11 +24,11 @@ export function createBreakerSignals(options: { client: Client; taskQueue: strin
   const send = async (key: string, input: BreakerInput): Promise<void> => {
     const model = modelOfKey(key);
     const args: BreakerSupervisorInput = { upstream: upstreamOfKey(key), key, ...(model !== undefined ? { model } : {}), policy: policyNow(), ...(cluster ? { cluster } : {}) };
-    await client.workflow.signalWithStart('breakerSupervisor', {
+    await client.workflow.signalWithStart<BreakerSupervisorWorkflow, [unknown]>(workflowTypes.breakerSupervisor, {
       workflowId: breakerWorkflowId(key, cluster),
       taskQueue: breakerTaskQueue(taskQueue),
       args: [args],
-      signal: breakerNames.input,
+      signal: breakerInputSignal,
       // Validated here, where zod is cheap; the workflow only checks the shape (lib/health/breaker-input-guard.ts).
       signalArgs: [BreakerInput.parse(input)],
     });

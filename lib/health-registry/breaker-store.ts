@@ -5,7 +5,7 @@
 import { JSONCodec, type NatsConnection } from 'nats';
 import { openBucket } from '../nats/kv';
 import { BreakerState } from '../../schemas/health';
-import { breakerBucket } from '../../workflows/definitions';
+import { breakerBucket } from '../../contracts/names';
 
 const codec = JSONCodec<unknown>();
 

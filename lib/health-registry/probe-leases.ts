@@ -8,7 +8,7 @@
  */
 import type { KV, NatsConnection } from 'nats';
 import { openBucket } from '../nats/kv';
-import { probeLeaseBucket } from '../../workflows/definitions';
+import { probeLeaseBucket } from '../../contracts/names';
 
 /** Leases expire on their own; longer than any half-open period (`halfOpenTimeoutMs` is at most this). */
 export const PROBE_LEASE_TTL_MS = 60_000;

@@ -29,14 +29,14 @@ import { streams } from '../nats/streams';
 import { CallEvent } from '../../schemas/call-event';
 import { upstreamId, type SwitchboardConfig } from '../../schemas/config';
 import { BreakerState, type TripSignal, type UpstreamHealth } from '../../schemas/health';
-import { breakerBucket } from '../../workflows/definitions';
+import { breakerBucket } from '../../contracts/names';
 import { breakerTargetsOf } from './breaker-targets';
 import { healthViewSubject, type HealthViewReply } from './health-view';
 
 export interface HealthRegistryOptions {
   nats: NatsConnection;
   config: SwitchboardConfig;
-  /** Breaker cluster (see workflows/definitions.ts); default none. */
+  /** Breaker cluster (see contracts/names.ts); default none. */
   cluster?: string;
   /** Called for each actionable trip; default: none (an observer such as the CLI). */
   signalTrip?: (signal: TripSignal) => Promise<void>;

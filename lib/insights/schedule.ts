@@ -7,7 +7,8 @@
  */
 import type { Client } from '@temporalio/client';
 import { keepSchedule } from '../schedules/keep-schedule';
-import { insightsScheduleId } from '../../workflows/definitions';
+import { insightsScheduleId } from '../../contracts/names';
+import { workflowTypes } from '../../contracts/workflow-types';
 
 export interface InsightsScheduleOptions {
   /** A five-field UTC cron, or `off`. */
@@ -21,7 +22,7 @@ const noteOf = (cron: string) => `insights job, cron "${cron}" (insights.schedul
 
 export async function ensureInsightsSchedule(client: Client, { schedule, taskQueue }: InsightsScheduleOptions): Promise<ScheduleChange> {
   const scheduleId = insightsScheduleId(taskQueue);
-  const action = { type: 'startWorkflow' as const, workflowType: 'insightsJob', taskQueue, args: [{}], workflowId: `${scheduleId}-run` };
+  const action = { type: 'startWorkflow' as const, workflowType: workflowTypes.insightsJob, taskQueue, args: [{}], workflowId: `${scheduleId}-run` };
   const outcome = await keepSchedule(
     client,
     scheduleId,

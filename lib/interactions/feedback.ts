@@ -10,9 +10,10 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { JSONCodec, type NatsConnection } from 'nats';
 import type { Feedback, FeedbackRequest } from '../../schemas/interaction';
-import { feedbackSubject } from '../../workflows/definitions';
+import { feedbackSubject } from '../../contracts/names';
 import type { Outbox } from '../nats/outbox';
 import { describeOwned } from '../tenancy/ownership';
+import { workflowTypes } from '../../contracts/workflow-types';
 
 export interface FeedbackDeps {
   client: Client;
@@ -39,7 +40,7 @@ const codec = JSONCodec<Feedback>();
 
 /** Publishes `request` for `tenant` once the call is known to be that tenant's; throws UnknownCallError otherwise. */
 export async function recordFeedback(deps: FeedbackDeps, tenant: string, request: FeedbackRequest): Promise<Feedback> {
-  if (!(await describeOwned(deps.client, { workflowId: request.callId, tenant, workflowType: 'llmCall' }))) throw new UnknownCallError(request.callId);
+  if (!(await describeOwned(deps.client, { workflowId: request.callId, tenant, workflowType: workflowTypes.llmCall }))) throw new UnknownCallError(request.callId);
   const feedback: Feedback = {
     callId: request.callId,
     tenant,

@@ -6,7 +6,7 @@
  */
 import type { NatsConnection } from 'nats';
 import { Feedback, Interaction, type JudgedInteraction } from '../../schemas/interaction';
-import { feedbackSubject, interactionSubject } from '../../workflows/definitions';
+import { feedbackSubject, interactionSubject } from '../../contracts/names';
 import { streams } from '../nats/streams';
 import { joinFeedback } from './join';
 import { readStreamRange } from './stream-range';

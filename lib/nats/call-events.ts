@@ -1,6 +1,6 @@
 import { JSONCodec } from 'nats';
 import type { CallEvent } from '../../schemas/call-event';
-import { callEventSubject } from '../../workflows/definitions';
+import { callEventSubject } from '../../contracts/names';
 import type { Outbox } from './outbox';
 
 const codec = JSONCodec<CallEvent>();

@@ -5,7 +5,7 @@
  * inside workflow code; randomness and time come in as arguments.
  */
 import type { AttemptFailureDetails, CallPlan } from '../../schemas/call';
-import { failureTypes } from '../../workflows/definitions';
+import { failureTypes } from '../../contracts/failures';
 
 export interface RetryState {
   entryIndex: number;

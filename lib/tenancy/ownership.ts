@@ -7,7 +7,7 @@
  * Another tenant's execution is indistinguishable from a missing one.
  */
 import { type Client, type WorkflowExecutionDescription, WorkflowNotFoundError } from '@temporalio/client';
-import { searchAttributes } from '../../workflows/definitions';
+import { searchAttributes } from '../../contracts/names';
 
 export interface OwnedExecution {
   workflowId: string;

@@ -17,7 +17,7 @@ import { startHealthRegistry } from '../../lib/health-registry/registry';
 import { createLogger } from '../../lib/log';
 import { upstreamId, type SwitchboardConfig } from '../../schemas/config';
 import { BreakerEvent, type UpstreamHealth } from '../../schemas/health';
-import { BREAKER_CLUSTER_HEADER } from '../../workflows/definitions';
+import { BREAKER_CLUSTER_HEADER } from '../../contracts/names';
 import { formatStatusTable, statusRows } from './status-table';
 import { payloadDataConverter } from '../../lib/codec';
 

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { temporalConnectionOptions } from '../../lib/config/temporal-connection';
 import { drillEntryLabel, type DrillInput, type DrillRun } from '../../schemas/drill';
-import { drillWorkflowId } from '../../workflows/definitions';
-import type { fallbackDrill } from '../../workflows/drill';
+import { drillWorkflowId } from '../../contracts/names';
+import { type FallbackDrillWorkflow, workflowTypes } from '../../contracts/workflow-types';
 import { CliInputError, type CliContext } from './commands';
 import { payloadDataConverter } from '../../lib/codec';
 
@@ -24,7 +24,7 @@ const DRILL_RUN_TIMEOUT_MS = 10 * 60_000;
 /** Starts a drill of `routes` on `taskQueue` and waits for its result. */
 export async function runDrillWorkflow(client: Client, taskQueue: string, routes: string[]): Promise<DrillRun> {
   const input: DrillInput = { routes, trigger: 'operator' };
-  return client.workflow.execute<typeof fallbackDrill>('fallbackDrill', {
+  return client.workflow.execute<FallbackDrillWorkflow>(workflowTypes.fallbackDrill, {
     taskQueue,
     workflowId: drillWorkflowId(() => randomUUID()),
     args: [input],

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { temporalConnectionOptions } from '../../lib/config/temporal-connection';
 import type { InsightsJobInput, InsightsJobResult } from '../../schemas/insights';
-import type { insightsJob } from '../../workflows/insights';
+import { type InsightsJobWorkflow, workflowTypes } from '../../contracts/workflow-types';
 import { CliUsageError, type CliContext } from './commands';
 import { payloadDataConverter } from '../../lib/codec';
 
@@ -16,7 +16,7 @@ import { payloadDataConverter } from '../../lib/codec';
 const RUN_TIMEOUT_MS = 15 * 60_000;
 
 export async function runInsightsJob(client: Client, taskQueue: string, input: InsightsJobInput): Promise<InsightsJobResult> {
-  return client.workflow.execute<typeof insightsJob>('insightsJob', {
+  return client.workflow.execute<InsightsJobWorkflow>(workflowTypes.insightsJob, {
     taskQueue,
     workflowId: `insights-manual-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,
     args: [input],

@@ -11,7 +11,7 @@ import { buckets, openBucket } from '../../lib/nats/kv';
 import { kvStreamName } from '../../lib/nats/replicas';
 import { ensureStreams, streams } from '../../lib/nats/streams';
 import { PROBE_LEASE_TTL_MS } from '../../lib/health-registry/probe-leases';
-import { probeLeaseBucket } from '../../workflows/definitions';
+import { probeLeaseBucket } from '../../contracts/names';
 import { BUCKET_MAX_AGE_MS } from '../../activities/cache';
 import type { SwitchboardConfig } from '../../schemas/config';
 

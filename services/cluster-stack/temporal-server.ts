@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../../lib/ports';
-import { searchAttributeRegistrations } from '../../workflows/definitions';
+import { searchAttributeRegistrations } from '../../contracts/names';
 import { isOurProcessAlive, readPidFile, spawnDetached, type PidRecord } from '../local-stack/processes';
 import { TEMPORAL_DYNAMIC_CONFIG } from '../local-stack/stack';
 

@@ -16,7 +16,7 @@ import { breakerKeyOf } from '../../lib/health';
 import { readBreakerStates } from '../../lib/health-registry/breaker-store';
 import { CallEvent } from '../../schemas/call-event';
 import { BreakerEvent } from '../../schemas/health';
-import { BREAKER_CLUSTER_HEADER, TASK_QUEUE } from '../../workflows/definitions';
+import { BREAKER_CLUSTER_HEADER, TASK_QUEUE } from '../../contracts/names';
 import { formatDrillTable, runDrillWorkflow } from '../cli/drill';
 import type { VendorAdmin } from './vendor-admin';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { connect } from 'nats';
 import { createSwitchboardClient } from '../../lib/client';
-import { TASK_QUEUE } from '../../workflows/definitions';
+import { TASK_QUEUE } from '../../contracts/names';
 import { payloadDataConverter } from '../../lib/codec';
 import { ensureDevSecrets } from '../local-stack/dev-secrets';
 import { killRecorded } from '../local-stack/processes';

@@ -5,7 +5,7 @@
  * attempt summary (provider, upstream, outcome, status; no vendor messages,
  * which may quote the prompt).
  */
-import { failureTypes } from '../../workflows/definitions';
+import { failureTypes } from '../../contracts/failures';
 import type { SwitchboardCallError } from '../../lib/client/errors';
 import { GatewayError } from './http-errors';
 

@@ -10,8 +10,8 @@ import { callErrorOf } from '../../lib/client/errors';
 import type { LlmCallInput } from '../../schemas/call';
 import type { LlmRequest, LlmResult } from '../../schemas/llm';
 import { assertOwned, isExecutionNotOwnedError } from '../../lib/tenancy/ownership';
-import { CALL_WORKFLOW_TASK_TIMEOUT_MS, callStartSearchAttributes, callWorkflowId } from '../../workflows/definitions';
-import type { llmCall } from '../../workflows/llm-call';
+import { CALL_WORKFLOW_TASK_TIMEOUT_MS, callStartSearchAttributes, callWorkflowId } from '../../contracts/names';
+import { type LlmCallWorkflow, workflowTypes } from '../../contracts/workflow-types';
 import { isTemporalUnavailable } from './dependency-errors';
 import { GatewayError } from './http-errors';
 
@@ -60,12 +60,12 @@ export function createCallStarter({ client, taskQueue, eagerStart, onStarted }: 
     const args: [LlmCallInput] = [{ callId, request }];
     const arrived = Date.now();
     const deadlineMs = request.deadlineMs ?? 120_000;
-    let handle: WorkflowHandle<typeof llmCall>;
+    let handle: WorkflowHandle<LlmCallWorkflow>;
     try {
       // Temporal away for a moment (a restart, a failover): keep trying within a share of the deadline, then a 503 naming it.
       const started = await whileTemporalAway(
         () =>
-          client.workflow.start<typeof llmCall>('llmCall', {
+          client.workflow.start<LlmCallWorkflow>(workflowTypes.llmCall, {
             taskQueue,
             workflowId: callId,
             args,
@@ -84,7 +84,7 @@ export function createCallStarter({ client, taskQueue, eagerStart, onStarted }: 
       if (request.idempotencyKey && !started.eagerlyStarted) await checkJoined(client, callId, request.tenant);
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      handle = client.workflow.getHandle<typeof llmCall>(callId);
+      handle = client.workflow.getHandle<LlmCallWorkflow>(callId);
       await checkJoined(client, callId, request.tenant);
     }
     return {
@@ -100,7 +100,7 @@ export type CallStarter = ReturnType<typeof createCallStarter>;
 /** The execution behind a keyed id must be the tenant's llmCall; nothing of it is returned otherwise (409). */
 async function checkJoined(client: Client, callId: string, tenant: string): Promise<void> {
   try {
-    await assertOwned(client, { workflowId: callId, tenant, workflowType: 'llmCall' });
+    await assertOwned(client, { workflowId: callId, tenant, workflowType: workflowTypes.llmCall });
   } catch (error) {
     if (!isExecutionNotOwnedError(error)) throw error;
     throw new GatewayError(409, 'invalid_request_error', 'this Idempotency-Key names an execution that is not a call of this API key', {

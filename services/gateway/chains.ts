@@ -12,6 +12,7 @@ import { describeOwned } from '../../lib/tenancy/ownership';
 import type { GatewayContext } from './context';
 import { badRequest, badRequestOfIssues, GatewayError } from './http-errors';
 import { decodePathParam, parseJsonBody, readBody, sendJson } from './http-io';
+import { workflowTypes } from '../../contracts/workflow-types';
 
 const ChainBody = z.strictObject({
   chain: z.string().min(1),
@@ -42,6 +43,6 @@ export async function handleDescribeChain(ctx: GatewayContext, req: IncomingMess
   const tenant = ctx.tenants.authenticate(req);
   const chainId = decodePathParam(rawChainId, 'id');
   const notFound = new GatewayError(404, 'not_found_error', `no chain "${chainId}" for this API key`, { code: 'chain_not_found' });
-  if (!(await describeOwned(ctx.client, { workflowId: chainId, tenant: tenant.id, workflowType: 'agentChain' }))) throw notFound;
+  if (!(await describeOwned(ctx.client, { workflowId: chainId, tenant: tenant.id, workflowType: workflowTypes.agentChain }))) throw notFound;
   sendJson(res, 200, await describeChainRun(ctx.client, chainId));
 }

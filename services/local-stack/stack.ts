@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { searchAttributeRegistrations } from '../../workflows/definitions';
+import { searchAttributeRegistrations } from '../../contracts/names';
 import { findFreePorts, isPortOpen, waitFor } from '../../lib/ports';
 import { isOurProcessAlive, type PidRecord, readPidFile, spawnDetached, stopRecorded } from './processes';
 

@@ -44,7 +44,7 @@ import { ensureStreams } from '../../lib/nats/streams';
 import { UpstreamPool } from '../../lib/routing/upstream-pool';
 import type { SwitchboardConfig } from '../../schemas/config';
 import type { AttemptInput } from '../../schemas/call';
-import { breakerTaskQueue, TASK_QUEUE } from '../../workflows/definitions';
+import { breakerTaskQueue, TASK_QUEUE } from '../../contracts/names';
 
 export interface SwitchboardWorkerOptions {
   /** The start-up config and its keys; ignored when `live` is given. */

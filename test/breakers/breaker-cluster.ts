@@ -22,7 +22,7 @@ import { ensureStreams } from '../../lib/nats/streams';
 import type { SwitchboardConfig, SwitchboardConfigInput } from '../../schemas/config';
 import { BreakerEvent, type BreakerState } from '../../schemas/health';
 import { startFakeVendor, type FakeVendor } from '../../services/fake-vendor';
-import { BREAKER_CLUSTER_HEADER, breakerWorkflowId } from '../../workflows/definitions';
+import { BREAKER_CLUSTER_HEADER, breakerWorkflowId } from '../../contracts/names';
 import { installQuietRuntime, testDataConverter, testPayloadEnv, testStack } from '../harness/env';
 import { eventually } from '../harness/switchboard';
 import { spawnWorker, writeConfigFile, type WorkerProcess } from '../harness/worker-process';

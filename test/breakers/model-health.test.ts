@@ -8,7 +8,7 @@
 import { JSONCodec } from 'nats';
 import { openBucket } from '../../lib/nats/kv';
 import { BreakerState } from '../../schemas/health';
-import { breakerBucket } from '../../workflows/definitions';
+import { breakerBucket } from '../../contracts/names';
 import { eventually } from '../harness/switchboard';
 import { type BreakerCluster, breakerConfig, openaiOrg, startBreakerCluster, upstreamOf } from './breaker-cluster';
 

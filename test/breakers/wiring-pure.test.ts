@@ -13,7 +13,7 @@ import type { AttemptFailureDetails, CallPlan } from '../../schemas/call';
 import { RetryConfig } from '../../schemas/config';
 import type { BreakerEvent, BreakerState } from '../../schemas/health';
 import { formatStatusTable, statusRows } from '../../services/cli/status-table';
-import { failureTypes } from '../../workflows/definitions';
+import { failureTypes } from '../../contracts/failures';
 
 describe('smooth draw', () => {
   it('gives each candidate exactly its share of the scores over a cycle', () => {

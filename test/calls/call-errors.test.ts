@@ -3,7 +3,7 @@ import { ApplicationFailure, TerminatedFailure, WorkflowFailedError } from '@tem
 import { RetryState } from '@temporalio/common';
 import { callErrorOf, isSwitchboardCallError, type SwitchboardCallError } from '../../lib/client/errors';
 import { gatewayErrorOfCall } from '../../services/gateway/call-errors';
-import { failureTypes } from '../../workflows/definitions';
+import { failureTypes } from '../../contracts/failures';
 
 const attempts = [{ attempt: 1, provider: 'openai', upstream: 'openai/org-a', model: 'm', promptVariant: 'none', outcome: 'retryable' as const, status: 503, errorType: 'server_error', latencyMs: 3, startedAt: 1 }];
 

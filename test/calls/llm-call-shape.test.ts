@@ -14,8 +14,9 @@ import type { CallFailureInput } from '../../activities/interactions';
 import type { AttemptFailureDetails, AttemptInput, AttemptSuccess, CallPlan, LlmCallInput } from '../../schemas/call';
 import { RetryConfig } from '../../schemas/config';
 import { CacheConfig, PiiConfig } from '../../schemas/validation';
-import { callStartSearchAttributes, failureTypes } from '../../workflows/definitions';
-import type { llmCall } from '../../workflows/llm-call';
+import { failureTypes } from '../../contracts/failures';
+import { callStartSearchAttributes } from '../../contracts/names';
+import { type LlmCallWorkflow, workflowTypes } from '../../contracts/workflow-types';
 import { openTestContext, withWorker, type TestContext } from '../harness/env';
 import { eventually } from '../harness/switchboard';
 
@@ -94,7 +95,7 @@ describe('llmCall in history (fake activities)', () => {
   async function start(tag: string) {
     const callId = `call-${randomUUID()}`;
     const r = request(tag);
-    return ctx.client.workflow.start<typeof llmCall>('llmCall', { taskQueue: ctx.taskQueue, workflowId: callId, args: [{ callId, request: r }], typedSearchAttributes: callStartSearchAttributes(r) });
+    return ctx.client.workflow.start<LlmCallWorkflow>(workflowTypes.llmCall, { taskQueue: ctx.taskQueue, workflowId: callId, args: [{ callId, request: r }], typedSearchAttributes: callStartSearchAttributes(r) });
   }
 
   it('answers in one workflow task: prepare, attempt and finish as local-activity markers, the outcome upserted in the same completion', async () => {

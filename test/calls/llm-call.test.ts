@@ -8,7 +8,8 @@ import { isSwitchboardCallError, type SwitchboardCallError } from '../../lib/cli
 import { JSONCodec } from 'nats';
 import { streams } from '../../lib/nats/streams';
 import { Interaction } from '../../schemas/interaction';
-import { callWorkflowId, failureTypes, interactionSubject } from '../../workflows/definitions';
+import { failureTypes } from '../../contracts/failures';
+import { callWorkflowId, interactionSubject } from '../../contracts/names';
 import { eventually, readCallEvents, startSwitchboard, type SwitchboardUnderTest } from '../harness/switchboard';
 
 // The letter keeps a marker from ever looking like PII: `503-12345678` is a phone number, masked before the

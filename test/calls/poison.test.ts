@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { JSONCodec, type Subscription } from 'nats';
 import { APIError } from 'openai';
 import { SwitchboardCallError, SwitchboardRequestError } from '../../lib/client/errors';
-import { BREAKER_CLUSTER_HEADER, breakerSubject } from '../../workflows/definitions';
+import { BREAKER_CLUSTER_HEADER, breakerSubject } from '../../contracts/names';
 import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
 import { eventually, readCallEvents } from '../harness/switchboard';
 

@@ -8,8 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
-import { CALL_WORKFLOW_TASK_TIMEOUT_MS, callWorkflowId } from '../../workflows/definitions';
-import type { llmCall } from '../../workflows/llm-call';
+import { CALL_WORKFLOW_TASK_TIMEOUT_MS, callWorkflowId } from '../../contracts/names';
+import type { LlmCallWorkflow } from '../../contracts/workflow-types';
 import { gatewaySection, tenantKeys } from '../harness/gateway';
 import { spawnGateway, type GatewayProcess } from '../harness/gateway-process';
 import { eventually, startSwitchboard, switchboardConfig, type SwitchboardUnderTest } from '../harness/switchboard';
@@ -102,7 +102,7 @@ describe('the process running a call dies during an attempt', () => {
     expect(await lost).toMatch(/^connection lost/);
 
     const worker = await t.startWorker();
-    const handle = t.client.workflow.getHandle<typeof llmCall>(callWorkflowId('acme', key, () => 'unused'));
+    const handle = t.client.workflow.getHandle<LlmCallWorkflow>(callWorkflowId('acme', key, () => 'unused'));
     const result = await handle.result();
     const recoveredMs = Date.now() - killedAt;
     expect(result.provider).toBe('solo');

@@ -9,7 +9,7 @@ import { sitePlannerChain, SiteMap, Wireframe } from '../../lib/chains/site-plan
 import { createChainRegistry } from '../../lib/chains/registry';
 import { createSwitchboardClient, isSwitchboardChainError, isSwitchboardRequestError, type SwitchboardChainError } from '../../lib/client';
 import type { ChainDefinitionInput } from '../../schemas/chain';
-import { chainCallWorkflowId } from '../../workflows/definitions';
+import { chainCallWorkflowId } from '../../contracts/names';
 import { eventually, startSwitchboard, switchboardConfig, type SwitchboardUnderTest } from '../harness/switchboard';
 
 const routes = { ...switchboardConfig('http://127.0.0.1:1').routes, 'anthropic-only': { entries: [{ provider: 'anthropic', model: 'claude-haiku-4-5' }] } };

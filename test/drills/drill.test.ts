@@ -17,7 +17,7 @@ import { createBreakerSignals } from '../../lib/health-registry/breaker-signals'
 import { ensureDrillSchedule } from '../../lib/drills/drill-schedule';
 import { DrillReport, DrillRun, drillIntervalMs } from '../../schemas/drill';
 import { runDrillWorkflow } from '../../services/cli/drill';
-import { BREAKER_CLUSTER_HEADER, breakerWorkflowId, DRILL_TENANT, drillScheduleId, drillSubject } from '../../workflows/definitions';
+import { BREAKER_CLUSTER_HEADER, breakerWorkflowId, DRILL_TENANT, drillScheduleId, drillSubject } from '../../contracts/names';
 import { testPayloadEnv, testStack } from '../harness/env';
 import { eventually, readCallEvents, startSwitchboard, switchboardConfig, type SwitchboardUnderTest } from '../harness/switchboard';
 import { writeConfigFile } from '../harness/worker-process';

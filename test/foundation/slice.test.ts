@@ -3,7 +3,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { JSONCodec } from 'nats';
 import { createProbeActivities } from '../../activities/probe';
 import { ensureStreams, streams } from '../../lib/nats/streams';
-import { probeWorkflowId } from '../../workflows/definitions';
+import { probeWorkflowId } from '../../contracts/names';
 import { ProbeEvent } from '../../schemas/probe';
 import { openTestContext, type TestContext, withWorker } from '../harness/env';
 

@@ -20,7 +20,7 @@ import { createLogger } from '../../lib/log';
 import type { LlmResult } from '../../schemas/llm';
 import { hashApiKey } from '../../services/gateway/tenants';
 import { createSwitchboardWorker, type SwitchboardWorker } from '../../services/worker/worker';
-import { INSIGHTS_SUBJECT } from '../../workflows/definitions';
+import { INSIGHTS_SUBJECT } from '../../contracts/names';
 import { testDataConverter, testStack } from '../harness/env';
 import { startGateway, type GatewayUnderTest } from '../harness/gateway';
 import { startSwitchboard, switchboardConfig, testSecretsEnv, type SwitchboardUnderTest } from '../harness/switchboard';

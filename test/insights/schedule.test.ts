@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { ensureInsightsSchedule } from '../../lib/insights/schedule';
-import { insightsScheduleId } from '../../workflows/definitions';
+import { insightsScheduleId } from '../../contracts/names';
 import { eventually, startSwitchboard, type SwitchboardUnderTest } from '../harness/switchboard';
 
 describe('insights schedule', () => {

@@ -15,7 +15,7 @@ import { createLogger } from '../../lib/log';
 import { streams } from '../../lib/nats/streams';
 import { PostgresProjectionConfig } from '../../schemas/interaction-store';
 import { Interaction, type Feedback } from '../../schemas/interaction';
-import { callWorkflowId, feedbackSubject, interactionSubject } from '../../workflows/definitions';
+import { callWorkflowId, feedbackSubject, interactionSubject } from '../../contracts/names';
 import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
 import { startTestPostgres, type TestPostgres } from '../harness/postgres';
 import { eventually, switchboardConfig } from '../harness/switchboard';

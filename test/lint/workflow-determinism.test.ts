@@ -48,3 +48,17 @@ describe('workflow lint rules', () => {
     expect(messages).toEqual([]);
   });
 });
+
+/** The arrow points one way: contracts/ is shared, workflows/ is imported by nobody but the worker's bundler (and tests). */
+describe('import direction', () => {
+  it.each(['lib/lint-fixture.ts', 'activities/lint-fixture.ts', 'services/lint-fixture.ts'])('rejects workflow code imported from %s', async (path) => {
+    const messages = await lint(`import type { llmCall } from '../workflows/llm-call';\nexport type X = typeof llmCall;\n`, path);
+    expect(messages).toEqual([expect.stringContaining('from contracts/')]);
+  });
+
+  it('accepts the contracts from anywhere, workflow code included', async () => {
+    for (const path of ['lib/lint-fixture.ts', 'workflows/lint-fixture.ts']) {
+      expect(await lint(`import { failureTypes } from '../contracts/failures';\nexport const f = failureTypes;\n`, path)).toEqual([]);
+    }
+  });
+});

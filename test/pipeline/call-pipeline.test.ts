@@ -8,7 +8,7 @@ import { decodeStreamChunk, streamSubject } from '../../lib/nats/stream-chunks';
 import { streams } from '../../lib/nats/streams';
 import { Interaction } from '../../schemas/interaction';
 import { eventually, startSwitchboard, type SwitchboardUnderTest } from '../harness/switchboard';
-import { callWorkflowId } from '../../workflows/definitions';
+import { callWorkflowId } from '../../contracts/names';
 
 const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 

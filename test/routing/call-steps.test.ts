@@ -7,7 +7,7 @@ import { IN_ATTEMPT_WAIT_MAX_MS } from '../../lib/routing/retry-plan';
 import type { AttemptFailureDetails, AttemptSuccess, CallPlan } from '../../schemas/call';
 import { RetryConfig } from '../../schemas/config';
 import { CacheConfig, OutputValidation, PiiConfig } from '../../schemas/validation';
-import { failureTypes } from '../../workflows/definitions';
+import { failureTypes } from '../../contracts/failures';
 
 const START = 1_000_000;
 

@@ -3,7 +3,7 @@ import { backoffMs, countAttempt, failureClassOf, IN_ATTEMPT_WAIT_MAX_MS, initia
 import type { AttemptFailureDetails, CallPlan } from '../../schemas/call';
 import { RetryConfig } from '../../schemas/config';
 import { CacheConfig, PiiConfig } from '../../schemas/validation';
-import { failureTypes } from '../../workflows/definitions';
+import { failureTypes } from '../../contracts/failures';
 
 const plan: CallPlan = {
   entries: [

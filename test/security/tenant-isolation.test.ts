@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import { LlmRequest } from '../../schemas/llm';
 import { hashApiKey } from '../../services/gateway/tenants';
-import { callWorkflowId, searchAttributes } from '../../workflows/definitions';
+import { callWorkflowId, searchAttributes } from '../../contracts/names';
 import { startGateway, type GatewayUnderTest } from '../harness/gateway';
 
 const keys = { acme: 'sk-sb-test-iso-acme', acmeEu: 'sk-sb-test-iso-acme-eu' } as const;

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { streamSubject } from '../../lib/nats/stream-chunks';
-import { callWorkflowId, chainCallWorkflowId, chainWorkflowId, tenantScopedKey } from '../../workflows/definitions';
+import { callWorkflowId, chainCallWorkflowId, chainWorkflowId, tenantScopedKey } from '../../contracts/names';
 
 const never = () => {
   throw new Error('a keyed id must not draw a fresh id');

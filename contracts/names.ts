@@ -1,11 +1,10 @@
 /**
- * Names shared by services and workflows: task queues, workflow-id builders,
- * search attributes, signals and queries. Workflow code imports this module,
- * so it must stay deterministic (no node:*, nats, pino, Date.now()).
+ * Names shared by services, activities and workflows: task queues,
+ * workflow-id builders, search attributes, NATS subjects and KV buckets.
+ * Workflow code imports this module, so it must stay deterministic (no
+ * node:*, nats, pino, Date.now()); lint holds that line.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery } from '@temporalio/workflow';
-import type { ChainProgress } from '../schemas/chain';
 
 /** The task queue every Switchboard worker polls. */
 export const TASK_QUEUE = 'switchboard';
@@ -88,28 +87,6 @@ export function callEventSubject(provider: string, upstream: string): string {
   return `sb.call.${provider}.${upstream}`;
 }
 
-/**
- * ApplicationFailure types: stable names that retry policies, callers and
- * the gateway match on (never message text).
- */
-export const failureTypes = {
-  /** One attempt failed; details carry the classification. */
-  attemptFailed: 'SbAttemptFailed',
-  /** The request itself is wrong (400): not retried, not a breaker failure. */
-  invalidRequest: 'SbInvalidRequest',
-  contextLength: 'SbContextLengthExceeded',
-  contentPolicy: 'SbContentPolicy',
-  /** Every attempt of the route failed; details carry the attempt log. */
-  exhausted: 'SbUpstreamsExhausted',
-  deadline: 'SbDeadlineExceeded',
-  /** Our own code failed after the vendor answered: not retried on other upstreams, not a breaker failure. */
-  internal: 'SbInternalError',
-  /** The typed client's structured output did not match the caller's schema. */
-  invalidOutput: 'SbInvalidOutput',
-  /** The workflow failed other than through one of the types above (a bug, a terminated or timed-out execution). */
-  workflowFailed: 'SbWorkflowFailed',
-} as const;
-
 /** A tenant id as one NATS subject token: `.`, `*`, `>` and whitespace would split or widen the subject. */
 function subjectToken(tenant: string): string {
   return tenant.replace(/[.*>\s]/g, '_');
@@ -179,14 +156,6 @@ export function breakerSubject(upstream: string): string {
 /** NATS header naming the cluster of a breaker event, so a subscriber can tell clusters apart. */
 export const BREAKER_CLUSTER_HEADER = 'Sb-Cluster';
 
-/** Signals and queries of the breakerSupervisor workflow. */
-export const breakerNames = {
-  /** Carries a BreakerInput (trip, probe result, operator action). */
-  input: 'breakerInput',
-  /** Returns the supervisor's current BreakerState. */
-  state: 'breakerState',
-} as const;
-
 /** Workflow id of an agent chain run: from the caller's idempotency key when given (tenantScopedKey), else fresh. */
 export function chainWorkflowId(tenant: string, idempotencyKey: string | undefined, fresh: () => string): string {
   return idempotencyKey ? `chain-${tenantScopedKey(tenant, idempotencyKey)}` : `chain-${fresh()}`;
@@ -200,22 +169,6 @@ export function chainWorkflowId(tenant: string, idempotencyKey: string | undefin
 export function chainCallWorkflowId(chainWorkflowId: string, step: string, index: number | undefined, repair: number): string {
   return `${chainWorkflowId}/${step}${index === undefined ? '' : `/${index}`}${repair > 0 ? `/repair-${repair}` : ''}`;
 }
-
-/** Queries of the agentChain workflow (answered while it runs and after it closed). */
-export const chainQueries = {
-  /** Counts per step, calls done and running, cost so far (ChainProgress). */
-  progress: defineQuery<ChainProgress>('chainProgress'),
-  /** Outputs of the steps completed so far, by step id (fan-out steps: once every item is done). */
-  outputs: defineQuery<Record<string, unknown>>('chainOutputs'),
-} as const;
-
-/** ApplicationFailure types of the agentChain workflow. */
-export const chainFailureTypes = {
-  /** A step failed (its call failed, or its output failed its schema after the repairs); details name the step. */
-  stepFailed: 'SbChainStepFailed',
-  /** The definition or the input is wrong; nothing was called. */
-  invalidChain: 'SbInvalidChain',
-} as const;
 
 /** Id of the fallback-drill Schedule: one per task queue (production's one queue: `sb-drills`). */
 export function drillScheduleId(taskQueue: string): string {
