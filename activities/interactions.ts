@@ -7,8 +7,11 @@ import type { Outbox } from '../lib/nats/outbox';
 import { applyPromptVariant } from '../lib/routing/prompt-variants';
 import type { SwitchboardConfig } from '../schemas/config';
 import type { Interaction } from '../schemas/interaction';
-import type { LlmRequest, LlmResult } from '../schemas/llm';
+import type { LlmRequest } from '../schemas/llm';
 import { interactionSubject } from '../contracts/names';
+import type { RecordInteractionInput } from '../lib/call/finish';
+
+export type { RecordInteractionInput };
 
 export interface InteractionActivityDeps {
   nats: NatsConnection;
@@ -37,13 +40,6 @@ export interface CallFailureInput {
   error: string;
 }
 
-export interface RecordInteractionInput {
-  /** The request and result as the interaction log may keep them (masked unless `pii.logMode` is `raw`). */
-  request: LlmRequest;
-  result: LlmResult;
-  /** The logical prompt of the entry that answered. */
-  prompt?: string;
-}
 
 const codec = JSONCodec<Interaction>();
 

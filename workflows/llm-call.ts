@@ -11,11 +11,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createAttemptActivities } from '../activities/attempts';
-import type { createCallStepActivities } from '../activities/call-steps';
+import type { createCallStepActivities, FirstAnswer } from '../activities/call-steps';
 import type { createInteractionActivities } from '../activities/interactions';
 import { openCall, type OpenCall } from '../lib/call/open';
-import { restoreResult } from '../lib/call/privacy';
-import { answeredOutcome, cacheableAnswer, cachedResult } from '../lib/call/result';
+import { finishOf } from '../lib/call/finish';
+import { answeredOutcome, cachedResult } from '../lib/call/result';
 import { afterAnswer, afterFailure, beginAttempt, beginReview, reviewRejection, startCallState, timerBeforeNextAttempt, type AttemptStep, type CallState } from '../lib/call/steps';
 import type { AttemptFailureDetails, AttemptInput, AttemptSuccess, LlmCallInput } from '../schemas/call';
 import type { LlmResult } from '../schemas/llm';
@@ -24,12 +24,21 @@ import { CALL_SHAPE, callStartSearchAttributes, searchAttributes } from '../cont
 
 type AttemptActivities = ReturnType<typeof createAttemptActivities>;
 
-// Plan + cache look-up, and cache store + interaction record: one local activity each (no task-queue hop).
-const { prepareCall } = proxyLocalActivities<ReturnType<typeof createCallStepActivities>>({
+type CallStepActivities = ReturnType<typeof createCallStepActivities>;
+
+/**
+ * A top-level call's happy path in one local activity (plan, cache, first
+ * attempt, finish). One try: retries live in this workflow. Its timeout is a
+ * backstop only — the attempt inside keeps its own, and a dead process is
+ * noticed by the workflow-task timeout.
+ */
+const { answerCall } = proxyLocalActivities<CallStepActivities>({ startToCloseTimeout: '10 minutes', retry: { maximumAttempts: 1 } });
+// The same steps apart (a chain's call, or after answerCall failed before its attempt): plan + cache look-up, cache store + record.
+const { prepareCall } = proxyLocalActivities<CallStepActivities>({
   startToCloseTimeout: '5 seconds',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: [failureTypes.invalidRequest] },
 });
-const { finishCall } = proxyLocalActivities<ReturnType<typeof createCallStepActivities>>({
+const { finishCall } = proxyLocalActivities<CallStepActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 5 },
 });
@@ -65,21 +74,36 @@ function failureOf(error: unknown): AttemptFailureDetails {
   return { outcome: 'retryable', errorType: /timeout/i.test(message) ? 'activity_timeout' : 'activity_failed', message, promptVariant: 'unknown', latencyMs: 0, startedAt: Date.now() };
 }
 
+type Tried = { state: CallState; success: AttemptSuccess } | { state: CallState; failure: AttemptFailureDetails };
+
 /** One attempt, and its second look when the route asks for one: the answer, or why it failed. */
-async function tryAnswer(call: OpenCall, begun: { state: CallState; step: AttemptStep }): Promise<{ state: CallState; success: AttemptSuccess } | { state: CallState; failure: AttemptFailureDetails }> {
-  const run = attemptActivity(begun.step, call.plan.heartbeatMs);
-  let { state } = begun;
+async function tryAnswer(call: OpenCall, begun: { state: CallState; step: AttemptStep }): Promise<Tried> {
   try {
-    const success = await run(begun.step.input);
-    const review = beginReview(call, state, begun.step, success);
-    if (!review) return { state, success };
-    state = review.state;
-    const rejection = reviewRejection(success, (await run(review.input)).text);
-    return rejection ? { state, failure: rejection } : { state, success };
+    return await reviewed(call, begun, await attemptActivity(begun.step, call.plan.heartbeatMs)(begun.step.input));
   } catch (error) {
     // The caller went away (or the deadline passed): the call ends cancelled, not failed over.
     if (isCancellation(error)) throw error;
-    return { state, failure: failureOf(error) };
+    return { state: begun.state, failure: failureOf(error) };
+  }
+}
+
+/** The second look at an answer, when the route asks for one (on the same kind of activity as the attempt). */
+async function reviewed(call: OpenCall, begun: { state: CallState; step: AttemptStep }, success: AttemptSuccess): Promise<Tried> {
+  const review = beginReview(call, begun.state, begun.step, success);
+  if (!review) return { state: begun.state, success };
+  const rejection = reviewRejection(success, (await attemptActivity(begun.step, call.plan.heartbeatMs)(review.input)).text);
+  return rejection ? { state: review.state, failure: rejection } : { state: review.state, success };
+}
+
+/** What answerCall's first attempt left to decide, as the loop's first step (the same pure first step it took). */
+async function carriedOver(call: OpenCall, first: Exclude<FirstAnswer, { kind: 'answered' }>, startedAt: number): Promise<{ begun: { state: CallState; step: AttemptStep }; tried: Tried }> {
+  const begun = beginAttempt(call, startCallState(), { now: startedAt, child: false });
+  if (first.kind === 'failed') return { begun, tried: { state: begun.state, failure: first.failure } };
+  try {
+    return { begun, tried: await reviewed(call, begun, first.success) };
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    return { begun, tried: { state: begun.state, failure: failureOf(error) } };
   }
 }
 
@@ -91,15 +115,11 @@ function upsert(values: Partial<Record<keyof typeof searchAttributes, string | u
   if (updates.length) upsertSearchAttributes(updates);
 }
 
-/** The answered call's last step: search attributes, then cache store and interaction record in one local activity. */
-async function finish(call: OpenCall, result: LlmResult, prompt: string | undefined): Promise<LlmResult> {
+/** The answered call's last step: search attributes, then cache store and interaction record in one local activity (unless done). */
+async function finish(call: OpenCall, result: LlmResult, prompt: string | undefined, o: { done?: boolean } = {}): Promise<LlmResult> {
   upsert({ provider: result.provider, upstream: result.upstream, outcome: answeredOutcome(result) });
-  const restored = restoreResult(result, call.masked.entities);
-  const logRaw = call.plan.pii.logMode === 'raw';
-  const store = call.cacheQuery && !result.cached && !result.toolCalls?.length
-    ? { ...call.cacheQuery, answer: { ...cacheableAnswer(result), ...(call.masked.nonce ? { piiNonce: call.masked.nonce } : {}) }, ttlMs: call.plan.cache.exact.ttlMs }
-    : undefined;
-  await finishCall({ ...(store ? { store } : {}), record: { request: logRaw ? call.asked : call.request, result: logRaw ? restored : result, ...(prompt ? { prompt } : {}) } });
+  const { restored, finish: kept } = finishOf(call, result, prompt);
+  if (!o.done) await finishCall(kept);
   return restored;
 }
 
@@ -137,17 +157,36 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
   // The gateway and the typed client set these in the start request; a chain's child call gets them here.
   if (!info.typedSearchAttributes.get(searchAttributes.route)) upsertSearchAttributes(callStartSearchAttributes(input.request));
 
-  const prepared = await prepareCall(input);
+  const child = info.parent !== undefined;
+  const at = { workflowId: info.workflowId, startedAt };
+
+  // A top-level call's happy path is one local activity; a chain's call (or one whose answerCall failed before its attempt) takes the steps apart.
+  const first = child ? undefined : await answerCall({ input, ...at }).catch((error: unknown) => {
+    if (isCancellation(error)) throw error;
+    log.warn('answerCall failed; preparing the call apart', { error: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  });
+  const prepared = first?.prepared ?? (await prepareCall(input));
   if (prepared.plan.avoidedProvider) log.info('failover switch honoured', { avoided: prepared.plan.avoidedProvider });
-  const call = openCall(input, prepared.plan, prepared.masking, { workflowId: info.workflowId, startedAt });
-  if (prepared.hit) return finish(call, cachedResult(call, prepared.hit, Date.now()), call.plan.entries[0]!.prompt);
+  const call = openCall(input, prepared.plan, prepared.masking, at);
+  // The first attempt goes to the first entry, as a cached answer is the first entry's.
+  if (first?.kind === 'answered') return finish(call, first.result, call.plan.entries[0]!.prompt, { done: first.finished });
+  if (!first && prepared.hit) return finish(call, cachedResult(call, prepared.hit, Date.now()), call.plan.entries[0]!.prompt);
 
   let state = startCallState();
+  let carried = first ? await carriedOver(call, first, startedAt) : undefined;
   for (;;) {
-    const timerMs = timerBeforeNextAttempt(state);
-    if (timerMs > 0) await sleep(timerMs);
-    const begun = beginAttempt(call, state, { now: Date.now(), child: info.parent !== undefined });
-    const tried = await tryAnswer(call, begun);
+    let begun: { state: CallState; step: AttemptStep };
+    let tried: Tried;
+    if (carried) {
+      ({ begun, tried } = carried);
+      carried = undefined;
+    } else {
+      const timerMs = timerBeforeNextAttempt(state);
+      if (timerMs > 0) await sleep(timerMs);
+      begun = beginAttempt(call, state, { now: Date.now(), child });
+      tried = await tryAnswer(call, begun);
+    }
     state = tried.state;
     if ('success' in tried) return finish(call, afterAnswer(call, state, begun.step, tried.success, Date.now()), begun.step.entry.prompt);
 
@@ -158,3 +197,4 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
     log.info('next attempt', { reason: decided.next.reason, ...(decided.next.kind === 'attempt' ? { delayMs: decided.next.delayMs } : {}) });
   }
 }
+

@@ -1,9 +1,10 @@
 /**
  * Masking one call's request: PII replaced by per-request placeholders before
- * any vendor, the cache or the interaction log sees it. Runs in the
- * prepareCall activity, not in workflow code: the detectors are large
- * modules and regular expressions, and the workflow sandbox would evaluate
- * them again for every call. The workflow applies the result (./privacy).
+ * any vendor, the cache or the interaction log sees it. Runs in the call's
+ * first local activity (answerCall or prepareCall), not in workflow code:
+ * the detectors are large modules and regular expressions, and the workflow
+ * would run them again on every replay. The workflow applies the result
+ * (./privacy).
  */
 import { derivePiiNonce } from '../pii/placeholder';
 import { maskMessages } from '../pii/mask';

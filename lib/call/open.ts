@@ -1,7 +1,7 @@
 /**
  * What a call knows once it is planned: its deadline, the request as vendors
  * see it (masked), and the cache's question when the cache may answer it.
- * Pure; the llmCall workflow and the prepareCall activity derive it alike
+ * Pure; the llmCall workflow and its first local activity derive it alike
  * from the same masking.
  */
 import type { CallPlan, LlmCallInput } from '../../schemas/call';
@@ -43,7 +43,7 @@ export function cacheQueryOf(callId: string, plan: CallPlan, masked: MaskedCall)
   };
 }
 
-/** The call once prepared: `masking` is what the prepareCall activity's masking changed (lib/call/masking.ts). */
+/** The call once prepared: `masking` is what the first local activity's masking changed (lib/call/masking.ts). */
 export function openCall(input: LlmCallInput, plan: CallPlan, masking: Masking | undefined, at: { workflowId: string; startedAt: number }): OpenCall {
   const masked = applyMasking(input.request, masking);
   const cacheQuery = cacheQueryOf(input.callId, plan, masked);

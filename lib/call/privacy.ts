@@ -1,6 +1,6 @@
 /**
- * PII handling inside the llmCall workflow: apply the masking the prepareCall
- * activity computed (lib/call/masking.ts), and restore every answer before
+ * PII handling inside the llmCall workflow: apply the masking the call's
+ * first local activity computed (lib/call/masking.ts), and restore every answer before
  * the caller (or the cache, or the interaction log, per config) sees it.
  * Pure and deterministic; imports only the restorer, so the workflow bundle
  * does not evaluate the PII detectors for every call.

@@ -204,6 +204,11 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       ...(options.cacheBucket ? { bucket: options.cacheBucket } : {}),
     });
     const interactionActivities = createInteractionActivities({ nats, outbox, config, log, onCallFinished: metrics.observeCall });
+    const attemptCall = async (input: AttemptInput) => {
+      const result = await attemptActivities.attemptCall(input);
+      logAttemptDetails(log, input, result);
+      return result;
+    };
     const worker = await Worker.create({
       connection,
       namespace: options.namespace ?? 'default',
@@ -213,17 +218,13 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       activities: {
         ...planActivities,
         ...attemptActivities,
-        attemptCall: async (input: AttemptInput) => {
-          const result = await attemptActivities.attemptCall(input);
-          logAttemptDetails(log, input, result);
-          return result;
-        },
+        attemptCall,
         // Also here: supervisors started on the calls' queue before it had a queue of its own schedule them here.
         ...breakerActivities,
         ...cacheActivities,
         ...interactionActivities,
-        // The call's prepare and finish steps (llmCall runs these; the single activities above stay for calls started by older code).
-        ...createCallStepActivities({ ...planActivities, ...cacheActivities, ...interactionActivities }),
+        // The call's steps: answerCall (a top-level call's happy path in one local activity), prepareCall and finishCall.
+        ...createCallStepActivities({ ...planActivities, ...cacheActivities, ...interactionActivities, attemptCall }),
         ...createProbeActivities({ nats }),
         ...createJsonCheckActivities(),
         ...createInsightsActivities({ nats, config, log, ...(options.insightsWebhookUrl ? { webhookUrl: options.insightsWebhookUrl } : {}) }),

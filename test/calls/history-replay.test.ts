@@ -17,7 +17,7 @@ const root = join(__dirname, '..', 'fixtures', 'histories');
 
 /** Releases whose calls today's code cannot continue, and why. Every other folder must replay. */
 const incompatible: Record<string, string> = {
-  '2026-12-05-a': 'plan, cache look-up and record were separate local activities; since 2026-12-05-b they are prepareCall and finishCall',
+  '2026-12-05-a': 'plan, cache look-up, attempt and record were separate local activities; since 2026-12-05-b a call answered at once runs them as one (answerCall)',
 };
 
 function historiesOf(release: string): Array<{ name: string; history: temporal.api.history.v1.IHistory }> {

@@ -9,9 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import type { FinishCallInput, PreparedCall } from '../../activities/call-steps';
+import { createCallStepActivities, type FinishCallInput } from '../../activities/call-steps';
 import type { CallFailureInput } from '../../activities/interactions';
 import type { AttemptFailureDetails, AttemptInput, AttemptSuccess, CallPlan, LlmCallInput } from '../../schemas/call';
+import type { CacheStoreInput } from '../../schemas/cache';
 import { RetryConfig } from '../../schemas/config';
 import { CacheConfig, PiiConfig } from '../../schemas/validation';
 import { failureTypes } from '../../contracts/failures';
@@ -49,23 +50,40 @@ const failed = (details: Partial<AttemptFailureDetails>) =>
     details: [{ outcome: 'retryable', errorType: 'server_error', message: 'boom', upstream: 'solo/org-a', promptVariant: 'none', latencyMs: 1, startedAt: Date.now(), ...details }],
   });
 
-/** Fake activities: the plan above (a cache hit when asked), attempts by script; everything they were given is kept. */
-function fakes(script: Array<(input: AttemptInput) => Promise<AttemptSuccess>>, o: { hit?: boolean } = {}) {
+/**
+ * The real call-step activities (answerCall, prepareCall, finishCall) over fake
+ * dependencies: the plan above (a cache hit when asked), attempts by script;
+ * everything they were given is kept.
+ */
+function fakes(script: Array<(input: AttemptInput) => Promise<AttemptSuccess>>, o: { hit?: boolean; planFailures?: number } = {}) {
+  let planFailures = o.planFailures ?? 0;
   const seen = { attempts: [] as AttemptInput[], finished: [] as FinishCallInput[], failures: [] as CallFailureInput[] };
+  const attemptCall = async (input: AttemptInput): Promise<AttemptSuccess> => {
+    seen.attempts.push(input);
+    const next = script[seen.attempts.length - 1];
+    if (!next) throw new Error(`attempt ${seen.attempts.length} has no script`);
+    return next(input);
+  };
+  // finishCall stores (when there is something to store), then records: one FinishCallInput per finish.
+  let stored: CacheStoreInput | undefined;
+  const steps = createCallStepActivities({
+    planCall: async (_input: LlmCallInput) => {
+      if (planFailures-- > 0) throw new Error('the config bucket is away');
+      return plan;
+    },
+    lookupCachedAnswer: async () => (o.hit ? { ...answer({ attempt: 0, entry: plan.entries[0]! } as AttemptInput), provider: 'solo', storedAt: 1, expiresAt: Date.now() + 60_000 } : null),
+    storeCachedAnswer: async (input) => {
+      stored = input;
+    },
+    recordInteraction: async (record) => {
+      seen.finished.push({ ...(stored ? { store: stored } : {}), record });
+      stored = undefined;
+    },
+    attemptCall,
+  });
   const activities = {
-    async prepareCall(_input: LlmCallInput): Promise<PreparedCall> {
-      if (!o.hit) return { plan };
-      return { plan, hit: { ...answer({ attempt: 0, entry: plan.entries[0]! } as AttemptInput), provider: 'solo', storedAt: 1, expiresAt: Date.now() + 60_000 } };
-    },
-    async attemptCall(input: AttemptInput): Promise<AttemptSuccess> {
-      seen.attempts.push(input);
-      const next = script[seen.attempts.length - 1];
-      if (!next) throw new Error(`attempt ${seen.attempts.length} has no script`);
-      return next(input);
-    },
-    async finishCall(input: FinishCallInput): Promise<void> {
-      seen.finished.push(input);
-    },
+    ...steps,
+    attemptCall,
     async recordCallFailure(input: CallFailureInput): Promise<void> {
       seen.failures.push(input);
     },
@@ -98,7 +116,7 @@ describe('llmCall in history (fake activities)', () => {
     return ctx.client.workflow.start<LlmCallWorkflow>(workflowTypes.llmCall, { taskQueue: ctx.taskQueue, workflowId: callId, args: [{ callId, request: r }], typedSearchAttributes: callStartSearchAttributes(r) });
   }
 
-  it('answers in one workflow task: prepare, attempt and finish as local-activity markers, the outcome upserted in the same completion', async () => {
+  it('answers in one workflow task and ONE local activity (plan, cache, attempt and finish in answerCall), the outcome upserted in the same completion', async () => {
     const { activities, seen } = fakes([async (input) => answer(input)]);
     await withWorker({ taskQueue: ctx.taskQueue, activities }, async () => {
       const handle = await start('happy');
@@ -106,7 +124,7 @@ describe('llmCall in history (fake activities)', () => {
       expect(result).toMatchObject({ text: 'answer to attempt 1', provider: 'solo', upstream: 'solo/org-a', cached: false, validation: 'none' });
       const events = (await handle.fetchHistory()).events ?? [];
       expect(count(events, 'workflowTaskCompletedEventAttributes')).toBe(1);
-      expect(markers(events)).toBe(3);
+      expect(markers(events)).toBe(1);
       expect(patchMarkers(events)).toBe(1);
       expect(count(events, 'activityTaskScheduledEventAttributes')).toBe(0);
       // Known at start: set in the start request, not upserted; the answer's attributes ride on the one completion.
@@ -119,12 +137,24 @@ describe('llmCall in history (fake activities)', () => {
     expect(seen.finished[0]!.record.result.text).toBe('answer to attempt 1');
   });
 
+  it('takes the steps apart when answerCall fails before its attempt: prepared again (with retries), attempted once, answered', async () => {
+    const { activities, seen } = fakes([async (input) => answer(input)], { planFailures: 1 });
+    await withWorker({ taskQueue: ctx.taskQueue, activities }, async () => {
+      const handle = await start('prepare-apart');
+      expect(await handle.result()).toMatchObject({ text: 'answer to attempt 1', cached: false });
+      // answerCall (failed), prepareCall, the local attempt, finishCall.
+      expect(markers((await handle.fetchHistory()).events ?? [])).toBe(4);
+    });
+    expect(seen.attempts).toHaveLength(1);
+    expect(seen.finished).toHaveLength(1);
+  });
+
   it('answers a cache hit without an attempt and stores nothing', async () => {
     const { activities, seen } = fakes([], { hit: true });
     await withWorker({ taskQueue: ctx.taskQueue, activities }, async () => {
       const handle = await start('cached');
       expect(await handle.result()).toMatchObject({ cached: true, costUsd: 0, attempts: [] });
-      expect(markers((await handle.fetchHistory()).events ?? [])).toBe(2);
+      expect(markers((await handle.fetchHistory()).events ?? [])).toBe(1);
     });
     expect(seen.attempts).toHaveLength(0);
     expect(seen.finished[0]!.store).toBeUndefined();
