@@ -3,6 +3,7 @@
  * retry policies, the typed client and the gateway match on (never message
  * text). One place, so a new type is added here and nowhere else.
  */
+import type { ValidationRule } from '../schemas/validation';
 
 /**
  * ApplicationFailure types: stable names that retry policies, callers and
@@ -36,3 +37,39 @@ export const chainFailureTypes = {
 
 /** Every failure type above, for exhaustive handling. */
 export type FailureType = (typeof failureTypes)[keyof typeof failureTypes] | (typeof chainFailureTypes)[keyof typeof chainFailureTypes];
+
+/**
+ * Every kind of failed attempt, by who names it: the vendor classifier
+ * (lib/vendors/classify.ts), the stream and protocol checks
+ * (lib/vendors/errors.ts), and the call path. The retry plan decides on these
+ * names (lib/routing/retry-plan.ts, `errorTypeClasses`, exhaustive), so a
+ * misspelt one does not compile.
+ */
+export const vendorErrorTypes = [
+  // The vendor answered with an error status (lib/vendors/classify.ts).
+  'rate_limit_exceeded', 'insufficient_quota', 'authentication', 'account_locked', 'billing', 'permission_denied',
+  'model_not_found', 'context_length_exceeded', 'content_policy_violation', 'invalid_request', 'overloaded', 'server_error', 'conflict',
+  // No usable answer: the connection, the clock or the protocol (lib/vendors/errors.ts).
+  'timeout', 'first_token_timeout', 'stream_stalled', 'stream_interrupted', 'malformed_response', 'aborted', 'connection', 'unknown',
+  // The answer could not be read as the structured output asked for.
+  'json_parse',
+] as const;
+export type VendorErrorType = (typeof vendorErrorTypes)[number];
+
+export const callPathErrorTypes = [
+  /** No upstream of the entry could be used (all ejected or excluded). */
+  'no_upstream',
+  /** The second look rejected the answer. */
+  'second_look_rejected',
+  /** The entry's repairs were spent on answers that failed their checks. */
+  'repairs_exhausted',
+  /** Our own check of an answer failed (not the vendor's fault). */
+  'internal_check',
+  /** The attempt activity never reported: timed out, or its worker died. */
+  'activity_timeout', 'activity_failed',
+] as const;
+
+/** An answer failed one of the route's validation rules (`validation_max_chars`, …). */
+export type ValidationErrorType = `validation_${ValidationRule}`;
+
+export type AttemptErrorType = VendorErrorType | (typeof callPathErrorTypes)[number] | ValidationErrorType;

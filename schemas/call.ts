@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { AttemptOutcome, RateLimitSnapshot } from './call-event';
 import { RetryConfig } from './config';
-import { CacheConfig, OutputValidation, PiiConfig, PiiEntity } from './validation';
+import { CacheConfig, OutputValidation, PiiConfig, PiiEntity, ValidationRule } from './validation';
+import { callPathErrorTypes, vendorErrorTypes } from '../contracts/failures';
 import { FinishReason, LlmRequest, ToolCall, Usage } from './llm';
 
 export const LlmCallInput = z.object({
@@ -81,9 +82,12 @@ export const AttemptSuccess = z.object({
 export type AttemptSuccess = z.infer<typeof AttemptSuccess>;
 
 /** Details of a failed attempt, carried on the activity's ApplicationFailure. */
+/** The closed vocabulary of failed attempts (contracts/failures.ts). */
+export const AttemptErrorType = z.enum([...vendorErrorTypes, ...callPathErrorTypes]).or(z.templateLiteral(['validation_', ValidationRule]));
+
 export const AttemptFailureDetails = z.object({
   outcome: AttemptOutcome.exclude(['success']).or(z.literal('no_upstream')),
-  errorType: z.string(),
+  errorType: AttemptErrorType,
   message: z.string(),
   status: z.number().optional(),
   retryAfterMs: z.number().optional(),

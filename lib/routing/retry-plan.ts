@@ -5,7 +5,7 @@
  * inside workflow code; randomness and time come in as arguments.
  */
 import type { AttemptFailureDetails, CallPlan } from '../../schemas/call';
-import { failureTypes } from '../../contracts/failures';
+import { type AttemptErrorType, failureTypes, type ValidationErrorType } from '../../contracts/failures';
 
 export interface RetryState {
   entryIndex: number;
@@ -53,11 +53,52 @@ export const MIN_RATE_LIMIT_BACKOFF_MS = 250;
  */
 export type FailureClass = 'silent' | 'stall';
 
+/**
+ * What the plan makes of each kind of failure beyond its outcome. Every kind
+ * is named here — a new one in contracts/failures.ts does not compile until
+ * it is — and `by_outcome` means the outcome alone decides (backoff and
+ * retry, fall back, or give up as the caller's fault).
+ */
+type ErrorTypeRule = FailureClass | 'larger_context' | 'content_policy' | 'model_missing' | 'repairs_exhausted' | 'by_outcome';
+const errorTypeRules: Record<Exclude<AttemptErrorType, ValidationErrorType>, ErrorTypeRule> = {
+  timeout: 'silent',
+  first_token_timeout: 'silent',
+  stream_stalled: 'stall',
+  context_length_exceeded: 'larger_context',
+  content_policy_violation: 'content_policy',
+  model_not_found: 'model_missing',
+  repairs_exhausted: 'repairs_exhausted',
+  rate_limit_exceeded: 'by_outcome',
+  insufficient_quota: 'by_outcome',
+  authentication: 'by_outcome',
+  account_locked: 'by_outcome',
+  billing: 'by_outcome',
+  permission_denied: 'by_outcome',
+  invalid_request: 'by_outcome',
+  overloaded: 'by_outcome',
+  server_error: 'by_outcome',
+  conflict: 'by_outcome',
+  stream_interrupted: 'by_outcome',
+  malformed_response: 'by_outcome',
+  aborted: 'by_outcome',
+  connection: 'by_outcome',
+  unknown: 'by_outcome',
+  json_parse: 'by_outcome',
+  no_upstream: 'by_outcome',
+  second_look_rejected: 'by_outcome',
+  internal_check: 'by_outcome',
+  activity_timeout: 'by_outcome',
+  activity_failed: 'by_outcome',
+};
+
+export function ruleOf(errorType: AttemptErrorType): ErrorTypeRule {
+  return errorType.startsWith('validation_') ? 'by_outcome' : errorTypeRules[errorType as Exclude<AttemptErrorType, ValidationErrorType>];
+}
+
 export function failureClassOf(failure: Pick<AttemptFailureDetails, 'outcome' | 'errorType'>): FailureClass | undefined {
   if (failure.outcome !== 'retryable') return undefined;
-  if (failure.errorType === 'timeout' || failure.errorType === 'first_token_timeout') return 'silent';
-  if (failure.errorType === 'stream_stalled') return 'stall';
-  return undefined;
+  const rule = ruleOf(failure.errorType);
+  return rule === 'silent' || rule === 'stall' ? rule : undefined;
 }
 
 interface Decide {
@@ -110,15 +151,16 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
   };
 
   if (failure.outcome === 'caller_fault') {
-    if (failure.errorType === 'context_length_exceeded') {
+    const rule = ruleOf(failure.errorType);
+    if (rule === 'larger_context') {
       const size = entry.contextTokens ?? 0;
       const larger = nextEntry(plan, state, state.entryIndex, (i) => (plan.entries[i]!.contextTokens ?? 0) > size);
       return larger === undefined
         ? give(failureTypes.contextLength, `context length exceeded on ${entry.model} and no larger-context entry in the route: ${failure.message}`)
         : moveTo(larger, `context length exceeded on ${entry.model}; trying the larger ${plan.entries[larger]!.model}`);
     }
-    if (failure.errorType === 'content_policy_violation') return give(failureTypes.contentPolicy, failure.message);
-    if (failure.errorType === 'model_not_found') return fallBack(`model ${entry.model} not found at ${entry.provider}`);
+    if (rule === 'content_policy') return give(failureTypes.contentPolicy, failure.message);
+    if (rule === 'model_missing') return fallBack(`model ${entry.model} not found at ${entry.provider}`);
     return give(failureTypes.invalidRequest, failure.message);
   }
 
@@ -197,7 +239,7 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
   }
 
   // retryable, invalid_output
-  if (failure.outcome === 'invalid_output' && failure.errorType === 'repairs_exhausted') {
+  if (failure.outcome === 'invalid_output' && ruleOf(failure.errorType) === 'repairs_exhausted') {
     return fallBack(`answers from ${entry.provider}/${entry.model} still failed validation after repair`);
   }
   if (!entryBudgetLeft) return fallBack(`${state.attemptsOnEntry} attempts failed on ${entry.provider}/${entry.model}`);

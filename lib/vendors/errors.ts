@@ -1,10 +1,11 @@
+import type { AttemptErrorType, VendorErrorType } from '../../contracts/failures';
 import type { AttemptOutcome, RateLimitSnapshot } from '../../schemas/call-event';
 
 /** What the classifier decided about one failed vendor request. */
 export interface VendorFailureInfo {
   outcome: Exclude<AttemptOutcome, 'success'>;
-  /** Stable machine-readable kind, e.g. `rate_limit_exceeded`, `context_length_exceeded`, `timeout`. */
-  errorType: string;
+  /** Stable machine-readable kind, e.g. `rate_limit_exceeded`, `context_length_exceeded`, `timeout` (contracts/failures.ts). */
+  errorType: AttemptErrorType;
   /** The vendor's message (never a secret: SDK errors carry no request headers). */
   message: string;
   status?: number;
@@ -27,7 +28,7 @@ export function isVendorFailure(error: unknown): error is VendorFailure {
 /** The vendor's answer could not be used: a stream that ended early, a body that is not the protocol. */
 export class VendorProtocolError extends Error {
   override readonly name = 'VendorProtocolError';
-  constructor(readonly errorType: 'stream_interrupted' | 'malformed_response' | 'stream_stalled' | 'first_token_timeout' | 'timeout', message: string, options?: { cause?: unknown }) {
+  constructor(readonly errorType: Extract<VendorErrorType, 'stream_interrupted' | 'malformed_response' | 'stream_stalled' | 'first_token_timeout' | 'timeout'>, message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
 }

@@ -177,7 +177,7 @@ describe('llmCall in history (fake activities)', () => {
   });
 
   it('waits a long retry-after on a durable timer', async () => {
-    const { activities } = fakes([async () => Promise.reject(failed({ outcome: 'rate_limited', errorType: 'rate_limited', status: 429, retryAfterMs: 1_500 })), async (input) => answer(input)]);
+    const { activities } = fakes([async () => Promise.reject(failed({ outcome: 'rate_limited', errorType: 'rate_limit_exceeded', status: 429, retryAfterMs: 1_500 })), async (input) => answer(input)]);
     await withWorker({ taskQueue: ctx.taskQueue, activities }, async () => {
       const handle = await start('timer');
       await handle.result();

@@ -4,6 +4,7 @@ import type { AttemptFailureDetails, CallPlan } from '../../schemas/call';
 import { RetryConfig } from '../../schemas/config';
 import { CacheConfig, PiiConfig } from '../../schemas/validation';
 import { failureTypes } from '../../contracts/failures';
+import type { AttemptErrorType } from '../../contracts/failures';
 
 const plan: CallPlan = {
   entries: [
@@ -19,8 +20,19 @@ const plan: CallPlan = {
 };
 const NOW = 1_000_000;
 
+/** A plausible error type per outcome, when a case names none. */
+const typicalErrorType: Record<AttemptFailureDetails['outcome'], AttemptErrorType> = {
+  retryable: 'server_error',
+  rate_limited: 'rate_limit_exceeded',
+  fatal_upstream: 'account_locked',
+  caller_fault: 'invalid_request',
+  invalid_output: 'validation_json_schema',
+  internal: 'internal_check',
+  no_upstream: 'no_upstream',
+};
+
 function failure(outcome: AttemptFailureDetails['outcome'], upstream: string | undefined, extra: Partial<AttemptFailureDetails> = {}): AttemptFailureDetails {
-  return { outcome, errorType: extra.errorType ?? outcome, message: 'boom', promptVariant: 'none', latencyMs: 5, startedAt: NOW, ...(upstream ? { upstream } : {}), ...extra };
+  return { outcome, errorType: extra.errorType ?? typicalErrorType[outcome], message: 'boom', promptVariant: 'none', latencyMs: 5, startedAt: NOW, ...(upstream ? { upstream } : {}), ...extra };
 }
 
 function decide(state: RetryState, f: AttemptFailureDetails, now = NOW, random01 = 0.5) {
@@ -101,7 +113,7 @@ describe('planNextAttempt', () => {
       expect(failureClassOf({ outcome, errorType })).toBe(expected);
     });
 
-    it.each(['first_token_timeout', 'timeout', 'stream_stalled'])('%s on a one-upstream primary → the fallback at once', (errorType) => {
+    it.each(['first_token_timeout', 'timeout', 'stream_stalled'] as const)('%s on a one-upstream primary → the fallback at once', (errorType) => {
       const r = decideOn(single, initialRetryState(), failure('retryable', 'openai/org-a', { errorType }));
       expect(r.step).toMatchObject({ kind: 'attempt', entryIndex: 1, delayMs: 0 });
       expect(r.state.fatal).toEqual({ openai: ['openai/org-a'] });
@@ -161,7 +173,7 @@ describe('planNextAttempt', () => {
     ['content_policy_violation', { kind: 'give_up', failureType: failureTypes.contentPolicy }],
     ['invalid_request', { kind: 'give_up', failureType: failureTypes.invalidRequest }],
     ['model_not_found', { kind: 'attempt', entryIndex: 1 }],
-  ])('caller fault %s → %j', (errorType, expected) => {
+  ] as const)('caller fault %s → %j', (errorType, expected) => {
     expect(decide(initialRetryState(), failure('caller_fault', 'openai/org-a', { errorType })).step).toMatchObject(expected);
   });
 
