@@ -10,8 +10,11 @@
  * chain recorded (its steps and repairs), from the fake vendor's log. A
  * repeat is explained when the call (or one of the chain's calls) records an
  * attempt lost with its worker — the vendor answered, the worker died before
- * reporting it, Temporal retried the attempt: the unavoidable kind. Any other
- * repeat is a completed step paid again, and fails the run.
+ * reporting it, Temporal retried the attempt: the unavoidable kind. A call's
+ * first attempt runs inside its workflow task (a local activity), so its loss
+ * shows in history as a workflow task that timed out or failed, not in the
+ * call's attempt log: those count as lost attempts too. Any other repeat is a
+ * completed step paid again, and fails the run.
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
@@ -68,6 +71,12 @@ const isPaidAnswer = (r: VendorRequestRecord) => CHAT_PATHS.has(r.path) && r.sta
 function repeats(answers: number, expected: number, lost: number): { extra: number; explained: number } {
   const extra = Math.max(0, answers - expected);
   return { extra, explained: Math.min(extra, lost) };
+}
+
+/** Workflow tasks of a call that timed out or failed: each may have run (and paid for) the call's local first attempt before it was lost. */
+async function lostWorkflowTasks(client: Client, workflowId: string): Promise<number> {
+  const { events } = await client.workflow.getHandle(workflowId).fetchHistory();
+  return (events ?? []).filter((e) => e.workflowTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes).length;
 }
 
 /** Lost attempts over a chain's calls, from each child llmCall's own result. */
@@ -139,14 +148,16 @@ async function measureUnderKills(sb: SwitchboardClient, client: Client, pool: Wo
   let unmatched = 0;
   let lost = 0;
   const calls = { extra: 0, explained: 0 };
-  run.outcomes.forEach((outcome, i) => {
+  for (const [i, outcome] of run.outcomes.entries()) {
     const mine = byMarker(callMarker(i));
     if (outcome.ok && mine.length === 0) unmatched++;
-    lost += outcome.lostAttempts ?? 0;
-    const r = repeats(mine.length, 1, outcome.lostAttempts ?? 0);
+    // Only a call paid more than once needs its history read.
+    const lostLocal = mine.length > 1 + (outcome.lostAttempts ?? 0) && outcome.workflowId ? await lostWorkflowTasks(client, outcome.workflowId) : 0;
+    lost += (outcome.lostAttempts ?? 0) + lostLocal;
+    const r = repeats(mine.length, 1, (outcome.lostAttempts ?? 0) + lostLocal);
     calls.extra += r.extra;
     calls.explained += r.explained;
-  });
+  }
   const steps = { extra: 0, explained: 0 };
   for (const chain of chains) {
     if (!chain.ok) continue;

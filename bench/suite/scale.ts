@@ -31,8 +31,9 @@ export async function typedCall(sb: SwitchboardClient, prompt: string): Promise<
   const sentAt = Date.now();
   const started = performance.now();
   try {
-    const result = await sb.complete({ route: 'chat-default', messages: [{ role: 'user', content: prompt }] });
-    return { ok: true, sentAt, latencyMs: performance.now() - started, lostAttempts: lostAttempts(result.attempts) };
+    const handle = await sb.start({ route: 'chat-default', messages: [{ role: 'user', content: prompt }] });
+    const result = await handle.result();
+    return { ok: true, sentAt, latencyMs: performance.now() - started, lostAttempts: lostAttempts(result.attempts), workflowId: handle.workflowId };
   } catch (error) {
     return { ok: false, sentAt, latencyMs: performance.now() - started, error: error instanceof Error ? error.message.slice(0, 200) : String(error) };
   }

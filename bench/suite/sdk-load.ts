@@ -28,6 +28,8 @@ export interface CallOutcome {
   error?: string;
   /** Typed-client calls: attempts lost with their worker (timed out, retried elsewhere), from the call's own record. */
   lostAttempts?: number;
+  /** Typed-client calls: the call's workflow id (to read its history). */
+  workflowId?: string;
 }
 
 export function openaiClient(target: Target, timeoutMs = 60_000): OpenAI {
