@@ -7,6 +7,11 @@ import { InteractionsConfig } from './interaction-store';
 import { InsightsConfig } from './insights';
 import { CacheConfig, OutputValidation, PiiConfig } from './validation';
 
+/** A settings object that may be left out: its default is what its own defaults make of `{}` (or of `input`). */
+function defaulted<T extends z.ZodObject>(schema: T, input: z.input<T> = {} as z.input<T>) {
+  return schema.default(schema.parse(input) as z.util.NoUndefined<z.output<T>>);
+}
+
 const id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
 const durationMs = z.number().int().nonnegative();
 
@@ -157,115 +162,107 @@ export const LoggingConfig = z.object({
 });
 export type LoggingConfig = z.infer<typeof LoggingConfig>;
 
-export const SwitchboardConfig = z
-  .object({
-    providers: z.record(id, ProviderConfig),
-    routes: z.record(z.string().min(1), RouteConfig),
-    prompts: z.record(id, PromptConfig).default({}),
-    retry: RetryConfig.default(RetryConfig.parse({})),
-    timeouts: TimeoutConfig.default(TimeoutConfig.parse({})),
-    /** Price per model (key: model name), for CallEvent and interaction costs. */
-    prices: z.record(z.string(), ModelPrice).default({}),
-    /** Health fold and trip thresholds (defaults in schemas/health.ts, docs/breakers.md). */
-    health: HealthPolicy.default(HealthPolicy.parse({})),
-    /** Breaker timings: cooldowns and half-open probes. */
-    breaker: BreakerPolicy.default(BreakerPolicy.parse({})),
-    /** How selection scores upstreams by headroom and latency. */
-    selection: SelectionPolicy.default(SelectionPolicy.parse({})),
-    notifications: NotificationConfig.default(NotificationConfig.parse({})),
-    /** The HTTP gateway: tenants and their hashed keys, body cap, deadline, admission limits, stream settings per route. */
-    gateway: GatewayConfig.default(GatewayConfig.parse({})),
-    /** Per-feature settings (the request's `feature`): output validation by content kind. */
-    features: z.record(id, z.object({ validation: OutputValidation.optional() })).default({}),
-    /** PII masking before any vendor sees a prompt. Default on, every built-in kind, logs masked. */
-    pii: PiiConfig.default(PiiConfig.parse({})),
-    /** Response cache; the exact cache is opt-in (default off) so sampling routes keep their variety. */
-    cache: CacheConfig.default(CacheConfig.parse({ exact: { enabled: false } })),
-    /** Agent chains by name (schemas/chain.ts, docs/chains.md). Default none. */
-    chains: z.record(id, ChainSpec).default({}),
-    /** Fallback drills: a Schedule sends sample prompts through every route entry (docs/breakers.md). Default on, every 6h. */
-    drills: DrillConfig.default(DrillConfig.parse({})),
-    /** Interaction records: the optional PostgreSQL projection (schemas/interaction-store.ts), off by default. */
-    interactions: InteractionsConfig.default(InteractionsConfig.parse({})),
-    /** The insights job: schedule, period, clustering, optional LLM naming and webhook (schemas/insights.ts, docs/interactions.md). */
-    insights: InsightsConfig.default(InsightsConfig.parse({})),
-    /** CallEvents, interaction records and feedback wait in this outbox while NATS is away (docs/deploy.md). */
-    outbox: OutboxConfig.default(OutboxConfig.parse({})),
-    /** Log verbosity (minimal | standard | extended). */
-    logging: LoggingConfig.default(LoggingConfig.parse({})),
-  })
-  .superRefine((config, ctx) => {
-    for (const [routeName, route] of Object.entries(config.routes)) {
-      route.entries.forEach((entry, index) => {
-        const provider = config.providers[entry.provider];
-        if (!provider) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['routes', routeName, 'entries', index, 'provider'],
-            message: `unknown provider "${entry.provider}" (known: ${Object.keys(config.providers).join(', ')})`,
-          });
-        } else if (!provider.upstreams.some((u) => !u.models || u.models.includes(entry.model))) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['routes', routeName, 'entries', index, 'model'],
-            message: `no upstream of "${entry.provider}" serves model "${entry.model}" (each lists its models)`,
-          });
-        }
-        if (entry.prompt && !config.prompts[entry.prompt]) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['routes', routeName, 'entries', index, 'prompt'],
-            message: `unknown prompt "${entry.prompt}" (known: ${Object.keys(config.prompts).join(', ') || 'none'})`,
-          });
-        }
-      });
+/** A setting that names a provider, prompt or route of the same config (`name` undefined: required but missing). */
+interface ConfigReference {
+  kind: 'provider' | 'prompt' | 'route';
+  name: string | undefined;
+  path: Array<string | number>;
+  /** The message when `name` is missing. */
+  missing?: string;
+}
+
+type ParsedConfig = z.output<typeof SwitchboardConfigShape>;
+
+/**
+ * Every setting that names another part of the config, one line each: the
+ * check reports an unknown name with its path and the names it could have
+ * been. A new setting that names a route is one more line here.
+ */
+export const configReferences: Array<(config: ParsedConfig) => ConfigReference[]> = [
+  (c) => Object.entries(c.routes).flatMap(([route, r]) => r.entries.map((e, i) => ({ kind: 'provider' as const, name: e.provider, path: ['routes', route, 'entries', i, 'provider'] }))),
+  (c) => Object.entries(c.routes).flatMap(([route, r]) => r.entries.flatMap((e, i) => (e.prompt ? [{ kind: 'prompt' as const, name: e.prompt, path: ['routes', route, 'entries', i, 'prompt'] }] : []))),
+  (c) => Object.entries(c.chains).flatMap(([chain, spec]) => [
+    ...(spec.route !== undefined ? [{ kind: 'route' as const, name: spec.route, path: ['chains', chain, 'route'] }] : []),
+    ...spec.steps.flatMap((step, i) => (step.route !== undefined ? [{ kind: 'route' as const, name: step.route, path: ['chains', chain, 'steps', i, 'route'] }] : [])),
+  ]),
+  (c) => (c.insights.naming.enabled ? [{ kind: 'route' as const, name: c.insights.naming.route, path: ['insights', 'naming', 'route'], missing: 'a route is required when naming is enabled' }] : []),
+  (c) => Object.keys(c.drills.routePrompts).map((route) => ({ kind: 'route' as const, name: route, path: ['drills', 'routePrompts', route] })),
+  (c) => Object.keys(c.gateway.admission.queues).map((route) => ({ kind: 'route' as const, name: route, path: ['gateway', 'admission', 'queues', route] })),
+];
+
+const SwitchboardConfigShape = z.object({
+  providers: z.record(id, ProviderConfig),
+  routes: z.record(z.string().min(1), RouteConfig),
+  prompts: z.record(id, PromptConfig).default({}),
+  retry: defaulted(RetryConfig),
+  timeouts: defaulted(TimeoutConfig),
+  /** Price per model (key: model name), for CallEvent and interaction costs. */
+  prices: z.record(z.string(), ModelPrice).default({}),
+  /** Health fold and trip thresholds (defaults in schemas/health.ts, docs/breakers.md). */
+  health: defaulted(HealthPolicy),
+  /** Breaker timings: cooldowns and half-open probes. */
+  breaker: defaulted(BreakerPolicy),
+  /** How selection scores upstreams by headroom and latency. */
+  selection: defaulted(SelectionPolicy),
+  notifications: defaulted(NotificationConfig),
+  /** The HTTP gateway: tenants and their hashed keys, body cap, deadline, admission limits, stream settings per route. */
+  gateway: defaulted(GatewayConfig),
+  /** Per-feature settings (the request's `feature`): output validation by content kind. */
+  features: z.record(id, z.object({ validation: OutputValidation.optional() })).default({}),
+  /** PII masking before any vendor sees a prompt. Default on, every built-in kind, logs masked. */
+  pii: defaulted(PiiConfig),
+  /** Response cache; the exact cache is opt-in (default off) so sampling routes keep their variety. */
+  cache: defaulted(CacheConfig, { exact: { enabled: false } }),
+  /** Agent chains by name (schemas/chain.ts, docs/chains.md). Default none. */
+  chains: z.record(id, ChainSpec).default({}),
+  /** Fallback drills: a Schedule sends sample prompts through every route entry (docs/breakers.md). Default on, every 6h. */
+  drills: defaulted(DrillConfig),
+  /** Interaction records: the optional PostgreSQL projection (schemas/interaction-store.ts), off by default. */
+  interactions: defaulted(InteractionsConfig),
+  /** The insights job: schedule, period, clustering, optional LLM naming and webhook (schemas/insights.ts, docs/interactions.md). */
+  insights: defaulted(InsightsConfig),
+  /** CallEvents, interaction records and feedback wait in this outbox while NATS is away (docs/deploy.md). */
+  outbox: defaulted(OutboxConfig),
+  /** Log verbosity (minimal | standard | extended). */
+  logging: defaulted(LoggingConfig),
+});
+
+export const SwitchboardConfig = SwitchboardConfigShape.superRefine((config, ctx) => {
+  const known = { provider: config.providers, prompt: config.prompts, route: config.routes };
+  for (const ref of configReferences.flatMap((referencesIn) => referencesIn(config))) {
+    if (ref.name === undefined) ctx.addIssue({ code: 'custom', path: ref.path, message: ref.missing ?? `a ${ref.kind} is required here` });
+    else if (!Object.hasOwn(known[ref.kind], ref.name)) {
+      ctx.addIssue({ code: 'custom', path: ref.path, message: `unknown ${ref.kind} "${ref.name}" (known: ${Object.keys(known[ref.kind]).join(', ') || 'none'})` });
     }
-    for (const [chainName, chain] of Object.entries(config.chains)) {
-      const routes = [chain.route, ...chain.steps.map((step) => step.route)];
-      routes.forEach((route, index) => {
-        if (route !== undefined && !config.routes[route]) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['chains', chainName, ...(index === 0 ? ['route'] : ['steps', index - 1, 'route'])],
-            message: `unknown route "${route}" (known: ${Object.keys(config.routes).join(', ')})`,
-          });
-        }
-      });
-    }
-    const naming = config.insights.naming;
-    if (naming.enabled && (!naming.route || !config.routes[naming.route])) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['insights', 'naming', 'route'],
-        message: naming.route ? `unknown route "${naming.route}" (known: ${Object.keys(config.routes).join(', ')})` : 'a route is required when naming is enabled',
-      });
-    }
-    for (const route of Object.keys(config.drills.routePrompts)) {
-      if (!config.routes[route]) {
-        ctx.addIssue({ code: 'custom', path: ['drills', 'routePrompts', route], message: `unknown route "${route}" (known: ${Object.keys(config.routes).join(', ')})` });
+  }
+  for (const [routeName, route] of Object.entries(config.routes)) {
+    route.entries.forEach((entry, index) => {
+      const provider = config.providers[entry.provider];
+      if (provider && !provider.upstreams.some((u) => !u.models || u.models.includes(entry.model))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', routeName, 'entries', index, 'model'],
+          message: `no upstream of "${entry.provider}" serves model "${entry.model}" (each lists its models)`,
+        });
       }
-    }
-    for (const route of Object.keys(config.gateway.admission.queues)) {
-      if (!config.routes[route]) {
-        ctx.addIssue({ code: 'custom', path: ['gateway', 'admission', 'queues', route], message: `unknown route "${route}" (known: ${Object.keys(config.routes).join(', ')})` });
+    });
+  }
+  for (const [providerName, provider] of Object.entries(config.providers)) {
+    const seen = new Set<string>();
+    provider.upstreams.forEach((upstream, index) => {
+      if (seen.has(upstream.name)) {
+        ctx.addIssue({ code: 'custom', path: ['providers', providerName, 'upstreams', index, 'name'], message: `duplicate upstream "${upstream.name}"` });
       }
-    }
-    for (const [providerName, provider] of Object.entries(config.providers)) {
-      const seen = new Set<string>();
-      provider.upstreams.forEach((upstream, index) => {
-        if (seen.has(upstream.name)) {
-          ctx.addIssue({ code: 'custom', path: ['providers', providerName, 'upstreams', index, 'name'], message: `duplicate upstream "${upstream.name}"` });
-        }
-        seen.add(upstream.name);
-        if ((upstream.apiKeyEnv === undefined) === (upstream.apiKeyFile === undefined)) {
-          ctx.addIssue({ code: 'custom', path: ['providers', providerName, 'upstreams', index, 'apiKeyEnv'], message: 'set exactly one of apiKeyEnv and apiKeyFile' });
-        }
-        if (!upstream.baseUrl && !provider.baseUrl) {
-          ctx.addIssue({ code: 'custom', path: ['providers', providerName, 'upstreams', index, 'baseUrl'], message: 'no baseUrl here or on the provider' });
-        }
-      });
-    }
-  });
+      seen.add(upstream.name);
+      if ((upstream.apiKeyEnv === undefined) === (upstream.apiKeyFile === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['providers', providerName, 'upstreams', index, 'apiKeyEnv'], message: 'set exactly one of apiKeyEnv and apiKeyFile' });
+      }
+      if (!upstream.baseUrl && !provider.baseUrl) {
+        ctx.addIssue({ code: 'custom', path: ['providers', providerName, 'upstreams', index, 'baseUrl'], message: 'no baseUrl here or on the provider' });
+      }
+    });
+  }
+});
 export type SwitchboardConfig = z.infer<typeof SwitchboardConfig>;
 export type SwitchboardConfigInput = z.input<typeof SwitchboardConfig>;
 

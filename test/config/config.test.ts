@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { isConfigError, loadConfigFile, parseConfig, resolveSecrets } from '../../lib/config/load';
 import { applyPromptVariant } from '../../lib/routing/prompt-variants';
+import { configReferences } from '../../schemas/config';
 
 const base = {
   providers: { openai: { protocol: 'openai', baseUrl: 'http://127.0.0.1:1/v1', upstreams: [{ name: 'org-a', apiKeyEnv: 'KEY_A' }] } },
@@ -40,6 +41,37 @@ describe('configuration', () => {
     expect(resolveSecrets(config, { KEY_A: 'sk-secret-value' }).get('openai/org-a')).toBe('sk-secret-value');
     const message = errorOf(() => resolveSecrets(config, {}));
     expect(message).toContain('KEY_A (providers.openai.upstreams: org-a)');
+  });
+});
+
+describe('references between settings (configReferences: one line per setting that names a provider, prompt or route)', () => {
+  const chain = (route: string, stepRoute?: string) => ({ route, steps: [{ id: 'a', prompt: 'Hi', ...(stepRoute ? { route: stepRoute } : {}) }] });
+  // One row per line of configReferences, in its order.
+  const rows: Array<[string, Record<string, unknown>, string]> = [
+    ['a route entry\'s provider', { routes: { chat: { entries: [{ provider: 'opneai', model: 'x' }] } } }, 'routes.chat.entries[0].provider: unknown provider "opneai" (known: openai)'],
+    ['a route entry\'s prompt', { routes: { chat: { entries: [{ provider: 'openai', model: 'x', prompt: 'nope' }] } } }, 'routes.chat.entries[0].prompt: unknown prompt "nope" (known: none)'],
+    ['a chain\'s route and a step\'s', { chains: { c: chain('nope', 'gone') } }, 'chains.c.steps[0].route: unknown route "gone" (known: chat)'],
+    ['the insights naming route', { insights: { naming: { enabled: true, route: 'nope' } } }, 'insights.naming.route: unknown route "nope" (known: chat)'],
+    ['a drill\'s route prompts', { drills: { routePrompts: { nope: ['Hi'] } } }, 'drills.routePrompts.nope: unknown route "nope" (known: chat)'],
+    ['an admission queue', { gateway: { admission: { queues: { nope: {} } } } }, 'gateway.admission.queues.nope: unknown route "nope" (known: chat)'],
+  ];
+
+  it('has a row for every reference', () => {
+    expect(rows).toHaveLength(configReferences.length);
+  });
+
+  it.each(rows)('reports an unknown name in %s with its path and the known names', (_where, overrides, expected) => {
+    expect(errorOf(() => parseConfig({ ...base, ...overrides }, 'switchboard.yaml'))).toContain(expected);
+  });
+
+  it('names a chain\'s own route too, and a required name left out', () => {
+    expect(errorOf(() => parseConfig({ ...base, chains: { c: chain('nope') } }))).toContain('chains.c.route: unknown route "nope"');
+    expect(errorOf(() => parseConfig({ ...base, insights: { naming: { enabled: true } } }))).toContain('insights.naming.route: a route is required when naming is enabled');
+  });
+
+  it('accepts names that exist, and names nothing when the setting is off', () => {
+    expect(() => parseConfig({ ...base, chains: { c: chain('chat', 'chat') }, drills: { routePrompts: { chat: ['Hi'] } }, gateway: { admission: { queues: { chat: {} } } } })).not.toThrow();
+    expect(() => parseConfig({ ...base, insights: { naming: { enabled: false, route: 'nope' } } })).not.toThrow();
   });
 });
 
