@@ -17,6 +17,7 @@ import type { SwitchboardConfig } from '../schemas/config';
 import { failureTypes } from '../contracts/failures';
 import { encodeStreamChunk, streamSubject } from '../lib/nats/stream-chunks';
 import { createStreamRestorer } from '../lib/pii';
+import type { AttemptJournal } from '../lib/nats/attempt-journal';
 import type { CustomValidator } from '../lib/validation';
 import { checkAnswer, type RejectedAnswer } from './output-check';
 import { routeStreamConfig } from '../schemas/gateway';
@@ -36,6 +37,8 @@ export interface AttemptActivityDeps {
   log: Logger;
   /** Validators a route's `validation.validator` may name. Default none. */
   customValidators?: Record<string, CustomValidator>;
+  /** Keeps answers so a re-run of a lost attempt reads them back instead of paying again (non-streamed calls). */
+  journal?: AttemptJournal;
 }
 
 function costUsd(config: SwitchboardConfig, model: string, input: number, output: number): number | undefined {
@@ -73,6 +76,15 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
     if (input.waitMs) await ctx.sleep(input.waitMs);
     const cfg = config();
     const { request, entry } = input;
+    // A streamed answer went to its caller as it came; only a whole answer can be read back.
+    const journal = request.stream || request.route === PROBE_ROUTE ? undefined : deps.journal;
+    if (input.readBack && journal) {
+      const kept = await journal.read(input);
+      if (kept) {
+        log.info({ callId: input.callId, workflowId: input.workflowId, attempt: input.attempt, upstream: kept.upstream }, 'answer read back from the attempt journal: the vendor is not asked again');
+        return kept;
+      }
+    }
     const startedAt = Date.now();
     const { messages, variant } = applyPromptVariant(request.messages, entry.prompt, entry.prompt ? cfg.prompts[entry.prompt] : undefined, entry.provider);
     let selected: SelectedUpstream | undefined;
@@ -171,7 +183,7 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         ...(result.rateLimit ? { rateLimit: result.rateLimit } : {}),
       });
       callLog.debug({ latencyMs, status: result.status }, 'attempt succeeded');
-      return {
+      const success: AttemptSuccess = {
         upstream: upstream.id,
         promptVariant: variant,
         text: result.text,
@@ -186,6 +198,8 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
         ...(result.rateLimit ? { rateLimit: result.rateLimit } : {}),
       };
+      journal?.keep(input, success);
+      return success;
     } catch (error) {
       const latencyMs = performance.now() - started;
       const info: VendorFailureInfo = classifyVendorError(error, upstream.protocol);

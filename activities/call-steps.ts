@@ -50,6 +50,8 @@ export interface AnswerCallInput {
   workflowId: string;
   /** The workflow's start time: the call's deadline and the first attempt's budget count from it, as in the workflow. */
   startedAt: number;
+  /** This is not the first try of the call's first workflow task: the attempt may have been paid already (read the journal). */
+  rerun?: boolean;
 }
 
 /** What the first local activity of a call did. */
@@ -89,7 +91,7 @@ export function createCallStepActivities(deps: CallStepDeps) {
     prepareCall,
     finishCall,
 
-    async answerCall({ input, workflowId, startedAt }: AnswerCallInput): Promise<FirstAnswer> {
+    async answerCall({ input, workflowId, startedAt, rerun }: AnswerCallInput): Promise<FirstAnswer> {
       const prepared = await prepareCall(input);
       const call = openCall(input, prepared.plan, prepared.masking, { workflowId, startedAt });
       if (prepared.hit) {
@@ -97,7 +99,7 @@ export function createCallStepActivities(deps: CallStepDeps) {
         return { kind: 'answered', prepared, result, finished: await finished(finishOf(call, result, call.plan.entries[0]!.prompt).finish) };
       }
       // The same first step the workflow derives (same call, same state, `now` = the start): it can pick up from here.
-      const begun = beginAttempt(call, startCallState(), { now: startedAt, child: false });
+      const begun = beginAttempt(call, startCallState(), { now: startedAt, child: false, ...(rerun ? { readBack: true } : {}) });
       let success: AttemptSuccess;
       try {
         success = await deps.attemptCall(begun.step.input);

@@ -61,6 +61,8 @@ export const AttemptInput = z.object({
   waitMs: z.number().int().nonnegative().optional(),
   /** Every upstream of the route is out: try the one nearest to recovery rather than fail untried (the panic policy). */
   allowPanic: z.boolean().optional(),
+  /** This attempt may repeat one whose report was lost with its process: read the attempt journal first (lib/nats/attempt-journal.ts). */
+  readBack: z.boolean().optional(),
 });
 export type AttemptInput = z.infer<typeof AttemptInput>;
 

@@ -96,8 +96,8 @@ async function reviewed(call: OpenCall, begun: { state: CallState; step: Attempt
 }
 
 /** What answerCall's first attempt left to decide, as the loop's first step (the same pure first step it took). */
-async function carriedOver(call: OpenCall, first: Exclude<FirstAnswer, { kind: 'answered' }>, startedAt: number): Promise<{ begun: { state: CallState; step: AttemptStep }; tried: Tried }> {
-  const begun = beginAttempt(call, startCallState(), { now: startedAt, child: false });
+async function carriedOver(call: OpenCall, first: Exclude<FirstAnswer, { kind: 'answered' }>, o: { startedAt: number; rerun: boolean }): Promise<{ begun: { state: CallState; step: AttemptStep }; tried: Tried }> {
+  const begun = beginAttempt(call, startCallState(), { now: o.startedAt, child: false, ...(o.rerun ? { readBack: true } : {}) });
   if (first.kind === 'failed') return { begun, tried: { state: begun.state, failure: first.failure } };
   try {
     return { begun, tried: await reviewed(call, begun, first.success) };
@@ -159,9 +159,11 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
 
   const child = info.parent !== undefined;
   const at = { workflowId: info.workflowId, startedAt };
+  // A first workflow task tried before (its process died, or it timed out) may have paid for the first attempt already.
+  const rerun = info.historyLength > 3;
 
   // A top-level call's happy path is one local activity; a chain's call (or one whose answerCall failed before its attempt) takes the steps apart.
-  const first = child ? undefined : await answerCall({ input, ...at }).catch((error: unknown) => {
+  const first = child ? undefined : await answerCall({ input, ...at, ...(rerun ? { rerun } : {}) }).catch((error: unknown) => {
     if (isCancellation(error)) throw error;
     log.warn('answerCall failed; preparing the call apart', { error: error instanceof Error ? error.message : String(error) });
     return undefined;
@@ -174,7 +176,7 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
   if (!first && prepared.hit) return finish(call, cachedResult(call, prepared.hit, Date.now()), call.plan.entries[0]!.prompt);
 
   let state = startCallState();
-  let carried = first ? await carriedOver(call, first, startedAt) : undefined;
+  let carried = first ? await carriedOver(call, first, { startedAt, rerun }) : undefined;
   for (;;) {
     let begun: { state: CallState; step: AttemptStep };
     let tried: Tried;
@@ -184,7 +186,7 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
     } else {
       const timerMs = timerBeforeNextAttempt(state);
       if (timerMs > 0) await sleep(timerMs);
-      begun = beginAttempt(call, state, { now: Date.now(), child });
+      begun = beginAttempt(call, state, { now: Date.now(), child, ...(rerun && state.attempts.length === 0 ? { readBack: true } : {}) });
       tried = await tryAnswer(call, begun);
     }
     state = tried.state;

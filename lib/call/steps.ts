@@ -60,7 +60,7 @@ export function timerBeforeNextAttempt(state: CallState): number {
  * stop its calls at once, and a local activity hears of a cancellation only
  * at its workflow task's next heartbeat.
  */
-export function beginAttempt(call: OpenCall, state: CallState, o: { now: number; child: boolean }): { state: CallState; step: AttemptStep } {
+export function beginAttempt(call: OpenCall, state: CallState, o: { now: number; child: boolean; readBack?: boolean }): { state: CallState; step: AttemptStep } {
   const { plan, request, masked } = call;
   const retry = countAttempt(state.retry);
   const entry = plan.entries[state.next.entryIndex]!;
@@ -76,12 +76,20 @@ export function beginAttempt(call: OpenCall, state: CallState, o: { now: number;
     attemptTimeoutMs,
     ...(wait.inAttemptMs > 0 ? { waitMs: wait.inAttemptMs } : {}),
     ...(retry.panic ? { allowPanic: true } : {}),
+    // The answer of an attempt lost with its process may be in the attempt journal: read it before paying again.
+    ...(o.readBack || lastAttemptLost(state) ? { readBack: true } : {}),
     // The activity restores streamed deltas and checks answers on restored text.
     ...(masked.entities.length && (request.stream || plan.validation || request.output) ? { piiEntities: masked.entities } : {}),
     ...(plan.validation ? { validation: plan.validation } : {}),
   };
   const local = state.attempts.length === 0 && !o.child;
   return { state: { ...state, retry }, step: { entry, input, local, activityTimeoutMs: wait.inAttemptMs + attemptTimeoutMs + ACTIVITY_TIMEOUT_MARGIN_MS } };
+}
+
+/** The previous attempt never reported: its process died (or it timed out) holding it. */
+function lastAttemptLost(state: CallState): boolean {
+  const last = state.attempts.at(-1);
+  return last?.errorType === 'activity_timeout' || last?.errorType === 'activity_failed';
 }
 
 /**

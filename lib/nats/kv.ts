@@ -9,6 +9,8 @@ export const buckets = {
   breakers: 'sb_breakers',
   /** Exact response cache: `<tenant>.<sha256>` → a stored (masked) answer. */
   cache: 'sb_cache',
+  /** The attempt journal: `<call>.<ask>` → a vendor's (masked) answer, for a few minutes (lib/nats/attempt-journal.ts). */
+  attempts: 'sb_attempts',
 } as const;
 
 /**

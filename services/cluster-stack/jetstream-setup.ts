@@ -13,6 +13,7 @@ import { ensureStreams, streams } from '../../lib/nats/streams';
 import { PROBE_LEASE_TTL_MS } from '../../lib/health-registry/probe-leases';
 import { probeLeaseBucket } from '../../contracts/names';
 import { BUCKET_MAX_AGE_MS } from '../../activities/cache';
+import { ATTEMPT_JOURNAL_TTL_MS } from '../../lib/nats/attempt-journal';
 import type { SwitchboardConfig } from '../../schemas/config';
 
 export async function setUpJetStream(nc: NatsConnection, config: SwitchboardConfig, replicas: number, timeoutMs = 120_000): Promise<void> {
@@ -22,9 +23,10 @@ export async function setUpJetStream(nc: NatsConnection, config: SwitchboardConf
   await openBucket(nc, config.gateway.admission.bucket, { history: 1 });
   await openBucket(nc, buckets.cache, { history: 1, ttl: BUCKET_MAX_AGE_MS });
   await openBucket(nc, probeLeaseBucket(undefined), { history: 1, ttl: PROBE_LEASE_TTL_MS });
+  await openBucket(nc, buckets.attempts, { history: 1, ttl: ATTEMPT_JOURNAL_TTL_MS });
   const names = [
     ...Object.values(streams).map((s) => s.name),
-    ...[buckets.control, buckets.breakers, config.gateway.admission.bucket, buckets.cache, probeLeaseBucket(undefined)].map(kvStreamName),
+    ...[buckets.control, buckets.breakers, config.gateway.admission.bucket, buckets.cache, probeLeaseBucket(undefined), buckets.attempts].map(kvStreamName),
   ];
   for (const name of names) {
     await waitFor(`${name}: a leader and ${replicas - 1} current replicas`, async () => {

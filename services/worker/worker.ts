@@ -45,6 +45,7 @@ import { UpstreamPool } from '../../lib/routing/upstream-pool';
 import type { SwitchboardConfig } from '../../schemas/config';
 import type { AttemptInput } from '../../schemas/call';
 import { breakerTaskQueue, TASK_QUEUE } from '../../contracts/names';
+import { openAttemptJournal } from '../../lib/nats/attempt-journal';
 
 export interface SwitchboardWorkerOptions {
   /** The start-up config and its keys; ignored when `live` is given. */
@@ -151,7 +152,9 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       };
     });
     const stopCountingReloads = registerConfigMetrics(metrics.registry, live);
+    const journal = await openAttemptJournal(nats, log);
     const attemptActivities = createAttemptActivities({
+      journal,
       config,
       pickHealthy,
       pickProbe: createProbePicker({ pool, leases }),

@@ -239,3 +239,18 @@ describe('call masking', () => {
     expect(maskingOf(request, 'call-1', PiiConfig.parse({ enabled: false }))).toBeUndefined();
   });
 });
+
+describe('call steps: reading a lost attempt\'s answer back', () => {
+  const call = callOf(planOf());
+  const lost = (upstream: string): AttemptFailureDetails => ({ outcome: 'retryable', errorType: 'activity_timeout', message: 'activity timed out', upstream, promptVariant: 'unknown', latencyMs: 0, startedAt: START });
+
+  it('asks the attempt after a lost one to read the journal first, and no other attempt', () => {
+    const r = run(call, [retryable('openai/org-a'), lost('openai/org-b'), success('openai/org-c')]);
+    expect(r.steps.map((s) => s.input.readBack ?? false)).toEqual([false, false, true]);
+  });
+
+  it('asks the first attempt to read it when the workflow task it runs in was tried before', () => {
+    expect(beginAttempt(call, startCallState(), { now: START, child: false, readBack: true }).step.input.readBack).toBe(true);
+    expect(beginAttempt(call, startCallState(), { now: START, child: false }).step.input.readBack).toBeUndefined();
+  });
+});

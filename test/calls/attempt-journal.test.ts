@@ -1,0 +1,99 @@
+/**
+ * The attempt journal (lib/nats/attempt-journal.ts) on real NATS KV, and the
+ * real attempt activity over the fake vendor: an attempt made again because
+ * its first run's report was lost reads the answer back — the vendor is
+ * asked once — while a streamed call, a different question or a first try
+ * asks the vendor as before.
+ */
+import { randomUUID } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { connect, type NatsConnection } from 'nats';
+import { createAttemptActivities } from '../../activities/attempts';
+import { parseConfig, resolveSecrets } from '../../lib/config/load';
+import { createLogger } from '../../lib/log';
+import { attemptJournalKey, openAttemptJournal, type AttemptJournal } from '../../lib/nats/attempt-journal';
+import { UpstreamPool } from '../../lib/routing/upstream-pool';
+import type { AttemptInput } from '../../schemas/call';
+import { startFakeVendor, type FakeVendor } from '../../services/fake-vendor';
+import { installQuietRuntime, testStack } from '../harness/env';
+import { switchboardConfig, testSecretsEnv, vendorConfig } from '../harness/switchboard';
+
+let vendor: FakeVendor;
+let nats: NatsConnection;
+let journal: AttemptJournal;
+let attemptCall: (input: AttemptInput) => ReturnType<ReturnType<typeof createAttemptActivities>['attemptCall']>;
+
+beforeAll(async () => {
+  installQuietRuntime();
+  vendor = await startFakeVendor({ config: vendorConfig });
+  nats = await connect({ servers: testStack().natsUrl });
+  const log = createLogger({ level: 'silent' });
+  journal = await openAttemptJournal(nats, log);
+  const config = parseConfig(switchboardConfig(vendor.url));
+  const pool = new UpstreamPool(config, resolveSecrets(config, testSecretsEnv));
+  const activities = createAttemptActivities({
+    config: () => config,
+    pickHealthy: async (provider) => ({ upstream: pool.upstreams(provider)[0]!, mode: 'closed', reason: 'test', release: async () => undefined }),
+    publishCallEvent: async () => undefined,
+    nats,
+    log,
+    journal,
+  });
+  attemptCall = (input) => new MockActivityEnvironment().run(activities.attemptCall, input);
+});
+afterAll(async () => {
+  await nats?.drain();
+  await vendor?.close();
+});
+
+function attempt(marker: string, o: Partial<AttemptInput> = {}): AttemptInput {
+  const workflowId = `journal-${randomUUID()}`;
+  return {
+    callId: workflowId,
+    workflowId,
+    attempt: 1,
+    request: { route: 'solo-only', tenant: 't', stream: false, messages: [{ role: 'user', content: `Write a tagline (${marker})` }] },
+    entry: { provider: 'solo', model: 'gpt-4o-mini', upstreamCount: 1 },
+    exclude: [],
+    attemptTimeoutMs: 10_000,
+    ...o,
+  };
+}
+
+const asked = (marker: string) => vendor.requests({ contains: [marker] }).length;
+
+test('an attempt run again after its report was lost reads the answer back: the vendor is asked once', async () => {
+  const marker = `journal-${randomUUID()}`;
+  const first = attempt(marker);
+  const answered = await attemptCall(first);
+  expect(asked(marker)).toBe(1);
+  // Kept without waiting for NATS: read it once it is there.
+  for (let i = 0; i < 100 && !(await journal.read(first)); i++) await new Promise((r) => setTimeout(r, 20));
+
+  // The same attempt again (a lost workflow task), and the next attempt after a lost one (new number, maybe another upstream).
+  expect(await attemptCall({ ...first, readBack: true })).toEqual(answered);
+  expect(await attemptCall({ ...first, attempt: 2, exclude: ['solo/org-s'], readBack: true })).toEqual(answered);
+  expect(asked(marker)).toBe(1);
+});
+
+test('asks the vendor as before without readBack, for another question, and for a streamed call', async () => {
+  const marker = `journal-${randomUUID()}`;
+  const first = attempt(marker);
+  await attemptCall(first);
+  for (let i = 0; i < 100 && !(await journal.read(first)); i++) await new Promise((r) => setTimeout(r, 20));
+  await attemptCall(first);
+  expect(asked(marker)).toBe(2);
+
+  // A repair adds turns: another question of the same call.
+  const repaired = { ...first, request: { ...first.request, messages: [...first.request.messages, { role: 'assistant' as const, content: 'x' }, { role: 'user' as const, content: 'Shorter.' }] }, readBack: true };
+  expect(attemptJournalKey(repaired)).not.toBe(attemptJournalKey(first));
+  await attemptCall(repaired);
+  expect(asked(marker)).toBe(3);
+
+  // A stream went to its caller as it came: never read back, never kept.
+  const streamed = attempt(`${marker}-stream`, { request: { ...first.request, stream: true, messages: [{ role: 'user', content: `Stream (${marker}-stream)` }] } });
+  await attemptCall(streamed);
+  await attemptCall({ ...streamed, readBack: true });
+  expect(asked(`${marker}-stream`)).toBe(2);
+  expect(await journal.read(streamed)).toBeUndefined();
+});
