@@ -12,7 +12,7 @@ export PATH := $(NODE_DIR):$(PATH)
 # Puts SB_TEMPORAL_BIN and SB_NATS_BIN in the environment of a recipe line.
 WITH_BINS = set -a && eval "$$(scripts/ensure-binaries.sh)" && set +a &&
 
-.PHONY: help setup up down status demo test lint typecheck jest bench bench-smoke clean check-deploy cluster-up cluster-down cluster-status test-cluster record-histories
+.PHONY: help setup up down status demo test lint typecheck jest bench bench-smoke clean check-deploy cluster-up cluster-down cluster-status test-cluster record-histories test-clients
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,6 +63,11 @@ jest: setup ## the jest suites on an isolated stack
 	@$(WITH_BINS) npx jest
 
 test: lint typecheck jest ## lint, type check and every jest suite
+
+test-clients: setup ## the official Python openai/anthropic SDKs and langchain-openai against a stack of its own (.venv-clients)
+	@test -x .venv-clients/bin/python || python3 -m venv .venv-clients
+	@.venv-clients/bin/pip install --quiet --disable-pip-version-check -r test/clients/requirements.txt
+	@$(WITH_BINS) npx tsx test/clients/run.ts .venv-clients/bin/python
 
 record-histories: setup ## record llmCall's histories for the replay test: make record-histories RELEASE=<name> (docs/deploy.md, Upgrades)
 	@test -n "$(RELEASE)" || { echo "usage: make record-histories RELEASE=<name>"; exit 2; }
