@@ -21,6 +21,7 @@ import type { AttemptJournal } from '../lib/nats/attempt-journal';
 import type { CustomValidator } from '../lib/validation';
 import { checkAnswer, type RejectedAnswer } from './output-check';
 import { routeStreamConfig } from '../schemas/gateway';
+import { createStreamedText, isStreamDiverged } from '../lib/vendors/stream-resume';
 
 export interface AttemptActivityDeps {
   config: () => SwitchboardConfig;
@@ -119,11 +120,15 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
     heartbeat?.unref();
     let chunkIndex = 0;
     let answeringModel = entry.model;
+    // A stream another attempt began and broke: this one streams only what follows the text its caller has.
+    const resume = request.stream ? input.resume : undefined;
     const publishDelta = (text: string) => {
-      if (text) nats.publish(streamSubject(input.callId), encodeStreamChunk({ type: 'delta', attempt: input.attempt, index: chunkIndex++, text, model: answeringModel }));
+      if (text) nats.publish(streamSubject(input.callId), encodeStreamChunk({ type: 'delta', attempt: input.attempt, index: chunkIndex++, text, model: answeringModel, ...(resume ? { resumes: true } : {}) }));
     };
     // Deltas reach the caller with PII restored, even when a placeholder is split across chunks.
     const restorer = input.piiEntities?.length ? createStreamRestorer(input.piiEntities) : undefined;
+    const streamed = createStreamedText(resume?.text);
+    const publishRaw = (raw: string) => publishDelta(restorer ? restorer.push(raw) : raw);
     let rejected: RejectedAnswer | undefined;
     const started = performance.now();
     const base = {
@@ -140,6 +145,7 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
       promptVariant: variant,
       stream: request.stream,
       ...(deps.cluster ? { cluster: deps.cluster } : {}),
+      ...(resume ? { resumedFromChars: resume.text.length } : {}),
     };
     try {
       const result = await upstream.client.call({
@@ -158,11 +164,13 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
           ? {
               onTextDelta: (text: string, model: string) => {
                 answeringModel = model;
-                publishDelta(restorer ? restorer.push(text) : text);
+                // Resumed: quiet until the answer passes the text already sent, stopped at its first difference.
+                publishRaw(streamed.feed(text));
               },
             }
           : {}),
       });
+      streamed.end();
       if (restorer) publishDelta(restorer.flush());
       rejected = checkAnswer(input, result, deps.customValidators ?? {});
       if (rejected) throw rejected.failure;
@@ -202,7 +210,9 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
       return success;
     } catch (error) {
       const latencyMs = performance.now() - started;
-      const info: VendorFailureInfo = classifyVendorError(error, upstream.protocol);
+      const info: VendorFailureInfo = isStreamDiverged(error)
+        ? { outcome: 'retryable', errorType: 'stream_diverged', message: error.message }
+        : classifyVendorError(error, upstream.protocol);
       const at = Date.now();
       await settleProbe({ outcome: info.outcome, at, ...(info.status !== undefined ? { status: info.status } : {}), errorType: info.errorType, errorMessage: info.message });
       await emit({
@@ -231,6 +241,8 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         latencyMs,
         startedAt,
         ...(rejected ? { repair: rejected.repair } : {}),
+        // What its caller already has (resumed text included): the next attempt continues from there.
+        ...(request.stream && streamed.delivered(restorer?.held() ?? '') ? { streamed: streamed.delivered(restorer?.held() ?? '') } : {}),
       };
       throw ApplicationFailure.create({
         type: failureTypes.attemptFailed,

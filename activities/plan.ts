@@ -4,6 +4,7 @@ import type { UpstreamPool } from '../lib/routing/upstream-pool';
 import type { CallPlan, LlmCallInput } from '../schemas/call';
 import type { SwitchboardConfig } from '../schemas/config';
 import { failureTypes } from '../contracts/failures';
+import { routeStreamConfig } from '../schemas/gateway';
 
 /** A feature's own checks win over its route's. */
 function validationFor(cfg: SwitchboardConfig, route: string, feature: string | undefined) {
@@ -54,6 +55,7 @@ export function createPlanActivities({ config, pool, failover }: PlanActivityDep
         cache: route.cache ?? cfg.cache,
         pii: cfg.pii,
         ...(honoured && avoided ? { avoidedProvider: avoided } : {}),
+        ...(input.request.stream ? { midStream: routeStreamConfig(cfg.gateway, input.request.route).midStream } : {}),
       };
     },
   };

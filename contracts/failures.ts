@@ -67,6 +67,8 @@ export const callPathErrorTypes = [
   'internal_check',
   /** The attempt activity never reported: timed out, or its worker died. */
   'activity_timeout', 'activity_failed',
+  /** A resumed stream's new answer does not begin with the text its caller already has. */
+  'stream_diverged',
 ] as const;
 
 /** An answer failed one of the route's validation rules (`validation_max_chars`, …). */

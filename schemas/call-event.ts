@@ -50,6 +50,8 @@ export const CallEvent = z.object({
   latencyMs: z.number().nonnegative(),
   /** Time to first token, for streamed attempts. */
   ttftMs: z.number().nonnegative().optional(),
+  /** The attempt resumed a stream another attempt broke: the characters its caller already had. */
+  resumedFromChars: z.number().int().nonnegative().optional(),
   inputTokens: z.number().int().nonnegative().optional(),
   outputTokens: z.number().int().nonnegative().optional(),
   costUsd: z.number().nonnegative().optional(),

@@ -41,6 +41,8 @@ export const CallPlan = z.object({
   pii: PiiConfig,
   /** Provider the operator's failover switch moved traffic away from, if any. */
   avoidedProvider: z.string().optional(),
+  /** A stream broken after its first token: continued by the next attempt (`resume`, default) or not. */
+  midStream: z.enum(['resume', 'error']).optional(),
 });
 export type CallPlan = z.infer<typeof CallPlan>;
 
@@ -63,6 +65,8 @@ export const AttemptInput = z.object({
   allowPanic: z.boolean().optional(),
   /** This attempt may repeat one whose report was lost with its process: read the attempt journal first (lib/nats/attempt-journal.ts). */
   readBack: z.boolean().optional(),
+  /** A stream broken after its first token: the text (as the vendor wrote it) its caller already has; this attempt streams only what follows it. */
+  resume: z.object({ text: z.string() }).optional(),
 });
 export type AttemptInput = z.infer<typeof AttemptInput>;
 
@@ -99,5 +103,7 @@ export const AttemptFailureDetails = z.object({
   startedAt: z.number(),
   /** For a failed validation: the answer (as the vendor wrote it) and the instruction that asks for a fix. */
   repair: z.object({ answer: z.string(), instruction: z.string() }).optional(),
+  /** A stream that broke after its first token: the text (as the vendor wrote it) that reached the caller, resumed ones included. */
+  streamed: z.string().optional(),
 });
 export type AttemptFailureDetails = z.infer<typeof AttemptFailureDetails>;

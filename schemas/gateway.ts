@@ -110,6 +110,14 @@ export const RouteStreamConfig = z.object({
   firstTokenTimeoutMs: z.number().int().positive().default(10_000),
   /** Abandon a stream silent for this long after its first token. Default 15 s. */
   stallTimeoutMs: z.number().int().positive().default(15_000),
+  /**
+   * A relayed stream that breaks after its first token: `resume` — the next
+   * attempt continues it, and only an answer that begins with the text
+   * already sent is streamed on (one coherent stream; a diverging answer ends
+   * it with an error, never spliced); `error` — the stream ends with an error
+   * event at once. Default resume.
+   */
+  midStream: z.enum(['resume', 'error']).default('resume'),
 });
 export type RouteStreamConfig = z.infer<typeof RouteStreamConfig>;
 

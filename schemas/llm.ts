@@ -102,6 +102,8 @@ export const AttemptRecord = z.object({
   latencyMs: z.number().nonnegative(),
   /** Streamed attempts: ms from the attempt's start to its first token. */
   ttftMs: z.number().nonnegative().optional(),
+  /** A stream resumed by this attempt: the characters its caller already had (docs/gateway.md, midStream). */
+  resumedFromChars: z.number().int().nonnegative().optional(),
   /** Epoch ms when the attempt started. */
   startedAt: z.number(),
 });

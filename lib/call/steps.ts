@@ -23,6 +23,8 @@ export interface CallState {
   repairsOnEntry: number;
   /** The current entry's answer came after a repair (a new entry starts clean). */
   repaired: boolean;
+  /** A stream broke after its first token: what its caller already has, which the next attempts continue. */
+  resume?: { text: string };
 }
 
 export function startCallState(): CallState {
@@ -76,6 +78,7 @@ export function beginAttempt(call: OpenCall, state: CallState, o: { now: number;
     attemptTimeoutMs,
     ...(wait.inAttemptMs > 0 ? { waitMs: wait.inAttemptMs } : {}),
     ...(retry.panic ? { allowPanic: true } : {}),
+    ...(state.resume ? { resume: state.resume } : {}),
     // The answer of an attempt lost with its process may be in the attempt journal: read it before paying again.
     ...(o.readBack || lastAttemptLost(state) ? { readBack: true } : {}),
     // The activity restores streamed deltas and checks answers on restored text.
@@ -142,6 +145,7 @@ export function afterAnswer(call: OpenCall, state: CallState, step: AttemptStep,
     outcome: 'success',
     latencyMs: success.latencyMs,
     ...(success.ttftMs !== undefined ? { ttftMs: success.ttftMs } : {}),
+    ...(step.input.resume ? { resumedFromChars: step.input.resume.text.length } : {}),
     startedAt: success.startedAt,
   };
   const validation = state.repaired ? 'repaired' : call.plan.validation || call.request.output ? 'passed' : 'none';
@@ -169,6 +173,8 @@ export function afterFailure(
 ): { state: CallState; next: AfterFailure } {
   const { plan } = call;
   const attempts = [...state.attempts, failureRecord(state.retry.totalAttempts, step.entry, failure)];
+  // A stream that broke after its first token goes on where its caller is (unless the route says `midStream: error`).
+  if (failure.streamed && call.request.stream && plan.midStream !== 'error') state = { ...state, resume: { text: failure.streamed } };
   const repairBudget = plan.validation?.repairAttempts ?? DEFAULT_REPAIR_ATTEMPTS;
   if (failure.repair && state.repairsOnEntry < repairBudget && state.retry.totalAttempts < plan.retry.maxAttempts) {
     const repairTurns: Message[] = [

@@ -19,6 +19,8 @@ export interface StreamRestorer {
   push(chunk: string): string;
   /** Ends the stream: returns whatever was held back, restored as far as it can be. */
   flush(): string;
+  /** The raw text fed but not emitted yet (a possible placeholder's start). */
+  held(): string;
 }
 
 /** Forms grouped by first character, longest first, so a scan position tries only what could start there. */
@@ -96,5 +98,6 @@ export function createStreamRestorer(entities: ReadonlyArray<PiiEntity>): Stream
       pending = '';
       return out;
     },
+    held: () => pending,
   };
 }

@@ -89,6 +89,7 @@ const errorTypeRules: Record<Exclude<AttemptErrorType, ValidationErrorType>, Err
   internal_check: 'by_outcome',
   activity_timeout: 'by_outcome',
   activity_failed: 'by_outcome',
+  stream_diverged: 'by_outcome',
 };
 
 export function ruleOf(errorType: AttemptErrorType): ErrorTypeRule {

@@ -170,6 +170,7 @@ async function streamAnswer(ctx: GatewayContext, request: LlmRequest, callId: st
     nats: ctx.nats,
     callId,
     mode: routeStreamConfig(ctx.config.gateway, request.route).mode,
+    midStream: routeStreamConfig(ctx.config.gateway, request.route).midStream,
     dialect,
     start: () => ctx.startCall(callId, request),
     awaitResult: async (call) => {

@@ -2,12 +2,16 @@
  * Streaming that never lies, for both wire dialects. Deltas of the attempt
  * that streams first are relayed as they come; the HTTP status is sent only
  * with the first token, so a call that fails before any token answers with a
- * real error status, and failover before the first token is invisible. Once
- * a token went out, the stream either ends exactly as the workflow's result
+ * real error status, and failover before the first token is invisible. When
+ * the streaming attempt breaks after its first token, the route's
+ * `midStream: resume` (default) lets the next attempt continue: it streams
+ * only what follows the text already sent, and only when its answer begins
+ * with that text. The stream either ends exactly as the workflow's result
  * says (the remainder, finish reason, usage, the dialect's terminator) or —
- * when the committed attempt failed, or the result is not a continuation of
- * what was sent — with the dialect's error event and no terminator. In
- * `buffer` mode nothing goes out before the call succeeded.
+ * when the call failed, or the result is not a continuation of what was sent
+ * — with the dialect's error event and no terminator. With `midStream:
+ * error` a break ends the stream at once. In `buffer` mode nothing goes out
+ * before the call succeeded.
  */
 import type { ServerResponse } from 'node:http';
 import type { NatsConnection, Subscription } from 'nats';
@@ -48,6 +52,8 @@ export interface StreamRelayOptions {
   awaitResult(call: StartedCall): Promise<LlmResult>;
   /** Whether to cancel the workflow when the stream cannot be completed (no idempotency key: nobody can pick the answer up). */
   cancelOnAbandon: boolean;
+  /** The route's `midStream`: a stream broken after its first token waits for the attempt that resumes it, or ends at once. Default resume. */
+  midStream?: 'resume' | 'error';
   onFirstToken(): void;
 }
 
@@ -77,6 +83,9 @@ export async function relayStream(options: StreamRelayOptions): Promise<StreamOu
     res.end(dialect.broken(`the answer broke off after it had started (${reason}); the partial answer is void`));
   };
 
+  // The committed attempt broke after its first token and the route resumes: the next attempt that says it resumes takes over.
+  let resuming = false;
+  let resumed = false;
   const onChunk = (chunk: StreamChunk) => {
     if (finished) return;
     if (chunk.type === 'delta') {
@@ -84,11 +93,20 @@ export async function relayStream(options: StreamRelayOptions): Promise<StreamOu
         committed = chunk.attempt;
         open({}, undefined, chunk.model);
         options.onFirstToken();
+      } else if (chunk.attempt !== committed) {
+        // Only a resuming attempt continues the stream; its deltas follow the text already sent.
+        if (!(resuming && chunk.resumes && chunk.attempt > committed)) return;
+        committed = chunk.attempt;
+        resuming = false;
       }
-      if (chunk.attempt !== committed) return;
       sent += chunk.text;
       res.write(dialect.delta(chunk.text, chunk.model));
     } else if (chunk.attempt === committed) {
+      if (options.midStream !== 'error') {
+        resuming = true;
+        resumed = true;
+        return;
+      }
       breakStream(`attempt ${chunk.attempt} failed: ${chunk.reason}`);
     }
   };
@@ -123,7 +141,8 @@ export async function relayStream(options: StreamRelayOptions): Promise<StreamOu
     if (clientGone) return 'client_gone';
     if (result === 'broken' || result === 'gone' || finished) return 'broken_after_first_token';
     const answering = result.attempts.at(-1)?.attempt;
-    if (committed !== undefined && (answering !== committed || !result.text.startsWith(sent))) {
+    // After a resume the answering attempt may have had nothing new to send: what counts is that its answer continues the stream.
+    if (committed !== undefined && ((answering !== committed && !resumed) || !result.text.startsWith(sent))) {
       breakStream(`attempt ${answering ?? '?'} answered, not the streamed attempt ${committed}`);
       return 'broken_after_first_token';
     }

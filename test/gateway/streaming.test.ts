@@ -2,7 +2,10 @@
  * Streaming that never lies, against the fake vendor's stream faults: the
  * client sees either a complete answer ending in `[DONE]`, or an explicit
  * error event and no `[DONE]` — never a truncated success, never a
- * malformed vendor chunk.
+ * malformed vendor chunk. A stream broken after its first token resumes on
+ * the next attempt (`midStream: resume`, the default) as one coherent
+ * stream when the new answer begins with the text already sent; a route
+ * with `midStream: error` ends it at once (the `solo-strict` route here).
  */
 import { randomUUID } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
@@ -46,7 +49,10 @@ describe('gateway: streaming', () => {
     t = await startGateway({
       gateway: {
         streamDefaults: { mode: 'relay', firstTokenTimeoutMs: FIRST_TOKEN_TIMEOUT_MS, stallTimeoutMs: 500 },
-        streams: { 'solo-buffered': { mode: 'buffer', firstTokenTimeoutMs: FIRST_TOKEN_TIMEOUT_MS, stallTimeoutMs: 500 } },
+        streams: {
+          'solo-buffered': { mode: 'buffer', firstTokenTimeoutMs: FIRST_TOKEN_TIMEOUT_MS, stallTimeoutMs: 500 },
+          'solo-strict': { mode: 'relay', midStream: 'error', firstTokenTimeoutMs: FIRST_TOKEN_TIMEOUT_MS, stallTimeoutMs: 500 },
+        },
       },
       configOverrides: {
         // These tests fail org-s on purpose, one fault each: its breaker must not open and hide it from the next test.
@@ -56,6 +62,7 @@ describe('gateway: streaming', () => {
         routes: {
           'solo-fallback': { entries: [{ provider: 'solo', model: 'gpt-4o-mini' }, { provider: 'anthropic', model: 'claude-haiku-4-5' }] },
           'solo-buffered': { entries: [{ provider: 'solo', model: 'gpt-4o-mini' }, { provider: 'anthropic', model: 'claude-haiku-4-5' }] },
+          'solo-strict': { entries: [{ provider: 'solo', model: 'gpt-4o-mini' }, { provider: 'anthropic', model: 'claude-haiku-4-5' }] },
           'anthropic-only': { entries: [{ provider: 'anthropic', model: 'claude-haiku-4-5' }] },
         },
       },
@@ -102,16 +109,55 @@ describe('gateway: streaming', () => {
     expect([...new Set(raw.events.map((e) => e.model))]).toEqual(['claude-haiku-4-5']);
   });
 
-  it('never presents a stream cut mid-answer as a success', async () => {
-    const m = marker('cut');
+  it('resumes a stream cut mid-answer on the next attempt: one coherent stream, one [DONE], the whole answer', async () => {
+    const m = marker('resume-cut');
     t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'stream_cut', afterChunks: 3 } });
     const raw = await rawStream(t, 'solo-fallback', `${m} [[say:alpha beta gamma delta epsilon zeta eta]]`);
+    expect(raw.text).toBe('alpha beta gamma delta epsilon zeta eta');
+    expect(raw.done).toBe(true);
+    expect(raw.events.filter((e) => (e.choices as Array<{ finish_reason: unknown }> | undefined)?.[0]?.finish_reason)).toHaveLength(1);
+    expect(t.vendor.requests({ contains: [m] }).map((r) => r.organisation)).toEqual(['openai/org-s', 'anthropic/org-a']);
+    // The official client reads one whole answer.
+    t.vendor.setFault({ organisation: 'openai/org-s', promptContains: `${m}-sdk`, fault: { kind: 'stream_cut', afterChunks: 3 } });
+    const stream = await t.openai().chat.completions.create({ model: 'solo-fallback', messages: ask(`${m}-sdk [[say:a b c d e f g h]]`), stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('a b c d e f g h');
+  });
+
+  it('resumes a stalled stream and a stream broken by a malformed chunk the same way', async () => {
+    const stalled = marker('resume-stall');
+    t.vendor.setFault({ organisation: 'openai/org-s', promptContains: stalled, fault: { kind: 'stream_stall', afterChunks: 2 } });
+    const afterStall = await rawStream(t, 'solo-fallback', `${stalled} [[say:one two three four five six seven]]`);
+    expect(afterStall).toMatchObject({ text: 'one two three four five six seven', done: true });
+    expect(afterStall.elapsedMs).toBeLessThan(10_000);
+
+    const malformed = marker('resume-malformed');
+    t.vendor.setFault({ organisation: 'openai/org-s', promptContains: malformed, fault: { kind: 'malformed_chunk', afterChunks: 2 } });
+    expect(await rawStream(t, 'solo-fallback', `${malformed} [[say:first second third fourth fifth]]`)).toMatchObject({ text: 'first second third fourth fifth', done: true });
+  });
+
+  it('ends a resumed stream with an error, never a spliced answer, when the next answer differs from what was sent', async () => {
+    // No [[say]]: each model writes its own answer, so the fallback's does not begin with the primary's first chunks.
+    const m = marker('resume-diverge');
+    t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'stream_cut', afterChunks: 3 } });
+    const raw = await rawStream(t, 'solo-fallback', `${m} Write two sentences about lighthouses.`);
+    expect(raw.done).toBe(false);
+    expect(raw.events.at(-1)).toEqual({ error: expect.objectContaining({ code: 'SbStreamBroken' }) });
+    expect(raw.events.some((e) => Array.isArray(e.choices) && (e.choices as Array<{ finish_reason: unknown }>)[0]?.finish_reason)).toBe(false);
+    expect(t.vendor.requests({ contains: [m] }).map((r) => r.organisation)).toEqual(['openai/org-s', 'anthropic/org-a']);
+  });
+
+  it('with midStream: error, never presents a stream cut mid-answer as a success', async () => {
+    const m = marker('cut');
+    t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'stream_cut', afterChunks: 3 } });
+    const raw = await rawStream(t, 'solo-strict', `${m} [[say:alpha beta gamma delta epsilon zeta eta]]`);
     expect(raw.done).toBe(false);
     expect(raw.events.at(-1)).toEqual({ error: expect.objectContaining({ code: 'SbStreamBroken' }) });
     expect(raw.events.some((e) => Array.isArray(e.choices) && (e.choices as Array<{ finish_reason: unknown }>)[0]?.finish_reason)).toBe(false);
     // The official client raises instead of returning a short answer.
     t.vendor.setFault({ organisation: 'openai/org-s', promptContains: `${m}-sdk`, fault: { kind: 'stream_cut', afterChunks: 3 } });
-    const stream = await t.openai().chat.completions.create({ model: 'solo-fallback', messages: ask(`${m}-sdk [[say:a b c d e f g h]]`), stream: true });
+    const stream = await t.openai().chat.completions.create({ model: 'solo-strict', messages: ask(`${m}-sdk [[say:a b c d e f g h]]`), stream: true });
     await expect((async () => {
       for await (const _chunk of stream) {
         // drain
@@ -119,10 +165,10 @@ describe('gateway: streaming', () => {
     })()).rejects.toThrow(/broke off/);
   });
 
-  it('never presents a stalled stream as a success, and ends it promptly', async () => {
+  it('with midStream: error, never presents a stalled stream as a success, and ends it promptly', async () => {
     const m = marker('stall');
     t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'stream_stall', afterChunks: 2 } });
-    const raw = await rawStream(t, 'solo-fallback', `${m} [[say:one two three four five six seven]]`);
+    const raw = await rawStream(t, 'solo-strict', `${m} [[say:one two three four five six seven]]`);
     expect(raw.done).toBe(false);
     expect(raw.events.at(-1)).toEqual({ error: expect.objectContaining({ code: 'SbStreamBroken' }) });
     expect(raw.elapsedMs).toBeLessThan(10_000);
@@ -147,7 +193,7 @@ describe('gateway: streaming', () => {
 
     const late = marker('malformed-late');
     t.vendor.setFault({ organisation: 'openai/org-s', promptContains: late, fault: { kind: 'malformed_chunk', afterChunks: 2 } });
-    const broken = await rawStream(t, 'solo-fallback', `${late} [[say:first second third fourth fifth]]`);
+    const broken = await rawStream(t, 'solo-strict', `${late} [[say:first second third fourth fifth]]`);
     expect(broken.done).toBe(false);
     expect('first second third fourth fifth'.startsWith(broken.text)).toBe(true);
     expect(broken.events.at(-1)).toEqual({ error: expect.objectContaining({ code: 'SbStreamBroken' }) });
@@ -177,13 +223,23 @@ describe('gateway: streaming', () => {
     expect(final.usage.output_tokens).toBeGreaterThan(0);
   });
 
-  it('ends a cut Anthropic stream with an error event and no message_stop; the official client raises', async () => {
+  it('resumes a cut Anthropic-dialect stream: the official client reads one whole message', async () => {
+    const m = marker('anthropic-resume');
+    t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'stream_cut', afterChunks: 3 } });
+    const anthropic = new Anthropic({ apiKey: tenantKeys.acme, baseURL: t.url, maxRetries: 0 });
+    const stream = anthropic.messages.stream({ model: 'solo-fallback', max_tokens: 200, messages: ask(`${m} [[say:a b c d e f g h]]`) });
+    const final = await stream.finalMessage();
+    expect(final.content).toEqual([{ type: 'text', text: 'a b c d e f g h' }]);
+    expect(final.stop_reason).toBe('end_turn');
+  });
+
+  it('with midStream: error, ends a cut Anthropic stream with an error event and no message_stop; the official client raises', async () => {
     const m = marker('anthropic-cut');
     t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'stream_cut', afterChunks: 3 } });
     const response = await fetch(`${t.url}/v1/messages`, {
       method: 'POST',
       headers: { 'x-api-key': tenantKeys.acme, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'solo-fallback', max_tokens: 200, stream: true, messages: ask(`${m} [[say:alpha beta gamma delta epsilon zeta eta]]`) }),
+      body: JSON.stringify({ model: 'solo-strict', max_tokens: 200, stream: true, messages: ask(`${m} [[say:alpha beta gamma delta epsilon zeta eta]]`) }),
     });
     const events = (await response.text()).split('\n\n').filter(Boolean).map((block) => block.split('\n')[0]!.replace('event: ', ''));
     expect(events).toContain('content_block_delta');
@@ -192,7 +248,7 @@ describe('gateway: streaming', () => {
 
     const anthropic = new Anthropic({ apiKey: tenantKeys.acme, baseURL: t.url, maxRetries: 0 });
     t.vendor.setFault({ organisation: 'openai/org-s', promptContains: `${m}-sdk`, fault: { kind: 'stream_cut', afterChunks: 3 } });
-    const stream = anthropic.messages.stream({ model: 'solo-fallback', max_tokens: 200, messages: ask(`${m}-sdk [[say:a b c d e f g h]]`) });
+    const stream = anthropic.messages.stream({ model: 'solo-strict', max_tokens: 200, messages: ask(`${m}-sdk [[say:a b c d e f g h]]`) });
     await expect(stream.finalMessage()).rejects.toThrow(/broke off/);
   });
 

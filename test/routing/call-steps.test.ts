@@ -254,3 +254,21 @@ describe('call steps: reading a lost attempt\'s answer back', () => {
     expect(beginAttempt(call, startCallState(), { now: START, child: false }).step.input.readBack).toBeUndefined();
   });
 });
+
+describe('call steps: a stream broken after its first token', () => {
+  const cut = (upstream: string, streamed: string): AttemptFailureDetails => ({ outcome: 'retryable', errorType: 'stream_interrupted', message: 'cut', upstream, promptVariant: 'none', latencyMs: 5, startedAt: START, streamed });
+
+  it('is continued by the next attempts from the text its caller has, and the answer says it resumed', () => {
+    const call = callOf(planOf({ midStream: 'resume' }), { stream: true });
+    const r = run(call, [cut('openai/org-a', 'alpha beta'), cut('openai/org-b', 'alpha beta gamma'), success('openai/org-c', { text: 'alpha beta gamma delta' })]);
+    expect(r.steps.map((s) => s.input.resume?.text)).toEqual([undefined, 'alpha beta', 'alpha beta gamma']);
+    expect(r.result!.attempts.at(-1)).toMatchObject({ outcome: 'success', resumedFromChars: 'alpha beta gamma'.length });
+  });
+
+  it('is not continued on a route with midStream: error, nor for a call that does not stream', () => {
+    const strict = run(callOf(planOf({ midStream: 'error' }), { stream: true }), [cut('openai/org-a', 'alpha'), success('openai/org-b')]);
+    expect(strict.steps.map((s) => s.input.resume)).toEqual([undefined, undefined]);
+    const plain = run(callOf(planOf({}), { stream: false }), [cut('openai/org-a', 'alpha'), success('openai/org-b')]);
+    expect(plain.steps[1]!.input.resume).toBeUndefined();
+  });
+});
