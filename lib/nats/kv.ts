@@ -11,6 +11,8 @@ export const buckets = {
   cache: 'sb_cache',
   /** The attempt journal: `<call>.<ask>` → a vendor's (masked) answer, for a few minutes (lib/nats/attempt-journal.ts). */
   attempts: 'sb_attempts',
+  /** Responses API conversations: `<tenant>.<responseId>` → the conversation up to that response (services/gateway/responses/store.ts). */
+  responses: 'sb_responses',
 } as const;
 
 /**

@@ -29,7 +29,7 @@ const DEADLINE_MARGIN_MS = 2_000;
  * and returns the in-flight slot (on failure, the `finally` returns it). On a
  * queueing route a request over the limit waits its turn.
  */
-async function admitted<T>(ctx: GatewayContext, req: IncomingMessage, request: LlmRequest, run: (finish: (result: LlmResult) => Promise<void>) => Promise<T>): Promise<T> {
+export async function admitted<T>(ctx: GatewayContext, req: IncomingMessage, request: LlmRequest, run: (finish: (result: LlmResult) => Promise<void>) => Promise<T>): Promise<T> {
   shedIfOverloaded(ctx, request);
   const { admission: admissionConfig } = ctx.config.gateway;
   const queue = admissionConfig.queues[request.route];
@@ -106,19 +106,19 @@ async function answer(ctx: GatewayContext, request: LlmRequest): Promise<LlmResu
   }
 }
 
-async function prepare(ctx: GatewayContext, req: IncomingMessage, parse: (raw: unknown) => LlmRequestInput, dialect: ErrorDialect = 'openai'): Promise<LlmRequest> {
+export async function prepare(ctx: GatewayContext, req: IncomingMessage, parse: (raw: unknown) => LlmRequestInput, dialect: ErrorDialect = 'openai'): Promise<LlmRequest> {
   const tenant = ctx.tenants.authenticate(req);
   const raw = parseJsonBody(await readBody(req, ctx.config.gateway.maxBodyBytes));
   return finaliseRequest(parse(raw), tenant, req.headers, ctx.config, dialect);
 }
 
 /** `Server-Timing`: the gateway's own time apart from waiting for the workflow, so its overhead is measurable in production too. */
-function serverTiming(arrivedAt: number, callMs: number): Record<string, string> {
+export function serverTiming(arrivedAt: number, callMs: number): Record<string, string> {
   const totalMs = performance.now() - arrivedAt;
   return { 'server-timing': `gateway;dur=${(totalMs - callMs).toFixed(2)}, call;dur=${callMs.toFixed(2)}` };
 }
 
-async function timedAnswer(ctx: GatewayContext, request: LlmRequest): Promise<{ result: LlmResult; callMs: number }> {
+export async function timedAnswer(ctx: GatewayContext, request: LlmRequest): Promise<{ result: LlmResult; callMs: number }> {
   const started = performance.now();
   const result = await answer(ctx, request);
   return { result, callMs: performance.now() - started };
@@ -163,7 +163,7 @@ export async function handleMessages(ctx: GatewayContext, req: IncomingMessage, 
 }
 
 /** One streamed call in either dialect, relayed live (or buffered, per the route's stream settings). */
-async function streamAnswer(ctx: GatewayContext, request: LlmRequest, callId: string, res: ServerResponse, dialect: StreamDialect, finish: (result: LlmResult) => Promise<void>): Promise<void> {
+export async function streamAnswer(ctx: GatewayContext, request: LlmRequest, callId: string, res: ServerResponse, dialect: StreamDialect, finish: (result: LlmResult) => Promise<void>): Promise<void> {
   const started = performance.now();
   const outcome = await relayStream({
     res,

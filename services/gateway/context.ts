@@ -10,6 +10,7 @@ import type { Admission } from './admission';
 import type { AdmissionQueue } from './admission-queue';
 import type { CallStarter } from './calls';
 import type { GatewayMetrics } from './metrics';
+import type { ResponseStore } from './responses/store';
 import type { TenantDirectory } from './tenants';
 
 export interface GatewayContext {
@@ -29,6 +30,8 @@ export interface GatewayContext {
   log: Logger;
   /** Chains `POST /v1/chains` may start: config `chains` plus the built-in site planner. */
   chains: ChainRegistry;
+  /** Stored Responses API responses, for `previous_response_id` (KV `sb_responses`). */
+  responses: ResponseStore;
   /** Task queue of the workflows this gateway starts (default `switchboard`). */
   taskQueue?: string;
 }

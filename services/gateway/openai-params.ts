@@ -28,13 +28,13 @@ const common: Record<string, UnsupportedParam> = {
     why: 'turning parallel tool calls off is not carried to the vendors; read the first tool call of the answer instead',
   },
   service_tier: { harmless: absentOr('auto', 'default'), why: 'service tiers are chosen per upstream in the Switchboard config' },
-  store: { harmless: absentOr(false), why: 'OpenAI-side storage is not used; Switchboard records every call itself' },
   prompt_cache_key: { harmless: () => true, why: '' },
   safety_identifier: { harmless: () => true, why: '' },
 };
 
 export const chatOnlyParams: Record<string, UnsupportedParam> = {
   ...common,
+  store: { harmless: absentOr(false), why: 'OpenAI-side storage is not used; Switchboard records every call itself' },
   n: {
     harmless: absentOr(1),
     why: 'one call returns one answer (it may come from a fallback vendor that has no n); send n requests instead, each is its own durable call',
@@ -72,3 +72,16 @@ export function rejectUnsupportedParams(body: unknown, honoured: ReadonlySet<str
   }
   return Object.fromEntries(kept);
 }
+
+export const responsesOnlyParams: Record<string, UnsupportedParam> = {
+  ...common,
+  store: { harmless: () => true, why: '' },
+  truncation: { harmless: absentOr('disabled'), why: 'automatic truncation is not supported; a context-length failure moves to a larger-context route entry instead' },
+  include: { harmless: (v) => v === null || v === undefined || (Array.isArray(v) && v.length === 0), why: 'no extra output (reasoning, search results, logprobs) is produced' },
+  reasoning: { harmless: absentOr(), why: 'reasoning settings are not carried to the vendors' },
+  background: { harmless: absentOr(false), why: 'background responses are not supported; every call is durable anyway (send an Idempotency-Key to pick it up again)' },
+  max_tool_calls: { harmless: absentOr(), why: 'built-in tools are not supported' },
+  prompt: { harmless: absentOr(), why: 'stored prompt templates are not supported; routes choose prompt variants in the config' },
+  conversation: { harmless: absentOr(), why: 'conversation objects are not supported; use previous_response_id' },
+  stream_options: { harmless: absentOr(), why: 'stream options are not supported on responses' },
+};

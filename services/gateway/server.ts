@@ -25,6 +25,8 @@ import type { GatewayContext } from './context';
 import { createCodecServer, type CodecServerOptions, withoutCodecToken } from './codec-server';
 import { handleFeedback } from './feedback';
 import { handleListModels, handleRetrieveModel } from './models/list-models';
+import { handleResponses } from './responses/handler';
+import { createResponseStore } from './responses/store';
 import { handleReport } from './reports';
 import { GatewayError, isGatewayError, type ErrorDialect } from './http-errors';
 import { dependencyErrorOf } from './dependency-errors';
@@ -93,6 +95,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     admission: await createAdmission(nats, config.gateway.admission, log),
     admissionQueue: createAdmissionQueue(),
     load: createLoadGauge(config.gateway.shedding.windowMs),
+    responses: createResponseStore(nats, client.options.loadedDataConverter.payloadCodecs),
     startCall: createCallStarter({
       client,
       taskQueue: options.taskQueue,
@@ -133,6 +136,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const post = req.method === 'POST';
     if (handleCodec && path?.startsWith('/codec/') && (await handleCodec(req, res, path))) return { endpoint: 'codec', route: '', dialect: 'openai' };
     if (post && path === '/v1/chat/completions') return { endpoint: 'chat', route: await handleChatCompletions(context, req, res), dialect: 'openai' };
+    if (post && path === '/v1/responses') return { endpoint: 'responses', route: await handleResponses(context, req, res), dialect: 'openai' };
     if (post && path === '/v1/messages') return { endpoint: 'messages', route: await handleMessages(context, req, res), dialect: 'anthropic' };
     if (post && path === '/v1/chains') {
       await handleStartChain(context, req, res);

@@ -104,3 +104,13 @@ def test_a_vendor_down_falls_back_within_the_stream(client, marker, vendor):
     chunks = list(client.chat.completions.create(model=ROUTE, messages=ask(marker), stream=True, user="py-user"))
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert any(r["organisation"] == "anthropic/org-a" for r in vendor.requests(marker))
+
+
+def test_responses_api_plain_streamed_and_continued(client, marker):
+    first = client.responses.create(model=ROUTE, input=f"My name is Ada ({marker}) [[say:nice to meet you Ada]]", user="py-user")
+    assert first.status == "completed" and first.output_text == "nice to meet you Ada"
+    events = list(client.responses.create(model=ROUTE, previous_response_id=first.id, input=f"What is my name? ({marker}) [[say:your name is Ada]]", stream=True, user="py-user"))
+    assert events[0].type == "response.created" and events[-1].type == "response.completed"
+    assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == "your name is Ada"
+    with pytest.raises(openai.NotFoundError):
+        client.responses.create(model=ROUTE, previous_response_id="resp_" + "0" * 48, input="hi", user="py-user")
