@@ -78,7 +78,8 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
     const cfg = config();
     const { request, entry } = input;
     // A streamed answer went to its caller as it came; only a whole answer can be read back.
-    const journal = request.stream || request.route === PROBE_ROUTE ? undefined : deps.journal;
+    // Embedding vectors can pass NATS's message size: they are not kept either.
+    const journal = request.stream || request.embedding || request.route === PROBE_ROUTE ? undefined : deps.journal;
     if (input.readBack && journal) {
       const kept = await journal.read(input);
       if (kept) {
@@ -160,6 +161,7 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         // The route's stream limits: a late first token or a stall fails this attempt over to the next one.
         ...(request.stream ? streamLimits(cfg, request.route) : {}),
         signal: ctx.cancellationSignal,
+        ...(request.embedding ? { embedding: request.embedding } : {}),
         ...(request.stream
           ? {
               onTextDelta: (text: string, model: string) => {
@@ -172,7 +174,7 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
       });
       streamed.end();
       if (restorer) publishDelta(restorer.flush());
-      rejected = checkAnswer(input, result, deps.customValidators ?? {});
+      rejected = request.embedding ? undefined : checkAnswer(input, result, deps.customValidators ?? {});
       if (rejected) throw rejected.failure;
       const latencyMs = performance.now() - started;
       const cost = costUsd(cfg, entry.model, result.usage.inputTokens, result.usage.outputTokens);
@@ -205,6 +207,7 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         startedAt,
         ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
         ...(result.rateLimit ? { rateLimit: result.rateLimit } : {}),
+        ...(result.embeddings ? { embeddings: result.embeddings } : {}),
       };
       journal?.keep(input, success);
       return success;

@@ -4,7 +4,7 @@ import { AttemptOutcome, RateLimitSnapshot } from './call-event';
 import { RetryConfig } from './config';
 import { CacheConfig, OutputValidation, PiiConfig, PiiEntity, ValidationRule } from './validation';
 import { callPathErrorTypes, vendorErrorTypes } from '../contracts/failures';
-import { FinishReason, LlmRequest, ToolCall, Usage } from './llm';
+import { Embeddings, FinishReason, LlmRequest, ToolCall, Usage } from './llm';
 
 export const LlmCallInput = z.object({
   callId: z.string(),
@@ -84,6 +84,8 @@ export const AttemptSuccess = z.object({
   startedAt: z.number(),
   ttftMs: z.number().optional(),
   rateLimit: RateLimitSnapshot.optional(),
+  /** An embeddings call's vectors. */
+  embeddings: Embeddings.optional(),
 });
 export type AttemptSuccess = z.infer<typeof AttemptSuccess>;
 

@@ -89,6 +89,14 @@ export const RouteConfig = z.object({
   validation: OutputValidation.optional(),
   /** This route's cache settings; replaces the top-level `cache` for it. */
   cache: CacheConfig.optional(),
+  /**
+   * Embedding routes (`POST /v1/embeddings`): the vector size every entry is
+   * asked for. Required when the entries name more than one provider — a
+   * fallback to another vendor's embedding model is allowed only where the
+   * route says the sizes match (vectors of another size are useless to an
+   * index built with these).
+   */
+  embeddingDimensions: z.number().int().positive().max(65_536).optional(),
 });
 export type RouteConfig = z.infer<typeof RouteConfig>;
 

@@ -74,12 +74,30 @@ export const LlmRequest = z.object({
    * user message is the user's input.
    */
   userInput: z.string().max(100_000).optional(),
+  /**
+   * An embeddings call: the messages' texts are the inputs, in order, and the
+   * answer is one vector per input (`LlmResult.embeddings`). `dimensions`:
+   * the vector size every entry of the route is asked for.
+   */
+  embedding: z.object({ dimensions: z.number().int().positive().max(65_536).optional() }).optional(),
 }).superRefine((request, ctx) => {
   // A schema we cannot use fails here, before any vendor is paid, not inside an attempt.
   for (const issue of checkRequestSchemas(request)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
 });
 export type LlmRequest = z.infer<typeof LlmRequest>;
 export type LlmRequestInput = z.input<typeof LlmRequest>;
+
+/**
+ * Embedding vectors as they travel through the workflow: little-endian
+ * float32, concatenated, base64 — a quarter of the size of JSON numbers, so a
+ * request's vectors stay well inside Temporal's payload limit.
+ */
+export const Embeddings = z.object({
+  dimensions: z.number().int().positive(),
+  count: z.number().int().nonnegative(),
+  float32Base64: z.string(),
+});
+export type Embeddings = z.infer<typeof Embeddings>;
 
 export const Usage = z.object({
   inputTokens: z.number().int().nonnegative(),
@@ -134,5 +152,7 @@ export const LlmResult = z.object({
   cached: z.boolean().default(false),
   /** `repaired`: an answer failed validation and a repair retry fixed it. */
   validation: z.enum(['none', 'passed', 'repaired']).default('none'),
+  /** An embeddings call's vectors, one per input in order. */
+  embeddings: Embeddings.optional(),
 });
 export type LlmResult = z.infer<typeof LlmResult>;

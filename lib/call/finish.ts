@@ -32,5 +32,7 @@ export function finishOf(call: OpenCall, result: LlmResult, prompt: string | und
   const store = call.cacheQuery && !result.cached && !result.toolCalls?.length
     ? { ...call.cacheQuery, answer: { ...cacheableAnswer(result), ...(call.masked.nonce ? { piiNonce: call.masked.nonce } : {}) }, ttlMs: call.plan.cache.exact.ttlMs }
     : undefined;
-  return { restored, finish: { ...(store ? { store } : {}), record: { request: logRaw ? call.asked : call.request, result: logRaw ? restored : result, ...(prompt ? { prompt } : {}) } } };
+  // The interaction log keeps what was asked and how it went; embedding vectors are the caller's alone.
+  const { embeddings: _vectors, ...recorded } = logRaw ? restored : result;
+  return { restored, finish: { ...(store ? { store } : {}), record: { request: logRaw ? call.asked : call.request, result: recorded, ...(prompt ? { prompt } : {}) } } };
 }

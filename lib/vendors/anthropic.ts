@@ -198,7 +198,11 @@ export function createAnthropicClient(options: VendorClientOptions): VendorClien
 
   return {
     protocol: 'anthropic',
-    call: (request) => namingTimeouts(request, () => (request.stream ? callStreaming(request) : callOnce(request))),
+    call: (request) => {
+      // The config rejects embedding routes with Anthropic entries; this is the last line.
+      if (request.embedding) return Promise.reject(new VendorFailure({ outcome: 'caller_fault', errorType: 'invalid_request', message: 'Anthropic has no embeddings API' }));
+      return namingTimeouts(request, () => (request.stream ? callStreaming(request) : callOnce(request)));
+    },
   };
 }
 

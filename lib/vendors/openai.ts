@@ -10,6 +10,7 @@ import { readRateLimit } from './rate-limit-headers';
 import { linkedAbortController, StreamWatchdog } from './stream-watchdog';
 import { parseStructuredOutput } from './structured-output';
 import type { VendorCallRequest, VendorCallResult, VendorClient, VendorClientOptions } from './types';
+import { MAX_EMBEDDING_INPUTS_PER_REQUEST, packEmbeddings } from './embeddings';
 
 function toOpenAiMessage(message: Message): ChatCompletionMessageParam {
   switch (message.role) {
@@ -158,9 +159,31 @@ export function createOpenAiClient(options: VendorClientOptions): VendorClient {
     };
   }
 
+  /** The inputs in batches of what one request takes; vectors in input order, usage summed. */
+  async function callEmbeddings(request: VendorCallRequest): Promise<VendorCallResult> {
+    const inputs = request.messages.filter((m) => m.role === 'user').map((m) => m.content);
+    const vectors: number[][] = [];
+    let inputTokens = 0;
+    let model = request.model;
+    let status = 200;
+    let rateLimit: VendorCallResult['rateLimit'];
+    for (let start = 0; start < inputs.length; start += MAX_EMBEDDING_INPUTS_PER_REQUEST) {
+      const { data, response } = await sdk.embeddings
+        .create({ model: request.model, input: inputs.slice(start, start + MAX_EMBEDDING_INPUTS_PER_REQUEST), encoding_format: 'float', ...(request.embedding?.dimensions ? { dimensions: request.embedding.dimensions } : {}) }, { timeout: request.timeoutMs, ...(request.signal ? { signal: request.signal } : {}) })
+        .withResponse();
+      status = response.status;
+      rateLimit = readRateLimit('openai', response.headers, Date.now());
+      model = data.model || model;
+      inputTokens += data.usage?.prompt_tokens ?? 0;
+      vectors.push(...[...data.data].sort((a, b) => a.index - b.index).map((d) => d.embedding));
+    }
+    if (vectors.length !== inputs.length) throw new VendorProtocolError('malformed_response', `${vectors.length} vectors for ${inputs.length} inputs`);
+    return { text: '', embeddings: packEmbeddings(vectors), finishReason: 'stop', usage: { inputTokens, outputTokens: 0 }, model, status, rateLimit };
+  }
+
   return {
     protocol: 'openai',
-    call: (request) => namingTimeouts(request, () => (request.stream ? callStreaming(request) : callOnce(request))),
+    call: (request) => namingTimeouts(request, () => (request.embedding ? callEmbeddings(request) : request.stream ? callStreaming(request) : callOnce(request))),
     async embed(texts, { model, dimensions, timeoutMs }) {
       const response = await sdk.embeddings.create({ model, input: texts, ...(dimensions ? { dimensions } : {}) }, { timeout: timeoutMs });
       return [...response.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);

@@ -1,5 +1,5 @@
 import type { RateLimitSnapshot } from '../../schemas/call-event';
-import type { FinishReason, Message, SamplingParams, StructuredOutput, Tool, ToolCall, Usage } from '../../schemas/llm';
+import type { Embeddings, FinishReason, Message, SamplingParams, StructuredOutput, Tool, ToolCall, Usage } from '../../schemas/llm';
 
 /** One request to one vendor, in Switchboard's shape; adapters translate it to the wire. */
 export interface VendorCallRequest {
@@ -20,10 +20,14 @@ export interface VendorCallRequest {
   /** Streamed only: abandon when no chunk arrived for this long. */
   stallTimeoutMs?: number;
   signal?: AbortSignal;
+  /** An embeddings call: the user messages' texts are the inputs (OpenAI protocol only). */
+  embedding?: { dimensions?: number };
 }
 
 export interface VendorCallResult {
   text: string;
+  /** An embeddings call's vectors (text is empty). */
+  embeddings?: Embeddings;
   toolCalls?: ToolCall[];
   /** Parsed structured output, when `output` was asked for. */
   output?: unknown;

@@ -25,6 +25,7 @@ import type { GatewayContext } from './context';
 import { createCodecServer, type CodecServerOptions, withoutCodecToken } from './codec-server';
 import { handleFeedback } from './feedback';
 import { handleListModels, handleRetrieveModel } from './models/list-models';
+import { handleEmbeddings } from './embeddings';
 import { handleResponses } from './responses/handler';
 import { createResponseStore } from './responses/store';
 import { handleReport } from './reports';
@@ -136,6 +137,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const post = req.method === 'POST';
     if (handleCodec && path?.startsWith('/codec/') && (await handleCodec(req, res, path))) return { endpoint: 'codec', route: '', dialect: 'openai' };
     if (post && path === '/v1/chat/completions') return { endpoint: 'chat', route: await handleChatCompletions(context, req, res), dialect: 'openai' };
+    if (post && path === '/v1/embeddings') return { endpoint: 'embeddings', route: await handleEmbeddings(context, req, res), dialect: 'openai' };
     if (post && path === '/v1/responses') return { endpoint: 'responses', route: await handleResponses(context, req, res), dialect: 'openai' };
     if (post && path === '/v1/messages') return { endpoint: 'messages', route: await handleMessages(context, req, res), dialect: 'anthropic' };
     if (post && path === '/v1/chains') {

@@ -114,3 +114,12 @@ def test_responses_api_plain_streamed_and_continued(client, marker):
     assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == "your name is Ada"
     with pytest.raises(openai.NotFoundError):
         client.responses.create(model=ROUTE, previous_response_id="resp_" + "0" * 48, input="hi", user="py-user")
+
+
+def test_embeddings_for_a_hundred_texts_while_an_organisation_is_down(client, marker, vendor):
+    vendor.set_fault({"organisation": "openai/org-a", "fault": {"kind": "status", "status": 503}})
+    texts = [f"chunk {i} of the handbook ({marker})" for i in range(100)]
+    response = client.embeddings.create(model="embeddings", input=texts)
+    assert [d.index for d in response.data] == list(range(100))
+    assert all(len(d.embedding) == 1536 for d in response.data)
+    assert response.usage.prompt_tokens > 0

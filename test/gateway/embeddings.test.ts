@@ -1,0 +1,99 @@
+/**
+ * `POST /v1/embeddings` through the official `openai` client on the real
+ * stack: durable calls on the same pools and breakers as chat, vectors in
+ * input order, an organisation down invisible to the caller, a fallback
+ * across providers only where the route names one vector size.
+ */
+import { randomUUID } from 'node:crypto';
+import OpenAI from 'openai';
+import { startGateway, type GatewayUnderTest } from '../harness/gateway';
+import { readCallEvents } from '../harness/switchboard';
+
+const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
+
+async function apiError(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof OpenAI.APIError) return error;
+    throw error;
+  }
+  throw new Error('the request succeeded; an error was expected');
+}
+
+describe('gateway: embeddings', () => {
+  let t: GatewayUnderTest;
+  let direct: OpenAI;
+
+  beforeAll(async () => {
+    t = await startGateway({
+      configOverrides: {
+        health: { consecutiveFailures: 1_000, minCallsForRate: 1_000 },
+        routes: {
+          'chat-default': { entries: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
+          embed: { entries: [{ provider: 'openai', model: 'text-embedding-3-small' }] },
+          'embed-fallback': { embeddingDimensions: 256, entries: [{ provider: 'solo', model: 'text-embedding-3-small' }, { provider: 'openai', model: 'text-embedding-3-large' }] },
+          'embed-unsized': { entries: [{ provider: 'solo', model: 'text-embedding-3-small' }, { provider: 'openai', model: 'text-embedding-3-large' }] },
+          'embed-anthropic': { entries: [{ provider: 'anthropic', model: 'claude-haiku-4-5' }] },
+        },
+      },
+    });
+    direct = new OpenAI({ apiKey: 'sk-fake-test-org-b', baseURL: `${t.vendor.url}/v1`, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  afterEach(() => t.vendor.clearFaults());
+
+  it('embeds one input as a durable call: the vendor\'s vector, usage, a CallEvent', async () => {
+    const m = marker('one');
+    const response = await t.openai().embeddings.create({ model: 'embed', input: `hello ${m}`, encoding_format: 'float' });
+    expect(response.data).toHaveLength(1);
+    expect(response.data[0]!.embedding).toHaveLength(1536);
+    expect(response.model).toBe('text-embedding-3-small');
+    expect(response.usage.prompt_tokens).toBeGreaterThan(0);
+    const expected = (await direct.embeddings.create({ model: 'text-embedding-3-small', input: `hello ${m}`, encoding_format: 'float' })).data[0]!.embedding;
+    response.data[0]!.embedding.forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 5));
+    const events = await readCallEvents(t.nats, (e) => e.route === 'embed' && e.model === 'text-embedding-3-small' && e.outcome === 'success');
+    expect(events.length).toBeGreaterThan(0);
+  });
+
+  it('embeds 100 texts in order while one organisation is down, with no error (the SDK\'s default base64 decodes to the same floats)', async () => {
+    const m = marker('rag');
+    const since = Date.now();
+    t.vendor.setFault({ organisation: 'openai/org-a', fault: { kind: 'status', status: 503 } });
+    const texts = Array.from({ length: 100 }, (_, i) => `chunk ${i} of the handbook ${m}`);
+    const response = await t.openai().embeddings.create({ model: 'embed', input: texts });
+    expect(response.data.map((d) => d.index)).toEqual(texts.map((_, i) => i));
+    for (const i of [0, 37, 99]) {
+      const expected = (await direct.embeddings.create({ model: 'text-embedding-3-small', input: texts[i]!, encoding_format: 'float' })).data[0]!.embedding;
+      response.data[i]!.embedding.forEach((value, j) => expect(value).toBeCloseTo(expected[j]!, 5));
+    }
+    // Every vector came from a healthy organisation; whatever reached org-a failed there.
+    const seen = t.vendor.requests({ since }).filter((r) => r.path === '/v1/embeddings');
+    expect(seen.some((r) => r.status === 200)).toBe(true);
+    expect(seen.filter((r) => r.status === 200).every((r) => r.organisation !== 'openai/org-a')).toBe(true);
+    expect(seen.filter((r) => r.organisation === 'openai/org-a').every((r) => r.status === 503)).toBe(true);
+  });
+
+  it('falls back to another provider\'s model at the size the route names', async () => {
+    t.vendor.setFault({ organisation: 'openai/org-s', fault: { kind: 'status', status: 503 } });
+    const m = marker('fallback');
+    const response = await t.openai().embeddings.create({ model: 'embed-fallback', input: [`a ${m}`, `b ${m}`], encoding_format: 'float' });
+    expect(response.data.map((d) => d.embedding.length)).toEqual([256, 256]);
+    expect(response.model).toBe('text-embedding-3-large');
+  });
+
+  it('answers 400s that name the problem, before any vendor is asked', async () => {
+    const m = marker('bad');
+    const started = Date.now();
+    expect((await apiError(t.openai().embeddings.create({ model: 'embed-unsized', input: m }))).message).toMatch(/embeddingDimensions/);
+    expect((await apiError(t.openai().embeddings.create({ model: 'embed-anthropic', input: m }))).message).toMatch(/no embeddings API/);
+    const tokens = await apiError(t.openai().embeddings.create({ model: 'embed', input: [[1, 2, 3]] }));
+    expect(tokens).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(tokens.param).toBe('input');
+    expect((await apiError(t.openai().embeddings.create({ model: 'embed-fallback', input: m, dimensions: 512 }))).param).toBe('dimensions');
+    expect((await apiError(t.openai().embeddings.create({ model: 'no-such-route', input: m }))).code).toBe('model_not_found');
+    expect(t.vendor.requests({ since: started }).filter((r) => r.path === '/v1/embeddings')).toHaveLength(0);
+  });
+});
