@@ -208,6 +208,7 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
         ...(result.rateLimit ? { rateLimit: result.rateLimit } : {}),
         ...(result.embeddings ? { embeddings: result.embeddings } : {}),
+        ...(result.logprobs ? { logprobs: result.logprobs } : {}),
       };
       journal?.keep(input, success);
       return success;

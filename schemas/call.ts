@@ -4,7 +4,7 @@ import { AttemptOutcome, RateLimitSnapshot } from './call-event';
 import { RetryConfig } from './config';
 import { CacheConfig, OutputValidation, PiiConfig, PiiEntity, ValidationRule } from './validation';
 import { callPathErrorTypes, vendorErrorTypes } from '../contracts/failures';
-import { Embeddings, FinishReason, LlmRequest, ToolCall, Usage } from './llm';
+import { Embeddings, FinishReason, LlmRequest, TokenLogprob, ToolCall, Usage } from './llm';
 
 export const LlmCallInput = z.object({
   callId: z.string(),
@@ -86,6 +86,7 @@ export const AttemptSuccess = z.object({
   rateLimit: RateLimitSnapshot.optional(),
   /** An embeddings call's vectors. */
   embeddings: Embeddings.optional(),
+  logprobs: z.array(TokenLogprob).optional(),
 });
 export type AttemptSuccess = z.infer<typeof AttemptSuccess>;
 

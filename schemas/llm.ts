@@ -42,6 +42,9 @@ export const SamplingParams = z.object({
   topP: z.number().gt(0).max(1).optional(),
   maxTokens: z.number().int().positive().optional(),
   stop: z.array(z.string()).max(4).optional(),
+  /** Return the answer's token log probabilities (OpenAI-protocol routes only), with this many alternatives per token. */
+  logprobs: z.boolean().optional(),
+  topLogprobs: z.number().int().min(0).max(20).optional(),
 });
 export type SamplingParams = z.infer<typeof SamplingParams>;
 
@@ -99,6 +102,11 @@ export const Embeddings = z.object({
 });
 export type Embeddings = z.infer<typeof Embeddings>;
 
+const TokenChoice = z.object({ token: z.string(), logprob: z.number(), bytes: z.array(z.number().int()).nullable() });
+/** One token of the answer with its log probability and the most likely alternatives (OpenAI's `logprobs.content`). */
+export const TokenLogprob = TokenChoice.extend({ top: z.array(TokenChoice) });
+export type TokenLogprob = z.infer<typeof TokenLogprob>;
+
 export const Usage = z.object({
   inputTokens: z.number().int().nonnegative(),
   outputTokens: z.number().int().nonnegative(),
@@ -154,5 +162,7 @@ export const LlmResult = z.object({
   validation: z.enum(['none', 'passed', 'repaired']).default('none'),
   /** An embeddings call's vectors, one per input in order. */
   embeddings: Embeddings.optional(),
+  /** Token log probabilities, when the request asked for them. */
+  logprobs: z.array(TokenLogprob).optional(),
 });
 export type LlmResult = z.infer<typeof LlmResult>;

@@ -33,6 +33,6 @@ export function finishOf(call: OpenCall, result: LlmResult, prompt: string | und
     ? { ...call.cacheQuery, answer: { ...cacheableAnswer(result), ...(call.masked.nonce ? { piiNonce: call.masked.nonce } : {}) }, ttlMs: call.plan.cache.exact.ttlMs }
     : undefined;
   // The interaction log keeps what was asked and how it went; embedding vectors are the caller's alone.
-  const { embeddings: _vectors, ...recorded } = logRaw ? restored : result;
+  const { embeddings: _vectors, logprobs: _logprobs, ...recorded } = logRaw ? restored : result;
   return { restored, finish: { ...(store ? { store } : {}), record: { request: logRaw ? call.asked : call.request, result: recorded, ...(prompt ? { prompt } : {}) } } };
 }

@@ -24,9 +24,9 @@ export interface OpenCall extends ResultContext {
 }
 
 /** The route caches answers and the request did not opt out. */
-export function isCacheable(plan: CallPlan, request: Pick<LlmRequest, 'cache' | 'embedding'>): boolean {
-  // The cache keeps answers, not vectors: an embeddings call always asks a vendor.
-  return (plan.cache.exact.enabled || plan.cache.semantic.enabled) && request.cache !== false && !request.embedding;
+export function isCacheable(plan: CallPlan, request: Pick<LlmRequest, 'cache' | 'embedding' | 'params'>): boolean {
+  // The cache keeps answers, not vectors or log probabilities: such calls always ask a vendor.
+  return (plan.cache.exact.enabled || plan.cache.semantic.enabled) && request.cache !== false && !request.embedding && !request.params?.logprobs;
 }
 
 /** The cache look-up (and store) of a call, keyed by the route's primary entry; undefined when the cache is off for it. */

@@ -8,7 +8,7 @@ import type { CachedAnswer } from '../../schemas/cache';
 import type { AttemptRecord, LlmRequest, LlmResult } from '../../schemas/llm';
 
 /** The fields of an LlmResult that the answer itself carries (the vendor's, or the cache's copy of it). */
-export type Answer = Pick<LlmResult, 'text' | 'toolCalls' | 'output' | 'finishReason' | 'usage' | 'provider' | 'model' | 'upstream' | 'promptVariant' | 'costUsd' | 'embeddings'>;
+export type Answer = Pick<LlmResult, 'text' | 'toolCalls' | 'output' | 'finishReason' | 'usage' | 'provider' | 'model' | 'upstream' | 'promptVariant' | 'costUsd' | 'embeddings' | 'logprobs'>;
 
 /** Who asked, and when the call started (workflow time). */
 export interface ResultContext {
@@ -49,6 +49,7 @@ export function toLlmResult(call: ResultContext, answer: Answer, how: HowAnswere
     cached: how.cached,
     validation: how.validation,
     ...(answer.embeddings ? { embeddings: answer.embeddings } : {}),
+    ...(answer.logprobs ? { logprobs: answer.logprobs } : {}),
   };
 }
 

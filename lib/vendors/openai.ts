@@ -55,6 +55,7 @@ function buildBody(request: VendorCallRequest): ChatCompletionCreateParamsBase {
     ...(request.params?.topP !== undefined ? { top_p: request.params.topP } : {}),
     ...(request.params?.maxTokens !== undefined ? { max_completion_tokens: request.params.maxTokens } : {}),
     ...(request.params?.stop ? { stop: request.params.stop } : {}),
+    ...(request.params?.logprobs ? { logprobs: true, ...(request.params.topLogprobs !== undefined ? { top_logprobs: request.params.topLogprobs } : {}) } : {}),
   };
 }
 
@@ -90,6 +91,7 @@ export function createOpenAiClient(options: VendorClientOptions): VendorClient {
       model: data.model,
       status: response.status,
       rateLimit: readRateLimit('openai', response.headers, Date.now()),
+      ...(request.params?.logprobs && choice.logprobs?.content ? { logprobs: choice.logprobs.content.map((t) => ({ token: t.token, logprob: t.logprob, bytes: t.bytes ?? null, top: (t.top_logprobs ?? []).map((a) => ({ token: a.token, logprob: a.logprob, bytes: a.bytes ?? null })) })) } : {}),
     };
   }
 

@@ -1,5 +1,5 @@
 import type { RateLimitSnapshot } from '../../schemas/call-event';
-import type { Embeddings, FinishReason, Message, SamplingParams, StructuredOutput, Tool, ToolCall, Usage } from '../../schemas/llm';
+import type { Embeddings, FinishReason, TokenLogprob, Message, SamplingParams, StructuredOutput, Tool, ToolCall, Usage } from '../../schemas/llm';
 
 /** One request to one vendor, in Switchboard's shape; adapters translate it to the wire. */
 export interface VendorCallRequest {
@@ -28,6 +28,8 @@ export interface VendorCallResult {
   text: string;
   /** An embeddings call's vectors (text is empty). */
   embeddings?: Embeddings;
+  /** Token log probabilities, when `params.logprobs` asked for them. */
+  logprobs?: TokenLogprob[];
   toolCalls?: ToolCall[];
   /** Parsed structured output, when `output` was asked for. */
   output?: unknown;

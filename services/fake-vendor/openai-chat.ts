@@ -73,7 +73,8 @@ export function prepareChatCompletion(body: unknown, organisation: Organisation,
         spoiling: invalidJson ? 'truncate' : 'none',
       };
       const answer = generateAnswer(answerRequest);
-      const rendering = { answer, id: newCompletionId(), created: Math.floor(context.nowMs / 1000), model: request.model, promptTokens };
+      const logprobs = request.logprobs === true ? { top: request.top_logprobs ?? 0 } : undefined;
+      const rendering = { answer, id: newCompletionId(), created: Math.floor(context.nowMs / 1000), model: request.model, promptTokens, ...(logprobs ? { logprobs } : {}) };
       return {
         completionTokens: answer.tokens.length,
         body: () => renderCompletion(rendering),
@@ -89,6 +90,29 @@ interface Rendering {
   created: number;
   model: string;
   promptTokens: number;
+  /** `logprobs: true` asked: log probabilities per token, with `top` alternatives. */
+  logprobs?: { top: number };
+}
+
+/** A token's log probability, a function of the token alone (so runs repeat): in (−1, 0). */
+function logprobOf(token: string): number {
+  let hash = 0;
+  for (const char of token) hash = (hash * 31 + char.codePointAt(0)!) >>> 0;
+  return -((hash % 997) + 1) / 1000;
+}
+
+const bytesOf = (token: string) => [...new TextEncoder().encode(token)];
+
+/** OpenAI's `choices[0].logprobs` for a text answer: the token itself first among its alternatives. */
+function logprobsOf(tokens: string[], top: number): object {
+  return {
+    content: tokens.map((token) => {
+      const logprob = logprobOf(token);
+      const alternatives = Array.from({ length: Math.max(0, top - 1) }, (_, i) => ({ token: `${token}~${i + 1}`, logprob: logprob - (i + 1), bytes: bytesOf(`${token}~${i + 1}`) }));
+      return { token, logprob, bytes: bytesOf(token), top_logprobs: top > 0 ? [{ token, logprob, bytes: bytesOf(token) }, ...alternatives] : [] };
+    }),
+    refusal: null,
+  };
 }
 
 function usageOf(r: Rendering): object {
@@ -119,7 +143,7 @@ function renderCompletion(r: Rendering): string {
     object: 'chat.completion',
     created: r.created,
     model: r.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: FINISH_REASONS[answer.finish] }],
+    choices: [{ index: 0, message, logprobs: r.logprobs && answer.toolCall === null ? logprobsOf(answer.tokens, r.logprobs.top) : null, finish_reason: FINISH_REASONS[answer.finish] }],
     usage: usageOf(r),
     service_tier: 'default',
     system_fingerprint: SYSTEM_FINGERPRINT,

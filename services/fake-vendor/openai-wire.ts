@@ -62,6 +62,8 @@ export const OpenAiChatRequest = z.looseObject({
   tools: z.array(OpenAiTool).optional(),
   tool_choice: OpenAiToolChoice.optional(),
   response_format: OpenAiResponseFormat.optional(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
 });
 export type OpenAiChatRequest = z.infer<typeof OpenAiChatRequest>;
 

@@ -21,6 +21,11 @@ export function finaliseRequest(input: LlmRequestInput, tenant: TenantConfig, he
   if (tenant.routes && !tenant.routes.includes(route)) {
     throw new GatewayError(403, 'permission_error', `route "${route}" is not open to this API key`, { code: 'model_not_allowed', param: 'model' });
   }
+  if (input.params?.logprobs) {
+    // Only OpenAI-protocol vendors return logprobs: a route that may fall back to another cannot promise them.
+    const other = config.routes[route]!.entries.map((e) => e.provider).find((p) => config.providers[p]?.protocol !== 'openai');
+    if (other) throw badRequest(`logprobs: route "${route}" may be answered by "${other}", which returns no logprobs; ask a route whose entries are all OpenAI-protocol`, 'logprobs', 'unsupported_parameter');
+  }
   const key = headers['idempotency-key'];
   const parsed = LlmRequest.safeParse({
     ...input,

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { LlmRequestInput, Message } from '../../schemas/llm';
-import { badRequestOfIssues } from './http-errors';
+import { badRequest, badRequestOfIssues } from './http-errors';
 import { chatOnlyParams, rejectUnsupportedParams } from './openai-params';
 
 const TextPart = z.object({ type: z.literal('text'), text: z.string() });
@@ -51,6 +51,8 @@ export const OpenAiChatBody = z.object({
   stop: z.union([z.string(), z.array(z.string())]).nullable().optional(),
   stream: z.boolean().nullable().optional(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
+  logprobs: z.boolean().nullable().optional(),
+  top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
   user: z.string().optional(),
   /** OpenAI's string map; `user_input` = the end user's own words behind an enhanced prompt (recorded, never sent). */
   metadata: z.record(z.string(), z.string()).nullable().optional(),
@@ -100,7 +102,10 @@ export function parseOpenAiChat(raw: unknown): { request: LlmRequestInput; inclu
     ...(body.top_p !== null && body.top_p !== undefined ? { topP: body.top_p } : {}),
     ...(maxTokens !== undefined ? { maxTokens } : {}),
     ...(body.stop ? { stop: typeof body.stop === 'string' ? [body.stop] : body.stop } : {}),
+    ...(body.logprobs ? { logprobs: true, ...(body.top_logprobs !== null && body.top_logprobs !== undefined ? { topLogprobs: body.top_logprobs } : {}) } : {}),
   };
+  if (body.logprobs && body.stream) throw badRequest('logprobs on a streamed answer are not supported yet: ask without stream (the answer carries them)', 'logprobs', 'unsupported_parameter');
+  if (!body.logprobs && body.top_logprobs) throw badRequest('top_logprobs needs logprobs: true', 'top_logprobs', 'invalid_parameter');
   const choice = body.tool_choice;
   const request: LlmRequestInput = {
     route: body.model,

@@ -1,5 +1,5 @@
 /** LlmResult → OpenAI `chat.completion` and `chat.completion.chunk` shapes. `model` is the model that answered. */
-import type { LlmResult, ToolCall } from '../../schemas/llm';
+import type { LlmResult, TokenLogprob, ToolCall } from '../../schemas/llm';
 
 export function completionId(callId: string): string {
   return `chatcmpl-${callId}`;
@@ -12,6 +12,10 @@ function usageOf(result: LlmResult) {
 
 function toolCallsOf(calls: ToolCall[] | undefined) {
   return calls?.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } }));
+}
+
+function wireLogprob(t: TokenLogprob) {
+  return { token: t.token, logprob: t.logprob, bytes: t.bytes, top_logprobs: t.top.map((a) => ({ token: a.token, logprob: a.logprob, bytes: a.bytes })) };
 }
 
 export function toChatCompletion(result: LlmResult, created: number) {
@@ -31,7 +35,7 @@ export function toChatCompletion(result: LlmResult, created: number) {
           refusal: null,
           ...(toolCalls?.length ? { tool_calls: toolCalls } : {}),
         },
-        logprobs: null,
+        logprobs: result.logprobs ? { content: result.logprobs.map(wireLogprob), refusal: null } : null,
         finish_reason: result.finishReason,
       },
     ],

@@ -66,8 +66,9 @@ describe('gateway: models and parameters', () => {
 
   it.each([
     [{ n: 2 }, 'n', /one call returns one answer/],
-    [{ logprobs: true }, 'logprobs', /logprobs are not returned/],
-    [{ top_logprobs: 3 }, 'top_logprobs', /logprobs/],
+    // chat-default may fall back to Anthropic, which returns no logprobs.
+    [{ logprobs: true }, 'logprobs', /"anthropic", which returns no logprobs/],
+    [{ logprobs: true, top_logprobs: 3 }, 'logprobs', /returns no logprobs/],
     [{ frequency_penalty: 0.5 }, 'frequency_penalty', /penalties/],
     [{ seed: 7 }, 'seed', /seeds/],
     [{ parallel_tool_calls: false }, 'parallel_tool_calls', /parallel tool calls/],
@@ -82,6 +83,23 @@ describe('gateway: models and parameters', () => {
     expect(error.code).toBe('unsupported_parameter');
     expect(error.message).toMatch(why);
     expect(t.vendor.requests({ contains: [m] })).toHaveLength(0);
+  });
+
+  it('passes logprobs through on a route whose vendors all return them: one entry per token of the answer, with its alternatives', async () => {
+    const m = marker('logprobs');
+    const completion = await t.openai().chat.completions.create({ model: 'solo-only', messages: [{ role: 'user', content: `Say ${m} [[say:one two three]]` }], logprobs: true, top_logprobs: 3 });
+    const content = completion.choices[0]!.logprobs!.content!;
+    expect(content.map((c) => c.token).join('')).toBe('one two three');
+    for (const token of content) {
+      expect(token.logprob).toBeLessThan(0);
+      expect(token.top_logprobs).toHaveLength(3);
+      expect(token.top_logprobs[0]!.token).toBe(token.token);
+    }
+    const stream = await apiError(t.openai().chat.completions.create({ model: 'solo-only', messages: [{ role: 'user', content: `hi ${m}-stream` }], logprobs: true, stream: true }));
+    expect(stream.param).toBe('logprobs');
+    expect(t.vendor.requests({ contains: [`${m}-stream`] })).toHaveLength(0);
+    const alone = await apiError(t.openai().chat.completions.create({ model: 'solo-only', messages: [{ role: 'user', content: `hi ${m}-alone` }], top_logprobs: 2 }));
+    expect(alone.param).toBe('top_logprobs');
   });
 
   it('accepts those parameters at their defaults and answers', async () => {
