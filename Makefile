@@ -65,9 +65,10 @@ jest: setup ## the jest suites on an isolated stack
 test: lint typecheck jest ## lint, type check and every jest suite
 
 test-clients: setup ## the official Python openai/anthropic SDKs and langchain-openai against a stack of its own (.venv-clients)
-	@test -x .venv-clients/bin/python || python3 -m venv .venv-clients
-	@.venv-clients/bin/pip install --quiet --disable-pip-version-check -r test/clients/requirements.txt
-	@$(WITH_BINS) npx tsx test/clients/run.ts .venv-clients/bin/python
+	@test -x .venv-clients/bin/pip || { rm -rf .venv-clients && python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' && python3 -m venv .venv-clients; } \
+		|| { rm -rf .venv-clients; echo "make test-clients needs python3 >= 3.11 with venv (Debian: apt-get install python3-venv)" >&2; exit 1; }
+	@.venv-clients/bin/pip install --quiet --disable-pip-version-check -r test/clients/requirements.txt -c test/clients/constraints.txt
+	@$(WITH_BINS) node --import tsx test/clients/run.ts .venv-clients/bin/python $(PYTEST_ARGS)
 
 record-histories: setup ## record llmCall's histories for the replay test: make record-histories RELEASE=<name> (docs/deploy.md, Upgrades)
 	@test -n "$(RELEASE)" || { echo "usage: make record-histories RELEASE=<name>"; exit 2; }

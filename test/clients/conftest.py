@@ -10,7 +10,11 @@ import os
 import urllib.request
 import uuid
 
+import openai
 import pytest
+
+#: The local config's chat route: three OpenAI organisations, then Anthropic.
+ROUTE = "chat-default"
 
 
 def _env(name: str) -> str:
@@ -28,6 +32,16 @@ def gateway_url() -> str:
 @pytest.fixture(scope="session")
 def api_key() -> str:
     return _env("SB_API_KEY")
+
+
+@pytest.fixture()
+def client(gateway_url, api_key) -> openai.OpenAI:
+    """The official openai client, as a team's code builds it, but for base_url (its own retries off: the gateway retries)."""
+    return openai.OpenAI(base_url=f"{gateway_url}/v1", api_key=api_key, max_retries=0, timeout=60)
+
+
+def ask(marker: str, text: str = "Write a tagline for a bakery.") -> list:
+    return [{"role": "user", "content": f"{text} ({marker})"}]
 
 
 @pytest.fixture()
@@ -56,6 +70,10 @@ class FakeVendor:
 
     def requests(self, contains: str) -> list:
         return self._call("GET", f"/_admin/requests?contains={contains}")["records"]
+
+    def openai(self, organisation_key: str = "sk-fake-org-b-1") -> openai.OpenAI:
+        """A client straight to the fake vendor with one organisation's test key (config/local.env): what the vendor itself answers."""
+        return openai.OpenAI(base_url=f"{self.url}/v1", api_key=organisation_key, max_retries=0, timeout=60)
 
 
 @pytest.fixture()

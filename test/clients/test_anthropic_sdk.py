@@ -11,13 +11,13 @@ def client(gateway_url, api_key):
 
 
 def test_message(client, marker):
-    message = client.messages.create(model=ROUTE, max_tokens=200, messages=[{"role": "user", "content": f"Write a tagline ({marker})"}], metadata={"user_id": "py-user"})
+    message = client.messages.create(model=ROUTE, max_tokens=200, messages=[{"role": "user", "content": f"Write a tagline ({marker})"}], metadata={"user_id": marker})
     assert message.content[0].type == "text" and message.content[0].text
     assert message.stop_reason == "end_turn"
 
 
 def test_streamed_message(client, marker):
-    with client.messages.stream(model=ROUTE, max_tokens=200, messages=[{"role": "user", "content": f"Write a tagline ({marker})"}], metadata={"user_id": "py-user"}) as stream:
+    with client.messages.stream(model=ROUTE, max_tokens=200, messages=[{"role": "user", "content": f"Write a tagline ({marker})"}], metadata={"user_id": marker}) as stream:
         deltas = [text for text in stream.text_stream]
         final = stream.get_final_message()
     assert "".join(deltas) == final.content[0].text

@@ -12,8 +12,8 @@ class Tagline(BaseModel):
 
 
 @pytest.fixture()
-def llm(gateway_url, api_key):
-    return ChatOpenAI(base_url=f"{gateway_url}/v1", api_key=api_key, model=ROUTE, max_retries=0, timeout=60, model_kwargs={"user": "py-user"})
+def llm(gateway_url, api_key, marker):
+    return ChatOpenAI(base_url=f"{gateway_url}/v1", api_key=api_key, model=ROUTE, max_retries=0, timeout=60, model_kwargs={"user": marker})
 
 
 def test_invoke(llm, marker):
