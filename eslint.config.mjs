@@ -27,7 +27,7 @@ const workflowRestrictedImports = {
         '**/lib/control', '**/lib/control/**',
         '**/lib/client', '**/lib/client/**',
         '**/lib/log',
-        '**/lib/routing/upstream-pool',
+        '**/lib/upstreams/pool',
         // node:crypto; lib/cache/embedding stays allowed
         '**/lib/cache', '**/lib/cache/index', '**/lib/cache/exact-key', '**/lib/cache/semantic',
       ],

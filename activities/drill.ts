@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { headers as natsHeaders, JSONCodec, type NatsConnection } from 'nats';
 import type { Logger } from '../lib/log';
-import type { UpstreamPool } from '../lib/routing/upstream-pool';
+import type { UpstreamPool } from '../lib/upstreams/pool';
 import type { SwitchboardConfig } from '../schemas/config';
 import { DrillReport, type DrillPlan, type DrillRoutePlan } from '../schemas/drill';
 import { OutputValidation } from '../schemas/validation';

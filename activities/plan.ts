@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { FailoverWatch } from '../lib/control/failover';
-import type { UpstreamPool } from '../lib/routing/upstream-pool';
+import type { UpstreamPool } from '../lib/upstreams/pool';
 import type { CallPlan, LlmCallInput } from '../schemas/call';
 import type { SwitchboardConfig } from '../schemas/config';
 import { failureTypes } from '../contracts/failures';

@@ -33,6 +33,6 @@ export {
   type SelectionInput,
   selectUpstream,
   type UpstreamChoice,
-} from './selection';
+} from '../upstreams/selection';
 export { isRateLimitClass, isRateLimitEjected, mayEjectForRateLimit } from './rate-limit-guard';
 export { bucketCount, type RollingWindow } from './window';

@@ -1,5 +1,5 @@
 import type { BreakerState, HealthPolicy, TripSignal } from '../../schemas/health';
-import { type ById, lookup } from './selection';
+import { type ById, lookup } from '../upstreams/selection';
 
 /** True when the breaker is open because of a rate-limit-class trip. */
 export function isRateLimitEjected(breaker: BreakerState | undefined): boolean {

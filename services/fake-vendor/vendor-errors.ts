@@ -1,6 +1,6 @@
 /**
  * The failures the fake vendor can answer with, described once without a
- * protocol; `openai-errors.ts` and `anthropic-errors.ts` render each one as
+ * protocol; `openai/errors.ts` and `anthropic/errors.ts` render each one as
  * that vendor's status and body.
  */
 import type { Fault } from '../../schemas/fake-vendor';

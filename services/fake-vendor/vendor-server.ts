@@ -5,10 +5,10 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { serveAdmin } from './admin-api';
-import { prepareMessages } from './anthropic-messages';
-import { anthropicAdapter, renderAnthropicModels } from './anthropic-protocol';
-import { prepareChatCompletion } from './openai-chat';
-import { openAiAdapter, prepareEmbeddings, renderOpenAiModels } from './openai-protocol';
+import { prepareMessages } from './anthropic/messages';
+import { anthropicAdapter, renderAnthropicModels } from './anthropic/protocol';
+import { prepareChatCompletion } from './openai/chat';
+import { openAiAdapter, prepareEmbeddings, renderOpenAiModels } from './openai/protocol';
 import type { OrganisationRegistry } from './organisations';
 import type { ProtocolAdapter } from './vendor-call';
 import type { VendorControl } from './vendor-control';

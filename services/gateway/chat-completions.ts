@@ -3,9 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { routeStreamConfig } from '../../schemas/gateway';
 import type { LlmRequest, LlmRequestInput, LlmResult } from '../../schemas/llm';
 import { estimateTokens } from './admission';
-import { toAnthropicMessage } from './anthropic-response';
-import { anthropicStreamDialect } from './anthropic-stream';
-import { parseAnthropicMessages } from './anthropic-request';
+import { toAnthropicMessage } from './anthropic/response';
+import { anthropicStreamDialect } from './anthropic/stream';
+import { parseAnthropicMessages } from './anthropic/request';
 import { decideShedding } from '../../lib/admission/load-shedding';
 import { deadlineError, gatewayErrorOfCall } from './call-errors';
 import { finaliseRequest, requestChars } from './call-request';
@@ -14,9 +14,9 @@ import { callIdFor, type StartedCall } from './calls';
 import type { GatewayContext } from './context';
 import { GatewayError, type ErrorDialect } from './http-errors';
 import { clientAddress, parseJsonBody, readBody, sendJson } from './http-io';
-import { parseOpenAiChat } from './openai-request';
-import { resultHeaders, toChatCompletion } from './openai-response';
-import { openAiStreamDialect } from './openai-stream';
+import { parseOpenAiChat } from './openai/request';
+import { resultHeaders, toChatCompletion } from './openai/response';
+import { openAiStreamDialect } from './openai/stream';
 import { relayStream, type StreamDialect } from './stream-relay';
 
 /** Margin over the call's own deadline, so the workflow's (explained) deadline failure normally wins. */

@@ -14,7 +14,7 @@ import { admitted, prepare, serverTiming, timedAnswer } from './chat-completions
 import type { GatewayContext } from './context';
 import { badRequest, badRequestOfIssues, GatewayError } from './http-errors';
 import { sendJson } from './http-io';
-import { resultHeaders } from './openai-response';
+import { resultHeaders } from './openai/response';
 
 /** Inputs per llmCall: 128 vectors of 3072 floats are 1.5 MiB as float32. */
 export const EMBEDDING_BATCH = 128;

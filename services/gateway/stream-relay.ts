@@ -21,7 +21,7 @@ import { gatewayErrorOfCall } from './call-errors';
 import { isSwitchboardCallError } from '../../lib/client/errors';
 import type { StartedCall } from './calls';
 import { isGatewayError, type GatewayError } from './http-errors';
-import { resultHeaders } from './openai-response';
+import { resultHeaders } from './openai/response';
 
 export type StreamOutcome = 'done' | 'error_before_first_token' | 'broken_after_first_token' | 'client_gone';
 

@@ -7,8 +7,8 @@
  */
 import type { Client } from '@temporalio/client';
 import type { LiveConfig } from '../../lib/config/live-config';
-import { ensureDrillSchedule } from '../../lib/drills/drill-schedule';
-import { ensureInsightsSchedule } from '../../lib/insights/schedule';
+import { ensureDrillSchedule } from '../../lib/schedules/drills';
+import { ensureInsightsSchedule } from '../../lib/schedules/insights';
 import type { Logger } from '../../lib/log';
 import type { SwitchboardConfig } from '../../schemas/config';
 

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { parseConfig } from '../../lib/config/load';
 import { breakerTargetsOf } from '../../lib/health-registry/breaker-targets';
-import { createSmoothDraw } from '../../lib/health-registry/smooth-draw';
+import { createSmoothDraw } from '../../lib/upstreams/smooth-draw';
 import { breakerWebhookMessage } from '../../lib/health-registry/webhook';
 import { countAttempt, initialRetryState, planNextAttempt } from '../../lib/routing/retry-plan';
 import type { AttemptFailureDetails, CallPlan } from '../../schemas/call';

@@ -12,7 +12,7 @@ import { createAttemptActivities } from '../../activities/attempts';
 import { parseConfig, resolveSecrets } from '../../lib/config/load';
 import { createLogger } from '../../lib/log';
 import { attemptJournalKey, openAttemptJournal, type AttemptJournal } from '../../lib/nats/attempt-journal';
-import { UpstreamPool } from '../../lib/routing/upstream-pool';
+import { UpstreamPool } from '../../lib/upstreams/pool';
 import type { AttemptInput } from '../../schemas/call';
 import { startFakeVendor, type FakeVendor } from '../../services/fake-vendor';
 import { installQuietRuntime, testStack } from '../harness/env';

@@ -14,7 +14,7 @@ import { JSONCodec, type Subscription } from 'nats';
 import { parseConfig } from '../../lib/config/load';
 import { setFailover } from '../../lib/control/failover';
 import { createBreakerSignals } from '../../lib/health-registry/breaker-signals';
-import { ensureDrillSchedule } from '../../lib/drills/drill-schedule';
+import { ensureDrillSchedule } from '../../lib/schedules/drills';
 import { DrillReport, DrillRun, drillIntervalMs } from '../../schemas/drill';
 import { runDrillWorkflow } from '../../services/cli/drill';
 import { BREAKER_CLUSTER_HEADER, breakerWorkflowId, DRILL_TENANT, drillScheduleId, drillSubject } from '../../contracts/names';

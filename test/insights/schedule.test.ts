@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScheduleNotFoundError } from '@temporalio/client';
-import { ensureInsightsSchedule } from '../../lib/insights/schedule';
+import { ensureInsightsSchedule } from '../../lib/schedules/insights';
 import { insightsScheduleId } from '../../contracts/names';
 import { eventually, startSwitchboard, type SwitchboardUnderTest } from '../harness/switchboard';
 

@@ -13,7 +13,7 @@ import { callIdFor } from '../calls';
 import type { GatewayContext } from '../context';
 import { GatewayError, isGatewayError } from '../http-errors';
 import { sendJson } from '../http-io';
-import { resultHeaders } from '../openai-response';
+import { resultHeaders } from '../openai/response';
 import { parseResponsesBody, type ParsedResponsesRequest } from './request';
 import { responseObject, type ResponseFrame } from './response';
 import { responseIdOf } from './store';

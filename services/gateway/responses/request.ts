@@ -4,12 +4,12 @@
  * function_call_output items) becomes messages, `instructions` a system
  * message of this turn only (as OpenAI does, it is not carried over by
  * `previous_response_id`). Parameters we cannot honour are rejected naming
- * them (services/gateway/openai-params.ts), never dropped.
+ * them (services/gateway/openai/params.ts), never dropped.
  */
 import { z } from 'zod';
 import type { LlmRequestInput, Message, ToolCall } from '../../../schemas/llm';
 import { badRequestOfIssues } from '../http-errors';
-import { responsesOnlyParams, rejectUnsupportedParams } from '../openai-params';
+import { responsesOnlyParams, rejectUnsupportedParams } from '../openai/params';
 
 const TextPart = z.object({ type: z.enum(['input_text', 'output_text', 'text']), text: z.string() });
 const Content = z.union([z.string(), z.array(TextPart)]);

@@ -1,19 +1,19 @@
 /**
  * The OpenAI side of the fake vendor: how it authenticates (Bearer key), the
  * headers it sends (`x-request-id`, `x-ratelimit-*`), embeddings and the model
- * list. Chat completions live in `openai-chat.ts`.
+ * list. Chat completions live in `./chat.ts`.
  */
 import type { IncomingMessage } from 'node:http';
-import { OPENAI_MALFORMED_FRAME } from './openai-chat';
-import { openAiStreamError, renderOpenAiError } from './openai-errors';
-import { embeddingInputs, OpenAiEmbeddingsRequest } from './openai-wire';
-import type { Organisation } from './organisations';
-import { formatResetDuration } from './rate-limit';
-import { createRandom, hashText } from './seeded-random';
-import { countTokens } from './tokenizer';
-import { describeBodyIssues, type CallContext, type ProtocolAdapter, type VendorCall } from './vendor-call';
-import type { VendorError } from './vendor-errors';
-import { idFactory } from './vendor-ids';
+import { OPENAI_MALFORMED_FRAME } from './chat';
+import { openAiStreamError, renderOpenAiError } from './errors';
+import { embeddingInputs, OpenAiEmbeddingsRequest } from './wire';
+import type { Organisation } from '../organisations';
+import { formatResetDuration } from '../rate-limit';
+import { createRandom, hashText } from '../seeded-random';
+import { countTokens } from '../tokenizer';
+import { describeBodyIssues, type CallContext, type ProtocolAdapter, type VendorCall } from '../vendor-call';
+import type { VendorError } from '../vendor-errors';
+import { idFactory } from '../vendor-ids';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 

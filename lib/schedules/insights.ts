@@ -6,7 +6,7 @@
  * because Temporal describes a schedule as calendars, not as the cron given.
  */
 import type { Client } from '@temporalio/client';
-import { keepSchedule } from '../schedules/keep-schedule';
+import { keepSchedule } from './keep-schedule';
 import { insightsScheduleId } from '../../contracts/names';
 import { workflowTypes } from '../../contracts/workflow-types';
 

@@ -2,15 +2,15 @@
  * The Anthropic side of the fake vendor: `x-api-key` (or bearer) authentication, the
  * required `anthropic-version` header, `request-id` and
  * `anthropic-ratelimit-*` headers, and the model list. Messages live in
- * `anthropic-messages.ts`.
+ * `./messages.ts`.
  */
 import type { IncomingMessage } from 'node:http';
-import { ANTHROPIC_MALFORMED_FRAME } from './anthropic-messages';
-import { anthropicStreamError, renderAnthropicError } from './anthropic-errors';
-import type { Organisation } from './organisations';
-import { formatResetInstant } from './rate-limit';
-import type { ProtocolAdapter } from './vendor-call';
-import { idFactory } from './vendor-ids';
+import { ANTHROPIC_MALFORMED_FRAME } from './messages';
+import { anthropicStreamError, renderAnthropicError } from './errors';
+import type { Organisation } from '../organisations';
+import { formatResetInstant } from '../rate-limit';
+import type { ProtocolAdapter } from '../vendor-call';
+import { idFactory } from '../vendor-ids';
 
 export const anthropicAdapter: ProtocolAdapter = {
   protocol: 'anthropic',

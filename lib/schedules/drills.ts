@@ -9,7 +9,7 @@
  * their interval; the new pods' value stands once the old ones are gone.
  */
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import { keepSchedule, type ScheduleSync } from '../schedules/keep-schedule';
+import { keepSchedule, type ScheduleSync } from './keep-schedule';
 import { drillIntervalMs, type DrillConfig, type DrillInput } from '../../schemas/drill';
 import { drillScheduleId } from '../../contracts/names';
 import { workflowTypes } from '../../contracts/workflow-types';

@@ -1,5 +1,5 @@
 /** LlmResult → OpenAI `chat.completion` and `chat.completion.chunk` shapes. `model` is the model that answered. */
-import type { LlmResult, TokenLogprob, ToolCall } from '../../schemas/llm';
+import type { LlmResult, TokenLogprob, ToolCall } from '../../../schemas/llm';
 
 export function completionId(callId: string): string {
   return `chatcmpl-${callId}`;

@@ -16,7 +16,7 @@ export interface PooledUpstream {
 
 /**
  * Every upstream of every provider with its SDK client. Which one a call uses
- * is decided by the health-aware picker (lib/health-registry/upstream-selector).
+ * is decided by the health-aware picker (./selector.ts).
  */
 export class UpstreamPool {
   private byProvider: Map<string, PooledUpstream[]>;

@@ -4,9 +4,9 @@
  * with the stop reason and usage, `message_stop`. A broken stream ends with
  * an `error` event (the SDK raises it) and no `message_stop`.
  */
-import type { LlmResult } from '../../schemas/llm';
-import { toAnthropicMessage } from './anthropic-response';
-import type { StreamDialect } from './stream-relay';
+import type { LlmResult } from '../../../schemas/llm';
+import { toAnthropicMessage } from './response';
+import type { StreamDialect } from '../stream-relay';
 
 const sse = (event: string, data: Record<string, unknown>) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 

@@ -4,9 +4,9 @@
  * silently dropped.
  */
 import { z } from 'zod';
-import type { LlmRequestInput, Message } from '../../schemas/llm';
-import { badRequest, badRequestOfIssues } from './http-errors';
-import { chatOnlyParams, rejectUnsupportedParams } from './openai-params';
+import type { LlmRequestInput, Message } from '../../../schemas/llm';
+import { badRequest, badRequestOfIssues } from '../http-errors';
+import { chatOnlyParams, rejectUnsupportedParams } from './params';
 
 const TextPart = z.object({ type: z.literal('text'), text: z.string() });
 const Content = z.union([z.string(), z.array(TextPart)]).nullable().optional();

@@ -3,14 +3,14 @@
  * its answer as a `chat.completion` body or as `chat.completion.chunk` events
  * ending in `data: [DONE]`, with tool calls, structured output and usage.
  */
-import { generateAnswer, parseDirectives, type Answer, type AnswerRequest } from './answers';
-import { OpenAiChatRequest, openAiLastUserText, openAiPromptText, type OpenAiTool } from './openai-wire';
-import type { Organisation } from './organisations';
-import { sseData, type SseFrame } from './sse';
-import { countTokens } from './tokenizer';
-import { describeBodyIssues, type CallContext, type VendorCall } from './vendor-call';
-import { idFactory } from './vendor-ids';
-import type { VendorError } from './vendor-errors';
+import { generateAnswer, parseDirectives, type Answer, type AnswerRequest } from '../answers';
+import { OpenAiChatRequest, openAiLastUserText, openAiPromptText, type OpenAiTool } from './wire';
+import type { Organisation } from '../organisations';
+import { sseData, type SseFrame } from '../sse';
+import { countTokens } from '../tokenizer';
+import { describeBodyIssues, type CallContext, type VendorCall } from '../vendor-call';
+import { idFactory } from '../vendor-ids';
+import type { VendorError } from '../vendor-errors';
 
 const newCompletionId = idFactory('chatcmpl-', 29);
 const newToolCallId = idFactory('call_', 24);

@@ -4,14 +4,14 @@
  * sequence, with tool use (forced tool use is how Switchboard asks Anthropic
  * for structured output), native `output_config.format` JSON, and usage.
  */
-import { generateAnswer, parseDirectives, type Answer } from './answers';
-import { anthropicLastUserText, anthropicPromptText, AnthropicMessagesRequest, endsWithToolResult, type AnthropicTool } from './anthropic-wire';
-import type { Organisation } from './organisations';
-import { sseEvent, type SseFrame } from './sse';
-import { countTokens } from './tokenizer';
-import { describeBodyIssues, type CallContext, type VendorCall } from './vendor-call';
-import type { VendorError } from './vendor-errors';
-import { idFactory } from './vendor-ids';
+import { generateAnswer, parseDirectives, type Answer } from '../answers';
+import { anthropicLastUserText, anthropicPromptText, AnthropicMessagesRequest, endsWithToolResult, type AnthropicTool } from './wire';
+import type { Organisation } from '../organisations';
+import { sseEvent, type SseFrame } from '../sse';
+import { countTokens } from '../tokenizer';
+import { describeBodyIssues, type CallContext, type VendorCall } from '../vendor-call';
+import type { VendorError } from '../vendor-errors';
+import { idFactory } from '../vendor-ids';
 
 const newMessageId = idFactory('msg_', 24);
 const newToolUseId = idFactory('toolu_', 24);

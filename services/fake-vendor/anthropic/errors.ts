@@ -3,7 +3,7 @@
  * with the statuses the real API uses, including 529 `overloaded_error` and
  * the 402 billing error.
  */
-import { renderServerError, type ErrorResponse, type VendorError } from './vendor-errors';
+import { renderServerError, type ErrorResponse, type VendorError } from '../vendor-errors';
 
 function body(status: number, type: string, message: string): ErrorResponse {
   return { status, contentType: 'application/json', body: JSON.stringify({ type: 'error', error: { type, message } }) };

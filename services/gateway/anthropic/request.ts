@@ -1,7 +1,7 @@
 /** Anthropic messages body → LlmRequest, on the same machinery as the OpenAI dialect. */
 import { z } from 'zod';
-import type { LlmRequestInput, Message } from '../../schemas/llm';
-import { badRequest } from './http-errors';
+import type { LlmRequestInput, Message } from '../../../schemas/llm';
+import { badRequest } from '../http-errors';
 
 const Block = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), text: z.string() }),

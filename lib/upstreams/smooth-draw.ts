@@ -4,7 +4,7 @@
  * picks follow the scores exactly over a cycle and interleave instead of
  * bursting. Scores may change between picks (latency, headroom).
  */
-import type { ScoredCandidate } from '../health/selection';
+import type { ScoredCandidate } from './selection';
 
 export function createSmoothDraw(): (scored: readonly ScoredCandidate[]) => number {
   const current = new Map<string, number>();

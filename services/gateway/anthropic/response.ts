@@ -1,5 +1,5 @@
-/** LlmResult → Anthropic `message` (its stream: anthropic-stream.ts). */
-import type { LlmResult } from '../../schemas/llm';
+/** LlmResult → Anthropic `message` (its stream: ./stream.ts). */
+import type { LlmResult } from '../../../schemas/llm';
 
 const stopReasons = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal' } as const;
 

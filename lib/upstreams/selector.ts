@@ -6,10 +6,10 @@
 import type { NatsConnection } from 'nats';
 import { breakerKeyOf, breakerKeyOfState, isNoUpstream, type NoUpstream, selectUpstream, type UpstreamChoice } from '../health';
 import type { BreakerState } from '../../schemas/health';
-import type { PooledUpstream, UpstreamPool } from '../routing/upstream-pool';
+import type { PooledUpstream, UpstreamPool } from './pool';
 import type { SwitchboardConfig } from '../../schemas/config';
-import { openProbeLeases, type ProbeLeases } from './probe-leases';
-import type { HealthView } from './registry';
+import { openProbeLeases, type ProbeLeases } from '../health-registry/probe-leases';
+import type { HealthView } from '../health-registry/registry';
 import { createSmoothDraw } from './smooth-draw';
 
 export interface SelectedUpstream {

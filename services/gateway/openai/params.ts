@@ -6,7 +6,7 @@
  * that is neither honoured nor listed here is rejected too. The table is
  * documented in docs/gateway.md ("Parameters").
  */
-import { badRequest } from './http-errors';
+import { badRequest } from '../http-errors';
 
 export interface UnsupportedParam {
   /** Values that ask for the default behaviour, so accepting them changes nothing. */

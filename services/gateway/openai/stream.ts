@@ -1,6 +1,6 @@
 /** The OpenAI dialect of a relayed stream: `chat.completion.chunk` data events ending in `data: [DONE]`. */
-import type { StreamDialect } from './stream-relay';
-import { createChunkShaper } from './openai-response';
+import type { StreamDialect } from '../stream-relay';
+import { createChunkShaper } from './response';
 
 const data = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
 

@@ -3,7 +3,7 @@
  * the statuses and codes the real API uses, so the SDK raises the same error
  * classes it would in production.
  */
-import { renderServerError, type ErrorResponse, type VendorError } from './vendor-errors';
+import { renderServerError, type ErrorResponse, type VendorError } from '../vendor-errors';
 
 function body(status: number, message: string, type: string, code: string | null, param: string | null = null): ErrorResponse {
   return { status, contentType: 'application/json', body: JSON.stringify({ error: { message, type, param, code } }) };
