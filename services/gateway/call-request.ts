@@ -2,28 +2,23 @@
  * The last step from an HTTP body to an LlmRequest, common to both dialects:
  * the tenant comes from the API key (never from the body), `Idempotency-Key`
  * becomes the idempotency key, the gateway deadline bounds the call, and the
- * route must exist and be open to the tenant — all checked before anything
- * starts.
+ * route must exist and be open to the tenant (else the 404 of
+ * models/open-routes.ts) — all checked before anything starts.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { ownEntry } from '../../lib/config/null-prototype';
 import { LlmRequest, type LlmRequestInput } from '../../schemas/llm';
 import type { SwitchboardConfig } from '../../schemas/config';
 import type { TenantConfig } from '../../schemas/gateway';
-import { badRequest, badRequestOfIssues, GatewayError, type ErrorDialect } from './http-errors';
+import { badRequest, badRequestOfIssues, type ErrorDialect } from './http-errors';
+import { openRoute } from './models/open-routes';
 import { wireParamName } from './param-names';
 
 export function finaliseRequest(input: LlmRequestInput, tenant: TenantConfig, headers: IncomingHttpHeaders, config: SwitchboardConfig, dialect: ErrorDialect = 'openai'): LlmRequest {
   const route = input.route;
-  if (!ownEntry(config.routes, route)) {
-    throw badRequest(`unknown model "${route}": models are Switchboard routes (${Object.keys(config.routes).join(', ')})`, 'model', 'model_not_found');
-  }
-  if (tenant.routes && !tenant.routes.includes(route)) {
-    throw new GatewayError(403, 'permission_error', `route "${route}" is not open to this API key`, { code: 'model_not_allowed', param: 'model' });
-  }
+  const routeConfig = openRoute(tenant, config, route);
   if (input.params?.logprobs) {
     // Only OpenAI-protocol vendors return logprobs: a route that may fall back to another cannot promise them.
-    const other = config.routes[route]!.entries.map((e) => e.provider).find((p) => config.providers[p]?.protocol !== 'openai');
+    const other = routeConfig.entries.map((e) => e.provider).find((p) => config.providers[p]?.protocol !== 'openai');
     if (other) throw badRequest(`logprobs: route "${route}" may be answered by "${other}", which returns no logprobs; ask a route whose entries are all OpenAI-protocol`, 'logprobs', 'unsupported_parameter');
   }
   const key = headers['idempotency-key'];

@@ -24,7 +24,12 @@ def test_streamed_message(client, marker):
     assert final.content[0].text
 
 
-def test_bad_key_is_an_authentication_error(gateway_url, marker):
+def test_errors_arrive_as_the_sdk_exception_types(gateway_url, client, marker):
     bad = anthropic.Anthropic(base_url=gateway_url, api_key="sk-wrong", max_retries=0)
     with pytest.raises(anthropic.AuthenticationError):
         bad.messages.create(model=ROUTE, max_tokens=50, messages=[{"role": "user", "content": marker}])
+    # An unknown model is a 404 not_found_error, as Anthropic answers it.
+    with pytest.raises(anthropic.NotFoundError):
+        client.messages.create(model="no-such-route", max_tokens=50, messages=[{"role": "user", "content": marker}], metadata={"user_id": marker})
+    with pytest.raises(anthropic.BadRequestError):
+        client.messages.create(model=ROUTE, max_tokens=0, messages=[{"role": "user", "content": marker}], metadata={"user_id": marker})

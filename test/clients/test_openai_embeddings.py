@@ -41,7 +41,7 @@ def test_an_idempotency_key_embeds_once(client, marker, vendor):
 
 
 def test_errors_arrive_as_the_sdk_exception_types(client, marker):
-    with pytest.raises(openai.BadRequestError) as route_error:
+    with pytest.raises(openai.NotFoundError) as route_error:
         client.embeddings.create(model="no-such-route", input=marker, user=marker)
     assert route_error.value.code == "model_not_found"
     with pytest.raises(openai.BadRequestError) as tokens_error:

@@ -77,7 +77,8 @@ def test_errors_arrive_as_the_sdk_exception_types(gateway_url, client, marker):
     with pytest.raises(openai.BadRequestError) as n_error:
         client.chat.completions.create(model=ROUTE, messages=ask(marker), n=2, user=marker)
     assert "n" in str(n_error.value)
-    with pytest.raises(openai.BadRequestError) as route_error:
+    # An unknown model is a 404, as OpenAI answers it.
+    with pytest.raises(openai.NotFoundError) as route_error:
         client.chat.completions.create(model="no-such-route", messages=ask(marker), user=marker)
     assert route_error.value.code == "model_not_found"
     # chat-default may fall back to Anthropic, which has no logprobs: a 400 rather than an answer without them.

@@ -124,7 +124,7 @@ describe('gateway: OpenAI-compatible chat completions', () => {
     expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
 
     const unknownRoute = await apiError(openai.chat.completions.create({ model: 'no-such-route', messages: ask(m) }));
-    expect(unknownRoute.status).toBe(400);
+    expect(unknownRoute.status).toBe(404); // as OpenAI answers an unknown model
     expect(unknownRoute.error).toEqual(expect.objectContaining({ code: 'model_not_found', param: 'model' }));
 
     const oversized = await post(JSON.stringify({ model: 'chat-default', messages: ask(`${m} ${'x'.repeat(70 * 1024)}`) }));

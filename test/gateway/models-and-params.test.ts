@@ -61,6 +61,19 @@ describe('gateway: models and parameters', () => {
     expect(closed.code).toBe('model_not_found');
     const missing = await apiError(t.openai().models.retrieve('no-such-route'));
     expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    // Calling a closed route is the same 404 as calling a missing one, and names only the routes open to the key.
+    const m = marker('closed');
+    const calls = [
+      apiError(globex.chat.completions.create({ model: 'chat-default', messages: [{ role: 'user', content: m }] })),
+      apiError(globex.chat.completions.create({ model: 'no-such-route', messages: [{ role: 'user', content: m }] })),
+      apiError(globex.responses.create({ model: 'chat-default', input: m })),
+    ];
+    for (const error of await Promise.all(calls)) {
+      expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+      expect(error.code).toBe('model_not_found');
+      expect(error.message).toMatch(/routes: solo-only$/);
+    }
+    expect(t.vendor.requests({ contains: [m] })).toHaveLength(0);
     expect(await apiError(t.openai('sk-wrong').models.list())).toBeInstanceOf(OpenAI.AuthenticationError);
   });
 

@@ -50,11 +50,11 @@ describe('client input on the real stack', () => {
     await t?.close();
   });
 
-  it.each(inherited)('answers 400 model_not_found for model %s, and no vendor sees the prompt', async (model) => {
+  it.each(inherited)('answers 404 model_not_found for model %s, and no vendor sees the prompt', async (model) => {
     const m = `proto-m${randomUUID().slice(0, 8)}`;
     const error = await t.openai().chat.completions.create({ model, messages: [{ role: 'user', content: `Hi ${m}` }] }).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.APIError);
-    expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
+    expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(404);
     expect((error as InstanceType<typeof OpenAI.APIError>).error).toEqual(expect.objectContaining({ code: 'model_not_found', param: 'model' }));
     expect(t.vendor.requests({ contains: [m] })).toHaveLength(0);
   });
