@@ -79,6 +79,31 @@ export async function startClusterPostgres(o: { dataDir: string; port: number; b
   const data = join(home, 'data');
   const pidFile = join(o.dataDir, 'pids', 'postgres.pid');
   const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${o.port}/${database}`;
+  const logFile = join(o.dataDir, 'logs', 'postgres.log');
+  const readyTimeoutMs = o.readyTimeoutMs ?? 60_000;
+  const deadline = Date.now() + readyTimeoutMs;
+  // After a SIGKILL the dead postmaster's backends hold its shared memory until they notice and exit:
+  // a new postmaster refuses to start until then, so a start that exits at once is tried again.
+  for (let attempt = 1; ; attempt++) {
+    const record = spawnOrAdopt(o, { home, data, pidFile, logFile, identity });
+    try {
+      await waitFor(`PostgreSQL on port ${o.port}`, async () => {
+        if (!isOurProcessAlive(record)) throw new Error(`postgres exited; see ${record.logFile}`);
+        return canConnect(url());
+      }, Math.max(1_000, deadline - Date.now()));
+      return { port: o.port, url, record };
+    } catch (error) {
+      if (isOurProcessAlive(record) || Date.now() > deadline || attempt >= 10) throw error;
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+  }
+}
+
+function spawnOrAdopt(
+  o: { dataDir: string; port: number; binDir: string },
+  p: { home: string; data: string; pidFile: string; logFile: string; identity: ReturnType<typeof postgresIdentity> },
+): PidRecord {
+  const { home, data, pidFile, logFile, identity } = p;
   let record = readPidFile(pidFile);
   if (!record || !isOurProcessAlive(record)) {
     mkdirSync(home, { recursive: true });
@@ -90,7 +115,6 @@ export async function startClusterPostgres(o: { dataDir: string; port: number; b
     if (!existsSync(join(data, 'PG_VERSION'))) {
       execFileSync(join(o.binDir, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-instructions'], { stdio: ['ignore', 'ignore', 'pipe'], ...identity });
     }
-    const logFile = join(o.dataDir, 'logs', 'postgres.log');
     mkdirSync(join(o.dataDir, 'logs'), { recursive: true });
     record = spawnDetached({
       name: 'postgres',
@@ -103,12 +127,7 @@ export async function startClusterPostgres(o: { dataDir: string; port: number; b
     });
     if (identity) chownSync(logFile, identity.uid, identity.gid);
   }
-  const started = record;
-  await waitFor(`PostgreSQL on port ${o.port}`, async () => {
-    if (!isOurProcessAlive(started)) throw new Error(`postgres exited; see ${started.logFile}`);
-    return canConnect(url());
-  }, o.readyTimeoutMs ?? 60_000);
-  return { port: o.port, url, record: started };
+  return record;
 }
 
 async function canConnect(url: string): Promise<boolean> {
