@@ -3,7 +3,8 @@
 `make test-clients` starts an isolated Switchboard stack (Temporal dev server,
 nats-server, the fake vendor, a worker and the gateway, on free ports) and
 runs pytest with its addresses in the environment: SB_GATEWAY_URL,
-SB_API_KEY and SB_FAKE_VENDOR_URL. No real vendor is ever called.
+SB_API_KEY, SB_FAKE_VENDOR_URL and SB_STACK_CONTROL_URL (which restarts the
+gateway). No real vendor is ever called.
 """
 import json
 import os
@@ -81,3 +82,11 @@ def vendor():
     fake = FakeVendor(_env("SB_FAKE_VENDOR_URL"))
     yield fake
     fake.clear_faults()
+
+
+def restart_gateway() -> None:
+    """Stops the stack's gateway process and starts a new one on the same port; returns once it is ready."""
+    request = urllib.request.Request(f"{_env('SB_STACK_CONTROL_URL')}/restart-gateway", method="POST")
+    with urllib.request.urlopen(request, timeout=300) as response:
+        pids = json.loads(response.read())
+    assert pids["before"] and pids["after"] and pids["before"] != pids["after"], pids

@@ -3,7 +3,7 @@ import json
 
 import openai
 import pytest
-from conftest import ROUTE
+from conftest import ROUTE, restart_gateway
 from pydantic import BaseModel
 
 
@@ -52,13 +52,15 @@ def test_an_unknown_previous_response_id_is_not_found(client, marker):
     assert error.value.code == "previous_response_not_found"
 
 
-def test_a_chat_front_end_session(client, marker):
-    # What a chat front-end does: pick a model from the list, stream an answer, then go on with the Responses API.
+def test_a_chat_front_end_session_across_a_gateway_restart(client, marker):
+    # What a chat front-end does: pick a model from the list, stream an answer, then go on with the
+    # Responses API — and the conversation survives the gateway process it started on.
     model = next(m.id for m in client.models.list() if m.id == ROUTE)
     streamed = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(
         model=model, messages=[{"role": "user", "content": f"Hello ({marker}) [[say:hello there]]"}], stream=True, user=marker) if c.choices)
     assert streamed == "hello there"
     first = client.responses.create(model=model, input=f"I bake rye ({marker}) [[say:rye it is]]", user=marker)
+    restart_gateway()
     with client.responses.stream(model=model, previous_response_id=first.id, input=f"What do I bake? ({marker}) [[echo:prompt]]", user=marker) as stream:
         final = stream.get_final_response()
     # The second turn reached the vendor with the first turn's question and answer before it.
