@@ -6,6 +6,7 @@ import { GatewayConfig } from './gateway';
 import { InteractionsConfig } from './interaction-store';
 import { InsightsConfig } from './insights';
 import { CacheConfig, OutputValidation, PiiConfig } from './validation';
+import { embeddingRouteIssues } from './embedding-routes';
 
 /** A settings object that may be left out: its default is what its own defaults make of `{}` (or of `input`). */
 function defaulted<T extends z.ZodObject>(schema: T, input: z.input<T> = {} as z.input<T>) {
@@ -75,6 +76,12 @@ export const RouteEntry = z.object({
   prompt: id.optional(),
   /** Context window of the model, so a context-length failure can move to a larger entry. */
   contextTokens: z.number().int().positive().optional(),
+  /**
+   * Embedding models: the vector size this entry answers. Declaring it (or
+   * the route's `embeddingDimensions`) makes the route an embeddings route,
+   * checked at load: one size for every entry, no Anthropic entry.
+   */
+  dimensions: z.number().int().positive().max(65_536).optional(),
 });
 export type RouteEntry = z.infer<typeof RouteEntry>;
 
@@ -91,10 +98,10 @@ export const RouteConfig = z.object({
   cache: CacheConfig.optional(),
   /**
    * Embedding routes (`POST /v1/embeddings`): the vector size every entry is
-   * asked for. Required when the entries name more than one provider — a
-   * fallback to another vendor's embedding model is allowed only where the
-   * route says the sizes match (vectors of another size are useless to an
-   * index built with these).
+   * asked for. A route whose entries name more than one provider needs it, or
+   * every entry's `dimensions` at one size — a fallback to another vendor's
+   * embedding model is allowed only where the route says the sizes match
+   * (vectors of another size are useless to an index built with these).
    */
   embeddingDimensions: z.number().int().positive().max(65_536).optional(),
 });
@@ -255,6 +262,7 @@ export const SwitchboardConfig = SwitchboardConfigShape.superRefine((config, ctx
       }
     });
   }
+  for (const issue of embeddingRouteIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
   for (const [providerName, provider] of Object.entries(config.providers)) {
     const seen = new Set<string>();
     provider.upstreams.forEach((upstream, index) => {

@@ -9,6 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { unpackEmbeddings, vectorToBase64 } from '../../lib/vendors/embeddings';
+import { promisedDimensions } from '../../schemas/embedding-routes';
 import type { LlmRequest, LlmResult } from '../../schemas/llm';
 import { admitted, prepare, serverTiming, timedAnswer } from './chat-completions';
 import type { GatewayContext } from './context';
@@ -44,17 +45,28 @@ function parseBody(raw: unknown): EmbeddingsBody {
   return parsed.data;
 }
 
-/** The route may serve embeddings: OpenAI-protocol entries only, one size across providers. */
-function checkRoute(ctx: GatewayContext, route: string): number | undefined {
+/** What the route promises: OpenAI-protocol entries only, one vector size across providers. */
+interface RouteSizes {
+  /** The size every answer must have when the caller names none (`promisedDimensions`). */
+  promised?: number | undefined;
+  /** The size every entry is asked for (`routes.<r>.embeddingDimensions`). */
+  asked?: number | undefined;
+  /** The entries span providers: only the promised size can be mixed. */
+  spansProviders: boolean;
+}
+
+/** The route may serve embeddings (the config checked the routes that declare a size at load; these are the rest). */
+function checkRoute(ctx: GatewayContext, route: string): RouteSizes {
   const config = ctx.config.routes[route];
-  if (!config) return undefined;
+  if (!config) return { spansProviders: false };
   const providers = [...new Set(config.entries.map((e) => e.provider))];
   const anthropic = providers.find((p) => ctx.config.providers[p]?.protocol === 'anthropic');
   if (anthropic) throw badRequest(`route "${route}" has an entry on "${anthropic}", an Anthropic provider: Anthropic has no embeddings API`, 'model', 'model_not_found');
-  if (providers.length > 1 && config.embeddingDimensions === undefined) {
-    throw badRequest(`route "${route}" falls back across providers (${providers.join(', ')}) without routes.${route}.embeddingDimensions: vectors of different sizes cannot be mixed`, 'model', 'invalid_request');
+  const promised = promisedDimensions(config);
+  if (providers.length > 1 && promised === undefined) {
+    throw badRequest(`route "${route}" falls back across providers (${providers.join(', ')}) without routes.${route}.embeddingDimensions (or every entry's dimensions): vectors of different sizes cannot be mixed`, 'model', 'invalid_request');
   }
-  return config.embeddingDimensions;
+  return { promised, asked: config.embeddingDimensions, spansProviders: providers.length > 1 };
 }
 
 export async function handleEmbeddings(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): Promise<string> {
@@ -71,12 +83,15 @@ export async function handleEmbeddings(ctx: GatewayContext, req: IncomingMessage
       ...(body.user ? { user: body.user } : {}),
     };
   });
-  const routeDimensions = checkRoute(ctx, request.route);
-  if (routeDimensions !== undefined && body!.dimensions !== undefined && body!.dimensions !== routeDimensions) {
-    throw badRequest(`dimensions ${body!.dimensions} differs from the route's ${routeDimensions} (routes.${request.route}.embeddingDimensions)`, 'dimensions', 'invalid_parameter');
+  const sizes = checkRoute(ctx, request.route);
+  const fixed = sizes.asked !== undefined || sizes.spansProviders;
+  if (fixed && body!.dimensions !== undefined && body!.dimensions !== sizes.promised) {
+    throw badRequest(`dimensions ${body!.dimensions} differs from the ${sizes.promised} of route "${request.route}" (its entries may fall back to each other only at that size)`, 'dimensions', 'invalid_parameter');
   }
-  const dimensions = body!.dimensions ?? routeDimensions;
-  const asked: LlmRequest = { ...request, embedding: dimensions ? { dimensions } : {} };
+  // Asked of every entry: the caller's size, else the route's; answers are checked against what the route promises.
+  const askedDimensions = body!.dimensions ?? sizes.asked;
+  const dimensions = body!.dimensions ?? sizes.promised;
+  const asked: LlmRequest = { ...request, embedding: askedDimensions ? { dimensions: askedDimensions } : {} };
 
   await admitted(ctx, req, asked, async (finish) => {
     const batches: LlmRequest[] = [];
@@ -104,7 +119,7 @@ export async function handleEmbeddings(ctx: GatewayContext, req: IncomingMessage
 function unpackResult(result: LlmResult, dimensions: number | undefined): Float32Array[] {
   if (!result.embeddings) throw new GatewayError(502, 'api_error', `the route's answer carried no vectors (${result.provider}/${result.model})`, { code: 'bad_upstream_answer' });
   if (dimensions !== undefined && result.embeddings.dimensions !== dimensions) {
-    throw new GatewayError(502, 'api_error', `${result.provider}/${result.model} answered vectors of ${result.embeddings.dimensions} dimensions, not the route's ${dimensions}`, { code: 'bad_upstream_answer' });
+    throw new GatewayError(502, 'api_error', `${result.provider}/${result.model} answered vectors of ${result.embeddings.dimensions} dimensions, not the ${dimensions} the route promises`, { code: 'bad_upstream_answer' });
   }
   return unpackEmbeddings(result.embeddings);
 }

@@ -8,6 +8,14 @@ const base = {
   routes: { chat: { entries: [{ provider: 'openai', model: 'gpt-4o-mini' }] } },
 };
 
+const twoVendors = {
+  providers: {
+    ...base.providers,
+    other: { ...base.providers.openai, baseUrl: 'http://127.0.0.1:2/v1' },
+    claude: { ...base.providers.openai, protocol: 'anthropic' },
+  },
+};
+
 function errorOf(fn: () => unknown): string {
   try {
     fn();
@@ -32,8 +40,25 @@ describe('configuration', () => {
     [{ ...base, providers: { openai: { ...base.providers.openai, upstreams: [{ name: 'org-a', apiKeyEnv: 'sk-live-123' }] } } }, 'providers.openai.upstreams[0].apiKeyEnv: an environment variable name'],
     [{ ...base, retry: { maxAttempts: 0 } }, 'retry.maxAttempts'],
     [{ ...base, routes: { chat: { entries: [{ provider: 'openai', model: 'x', prompt: 'nope' }] } } }, 'routes.chat.entries[0].prompt: unknown prompt "nope"'],
+    // Embedding routes: one vector size across a fallback, and no Anthropic entry.
+    [{ ...twoVendors, routes: { embed: { entries: [{ provider: 'openai', model: 'text-embedding-3-small', dimensions: 1536 }, { provider: 'other', model: 'text-embedding-3-large', dimensions: 3072 }] } } },
+      'routes.embed.entries[1].dimensions: other/text-embedding-3-large answers 3072 dimensions, entries[0] (openai/text-embedding-3-small) 1536'],
+    [{ ...twoVendors, routes: { embed: { embeddingDimensions: 256, entries: [{ provider: 'openai', model: 'text-embedding-3-small' }, { provider: 'other', model: 'e', dimensions: 1024 }] } } },
+      'routes.embed.entries[1].dimensions: 1024 differs from routes.embed.embeddingDimensions (256)'],
+    [{ ...twoVendors, routes: { embed: { entries: [{ provider: 'openai', model: 'text-embedding-3-small', dimensions: 1536 }, { provider: 'other', model: 'e' }] } } },
+      'routes.embed.entries[1].dimensions: routes.embed falls back across providers (openai, other): say this entry\'s vector size'],
+    [{ ...twoVendors, routes: { embed: { embeddingDimensions: 1024, entries: [{ provider: 'openai', model: 'text-embedding-3-small' }, { provider: 'claude', model: 'claude-haiku-4-5' }] } } },
+      'routes.embed.entries[1].provider: "claude" is an Anthropic provider, which has no embeddings API'],
   ])('names the bad field (%#)', (raw, expected) => {
     expect(errorOf(() => parseConfig(raw, 'switchboard.yaml'))).toContain(expected);
+  });
+
+  it('accepts embedding routes whose entries promise one size, across providers', () => {
+    const config = parseConfig({ ...twoVendors, routes: {
+      declared: { entries: [{ provider: 'openai', model: 'text-embedding-3-small', dimensions: 1536 }, { provider: 'other', model: 'e', dimensions: 1536 }] },
+      shortened: { embeddingDimensions: 256, entries: [{ provider: 'openai', model: 'text-embedding-3-small' }, { provider: 'other', model: 'text-embedding-3-large', dimensions: 256 }] },
+    } }, 'switchboard.yaml');
+    expect(Object.keys(config.routes)).toEqual(['declared', 'shortened']);
   });
 
   it('reads keys from the environment only, naming a missing variable and never printing a key', () => {

@@ -5,9 +5,12 @@
  * across providers only where the route names one vector size.
  */
 import { randomUUID } from 'node:crypto';
+import { JSONCodec } from 'nats';
 import OpenAI from 'openai';
+import { streams } from '../../lib/nats/streams';
+import { Interaction } from '../../schemas/interaction';
 import { startGateway, type GatewayUnderTest } from '../harness/gateway';
-import { readCallEvents } from '../harness/switchboard';
+import { eventually, readCallEvents } from '../harness/switchboard';
 
 const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 
@@ -35,6 +38,8 @@ describe('gateway: embeddings', () => {
           'embed-fallback': { embeddingDimensions: 256, entries: [{ provider: 'solo', model: 'text-embedding-3-small' }, { provider: 'openai', model: 'text-embedding-3-large' }] },
           'embed-unsized': { entries: [{ provider: 'solo', model: 'text-embedding-3-small' }, { provider: 'openai', model: 'text-embedding-3-large' }] },
           'embed-anthropic': { entries: [{ provider: 'anthropic', model: 'claude-haiku-4-5' }] },
+          // Promises 3072 but its model answers 1536: the answer is checked against the promise.
+          'embed-wrong-size': { entries: [{ provider: 'openai', model: 'text-embedding-3-small', dimensions: 3072 }] },
         },
       },
     });
@@ -56,6 +61,8 @@ describe('gateway: embeddings', () => {
     response.data[0]!.embedding.forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 5));
     const events = await readCallEvents(t.nats, (e) => e.route === 'embed' && e.model === 'text-embedding-3-small' && e.outcome === 'success');
     expect(events.length).toBeGreaterThan(0);
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toMatch(/sb_gateway_requests_total\{endpoint="embeddings",route="embed",status="200"\} [1-9]/);
   });
 
   it('embeds 100 texts in order while one organisation is down, with no error (the SDK\'s default base64 decodes to the same floats)', async () => {
@@ -76,6 +83,45 @@ describe('gateway: embeddings', () => {
     expect(seen.filter((r) => r.organisation === 'openai/org-a').every((r) => r.status === 503)).toBe(true);
   });
 
+  it('masks the inputs like prompts: the vendor and the interaction record see placeholders; one CallEvent and one record per request', async () => {
+    const m = marker('pii');
+    const email = `jane.doe.${m}@example.com`;
+    // An organisation whose account is locked is passed over like a 503 one.
+    t.vendor.setFault({ organisation: 'openai/org-a', fault: { kind: 'account_locked' } });
+    const { data, response } = await t.openai().embeddings.create({ model: 'embed', input: [`write to ${email} ${m}`, `second ${m}`], encoding_format: 'float' }).withResponse();
+    expect(data.data.map((d) => d.index)).toEqual([0, 1]);
+    const callId = response.headers.get('x-switchboard-call-id')!;
+    const sent = t.vendor.requests({ contains: [m], includePrompt: true }).filter((r) => r.path === '/v1/embeddings');
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.every((r) => !r.promptText!.includes(email) && /\[\[EMAIL_1_[a-z0-9]+\]\]/.test(r.promptText!))).toBe(true);
+    const jsm = await t.nats.jetstreamManager();
+    const interaction = await eventually('the interaction record', async () => {
+      const stored = await jsm.streams.getMessage(streams.interactions.name, { last_by_subj: 'sb.interaction.acme' }).catch(() => undefined);
+      const record = stored ? Interaction.parse(JSONCodec().decode(stored.data)) : undefined;
+      return record?.callId === callId ? record : undefined;
+    });
+    expect(interaction.route).toBe('embed');
+    expect(interaction.model).toBe('text-embedding-3-small');
+    expect(interaction.promptAsSent).toContain(m);
+    expect(interaction.promptAsSent).not.toContain(email);
+    expect(interaction.output).toBe('');
+    const events = await eventually('the call\'s CallEvents', async () => {
+      const found = await readCallEvents(t.nats, (e) => e.callId === callId);
+      return found.some((e) => e.outcome === 'success') ? found : undefined;
+    });
+    expect(events.filter((e) => e.outcome === 'success')).toHaveLength(1);
+    expect(events.filter((e) => e.outcome !== 'success').every((e) => e.upstream === 'openai/org-a')).toBe(true);
+  });
+
+  it('answers a 502 in OpenAI\'s error shape when the vectors are not the size the route promises', async () => {
+    const m = marker('size');
+    const error = await apiError(t.openai().embeddings.create({ model: 'embed-wrong-size', input: m, encoding_format: 'float' }));
+    expect(error.status).toBe(502);
+    expect(error.type).toBe('api_error');
+    expect(error.code).toBe('bad_upstream_answer');
+    expect(error.message).toMatch(/1536 dimensions, not the 3072 the route promises/);
+  });
+
   it('falls back to another provider\'s model at the size the route names', async () => {
     t.vendor.setFault({ organisation: 'openai/org-s', fault: { kind: 'status', status: 503 } });
     const m = marker('fallback');
@@ -93,7 +139,13 @@ describe('gateway: embeddings', () => {
     expect(tokens).toBeInstanceOf(OpenAI.BadRequestError);
     expect(tokens.param).toBe('input');
     expect((await apiError(t.openai().embeddings.create({ model: 'embed-fallback', input: m, dimensions: 512 }))).param).toBe('dimensions');
-    expect((await apiError(t.openai().embeddings.create({ model: 'no-such-route', input: m }))).code).toBe('model_not_found');
+    const unknown = await apiError(t.openai().embeddings.create({ model: 'no-such-route', input: m }));
+    expect(unknown.code).toBe('model_not_found');
+    expect(unknown.error).toMatchObject({ message: expect.any(String), type: expect.any(String), code: 'model_not_found' });
+    const extra = await apiError(t.openai().embeddings.create({ model: 'embed', input: m, user: 'u', ...{ truncate: 'end' } } as OpenAI.EmbeddingCreateParams));
+    expect(extra).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(extra.param).toBe('truncate');
+    expect(extra.error).toMatchObject({ type: 'invalid_request_error', param: 'truncate', code: 'unsupported_parameter' });
     expect(t.vendor.requests({ since: started }).filter((r) => r.path === '/v1/embeddings')).toHaveLength(0);
   });
 });
