@@ -21,7 +21,7 @@ import type { AttemptJournal } from '../lib/nats/attempt-journal';
 import type { CustomValidator } from '../lib/validation';
 import { checkAnswer, type RejectedAnswer } from './output-check';
 import { routeStreamConfig } from '../schemas/gateway';
-import { createStreamedText, isStreamDiverged } from '../lib/vendors/stream-resume';
+import { createStreamedText, isStreamDiverged, prefillOf } from '../lib/vendors/stream-resume';
 
 export interface AttemptActivityDeps {
   config: () => SwitchboardConfig;
@@ -128,7 +128,10 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
     };
     // Deltas reach the caller with PII restored, even when a placeholder is split across chunks.
     const restorer = input.piiEntities?.length ? createStreamRestorer(input.piiEntities) : undefined;
-    const streamed = createStreamedText(resume?.text);
+    // Anthropic continues a trailing assistant turn: the text sent goes as a prefill and the vendor writes only what follows.
+    const prefill = resume && upstream.protocol === 'anthropic' && prefillOf(resume.text) ? prefillOf(resume.text) : undefined;
+    let streamed = createStreamedText(resume?.text, { continuation: prefill !== undefined });
+    let prefillRefused = false;
     const publishRaw = (raw: string) => publishDelta(restorer ? restorer.push(raw) : raw);
     let rejected: RejectedAnswer | undefined;
     const started = performance.now();
@@ -149,9 +152,9 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
       ...(resume ? { resumedFromChars: resume.text.length } : {}),
     };
     try {
-      const result = await upstream.client.call({
+      const callVendor = (withPrefill: boolean) => upstream.client.call({
         model: entry.model,
-        messages,
+        messages: withPrefill && prefill ? [...messages, { role: 'assistant', content: prefill }] : messages,
         ...(request.tools ? { tools: request.tools } : {}),
         ...(request.toolChoice ? { toolChoice: request.toolChoice } : {}),
         ...(request.output ? { output: request.output } : {}),
@@ -172,7 +175,16 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
             }
           : {}),
       });
+      let result = await callVendor(prefill !== undefined).catch(async (error: unknown) => {
+        // A vendor (or model) that refuses a prefill is not the caller's fault: ask again without it, matching the text sent instead.
+        if (prefill === undefined || chunkIndex > 0 || classifyVendorError(error, upstream.protocol).outcome !== 'caller_fault') throw error;
+        callLog.warn({ err: error }, 'the upstream refused the assistant prefill; resuming without it');
+        streamed = createStreamedText(resume!.text);
+        prefillRefused = true;
+        return callVendor(false);
+      });
       streamed.end();
+      result = { ...result, text: streamed.whole(result.text) };
       if (restorer) publishDelta(restorer.flush());
       rejected = request.embedding ? undefined : checkAnswer(input, result, deps.customValidators ?? {});
       if (rejected) throw rejected.failure;
@@ -192,7 +204,7 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         ...(cost !== undefined ? { costUsd: cost } : {}),
         ...(result.rateLimit ? { rateLimit: result.rateLimit } : {}),
       });
-      callLog.debug({ latencyMs, status: result.status }, 'attempt succeeded');
+      callLog.debug({ latencyMs, status: result.status, ...(resume ? { resumed: prefill && !prefillRefused ? 'prefill' : 'matching the text sent' } : {}) }, 'attempt succeeded');
       const success: AttemptSuccess = {
         upstream: upstream.id,
         promptVariant: variant,

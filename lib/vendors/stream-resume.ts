@@ -23,9 +23,17 @@ export interface StreamedText {
   end(): void;
   /** The raw text the caller has so far, less `held` (fed but not emitted yet, e.g. a possible PII placeholder). */
   delivered(held: string): string;
+  /** The whole answer: what the caller had, then what this attempt added. */
+  whole(vendorText: string): string;
 }
 
-export function createStreamedText(resumeText = ''): StreamedText {
+/**
+ * `continuation`: the vendor was given the text sent as an assistant prefill
+ * (without its trailing whitespace, which vendors refuse) and writes only
+ * what follows; whitespace it repeats at the seam is dropped.
+ */
+export function createStreamedText(resumeText = '', o: { continuation?: boolean } = {}): StreamedText {
+  if (o.continuation) return continuationOf(resumeText);
   let fed = '';
   return {
     feed(delta) {
@@ -45,6 +53,32 @@ export function createStreamedText(resumeText = ''): StreamedText {
       const emitted = fed.slice(0, fed.length - held.length);
       return emitted.length > resumeText.length ? emitted : resumeText;
     },
+    whole: (vendorText) => vendorText,
+  };
+}
+
+/** The text a prefill leaves out: what the caller has beyond `resumeText.trimEnd()`. */
+export function prefillOf(resumeText: string): string {
+  return resumeText.trimEnd();
+}
+
+function continuationOf(resumeText: string): StreamedText {
+  let seam = resumeText.length - prefillOf(resumeText).length;
+  let added = '';
+  return {
+    feed(delta) {
+      let out = delta;
+      while (seam > 0 && out.length > 0 && /\s/.test(out[0]!)) {
+        out = out.slice(1);
+        seam--;
+      }
+      if (out.length > 0) seam = 0;
+      added += out;
+      return out;
+    },
+    end() {},
+    delivered: (held) => resumeText + added.slice(0, added.length - held.length),
+    whole: () => resumeText + added,
   };
 }
 

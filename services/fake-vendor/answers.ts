@@ -19,9 +19,11 @@ export interface Directives {
   tokens?: number;
   /** `true` for a bare `[[tool]]`, or the tool's name. */
   tool?: true | string;
+  /** `[[noprefill]]`: the Anthropic dialect rejects a trailing assistant turn (a model without prefill) with a 400. */
+  noPrefill?: boolean;
 }
 
-const DIRECTIVE = /\[\[(say|echo|tokens|tool)(?::([\s\S]*?))?\]\]/g;
+const DIRECTIVE = /\[\[(say|echo|tokens|tool|noprefill)(?::([\s\S]*?))?\]\]/g;
 
 export function parseDirectives(text: string): Directives {
   const directives: Directives = {};
@@ -31,6 +33,7 @@ export function parseDirectives(text: string): Directives {
     else if (name === 'echo') directives.echo = argument === 'prompt' ? 'prompt' : 'last';
     else if (name === 'tokens' && argument !== undefined && /^\d+$/.test(argument)) directives.tokens = Number(argument);
     else if (name === 'tool') directives.tool = argument === undefined || argument === '' ? true : argument;
+    else if (name === 'noprefill') directives.noPrefill = true;
   }
   return directives;
 }

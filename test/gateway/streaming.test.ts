@@ -137,15 +137,34 @@ describe('gateway: streaming', () => {
     expect(await rawStream(t, 'solo-fallback', `${malformed} [[say:first second third fourth fifth]]`)).toMatchObject({ text: 'first second third fourth fifth', done: true });
   });
 
-  it('ends a resumed stream with an error, never a spliced answer, when the next answer differs from what was sent', async () => {
-    // No [[say]]: each model writes its own answer, so the fallback's does not begin with the primary's first chunks.
-    const m = marker('resume-diverge');
+  it('resumes a sampled answer on an Anthropic fallback with the text sent as an assistant prefill: the vendor writes only what follows', async () => {
+    // No [[say]]: each model samples its own words, so only a continuation of the prefill can resume the stream.
+    const m = marker('resume-prefill');
     t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'stream_cut', afterChunks: 3 } });
     const raw = await rawStream(t, 'solo-fallback', `${m} Write two sentences about lighthouses.`);
+    expect(raw.done).toBe(true);
+    const seen = t.vendor.requests({ contains: [m], includePrompt: true });
+    expect(seen.map((r) => r.organisation)).toEqual(['openai/org-s', 'anthropic/org-a']);
+    // The fallback was given what the caller already had, as the last (assistant) turn, and the stream is that text and its continuation.
+    const prefill = seen[1]!.promptText!.split('\nassistant: ').at(-1)!;
+    expect(prefill.length).toBeGreaterThan(0);
+    expect(raw.text.startsWith(prefill)).toBe(true);
+    expect(raw.text.length).toBeGreaterThan(prefill.length);
+  });
+
+  it('never answers a refused prefill with a 400: the fallback is asked again without it, and its diverging answer ends in an error event, never spliced', async () => {
+    const m = marker('prefill-refused');
+    const since = Date.now();
+    t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'stream_cut', afterChunks: 3 } });
+    const raw = await rawStream(t, 'solo-fallback', `${m} [[noprefill]] Write two sentences about lighthouses.`);
+    expect(raw.status).toBe(200);
     expect(raw.done).toBe(false);
     expect(raw.events.at(-1)).toEqual({ error: expect.objectContaining({ code: 'SbStreamBroken' }) });
+    expect(JSON.stringify(raw.events.at(-1))).not.toMatch(/prefill|invalid_request/);
     expect(raw.events.some((e) => Array.isArray(e.choices) && (e.choices as Array<{ finish_reason: unknown }>)[0]?.finish_reason)).toBe(false);
-    expect(t.vendor.requests({ contains: [m] }).map((r) => r.organisation)).toEqual(['openai/org-s', 'anthropic/org-a']);
+    // (A refused request is logged before its prompt is read: find it by time.)
+    const seen = t.vendor.requests({ since }).filter((r) => r.organisation === 'anthropic/org-a' || (r.promptText ?? '').includes(m) || r.organisation === 'openai/org-s');
+    expect(seen.map((r) => [r.organisation, r.status])).toEqual([['openai/org-s', 200], ['anthropic/org-a', 400], ['anthropic/org-a', 200]]);
   });
 
   it('with midStream: error, never presents a stream cut mid-answer as a success', async () => {

@@ -1,4 +1,4 @@
-import { createStreamedText, isStreamDiverged } from '../../lib/vendors/stream-resume';
+import { createStreamedText, isStreamDiverged, prefillOf } from '../../lib/vendors/stream-resume';
 
 describe('a stream that resumes another (lib/vendors/stream-resume.ts)', () => {
   const feedAll = (resumeText: string, deltas: string[]) => {
@@ -37,5 +37,27 @@ describe('a stream that resumes another (lib/vendors/stream-resume.ts)', () => {
     expect(s.delivered('ef')).toBe('abcd');
     expect(s.delivered('def')).toBe('abc');
     expect(createStreamedText().delivered('')).toBe('');
+  });
+});
+
+describe('a stream resumed by a continuation (an assistant prefill)', () => {
+  it('streams everything the vendor adds, drops whitespace it repeats at the seam, and makes the whole answer', () => {
+    const s = createStreamedText('alpha beta ', { continuation: true });
+    expect(prefillOf('alpha beta ')).toBe('alpha beta');
+    expect([' gamma', ' delta'].map((d) => s.feed(d))).toEqual(['gamma', ' delta']);
+    expect(s.whole('ignored')).toBe('alpha beta gamma delta');
+    expect(s.delivered(' delta')).toBe('alpha beta gamma');
+  });
+
+  it('drops a repeated seam that arrives as a delta of its own', () => {
+    const s = createStreamedText('alpha ', { continuation: true });
+    expect([' ', 'beta'].map((d) => s.feed(d))).toEqual(['', 'beta']);
+    expect(s.whole('')).toBe('alpha beta');
+  });
+
+  it('keeps a seam without whitespace as it is', () => {
+    const s = createStreamedText('alpha', { continuation: true });
+    expect(s.feed(' beta')).toBe(' beta');
+    expect(s.whole('')).toBe('alpha beta');
   });
 });

@@ -5,10 +5,10 @@
  * for structured output), native `output_config.format` JSON, and usage.
  */
 import { generateAnswer, parseDirectives, type Answer } from '../answers';
-import { anthropicLastUserText, anthropicPromptText, AnthropicMessagesRequest, endsWithToolResult, type AnthropicTool } from './wire';
+import { anthropicContentText, anthropicLastUserText, anthropicPromptText, AnthropicMessagesRequest, endsWithToolResult, type AnthropicTool } from './wire';
 import type { Organisation } from '../organisations';
 import { sseEvent, type SseFrame } from '../sse';
-import { countTokens } from '../tokenizer';
+import { countTokens, tokenize } from '../tokenizer';
 import { describeBodyIssues, type CallContext, type VendorCall } from '../vendor-call';
 import type { VendorError } from '../vendor-errors';
 import { idFactory } from '../vendor-ids';
@@ -37,11 +37,20 @@ function chosenTool(request: AnthropicMessagesRequest, lastUserText: string): { 
 export function prepareMessages(body: unknown, organisation: Organisation, context: CallContext): VendorCall | VendorError {
   const parsed = AnthropicMessagesRequest.safeParse(body);
   if (!parsed.success) return { kind: 'invalid_body', ...describeBodyIssues(parsed.error.issues) };
-  const request = parsed.data;
-  const model = organisation.models.get(request.model);
-  if (model === undefined) return { kind: 'model_not_found', model: request.model };
-  const promptText = anthropicPromptText(request);
+  const asked = parsed.data;
+  const model = organisation.models.get(asked.model);
+  if (model === undefined) return { kind: 'model_not_found', model: asked.model };
+  // A trailing assistant turn is a prefill: the answer continues it. The answer is the one the request without it gets.
+  const last = asked.messages.at(-1);
+  const prefill = last?.role === 'assistant' ? anthropicContentText(last.content) : undefined;
+  const request = prefill === undefined ? asked : { ...asked, messages: asked.messages.slice(0, -1) };
   const lastUserText = anthropicLastUserText(request.messages);
+  if (prefill !== undefined && parseDirectives(lastUserText).noPrefill) {
+    return { kind: 'invalid_body', message: 'This model does not support assistant message prefill. The conversation must end with a user message.', param: 'messages' };
+  }
+  // The log shows what was sent (prefill included); the answer is seeded by the request without it.
+  const promptText = anthropicPromptText(asked);
+  const answerPrompt = anthropicPromptText(request);
   const tool = chosenTool(request, lastUserText);
   if (tool !== undefined && 'kind' in tool) return tool;
   const promptTokens = countTokens(promptText);
@@ -58,7 +67,7 @@ export function prepareMessages(body: unknown, organisation: Organisation, conte
       const answer = generateAnswer({
         seed: context.seed,
         model: request.model,
-        promptText,
+        promptText: answerPrompt,
         lastUserText,
         minTokens: context.answerTokens.min,
         maxTokens: context.answerTokens.max,
@@ -70,10 +79,17 @@ export function prepareMessages(body: unknown, organisation: Organisation, conte
         // structured text is spoiled by truncation.
         spoiling: !invalidJson ? 'none' : tool !== undefined ? 'violate' : 'truncate',
       });
-      const rendering: Rendering = { answer, id: newMessageId(), model: request.model, promptTokens, toolUseId: newToolUseId() };
+      const rendering: Rendering = { answer: prefill === undefined ? answer : continuationOf(answer, prefill), id: newMessageId(), model: request.model, promptTokens, toolUseId: newToolUseId() };
       return { completionTokens: answer.tokens.length, body: () => renderMessage(rendering), frames: () => renderEvents(rendering) };
     },
   };
+}
+
+/** What follows a prefill: the rest of the answer when it begins with the prefill, else the answer itself, after a space. */
+function continuationOf(answer: Answer, prefill: string): Answer {
+  if (answer.toolCall !== null) return answer;
+  const rest = answer.text.startsWith(prefill) ? answer.text.slice(prefill.length) : ` ${answer.text}`;
+  return { ...answer, text: rest, tokens: tokenize(rest) };
 }
 
 interface Rendering {
