@@ -33,6 +33,9 @@ export const SCENARIOS: FaultScenario[] = [
   { id: 'rate-limit-storm', title: '429 storm (every request 429, retry-after 5 s)', stream: false, fault: { kind: 'rate_limit', retryAfterSeconds: 5 } },
   { id: 'slow-first-token', title: 'slow first token (8 s; both gateways give up after 3 s)', stream: true, fault: { kind: 'slow_first_token', ttftMs: 8_000 } },
   { id: 'stream-cut', title: 'stream cut after 3 tokens', stream: true, fault: { kind: 'stream_cut', afterChunks: 3 } },
+  { id: 'silent-upstream', title: 'silent upstream (accepts the request, never answers)', stream: false, fault: { kind: 'hang' } },
+  { id: 'stream-stall', title: 'stream stalls after 3 tokens', stream: true, fault: { kind: 'stream_stall', afterChunks: 3 } },
+  { id: 'malformed-chunk', title: 'malformed chunk after 2 tokens', stream: true, fault: { kind: 'malformed_chunk', afterChunks: 2 } },
 ];
 
 export interface MeasuredFaultRun extends FaultFigures {

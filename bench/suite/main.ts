@@ -3,7 +3,7 @@
  * isolated copy of the local stack, Switchboard side by side with Portkey's
  * open-source gateway. Writes results.json, results.md and SVG charts.
  *
- *   npx tsx bench/suite/main.ts [--smoke | --quick] [--parts overhead,faults,scale,crashes] [--out DIR] [--no-peer] [--cpu-prof DIR]
+ *   npx tsx bench/suite/main.ts [--smoke | --quick] [--parts overhead,faults,scale,crashes] [--scenarios a,b] [--out DIR] [--no-peer] [--cpu-prof DIR]
  *   npx tsx bench/suite/main.ts --render bench/results/latest/results.json [--readme]   # redraw results.md and the charts (and the README's block) only
  *
  * Default output: bench/results/latest/ plus a dated copy bench/results/<date>/
@@ -42,6 +42,8 @@ const { values } = parseArgs({
     parts: { type: 'string', default: 'overhead,faults,scale,crashes' },
     out: { type: 'string' },
     'no-peer': { type: 'boolean', default: false },
+    /** Part 2's scenarios by id, comma-separated (default: the size's own list). */
+    scenarios: { type: 'string' },
     /** Part 1's gateway, worker and floor processes write V8 CPU profiles (node --cpu-prof) into DIR/<process>/, one per thread. */
     'cpu-prof': { type: 'string' },
     /** Redraw results.md and the charts beside an existing results.json; measures nothing. */
@@ -168,7 +170,8 @@ async function main(): Promise<number> {
     if (parts.has('faults')) {
       result.faults = await runPart('faults', sizes.faults.budgetMs, async () => {
         const f = sizes.faults;
-        const scenarios = f.scenarios === 'all' ? SCENARIOS : SCENARIOS.filter((x) => f.scenarios.includes(x.id));
+        const chosen = values.scenarios ? values.scenarios.split(',').map((s) => s.trim()) : f.scenarios;
+        const scenarios = chosen === 'all' ? SCENARIOS : SCENARIOS.filter((x) => chosen.includes(x.id));
         const startSwitchboard = (id: string) => async (): Promise<GatewayUnderTest> => {
           const names = { taskQueue: `bench-faults-${id}`, cluster: `bench-faults-${id}` };
           const [worker, gateway] = await Promise.all([s.startWorker({ name: `faults-${id}-worker`, ...names }), s.startGateway({ name: `faults-${id}-gateway`, ...names, inProcessWorker: true })]);

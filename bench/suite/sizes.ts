@@ -20,7 +20,7 @@ export interface Sizes {
 
 const DEFAULT: Sizes = {
   overhead: { concurrency: [1, 10, 50], warmupMs: 1_000, durationMs: 3_000, switchboardDurationMs: 8_000, switchboardMaxDurationMs: 45_000, budgetMs: 170_000 },
-  faults: { scenarios: 'all', ratePerSecond: 3, beforeMs: 3_000, faultMs: 18_000, afterMs: 8_000, maxInFlight: 80, budgetMs: 380_000 },
+  faults: { scenarios: 'all', ratePerSecond: 3, beforeMs: 3_000, faultMs: 18_000, afterMs: 8_000, maxInFlight: 80, budgetMs: 620_000 },
   scale: { maxWorkers: 3, concurrency: 16, warmupMs: 3_000, durationMs: 15_000, budgetMs: 110_000 },
   crashes: { calls: 1_000, chains: 20, chainPages: 6, baselineCalls: 30, ratePerSecond: 3, killEveryMs: 5_000, vendorLatencyMs: 800, budgetMs: 500_000 },
 };

@@ -67,7 +67,9 @@ function switchboardConfig(vendorUrl: string): SwitchboardConfigInput {
   const gateway = config.gateway ?? {};
   // The bench loads the gateway with one key and no users: its budgets would measure admission, not the stack.
   const admission = { ...gateway.admission, perTenant: {}, perKey: {}, anonymous: {} };
-  config.gateway = { ...gateway, admission, streamDefaults: { ...gateway.streamDefaults, firstTokenTimeoutMs: FIRST_TOKEN_TIMEOUT_MS } };
+  // Both gateways give up on a silent or stalled upstream after FIRST_TOKEN_TIMEOUT_MS (the peer: its request_timeout).
+  config.gateway = { ...gateway, admission, streamDefaults: { ...gateway.streamDefaults, firstTokenTimeoutMs: FIRST_TOKEN_TIMEOUT_MS, stallTimeoutMs: FIRST_TOKEN_TIMEOUT_MS } };
+  config.timeouts = { ...config.timeouts, attemptMs: FIRST_TOKEN_TIMEOUT_MS };
   return config;
 }
 
