@@ -3,8 +3,9 @@
  * same admission, pools, breakers, fallbacks, CallEvents, cost and
  * interaction records as chat (inputs masked like prompts; the vectors are
  * never recorded). `model` is a route whose entries name embedding models.
- * Inputs go to the workflow in batches of EMBEDDING_BATCH (its vectors stay
- * well inside a Temporal payload); each vendor request takes up to 2048.
+ * Inputs go to the workflow in batches sized by the vectors' size (see
+ * inputsPerCall: they must stay inside a Temporal payload); each vendor
+ * request takes up to 2048.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -17,8 +18,19 @@ import { badRequest, badRequestOfIssues, GatewayError } from './http-errors';
 import { sendJson } from './http-io';
 import { resultHeaders } from './openai/response';
 
-/** Inputs per llmCall: 128 vectors of 3072 floats are 1.5 MiB as float32. */
-export const EMBEDDING_BATCH = 128;
+/**
+ * Floats per llmCall: its vectors travel as float32 base64 in its result, one
+ * Temporal payload — 196,608 floats are 1 MiB there (the server refuses a
+ * payload of 2 MiB: 128 vectors of 3072 floats hung the call).
+ */
+export const EMBEDDING_FLOATS_PER_CALL = 196_608;
+/** The vector size assumed when neither the caller nor the route names one (text-embedding-3-large's). */
+const ASSUMED_DIMENSIONS = 3_072;
+
+/** Inputs per llmCall for vectors of this size: 128 of 1536, 64 of 3072 (or of an unnamed size). */
+export function inputsPerCall(dimensions: number | undefined): number {
+  return Math.max(1, Math.floor(EMBEDDING_FLOATS_PER_CALL / (dimensions ?? ASSUMED_DIMENSIONS)));
+}
 /** OpenAI's own limit on inputs per request. */
 const MAX_INPUTS = 2_048;
 
@@ -95,9 +107,10 @@ export async function handleEmbeddings(ctx: GatewayContext, req: IncomingMessage
 
   await admitted(ctx, req, asked, async (finish) => {
     const batches: LlmRequest[] = [];
-    for (let start = 0; start < asked.messages.length; start += EMBEDDING_BATCH) {
+    const perCall = inputsPerCall(dimensions);
+    for (let start = 0; start < asked.messages.length; start += perCall) {
       const part = batches.length;
-      batches.push({ ...asked, messages: asked.messages.slice(start, start + EMBEDDING_BATCH), ...(asked.idempotencyKey ? { idempotencyKey: `${asked.idempotencyKey}.part-${part}` } : {}) });
+      batches.push({ ...asked, messages: asked.messages.slice(start, start + perCall), ...(asked.idempotencyKey ? { idempotencyKey: `${asked.idempotencyKey}.part-${part}` } : {}) });
     }
     const answered = await Promise.all(batches.map((batch) => timedAnswer(ctx, batch)));
     const results = answered.map((a) => a.result);

@@ -35,6 +35,7 @@ describe('gateway: embeddings', () => {
         routes: {
           'chat-default': { entries: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
           embed: { entries: [{ provider: 'openai', model: 'text-embedding-3-small' }] },
+          'embed-large': { entries: [{ provider: 'openai', model: 'text-embedding-3-large' }] },
           'embed-fallback': { embeddingDimensions: 256, entries: [{ provider: 'solo', model: 'text-embedding-3-small' }, { provider: 'openai', model: 'text-embedding-3-large' }] },
           'embed-unsized': { entries: [{ provider: 'solo', model: 'text-embedding-3-small' }, { provider: 'openai', model: 'text-embedding-3-large' }] },
           'embed-anthropic': { entries: [{ provider: 'anthropic', model: 'claude-haiku-4-5' }] },
@@ -81,6 +82,20 @@ describe('gateway: embeddings', () => {
     expect(seen.some((r) => r.status === 200)).toBe(true);
     expect(seen.filter((r) => r.status === 200).every((r) => r.organisation !== 'openai/org-a')).toBe(true);
     expect(seen.filter((r) => r.organisation === 'openai/org-a').every((r) => r.status === 503)).toBe(true);
+  });
+
+  it('embeds 300 texts of 3072 dimensions, more than one workflow carries, in order', async () => {
+    const m = marker('large');
+    const texts = Array.from({ length: 300 }, (_, i) => `passage ${i} ${m}`);
+    const response = await t.openai().embeddings.create({ model: 'embed-large', input: texts });
+    expect(response.data.map((d) => d.index)).toEqual(texts.map((_, i) => i));
+    expect(response.data.every((d) => d.embedding.length === 3072)).toBe(true);
+    // 64 vectors of 3072 floats per llmCall (a Temporal payload): five calls, one vendor request each.
+    expect(t.vendor.requests({ contains: [m] }).filter((r) => r.path === '/v1/embeddings' && r.status === 200)).toHaveLength(5);
+    for (const i of [0, 150, 299]) {
+      const expected = (await direct.embeddings.create({ model: 'text-embedding-3-large', input: texts[i]!, encoding_format: 'float' })).data[0]!.embedding;
+      response.data[i]!.embedding.forEach((value, j) => expect(value).toBeCloseTo(expected[j]!, 5));
+    }
   });
 
   it('masks the inputs like prompts: the vendor and the interaction record see placeholders; one CallEvent and one record per request', async () => {
