@@ -22,6 +22,7 @@ import type { CustomValidator } from '../lib/validation';
 import { checkAnswer, type RejectedAnswer } from './output-check';
 import { routeStreamConfig } from '../schemas/gateway';
 import { createStreamedText, isStreamDiverged, prefillOf } from '../lib/vendors/stream-resume';
+import { countingSkippedChunks, type SkippedChunks } from '../lib/vendors/sse-filter';
 
 export interface AttemptActivityDeps {
   config: () => SwitchboardConfig;
@@ -151,8 +152,21 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
       ...(deps.cluster ? { cluster: deps.cluster } : {}),
       ...(resume ? { resumedFromChars: resume.text.length } : {}),
     };
+    // Malformed stream events without content are skipped by the SDKs' fetch (lib/vendors/sse-filter.ts): counted, logged, not a failure.
+    const skipped: SkippedChunks = { count: 0 };
+    const countedVendorCall = async <T>(call: () => Promise<T>): Promise<T> => {
+      const counted = countingSkippedChunks(call);
+      try {
+        return await counted.done;
+      } finally {
+        if (counted.skipped.count) {
+          skipped.count += counted.skipped.count;
+          callLog.warn({ skippedChunks: counted.skipped.count, sample: counted.skipped.sample }, 'skipped malformed stream events that carried no content');
+        }
+      }
+    };
     try {
-      const callVendor = (withPrefill: boolean) => upstream.client.call({
+      const callVendor = (withPrefill: boolean) => countedVendorCall(() => upstream.client.call({
         model: entry.model,
         messages: withPrefill && prefill ? [...messages, { role: 'assistant', content: prefill }] : messages,
         ...(request.tools ? { tools: request.tools } : {}),
@@ -174,7 +188,7 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
               },
             }
           : {}),
-      });
+      }));
       let result = await callVendor(prefill !== undefined).catch(async (error: unknown) => {
         // A vendor (or model) that refuses a prefill is not the caller's fault: ask again without it, matching the text sent instead.
         if (prefill === undefined || chunkIndex > 0 || classifyVendorError(error, upstream.protocol).outcome !== 'caller_fault') throw error;
@@ -198,6 +212,8 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         outcome: 'success',
         status: result.status,
         latencyMs,
+        ...(resume ? { resumedBy: prefill && !prefillRefused ? ('prefill' as const) : ('matching' as const) } : {}),
+        ...(skipped.count ? { skippedChunks: skipped.count } : {}),
         ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
         inputTokens: result.usage.inputTokens,
         outputTokens: result.usage.outputTokens,
@@ -238,6 +254,7 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         ...(info.status !== undefined ? { status: info.status } : {}),
         errorType: info.errorType,
         errorMessage: info.message.slice(0, 500),
+        ...(skipped.count ? { skippedChunks: skipped.count } : {}),
         latencyMs,
         ...(info.retryAfterMs !== undefined ? { retryAfterMs: info.retryAfterMs } : {}),
         ...(info.rateLimit ? { rateLimit: info.rateLimit } : {}),

@@ -52,6 +52,10 @@ export const CallEvent = z.object({
   ttftMs: z.number().nonnegative().optional(),
   /** The attempt resumed a stream another attempt broke: the characters its caller already had. */
   resumedFromChars: z.number().int().nonnegative().optional(),
+  /** How a resumed stream went on: the vendor continued the text sent as an assistant prefill, or its answer began with that text. */
+  resumedBy: z.enum(['prefill', 'matching']).optional(),
+  /** Malformed stream events that carried no content, skipped (not a failure). */
+  skippedChunks: z.number().int().positive().optional(),
   inputTokens: z.number().int().nonnegative().optional(),
   outputTokens: z.number().int().nonnegative().optional(),
   costUsd: z.number().nonnegative().optional(),

@@ -82,8 +82,11 @@ export const StreamCutFault = z.strictObject({ kind: z.literal('stream_cut'), af
 /** Streaming only: after `afterChunks` token chunks nothing is sent for `stallMs` (absent: forever), then the stream resumes. */
 export const StreamStallFault = z.strictObject({ kind: z.literal('stream_stall'), afterChunks: chunkCount.default(3), stallMs: nonNegativeMs.optional() });
 
-/** Streaming only: one SSE `data:` line of invalid JSON after `afterChunks` token chunks. */
-export const MalformedChunkFault = z.strictObject({ kind: z.literal('malformed_chunk'), afterChunks: chunkCount.default(1) });
+/**
+ * Streaming only: one SSE `data:` line of invalid JSON after `afterChunks` token chunks — a truncated text
+ * delta, or with `contentFree` a truncated chunk that carries no text (a client may skip it).
+ */
+export const MalformedChunkFault = z.strictObject({ kind: z.literal('malformed_chunk'), afterChunks: chunkCount.default(1), contentFree: z.boolean().default(false) });
 
 /** Streaming only: the answer completes but `data: [DONE]` (OpenAI) / `message_stop` (Anthropic) never comes. */
 export const MissingDoneFault = z.strictObject({

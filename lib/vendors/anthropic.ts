@@ -6,6 +6,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { ContentBlockParam, MessageCreateParamsBase, MessageParam, Tool as AnthropicTool } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { FinishReason, Message, ToolCall } from '../../schemas/llm';
 import { namingTimeouts, VendorFailure, VendorProtocolError } from './errors';
+import { skippingFetch } from './sse-filter';
 import { asStreamError } from './openai';
 import { readRateLimit } from './rate-limit-headers';
 import { linkedAbortController, StreamWatchdog } from './stream-watchdog';
@@ -104,7 +105,7 @@ function collect(request: VendorCallRequest, blocks: Array<{ type: string; text?
 }
 
 export function createAnthropicClient(options: VendorClientOptions): VendorClient {
-  const sdk = new Anthropic({ apiKey: options.apiKey, authToken: null, baseURL: options.baseUrl, maxRetries: 0 });
+  const sdk = new Anthropic({ apiKey: options.apiKey, authToken: null, baseURL: options.baseUrl, maxRetries: 0, fetch: skippingFetch });
 
   async function callOnce(request: VendorCallRequest): Promise<VendorCallResult> {
     const { data, response } = await sdk.messages

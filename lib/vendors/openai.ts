@@ -7,6 +7,7 @@ import type { ChatCompletionCreateParamsBase, ChatCompletionMessageParam, ChatCo
 import type { FinishReason, Message, ToolCall } from '../../schemas/llm';
 import { namingTimeouts, VendorProtocolError } from './errors';
 import { readRateLimit } from './rate-limit-headers';
+import { skippingFetch } from './sse-filter';
 import { linkedAbortController, StreamWatchdog } from './stream-watchdog';
 import { parseStructuredOutput } from './structured-output';
 import type { VendorCallRequest, VendorCallResult, VendorClient, VendorClientOptions } from './types';
@@ -69,6 +70,7 @@ export function createOpenAiClient(options: VendorClientOptions): VendorClient {
     organization: options.organization ?? null,
     project: null,
     maxRetries: 0,
+    fetch: skippingFetch,
   });
 
   async function callOnce(request: VendorCallRequest): Promise<VendorCallResult> {

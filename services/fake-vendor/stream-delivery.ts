@@ -18,6 +18,8 @@ export interface StreamDeliveryOptions {
   fault: StreamFault | null;
   /** The frame the `malformed_chunk` fault inserts. */
   malformedFrame: string;
+  /** The frame `malformed_chunk` with `contentFree` inserts. */
+  contentFreeMalformedFrame: string;
   /** The in-stream error frame for the `stream_error` fault. */
   errorFrame: (status: number) => string;
   scheduler: Scheduler;
@@ -93,7 +95,7 @@ export function deliverStream(res: ServerResponse, options: StreamDeliveryOption
             wait(fault.stallMs);
             return;
           case 'malformed_chunk':
-            out += options.malformedFrame;
+            out += fault.contentFree ? options.contentFreeMalformedFrame : options.malformedFrame;
             continue;
           case 'stream_error':
             finished = true;

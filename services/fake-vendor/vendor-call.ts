@@ -53,6 +53,8 @@ export interface ProtocolAdapter {
   renderError(error: VendorError): ErrorResponse;
   streamErrorFrame(status: number): string;
   malformedFrame: string;
+  /** A truncated event that carries no text (`malformed_chunk` with `contentFree`). */
+  contentFreeMalformedFrame: string;
 }
 
 export function isVendorError(value: VendorCall | VendorError): value is VendorError {

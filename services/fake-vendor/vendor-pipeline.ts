@@ -187,6 +187,7 @@ function serveCall(exchange: Exchange, call: VendorCall): void {
       tokensPerSecond,
       fault: plan.stream,
       malformedFrame: exchange.adapter.malformedFrame,
+      contentFreeMalformedFrame: exchange.adapter.contentFreeMalformedFrame,
       errorFrame: exchange.adapter.streamErrorFrame,
       scheduler: deps.scheduler,
       now: deps.now,

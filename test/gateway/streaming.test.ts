@@ -137,6 +137,23 @@ describe('gateway: streaming', () => {
     expect(await rawStream(t, 'solo-fallback', `${malformed} [[say:first second third fourth fifth]]`)).toMatchObject({ text: 'first second third fourth fifth', done: true });
   });
 
+  it('skips a malformed chunk that carries no content: the stream completes on the same upstream, nothing resumed', async () => {
+    const m = marker('skip-malformed');
+    t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'malformed_chunk', afterChunks: 2, contentFree: true } });
+    const stream = await t.openai().chat.completions.create({ model: 'solo-fallback', messages: ask(`${m} [[say:one two three four five]]`), stream: true });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('one two three four five');
+    expect(t.vendor.requests({ contains: [m] }).map((r) => [r.organisation, r.fault])).toEqual([['openai/org-s', 'malformed_chunk']]);
+    // The same on an Anthropic upstream, through the Anthropic dialect.
+    const a = marker('skip-malformed-anthropic');
+    t.vendor.setFault({ organisation: 'anthropic/org-a', promptContains: a, fault: { kind: 'malformed_chunk', afterChunks: 2, contentFree: true } });
+    const anthropic = new Anthropic({ apiKey: tenantKeys.acme, baseURL: t.url, maxRetries: 0 });
+    const message = await anthropic.messages.stream({ model: 'anthropic-only', max_tokens: 200, messages: ask(`${a} [[say:six seven eight nine]]`) }).finalMessage();
+    expect(message.content).toEqual([expect.objectContaining({ type: 'text', text: 'six seven eight nine' })]);
+    expect(t.vendor.requests({ contains: [a] }).map((r) => r.organisation)).toEqual(['anthropic/org-a']);
+  });
+
   it('resumes a sampled answer on an Anthropic fallback with the text sent as an assistant prefill: the vendor writes only what follows', async () => {
     // No [[say]]: each model samples its own words, so only a continuation of the prefill can resume the stream.
     const m = marker('resume-prefill');
@@ -165,6 +182,20 @@ describe('gateway: streaming', () => {
     // (A refused request is logged before its prompt is read: find it by time.)
     const seen = t.vendor.requests({ since }).filter((r) => r.organisation === 'anthropic/org-a' || (r.promptText ?? '').includes(m) || r.organisation === 'openai/org-s');
     expect(seen.map((r) => [r.organisation, r.status])).toEqual([['openai/org-s', 200], ['anthropic/org-a', 400], ['anthropic/org-a', 200]]);
+  });
+
+  it('answers a refused prefill whole through the official client when the fallback, asked again without it, begins with the text sent', async () => {
+    const m = marker('prefill-refused-whole');
+    t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'stream_cut', afterChunks: 3 } });
+    const stream = await t.openai().chat.completions.create({ model: 'solo-fallback', messages: ask(`${m} [[noprefill]] [[say:one two three four five six seven]]`), stream: true });
+    let text = '';
+    const finishes: unknown[] = [];
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.choices[0]?.finish_reason) finishes.push(chunk.choices[0].finish_reason);
+    }
+    expect(text).toBe('one two three four five six seven');
+    expect(finishes).toHaveLength(1);
   });
 
   it('with midStream: error, never presents a stream cut mid-answer as a success', async () => {

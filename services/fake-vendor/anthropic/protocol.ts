@@ -46,6 +46,7 @@ export const anthropicAdapter: ProtocolAdapter = {
   renderError: renderAnthropicError,
   streamErrorFrame: (status) => `event: error\ndata: ${anthropicStreamError(status)}\n\n`,
   malformedFrame: ANTHROPIC_MALFORMED_FRAME,
+  contentFreeMalformedFrame: 'event: ping\ndata: {"type":"pi\n\n',
 };
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;

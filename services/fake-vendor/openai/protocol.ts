@@ -43,6 +43,7 @@ export const openAiAdapter: ProtocolAdapter = {
   renderError: renderOpenAiError,
   streamErrorFrame: (status) => `data: ${openAiStreamError(status)}\n\n`,
   malformedFrame: OPENAI_MALFORMED_FRAME,
+  contentFreeMalformedFrame: 'data: {"id":"chatcmpl-broken","object":"chat.completion.chu\n\n',
 };
 
 /** A unit vector derived from the seed, the model and the text: equal inputs embed equally. */
