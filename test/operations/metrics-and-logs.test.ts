@@ -13,6 +13,7 @@ describe('worker metrics, probes and logs', () => {
   let t: SwitchboardUnderTest;
   let worker: WorkerProcess | undefined;
   let healthPort: number;
+  let reported = false;
 
   beforeAll(async () => {
     t = await startSwitchboard({ withWorker: false, configOverrides: { health: { consecutiveFailures: 10_000, minCallsForRate: 10_000, rateLimitPersistCount: 10_000 } } });
@@ -20,6 +21,14 @@ describe('worker metrics, probes and logs', () => {
     const configPath = writeConfigFile(switchboardConfig(t.vendor.url, { health: { consecutiveFailures: 10_000, minCallsForRate: 10_000, rateLimitPersistCount: 10_000 } }));
     worker = spawnWorker({ configPath, taskQueue: t.taskQueue, controlBucket: t.controlBucket, env: { LOG_LEVEL: 'debug', SB_HEALTH_PORT: String(healthPort) } });
     await eventually('the worker to be ready', async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+  });
+  afterEach(async () => {
+    // A worker that died mid-file fails every later test with a timeout: say why it died, once.
+    const code = await Promise.race([worker?.exited, new Promise((r) => setTimeout(() => r(undefined), 10))]);
+    if (code !== undefined && !reported) {
+      reported = true;
+      console.log(`the spawned worker exited (${String(code)}); its last output:\n${worker?.output().slice(-4_000)}`);
+    }
   });
   afterAll(async () => {
     worker?.kill('SIGTERM');
