@@ -242,8 +242,9 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
       return success;
     } catch (error) {
       const latencyMs = performance.now() - started;
+      // A different answer is not a sick upstream: neutral for health, like an answer that failed its checks.
       const info: VendorFailureInfo = isStreamDiverged(error)
-        ? { outcome: 'retryable', errorType: 'stream_diverged', message: error.message }
+        ? { outcome: 'invalid_output', errorType: 'stream_diverged', message: error.message }
         : classifyVendorError(error, upstream.protocol);
       const at = Date.now();
       await settleProbe({ outcome: info.outcome, at, ...(info.status !== undefined ? { status: info.status } : {}), errorType: info.errorType, errorMessage: info.message });
