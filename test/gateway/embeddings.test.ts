@@ -32,6 +32,7 @@ describe('gateway: embeddings', () => {
     t = await startGateway({
       configOverrides: {
         health: { consecutiveFailures: 1_000, minCallsForRate: 1_000 },
+        prices: { 'gpt-4o-mini': { inputPerMTok: 0.15, outputPerMTok: 0.6 }, 'text-embedding-3-small': { inputPerMTok: 0.02, outputPerMTok: 0 } },
         routes: {
           'chat-default': { entries: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
           embed: { entries: [{ provider: 'openai', model: 'text-embedding-3-small' }] },
@@ -120,6 +121,9 @@ describe('gateway: embeddings', () => {
     expect(interaction.promptAsSent).toContain(m);
     expect(interaction.promptAsSent).not.toContain(email);
     expect(interaction.output).toBe('');
+    // Cost and usage as for chat: the tokens the client was told, at the embedding model's price.
+    expect(interaction.inputTokens).toBe(data.usage.prompt_tokens);
+    expect(interaction.costUsd).toBeCloseTo((data.usage.prompt_tokens * 0.02) / 1e6, 12);
     const events = await eventually('the call\'s CallEvents', async () => {
       const found = await readCallEvents(t.nats, (e) => e.callId === callId);
       return found.some((e) => e.outcome === 'success') ? found : undefined;
