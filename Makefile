@@ -15,7 +15,7 @@ WITH_BINS = set -a && eval "$$(scripts/ensure-binaries.sh)" && set +a &&
 .PHONY: help setup up down status demo test lint typecheck jest bench bench-smoke clean check-deploy cluster-up cluster-down cluster-status test-cluster record-histories test-clients
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 node_modules/.installed: package.json package-lock.json
 	@# not `npm ci`: the registry here lacks other platforms' optional binaries
