@@ -61,7 +61,7 @@ describe('gateway: the Responses API', () => {
   it('continues a conversation from previous_response_id, on a restarted gateway, and only for its tenant', async () => {
     const m = marker('conversation');
     const first = await t.openai().responses.create({ model: 'chat-default', instructions: `${m}-first-instructions`, input: `My name is Ada ${m} [[say:nice to meet you Ada]]` });
-    // A new gateway process (same Temporal, same NATS): the first one is gone.
+    // A new gateway in this process (same Temporal, same NATS): the first one is gone. A real process restart: responses-restart.test.ts.
     await t.gateway.close(1_000);
     const nats = await connect({ servers: testStack().natsUrl, name: 'switchboard-gateway-test-2' });
     const second = await createGateway({ config: t.config, client: t.client, nats, taskQueue: t.taskQueue, log: createLogger({ level: 'silent' }) });
