@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
 import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
+import { eventually, readCallEvents } from '../harness/switchboard';
 
 const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 const ask = (text: string) => [{ role: 'user' as const, content: text }];
@@ -182,6 +183,12 @@ describe('gateway: streaming', () => {
     // (A refused request is logged before its prompt is read: find it by time.)
     const seen = t.vendor.requests({ since }).filter((r) => r.organisation === 'anthropic/org-a' || (r.promptText ?? '').includes(m) || r.organisation === 'openai/org-s');
     expect(seen.map((r) => [r.organisation, r.status])).toEqual([['openai/org-s', 200], ['anthropic/org-a', 400], ['anthropic/org-a', 200]]);
+    // The refusal is on record as its own CallEvent, beside the attempt's own.
+    const refusals = await eventually('the refused prefill\'s CallEvent', async () => {
+      const found = await readCallEvents(t.nats, (e) => e.upstream === 'anthropic/org-a' && e.at >= since && (e.errorMessage ?? '').startsWith('assistant prefill refused'));
+      return found.length ? found : undefined;
+    });
+    expect(refusals[0]).toMatchObject({ outcome: 'caller_fault', status: 400 });
   });
 
   it('answers a refused prefill whole through the official client when the fallback, asked again without it, begins with the text sent', async () => {
