@@ -8,21 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import { JSONCodec } from 'nats';
-import OpenAI from 'openai';
-import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
+import type OpenAI from 'openai';
+import { apiError, startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
 
 const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 const ask = (text: string) => [{ role: 'user' as const, content: text }];
 
-async function apiError(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof OpenAI.APIError) return error;
-    throw error;
-  }
-  throw new Error('the request succeeded; an error was expected');
-}
 
 describe('gateway: OpenAI-compatible chat completions', () => {
   let t: GatewayUnderTest;

@@ -9,20 +9,11 @@ import { JSONCodec } from 'nats';
 import OpenAI from 'openai';
 import { streams } from '../../lib/nats/streams';
 import { Interaction } from '../../schemas/interaction';
-import { startGateway, type GatewayUnderTest } from '../harness/gateway';
+import { apiError, startGateway, type GatewayUnderTest } from '../harness/gateway';
 import { eventually, readCallEvents } from '../harness/switchboard';
 
 const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 
-async function apiError(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof OpenAI.APIError) return error;
-    throw error;
-  }
-  throw new Error('the request succeeded; an error was expected');
-}
 
 describe('gateway: embeddings', () => {
   let t: GatewayUnderTest;

@@ -7,20 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
-import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
+import { apiError, startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
 import { hashApiKey } from '../../services/gateway/tenants';
 
 const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 
-async function apiError(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof OpenAI.APIError) return error;
-    throw error;
-  }
-  throw new Error('the request succeeded; an error was expected');
-}
 
 describe('gateway: models and parameters', () => {
   let t: GatewayUnderTest;

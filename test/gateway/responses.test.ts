@@ -11,19 +11,10 @@ import OpenAI from 'openai';
 import { createLogger } from '../../lib/log';
 import { createGateway } from '../../services/gateway/server';
 import { testStack } from '../harness/env';
-import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
+import { apiError, startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
 
 const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 
-async function apiError(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof OpenAI.APIError) return error;
-    throw error;
-  }
-  throw new Error('the request succeeded; an error was expected');
-}
 
 describe('gateway: the Responses API', () => {
   let t: GatewayUnderTest;

@@ -64,3 +64,14 @@ export async function startGateway(options: { gateway?: Partial<GatewayConfigInp
     throw error;
   }
 }
+
+/** The OpenAI SDK error a request fails with (the test fails if it succeeds, or fails otherwise). */
+export async function apiError(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof OpenAI.APIError) return error;
+    throw error;
+  }
+  throw new Error('the request succeeded; an error was expected');
+}
