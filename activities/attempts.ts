@@ -191,10 +191,10 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
       }));
       let result = await callVendor(prefill !== undefined).catch(async (error: unknown) => {
         // A vendor (or model) that refuses a prefill is not the caller's fault: ask again without it, matching the text sent instead.
-        if (prefill === undefined || chunkIndex > 0 || classifyVendorError(error, upstream.protocol).outcome !== 'caller_fault') throw error;
+        const refused = classifyVendorError(error, upstream.protocol);
+        if (prefill === undefined || chunkIndex > 0 || refused.outcome !== 'caller_fault') throw error;
         callLog.warn({ err: error }, 'the upstream refused the assistant prefill; resuming without it');
         // The refused request is on record like any other (its own event id; neutral for health: the caller's side of the protocol).
-        const refused = classifyVendorError(error, upstream.protocol);
         await emit({ ...base, eventId: randomUUID(), at: Date.now(), outcome: 'caller_fault', ...(refused.status !== undefined ? { status: refused.status } : {}), errorType: refused.errorType, errorMessage: `assistant prefill refused; asked again without it: ${refused.message}`.slice(0, 500), latencyMs: performance.now() - started });
         streamed = createStreamedText(resume!.text);
         prefillRefused = true;
