@@ -12,7 +12,7 @@ export PATH := $(NODE_DIR):$(PATH)
 # Puts SB_TEMPORAL_BIN and SB_NATS_BIN in the environment of a recipe line.
 WITH_BINS = set -a && eval "$$(scripts/ensure-binaries.sh)" && set +a &&
 
-.PHONY: help setup up down status demo test lint typecheck jest bench bench-smoke clean check-deploy cluster-up cluster-down cluster-status test-cluster record-histories test-clients
+.PHONY: help setup up down status demo test lint typecheck jest bench bench-smoke format clean check-deploy cluster-up cluster-down cluster-status test-cluster record-histories test-clients
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -53,8 +53,12 @@ cluster-status: node_modules/.installed ## what cluster-up runs
 demo: up ## the main job, on the local stack
 	@npx tsx services/demo/main.ts
 
-lint: node_modules/.installed ## eslint (incl. workflow determinism rules)
+lint: node_modules/.installed ## eslint (incl. workflow determinism rules) and prettier --check
 	npx eslint .
+	npx prettier --check --log-level warn .
+
+format: node_modules/.installed ## rewrite the code in the project's format (prettier; .prettierrc.json)
+	npx prettier --write --log-level warn .
 
 typecheck: node_modules/.installed ## tsc --noEmit (strict)
 	npx tsc --noEmit -p tsconfig.json

@@ -20,16 +20,25 @@ const workflowRestrictedImports = {
     },
     {
       group: [
-        '**/services', '**/services/**',
-        '**/lib/nats', '**/lib/nats/**',
-        '**/lib/vendors', '**/lib/vendors/**',
-        '**/lib/config', '**/lib/config/**',
-        '**/lib/control', '**/lib/control/**',
-        '**/lib/client', '**/lib/client/**',
+        '**/services',
+        '**/services/**',
+        '**/lib/nats',
+        '**/lib/nats/**',
+        '**/lib/vendors',
+        '**/lib/vendors/**',
+        '**/lib/config',
+        '**/lib/config/**',
+        '**/lib/control',
+        '**/lib/control/**',
+        '**/lib/client',
+        '**/lib/client/**',
         '**/lib/log',
         '**/lib/upstreams/pool',
         // node:crypto; lib/cache/embedding stays allowed
-        '**/lib/cache', '**/lib/cache/index', '**/lib/cache/exact-key', '**/lib/cache/semantic',
+        '**/lib/cache',
+        '**/lib/cache/index',
+        '**/lib/cache/exact-key',
+        '**/lib/cache/semantic',
       ],
       allowTypeImports: true,
       message: 'Workflows must not load I/O modules.',
@@ -52,14 +61,28 @@ export default tseslint.config(
     files: ['workflows/**/*.ts', 'contracts/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', workflowRestrictedImports],
-      'no-restricted-globals': ['error', { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' }, { name: 'setInterval', message: 'Use sleep() in a loop.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
+        { name: 'setInterval', message: 'Use sleep() in a loop.' },
+      ],
     },
   },
   {
     // The arrow points one way: workflows import contracts, lib and activities; nothing but the worker's bundler and tests imports workflows.
     files: ['lib/**/*.ts', 'activities/**/*.ts', 'services/**/*.ts', 'contracts/**/*.ts', 'schemas/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/workflows', '**/workflows/*', '**/workflows/**'], message: 'Import names, failure types and workflow signatures from contracts/, not workflow code.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/workflows', '**/workflows/*', '**/workflows/**'],
+              message: 'Import names, failure types and workflow signatures from contracts/, not workflow code.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

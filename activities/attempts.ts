@@ -84,7 +84,10 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
     if (input.readBack && journal) {
       const kept = await journal.read(input);
       if (kept) {
-        log.info({ callId: input.callId, workflowId: input.workflowId, attempt: input.attempt, upstream: kept.upstream }, 'answer read back from the attempt journal: the vendor is not asked again');
+        log.info(
+          { callId: input.callId, workflowId: input.workflowId, attempt: input.attempt, upstream: kept.upstream },
+          'answer read back from the attempt journal: the vendor is not asked again',
+        );
         return kept;
       }
     }
@@ -95,7 +98,7 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
     let noneReason = `excluded: ${input.exclude.join(', ') || 'none'}`;
     const choice = await pick();
     if ('none' in choice) noneReason = choice.reason;
-    else ({ upstream } = (selected = choice));
+    else ({ upstream } = selected = choice);
     if (!upstream) {
       const details: AttemptFailureDetails = {
         outcome: 'no_upstream',
@@ -108,14 +111,30 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
       throw ApplicationFailure.create({ type: failureTypes.attemptFailed, message: details.message, nonRetryable: true, details: [details] });
     }
 
-    const callLog = log.child({ callId: input.callId, workflowId: input.workflowId, attempt: input.attempt, upstream: upstream.id, model: entry.model, pick: selected?.mode });
+    const callLog = log.child({
+      callId: input.callId,
+      workflowId: input.workflowId,
+      attempt: input.attempt,
+      upstream: upstream.id,
+      model: entry.model,
+      pick: selected?.mode,
+    });
     const settleProbe = async (event: Pick<CallEvent, 'outcome' | 'at' | 'status' | 'errorType' | 'errorMessage'>) => {
       if (selected?.mode !== 'half_open_probe' || !deps.signalBreaker) return;
       const ok = probeOutcomeOf(event);
       if (ok === undefined) return;
-      const error = ok ? undefined : { at: event.at, outcome: event.outcome, status: event.status, errorType: event.errorType, message: event.errorMessage?.slice(0, 200) };
+      const error = ok
+        ? undefined
+        : { at: event.at, outcome: event.outcome, status: event.status, errorType: event.errorType, message: event.errorMessage?.slice(0, 200) };
       const revision = selected.probeRevision;
-      await deps.signalBreaker(selected.probeKey ?? upstream.id, { kind: 'probe_result', ok, ...(error ? { error } : {}), ...(revision !== undefined ? { revision } : {}) }).catch((err: unknown) => callLog.error({ err }, 'could not report the probe result'));
+      await deps
+        .signalBreaker(selected.probeKey ?? upstream.id, {
+          kind: 'probe_result',
+          ok,
+          ...(error ? { error } : {}),
+          ...(revision !== undefined ? { revision } : {}),
+        })
+        .catch((err: unknown) => callLog.error({ err }, 'could not report the probe result'));
     };
     // A local activity (the call's first attempt) has no heartbeat: its workflow task's timeout covers a lost worker.
     const heartbeat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(), Math.max(200, Math.floor(ctx.info.heartbeatTimeoutMs ?? 3000) / 3));
@@ -125,7 +144,11 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
     // A stream another attempt began and broke: this one streams only what follows the text its caller has.
     const resume = request.stream ? input.resume : undefined;
     const publishDelta = (text: string) => {
-      if (text) nats.publish(streamSubject(input.callId), encodeStreamChunk({ type: 'delta', attempt: input.attempt, index: chunkIndex++, text, model: answeringModel, ...(resume ? { resumes: true } : {}) }));
+      if (text)
+        nats.publish(
+          streamSubject(input.callId),
+          encodeStreamChunk({ type: 'delta', attempt: input.attempt, index: chunkIndex++, text, model: answeringModel, ...(resume ? { resumes: true } : {}) }),
+        );
     };
     // Deltas reach the caller with PII restored, even when a placeholder is split across chunks.
     const restorer = input.piiEntities?.length ? createStreamRestorer(input.piiEntities) : undefined;
@@ -166,36 +189,48 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
       }
     };
     try {
-      const callVendor = (withPrefill: boolean) => countedVendorCall(() => upstream.client.call({
-        model: entry.model,
-        messages: withPrefill && prefill ? [...messages, { role: 'assistant', content: prefill }] : messages,
-        ...(request.tools ? { tools: request.tools } : {}),
-        ...(request.toolChoice ? { toolChoice: request.toolChoice } : {}),
-        ...(request.output ? { output: request.output } : {}),
-        ...(request.params ? { params: request.params } : {}),
-        stream: request.stream,
-        timeoutMs: input.attemptTimeoutMs,
-        // The route's stream limits: a late first token or a stall fails this attempt over to the next one.
-        ...(request.stream ? streamLimits(cfg, request.route) : {}),
-        signal: ctx.cancellationSignal,
-        ...(request.embedding ? { embedding: request.embedding } : {}),
-        ...(request.stream
-          ? {
-              onTextDelta: (text: string, model: string) => {
-                answeringModel = model;
-                // Resumed: quiet until the answer passes the text already sent, stopped at its first difference.
-                publishRaw(streamed.feed(text));
-              },
-            }
-          : {}),
-      }));
+      const callVendor = (withPrefill: boolean) =>
+        countedVendorCall(() =>
+          upstream.client.call({
+            model: entry.model,
+            messages: withPrefill && prefill ? [...messages, { role: 'assistant', content: prefill }] : messages,
+            ...(request.tools ? { tools: request.tools } : {}),
+            ...(request.toolChoice ? { toolChoice: request.toolChoice } : {}),
+            ...(request.output ? { output: request.output } : {}),
+            ...(request.params ? { params: request.params } : {}),
+            stream: request.stream,
+            timeoutMs: input.attemptTimeoutMs,
+            // The route's stream limits: a late first token or a stall fails this attempt over to the next one.
+            ...(request.stream ? streamLimits(cfg, request.route) : {}),
+            signal: ctx.cancellationSignal,
+            ...(request.embedding ? { embedding: request.embedding } : {}),
+            ...(request.stream
+              ? {
+                  onTextDelta: (text: string, model: string) => {
+                    answeringModel = model;
+                    // Resumed: quiet until the answer passes the text already sent, stopped at its first difference.
+                    publishRaw(streamed.feed(text));
+                  },
+                }
+              : {}),
+          }),
+        );
       let result = await callVendor(prefill !== undefined).catch(async (error: unknown) => {
         // A vendor (or model) that refuses a prefill is not the caller's fault: ask again without it, matching the text sent instead.
         const refused = classifyVendorError(error, upstream.protocol);
         if (prefill === undefined || chunkIndex > 0 || refused.outcome !== 'caller_fault') throw error;
         callLog.warn({ err: error }, 'the upstream refused the assistant prefill; resuming without it');
         // The refused request is on record like any other (its own event id; neutral for health: the caller's side of the protocol).
-        await emit({ ...base, eventId: randomUUID(), at: Date.now(), outcome: 'caller_fault', ...(refused.status !== undefined ? { status: refused.status } : {}), errorType: refused.errorType, errorMessage: `assistant prefill refused; asked again without it: ${refused.message}`.slice(0, 500), latencyMs: performance.now() - started });
+        await emit({
+          ...base,
+          eventId: randomUUID(),
+          at: Date.now(),
+          outcome: 'caller_fault',
+          ...(refused.status !== undefined ? { status: refused.status } : {}),
+          errorType: refused.errorType,
+          errorMessage: `assistant prefill refused; asked again without it: ${refused.message}`.slice(0, 500),
+          latencyMs: performance.now() - started,
+        });
         streamed = createStreamedText(resume!.text);
         prefillRefused = true;
         return callVendor(false);
@@ -223,7 +258,10 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         ...(cost !== undefined ? { costUsd: cost } : {}),
         ...(result.rateLimit ? { rateLimit: result.rateLimit } : {}),
       });
-      callLog.debug({ latencyMs, status: result.status, ...(resume ? { resumed: prefill && !prefillRefused ? 'prefill' : 'matching the text sent' } : {}) }, 'attempt succeeded');
+      callLog.debug(
+        { latencyMs, status: result.status, ...(resume ? { resumed: prefill && !prefillRefused ? 'prefill' : 'matching the text sent' } : {}) },
+        'attempt succeeded',
+      );
       const success: AttemptSuccess = {
         upstream: upstream.id,
         promptVariant: variant,
@@ -250,7 +288,13 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         ? { outcome: 'invalid_output', errorType: 'stream_diverged', message: error.message }
         : classifyVendorError(error, upstream.protocol);
       const at = Date.now();
-      await settleProbe({ outcome: info.outcome, at, ...(info.status !== undefined ? { status: info.status } : {}), errorType: info.errorType, errorMessage: info.message });
+      await settleProbe({
+        outcome: info.outcome,
+        at,
+        ...(info.status !== undefined ? { status: info.status } : {}),
+        errorType: info.errorType,
+        errorMessage: info.message,
+      });
       await emit({
         ...base,
         at,
@@ -308,7 +352,11 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
       if (!pickProbe) return { sent: false, reason: 'this worker sends no probes' };
       const cfg = config();
       const provider = probe.upstream.slice(0, probe.upstream.indexOf('/'));
-      const model = probe.model ?? Object.values(cfg.routes).flatMap((r) => r.entries).find((e) => e.provider === provider)?.model;
+      const model =
+        probe.model ??
+        Object.values(cfg.routes)
+          .flatMap((r) => r.entries)
+          .find((e) => e.provider === provider)?.model;
       if (!model) return { sent: false, reason: `no route names a model of ${provider}` };
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? `probe-${probe.upstream}`;
       const input: AttemptInput = {
@@ -327,8 +375,19 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         const details = (error as ApplicationFailure).details?.[0] as AttemptFailureDetails | undefined;
         if (!details || details.outcome === 'no_upstream') return { sent: false, reason: details?.message ?? String(error) };
         const ok = probeOutcomeOf({ outcome: details.outcome });
-        const failed = { at: Date.now(), outcome: details.outcome, ...(details.status !== undefined ? { status: details.status } : {}), errorType: details.errorType, message: details.message.slice(0, 200) };
-        return { sent: true, ...(ok !== undefined ? { ok } : {}), ...(ok === false ? { error: failed } : {}), reason: `probe of ${model}: ${details.outcome} ${details.errorType}` };
+        const failed = {
+          at: Date.now(),
+          outcome: details.outcome,
+          ...(details.status !== undefined ? { status: details.status } : {}),
+          errorType: details.errorType,
+          message: details.message.slice(0, 200),
+        };
+        return {
+          sent: true,
+          ...(ok !== undefined ? { ok } : {}),
+          ...(ok === false ? { error: failed } : {}),
+          reason: `probe of ${model}: ${details.outcome} ${details.errorType}`,
+        };
       }
     },
   };

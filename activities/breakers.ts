@@ -45,10 +45,15 @@ export function createBreakerActivities({ nats, log, webhookUrl, policy }: Break
       if (cluster) h.set(BREAKER_CLUSTER_HEADER, cluster);
       nats.publish(breakerSubject(breakerKeyOfState(event)), codec.encode(event), { headers: h });
       await nats.flush();
-      log.warn({ upstream: event.upstream, ...(event.model !== undefined ? { model: event.model } : {}), transition: event.transition, reason: event.reason, cluster }, 'breaker transition');
+      log.warn(
+        { upstream: event.upstream, ...(event.model !== undefined ? { model: event.model } : {}), transition: event.transition, reason: event.reason, cluster },
+        'breaker transition',
+      );
       if (webhookUrl) {
         // The operator's notice is best effort: a dead webhook must not hold the breaker back.
-        await postBreakerWebhook(webhookUrl, event, cluster).catch((error: unknown) => log.error({ err: error instanceof Error ? error.message : String(error) }, 'breaker webhook failed'));
+        await postBreakerWebhook(webhookUrl, event, cluster).catch((error: unknown) =>
+          log.error({ err: error instanceof Error ? error.message : String(error) }, 'breaker webhook failed'),
+        );
       }
     },
   };

@@ -72,7 +72,11 @@ export function createCacheActivities({ nats, log, bucket = buckets.cache, onLoo
     });
     const embedding =
       settings.embedder === 'vendor' && embed
-        ? await embed(turn.userPrompt, { ...(settings.embeddingProvider ? { provider: settings.embeddingProvider } : {}), model: settings.embeddingModel, dimensions: EMBEDDING_DIMS })
+        ? await embed(turn.userPrompt, {
+            ...(settings.embeddingProvider ? { provider: settings.embeddingProvider } : {}),
+            model: settings.embeddingModel,
+            dimensions: EMBEDDING_DIMS,
+          })
         : localEmbedding(turn.userPrompt, EMBEDDING_DIMS);
     // The embedder is part of the scope: vectors of two embedders are not comparable.
     return { indexKey: `semantic.${settings.embedder}.${scope}`, embedding, threshold: settings.threshold };
@@ -102,52 +106,52 @@ export function createCacheActivities({ nats, log, bucket = buckets.cache, onLoo
   };
 
   async function lookup(input: CacheLookupInput): Promise<CacheHit | null> {
-      try {
-        const store = await open();
-        let entry = await store.get(keyOf(input));
-        let semantic = false;
-        if (!entry || entry.operation !== 'PUT') {
-          const near = await semanticKey(input);
-          entry = near ? await store.get(near) : null;
-          semantic = true;
-        }
-        if (!entry || entry.operation !== 'PUT') return null;
-        const parsed = CachedAnswer.safeParse(codec.decode(entry.value));
-        if (!parsed.success || parsed.data.expiresAt <= Date.now()) return null;
-        const answer = parsed.data;
-        const rebase = (text: string) => (answer.piiNonce && input.piiNonce ? rebasePlaceholders(text, answer.piiNonce, input.piiNonce) : text);
-        const rebased = { ...answer, text: rebase(answer.text), ...(input.piiNonce ? { piiNonce: input.piiNonce } : {}), ...(semantic ? { semantic } : {}) };
-        if (input.request.stream) {
-          // A cached answer still streams: restored, in small pieces, like a fast vendor.
-          const restorer = createStreamRestorer(input.piiEntities ?? []);
-          const pieces = rebased.text.match(/[\s\S]{1,24}/g) ?? [];
-          let index = 0;
-          for (const piece of pieces) {
-            const text = restorer.push(piece);
-            if (text) nats.publish(streamSubject(input.callId), encodeStreamChunk({ type: 'delta', attempt: 0, index: index++, text }));
-          }
-          const rest = restorer.flush();
-          if (rest) nats.publish(streamSubject(input.callId), encodeStreamChunk({ type: 'delta', attempt: 0, index: index++, text: rest }));
-        }
-        return rebased;
-      } catch (error) {
-        log.warn({ err: error, callId: input.callId }, 'cache lookup failed; calling the vendor');
-        return null;
+    try {
+      const store = await open();
+      let entry = await store.get(keyOf(input));
+      let semantic = false;
+      if (!entry || entry.operation !== 'PUT') {
+        const near = await semanticKey(input);
+        entry = near ? await store.get(near) : null;
+        semantic = true;
       }
+      if (!entry || entry.operation !== 'PUT') return null;
+      const parsed = CachedAnswer.safeParse(codec.decode(entry.value));
+      if (!parsed.success || parsed.data.expiresAt <= Date.now()) return null;
+      const answer = parsed.data;
+      const rebase = (text: string) => (answer.piiNonce && input.piiNonce ? rebasePlaceholders(text, answer.piiNonce, input.piiNonce) : text);
+      const rebased = { ...answer, text: rebase(answer.text), ...(input.piiNonce ? { piiNonce: input.piiNonce } : {}), ...(semantic ? { semantic } : {}) };
+      if (input.request.stream) {
+        // A cached answer still streams: restored, in small pieces, like a fast vendor.
+        const restorer = createStreamRestorer(input.piiEntities ?? []);
+        const pieces = rebased.text.match(/[\s\S]{1,24}/g) ?? [];
+        let index = 0;
+        for (const piece of pieces) {
+          const text = restorer.push(piece);
+          if (text) nats.publish(streamSubject(input.callId), encodeStreamChunk({ type: 'delta', attempt: 0, index: index++, text }));
+        }
+        const rest = restorer.flush();
+        if (rest) nats.publish(streamSubject(input.callId), encodeStreamChunk({ type: 'delta', attempt: 0, index: index++, text: rest }));
+      }
+      return rebased;
+    } catch (error) {
+      log.warn({ err: error, callId: input.callId }, 'cache lookup failed; calling the vendor');
+      return null;
+    }
   }
 
   async function store(input: CacheStoreInput): Promise<void> {
-      const now = Date.now();
-      const value: CachedAnswer = { ...input.answer, storedAt: now, expiresAt: now + Math.min(input.ttlMs, BUCKET_MAX_AGE_MS) };
-      try {
-        const store = await open();
-        const key = keyOf(input);
-        await store.put(key, codec.encode(value));
-        const semantic = await semanticOf(input);
-        if (semantic) await appendToIndex(store, semantic.indexKey, { key, embedding: semantic.embedding });
-      } catch (error) {
-        log.warn({ err: error, callId: input.callId }, 'cache store failed');
-      }
+    const now = Date.now();
+    const value: CachedAnswer = { ...input.answer, storedAt: now, expiresAt: now + Math.min(input.ttlMs, BUCKET_MAX_AGE_MS) };
+    try {
+      const store = await open();
+      const key = keyOf(input);
+      await store.put(key, codec.encode(value));
+      const semantic = await semanticOf(input);
+      if (semantic) await appendToIndex(store, semantic.indexKey, { key, embedding: semantic.embedding });
+    } catch (error) {
+      log.warn({ err: error, callId: input.callId }, 'cache store failed');
+    }
   }
 }
 

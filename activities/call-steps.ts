@@ -85,7 +85,11 @@ export function createCallStepActivities(deps: CallStepDeps) {
   }
 
   /** Finishes now; false when it failed, so the workflow finishes with retries (the answer is never attempted again). */
-  const finished = (finish: FinishCallInput): Promise<boolean> => finishCall(finish).then(() => true, () => false);
+  const finished = (finish: FinishCallInput): Promise<boolean> =>
+    finishCall(finish).then(
+      () => true,
+      () => false,
+    );
 
   return {
     prepareCall,

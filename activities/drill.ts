@@ -35,7 +35,10 @@ export function createDrillActivities({ config, pool, nats, log, cluster, onRepo
       const known = Object.keys(cfg.routes);
       const unknown = (routes ?? []).filter((route) => !cfg.routes[route]);
       if (unknown.length) {
-        throw ApplicationFailure.nonRetryable(`unknown route${unknown.length > 1 ? 's' : ''} ${unknown.map((r) => `"${r}"`).join(', ')} (known: ${known.join(', ')})`, failureTypes.invalidRequest);
+        throw ApplicationFailure.nonRetryable(
+          `unknown route${unknown.length > 1 ? 's' : ''} ${unknown.map((r) => `"${r}"`).join(', ')} (known: ${known.join(', ')})`,
+          failureTypes.invalidRequest,
+        );
       }
       const planned = (routes ?? known).map((name): DrillRoutePlan => {
         const route = cfg.routes[name]!;

@@ -40,7 +40,6 @@ export interface CallFailureInput {
   error: string;
 }
 
-
 const codec = JSONCodec<Interaction>();
 
 /**

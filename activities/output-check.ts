@@ -28,7 +28,10 @@ export function checkAnswer(input: AttemptInput, result: VendorCallResult, custo
     verdict = validateOutput(restored, config, { ...(schema ? { schema } : {}), customValidators });
   } catch (error) {
     // The vendor answered; our own check broke. Ours, not the vendor's: no breaker count, no retry elsewhere.
-    throw new VendorFailure({ outcome: 'internal', errorType: 'internal_check', message: `checking the answer failed: ${(error as Error).message ?? String(error)}` }, { cause: error });
+    throw new VendorFailure(
+      { outcome: 'internal', errorType: 'internal_check', message: `checking the answer failed: ${(error as Error).message ?? String(error)}` },
+      { cause: error },
+    );
   }
   if (verdict.ok) return undefined;
   const first = verdict.failures[0]!;

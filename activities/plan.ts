@@ -51,7 +51,9 @@ export function createPlanActivities({ config, pool, failover }: PlanActivityDep
         heartbeatMs: cfg.timeouts.heartbeatMs,
         callTimeoutMs: cfg.timeouts.callMs,
         rateLimitWaitMs: cfg.health.defaultRetryAfterMs,
-        ...(validationFor(cfg, input.request.route, input.request.feature) ? { validation: validationFor(cfg, input.request.route, input.request.feature) } : {}),
+        ...(validationFor(cfg, input.request.route, input.request.feature)
+          ? { validation: validationFor(cfg, input.request.route, input.request.feature) }
+          : {}),
         cache: route.cache ?? cfg.cache,
         pii: cfg.pii,
         ...(honoured && avoided ? { avoidedProvider: avoided } : {}),

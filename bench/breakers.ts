@@ -58,12 +58,33 @@ const taskQueue = 'bench-breakers';
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-breakers-'));
   const [temporalPort, natsPort, natsMonitorPort] = await findFreePorts(3);
-  const stack = await startLocalStack({ dataDir, temporalPort: temporalPort!, natsPort: natsPort!, natsMonitorPort: natsMonitorPort!, readyTimeoutMs: 120_000 });
+  const stack = await startLocalStack({
+    dataDir,
+    temporalPort: temporalPort!,
+    natsPort: natsPort!,
+    natsMonitorPort: natsMonitorPort!,
+    readyTimeoutMs: 120_000,
+  });
   const vendor = await startFakeVendor({
-    config: { seed: 9, organisations: ORGS.map((o) => ({ id: `openai/bench-${o}`, protocol: 'openai' as const, rpm: 1_000_000, tpm: 1_000_000_000, keys: [{ name: o, key: `sk-bench-${o}` }] })) },
+    config: {
+      seed: 9,
+      organisations: ORGS.map((o) => ({
+        id: `openai/bench-${o}`,
+        protocol: 'openai' as const,
+        rpm: 1_000_000,
+        tpm: 1_000_000_000,
+        keys: [{ name: o, key: `sk-bench-${o}` }],
+      })),
+    },
   });
   const config: SwitchboardConfigInput = {
-    providers: { openai: { protocol: 'openai', baseUrl: `${vendor.url}/v1`, upstreams: ORGS.map((o) => ({ name: `org-${o}`, apiKeyEnv: `SB_BENCH_KEY_${o.toUpperCase()}` })) } },
+    providers: {
+      openai: {
+        protocol: 'openai',
+        baseUrl: `${vendor.url}/v1`,
+        upstreams: ORGS.map((o) => ({ name: `org-${o}`, apiKeyEnv: `SB_BENCH_KEY_${o.toUpperCase()}` })),
+      },
+    },
     routes: { chat: { entries: [{ provider: 'openai', model: 'gpt-4o-mini' }] } },
     retry: { initialIntervalMs: 20, maxIntervalMs: 200, maxAttemptsPerEntry: 4, maxAttempts: 8 },
     health: { windowMs: 30_000, bucketMs: 1_000, consecutiveFailures: THRESHOLD },
@@ -80,8 +101,16 @@ async function main(): Promise<void> {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {
-        PATH: process.env.PATH, HOME: process.env.HOME, ...benchPayloadEnv, SB_CONFIG: configPath, TEMPORAL_ADDRESS: stack.temporalAddress, NATS_URL: stack.natsUrl,
-        SB_TASK_QUEUE: taskQueue, SB_CLUSTER: cluster, SB_WORKFLOW_BUNDLE: bundlePath, LOG_LEVEL: 'error',
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        ...benchPayloadEnv,
+        SB_CONFIG: configPath,
+        TEMPORAL_ADDRESS: stack.temporalAddress,
+        NATS_URL: stack.natsUrl,
+        SB_TASK_QUEUE: taskQueue,
+        SB_CLUSTER: cluster,
+        SB_WORKFLOW_BUNDLE: bundlePath,
+        LOG_LEVEL: 'error',
         ...Object.fromEntries(ORGS.map((o) => [`SB_BENCH_KEY_${o.toUpperCase()}`, `sk-bench-${o}`])),
       },
     }),
@@ -95,7 +124,7 @@ async function main(): Promise<void> {
   nats.subscribe('sb.breaker.>', { callback: (_e, m) => events.push(BreakerEvent.parse(codec.decode(m.data))) });
   try {
     const upBy = Date.now() + 120_000;
-    for (let ready = 0; ready < 3; ) {
+    for (let ready = 0; ready < 3;) {
       if (Date.now() > upBy) throw new Error('the three workers did not come up within 120 s');
       ready = (await requestHealthViews(nats, cluster, 300)).length;
     }
@@ -110,7 +139,10 @@ async function main(): Promise<void> {
     let inFlight = 0;
     let skipped = 0;
     let done = 0;
-    const progress = setInterval(() => console.log(`t=${((Date.now() - t0) / 1000).toFixed(0)}s sent ${outcomes.length} done ${done} in flight ${inFlight} skipped ${skipped}`), 5_000);
+    const progress = setInterval(
+      () => console.log(`t=${((Date.now() - t0) / 1000).toFixed(0)}s sent ${outcomes.length} done ${done} in flight ${inFlight} skipped ${skipped}`),
+      5_000,
+    );
     for (let i = 0; Date.now() - t0 < durationMs; i++) {
       const due = t0 + (i * 1000) / rate;
       const waitMs = due - Date.now();
@@ -129,8 +161,12 @@ async function main(): Promise<void> {
       }
       inFlight += 1;
       outcomes.push(
-        sb.complete({ route: 'chat', messages: [{ role: 'user', content: `load ${i}` }] })
-          .then(() => ({ ok: true }), (e: unknown) => ({ ok: false, error: String(e) }))
+        sb
+          .complete({ route: 'chat', messages: [{ role: 'user', content: `load ${i}` }] })
+          .then(
+            () => ({ ok: true }),
+            (e: unknown) => ({ ok: false, error: String(e) }),
+          )
           .finally(() => {
             inFlight -= 1;
             done += 1;
@@ -139,7 +175,9 @@ async function main(): Promise<void> {
     }
     const sentMs = Date.now() - t0;
     const unfinished = { ok: false, error: 'unfinished' };
-    const settled = await Promise.all(outcomes.map((o) => Promise.race([o, new Promise<typeof unfinished>((r) => setTimeout(() => r(unfinished), DRAIN_MS).unref())])));
+    const settled = await Promise.all(
+      outcomes.map((o) => Promise.race([o, new Promise<typeof unfinished>((r) => setTimeout(() => r(unfinished), DRAIN_MS).unref())])),
+    );
     clearInterval(progress);
 
     const upstream = `openai/org-${DEAD}`;
@@ -159,7 +197,10 @@ async function main(): Promise<void> {
       skippedBecauseMachineBehind: skipped,
       unfinishedAfterDrain: settled.filter((o) => o === unfinished).length,
       clientVisibleErrors: settled.filter((o) => !o.ok && o !== unfinished).length,
-      firstErrors: settled.filter((o) => !o.ok && o !== unfinished).slice(0, 3).map((o) => o.error),
+      firstErrors: settled
+        .filter((o) => !o.ok && o !== unfinished)
+        .slice(0, 3)
+        .map((o) => o.error),
       threshold: THRESHOLD,
       deadOrgRequestsAfterFirstFailure: Math.max(0, beforeProbes.length - 1),
       deadOrgFailuresBeforeEjection: beforeProbes.length,
@@ -183,8 +224,20 @@ async function main(): Promise<void> {
           benchmark: 'breakers',
           command: `npx tsx bench/breakers.ts --rate ${rate} --die-at-ms ${dieAtMs} --heal-at-ms ${healAtMs} --duration-ms ${durationMs} --max-in-flight ${maxInFlight}`,
           date: new Date().toISOString(),
-          machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${process.platform}-${process.arch}`, loadAverage1m: loadavg()[0] },
-          setup: { organisations: ORGS.length, workers: '3 worker processes', route: 'one vendor, no fallback (a client error means the breaker failed us)', health: config.health, breaker: config.breaker },
+          machine: {
+            cpu: cpus()[0]?.model ?? 'unknown',
+            cores: cpus().length,
+            node: process.version,
+            platform: `${process.platform}-${process.arch}`,
+            loadAverage1m: loadavg()[0],
+          },
+          setup: {
+            organisations: ORGS.length,
+            workers: '3 worker processes',
+            route: 'one vendor, no fallback (a client error means the breaker failed us)',
+            health: config.health,
+            breaker: config.breaker,
+          },
           result,
         },
         null,
@@ -209,7 +262,10 @@ async function main(): Promise<void> {
 // Calls still retrying against the stopped server must not crash the report on the way out.
 process.on('uncaughtException', (error) => console.error(`ignored on shutdown: ${error.message}`));
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -67,7 +67,9 @@ interface Measurement {
 async function independentCalls(sb: SwitchboardClient, calls: number): Promise<Measurement> {
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  await Promise.all(Array.from({ length: calls }, (_, i) => sb.complete({ route: 'site-planner', messages: [{ role: 'user', content: `Independent call ${i} ${started}` }] })));
+  await Promise.all(
+    Array.from({ length: calls }, (_, i) => sb.complete({ route: 'site-planner', messages: [{ role: 'user', content: `Independent call ${i} ${started}` }] })),
+  );
   const endToEndMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const overheadMs = endToEndMs - latencyMs;
@@ -83,7 +85,9 @@ async function independentCalls(sb: SwitchboardClient, calls: number): Promise<M
     overheadPerCallMs: Math.round((overheadMs / calls) * 10) / 10,
     processCpuMsPerCall: Math.round((cpu.user + cpu.system) / 1000 / calls),
   };
-  console.log(`baseline: ${calls} independent llmCalls at once in ${m.endToEndMs} ms (vendor latency ${latencyMs} ms); ${m.processCpuMsPerCall} CPU-ms per call in the worker process`);
+  console.log(
+    `baseline: ${calls} independent llmCalls at once in ${m.endToEndMs} ms (vendor latency ${latencyMs} ms); ${m.processCpuMsPerCall} CPU-ms per call in the worker process`,
+  );
   return m;
 }
 
@@ -91,7 +95,13 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-chains-'));
   const [temporalPort, natsPort, natsMonitorPort] = await findFreePorts(3);
-  const stack = await startLocalStack({ dataDir, temporalPort: temporalPort!, natsPort: natsPort!, natsMonitorPort: natsMonitorPort!, readyTimeoutMs: 120_000 });
+  const stack = await startLocalStack({
+    dataDir,
+    temporalPort: temporalPort!,
+    natsPort: natsPort!,
+    natsMonitorPort: natsMonitorPort!,
+    readyTimeoutMs: 120_000,
+  });
   const vendor = await startFakeVendor({
     config: { seed: 3, organisations: [{ id: 'openai/bench', protocol: 'openai', rpm: 1_000_000, tpm: 1_000_000_000, keys: [{ name: 'bench', key: KEY }] }] },
   });
@@ -173,7 +183,14 @@ async function main(): Promise<void> {
         command: `npx tsx bench/chains.ts --pages ${pages} --latency-ms ${latencyMs} --concurrency ${concurrencies.join(',')} --runs ${runs}`,
         date: new Date().toISOString(),
         machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${process.platform}-${process.arch}` },
-        setup: { pages, calls: pages + 2, latencyMs, worker: 'one in-process worker', vendor: 'in-process fake vendor, fixed latency fault', stack: 'Temporal dev server (SQLite) + nats-server, isolated' },
+        setup: {
+          pages,
+          calls: pages + 2,
+          latencyMs,
+          worker: 'one in-process worker',
+          vendor: 'in-process fake vendor, fixed latency fault',
+          stack: 'Temporal dev server (SQLite) + nats-server, isolated',
+        },
         results,
       },
       null,

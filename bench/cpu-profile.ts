@@ -54,10 +54,20 @@ function main(): void {
   }
   const top = Number(values.top);
   const share = (us: number) => `${((us / busyUs) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms`;
-  process.stdout.write(`${positionals.length} profile(s): ${(busyUs / 1000).toFixed(0)} ms busy over ${(wallUs / 1000).toFixed(0)} ms profiled (idle excluded from the shares)\n\nby area\n`);
-  for (const [area, us] of [...areas].filter(([a]) => a !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`  ${share(us)}  ${area}\n`);
+  process.stdout.write(
+    `${positionals.length} profile(s): ${(busyUs / 1000).toFixed(0)} ms busy over ${(wallUs / 1000).toFixed(0)} ms profiled (idle excluded from the shares)\n\nby area\n`,
+  );
+  for (const [area, us] of [...areas]
+    .filter(([a]) => a !== '(idle)')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top))
+    process.stdout.write(`  ${share(us)}  ${area}\n`);
   process.stdout.write('\nby function (self time)\n');
-  for (const [name, us] of [...functions].filter(([n]) => !n.includes('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`  ${share(us)}  ${name}\n`);
+  for (const [name, us] of [...functions]
+    .filter(([n]) => !n.includes('(idle)'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top))
+    process.stdout.write(`  ${share(us)}  ${name}\n`);
 }
 
 if (require.main === module) main();

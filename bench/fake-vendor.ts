@@ -234,7 +234,12 @@ async function main(): Promise<void> {
       requests: latencies.length,
       errors,
       requestsPerSecond: Math.round((latencies.length / elapsedMs) * 1000),
-      latencyMs: { p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)), max: round(sorted[sorted.length - 1] ?? Number.NaN) },
+      latencyMs: {
+        p50: round(percentile(sorted, 50)),
+        p90: round(percentile(sorted, 90)),
+        p99: round(percentile(sorted, 99)),
+        max: round(sorted[sorted.length - 1] ?? Number.NaN),
+      },
       vendorLoggedRequests: health.loggedRequests,
       vendorCpuUtilisation: vendorCpuMs === undefined ? null : round(vendorCpuMs / elapsedMs),
       vendorCpuMsPerRequest: vendorCpuMs === undefined ? null : Math.round((vendorCpuMs / latencies.length) * 1000) / 1000,

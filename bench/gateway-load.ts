@@ -48,18 +48,27 @@ function once(agent: Agent, target: LoadTarget, i: number): Promise<Sample> {
   const started = performance.now();
   const body = target.body(i);
   return new Promise((resolve) => {
-    const req = request(target.url, { method: 'POST', agent, headers: { ...target.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let ttftMs: number | undefined;
-      const own = /gateway;dur=([\d.]+)/.exec(String(res.headers['server-timing'] ?? ''));
-      res.on('data', (chunk: Buffer) => {
-        // The role chunk carries `"content":""`; the first token is the first non-empty content.
-        if (ttftMs === undefined && target.stream && /"content":\s*"[^"]/.test(chunk.toString())) ttftMs = performance.now() - started;
-      });
-      res.on('end', () =>
-        resolve({ ok: res.statusCode === 200, ms: performance.now() - started, ...(ttftMs !== undefined ? { ttftMs } : {}), ...(own ? { ownMs: Number(own[1]) } : {}) }),
-      );
-      res.on('error', () => resolve({ ok: false, ms: performance.now() - started }));
-    });
+    const req = request(
+      target.url,
+      { method: 'POST', agent, headers: { ...target.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let ttftMs: number | undefined;
+        const own = /gateway;dur=([\d.]+)/.exec(String(res.headers['server-timing'] ?? ''));
+        res.on('data', (chunk: Buffer) => {
+          // The role chunk carries `"content":""`; the first token is the first non-empty content.
+          if (ttftMs === undefined && target.stream && /"content":\s*"[^"]/.test(chunk.toString())) ttftMs = performance.now() - started;
+        });
+        res.on('end', () =>
+          resolve({
+            ok: res.statusCode === 200,
+            ms: performance.now() - started,
+            ...(ttftMs !== undefined ? { ttftMs } : {}),
+            ...(own ? { ownMs: Number(own[1]) } : {}),
+          }),
+        );
+        res.on('error', () => resolve({ ok: false, ms: performance.now() - started }));
+      },
+    );
     req.on('error', () => resolve({ ok: false, ms: performance.now() - started }));
     req.end(body);
   });
@@ -79,7 +88,10 @@ export async function runLoad(target: LoadTarget, concurrency: number, warmupMs:
 export async function runCallLoad(call: (i: number) => Promise<unknown>, concurrency: number, warmupMs: number, durationMs: number): Promise<LoadResult> {
   const exec = async (i: number) => {
     const started = performance.now();
-    const ok = await call(i).then(() => true, () => false);
+    const ok = await call(i).then(
+      () => true,
+      () => false,
+    );
     return { ok, ms: performance.now() - started };
   };
   return runCalls(exec, concurrency, warmupMs, durationMs, false);

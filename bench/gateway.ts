@@ -48,7 +48,11 @@ const CONCURRENCY = [1, 10, 50];
 const STREAM_CONCURRENCY = [1, 10];
 
 function spawnService(script: string, env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', ...benchPayloadEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', ...benchPayloadEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (d: Buffer) => {
@@ -71,13 +75,22 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 const chatBody = (model: string, stream: boolean) => (i: number) =>
-  JSON.stringify({ model, messages: [{ role: 'user', content: `bench question ${i}` }], ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}) });
+  JSON.stringify({
+    model,
+    messages: [{ role: 'user', content: `bench question ${i}` }],
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  });
 
 function print(label: string, r: LoadResult, direct?: LoadResult): void {
   const added = direct ? ` added p50 ${(r.p50Ms - direct.p50Ms).toFixed(2)} p99 ${(r.p99Ms - direct.p99Ms).toFixed(2)}` : '';
   const own = r.gatewayOwnP50Ms !== undefined ? ` gateway-own p50 ${r.gatewayOwnP50Ms} p99 ${r.gatewayOwnP99Ms}` : '';
-  const ttft = r.ttftP50Ms !== undefined ? ` ttft p50 ${r.ttftP50Ms} p99 ${r.ttftP99Ms}${direct?.ttftP50Ms !== undefined ? ` (added ${(r.ttftP50Ms - direct.ttftP50Ms).toFixed(2)})` : ''}` : '';
-  console.log(`${label.padEnd(22)} c=${String(r.concurrency).padEnd(3)} ${String(r.callsPerSecond).padStart(8)} calls/s  p50 ${r.p50Ms} p90 ${r.p90Ms} p99 ${r.p99Ms} ms  errors ${r.errors}${added}${own}${ttft}`);
+  const ttft =
+    r.ttftP50Ms !== undefined
+      ? ` ttft p50 ${r.ttftP50Ms} p99 ${r.ttftP99Ms}${direct?.ttftP50Ms !== undefined ? ` (added ${(r.ttftP50Ms - direct.ttftP50Ms).toFixed(2)})` : ''}`
+      : '';
+  console.log(
+    `${label.padEnd(22)} c=${String(r.concurrency).padEnd(3)} ${String(r.callsPerSecond).padStart(8)} calls/s  p50 ${r.p50Ms} p90 ${r.p90Ms} p99 ${r.p99Ms} ms  errors ${r.errors}${added}${own}${ttft}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -86,13 +99,25 @@ async function main(): Promise<void> {
   const stack =
     values.temporal && values.nats
       ? { temporalAddress: values.temporal, natsUrl: values.nats, dataDir: undefined }
-      : await startLocalStack({ dataDir: join(runDir, 'stack'), temporalPort: temporalPort!, natsPort: natsPort!, natsMonitorPort: natsMonitorPort!, readyTimeoutMs: 120_000 });
+      : await startLocalStack({
+          dataDir: join(runDir, 'stack'),
+          temporalPort: temporalPort!,
+          natsPort: natsPort!,
+          natsMonitorPort: natsMonitorPort!,
+          readyTimeoutMs: 120_000,
+        });
   const vendor = await startFakeVendor({
-    config: { seed: 3, organisations: [{ id: 'openai/bench', protocol: 'openai', rpm: 1_000_000_000, tpm: 1_000_000_000_000, keys: [{ name: 'b', key: VENDOR_KEY }] }] },
+    config: {
+      seed: 3,
+      organisations: [{ id: 'openai/bench', protocol: 'openai', rpm: 1_000_000_000, tpm: 1_000_000_000_000, keys: [{ name: 'b', key: VENDOR_KEY }] }],
+    },
   });
   const children: ChildProcess[] = [];
   try {
-    const { code } = await bundleWorkflowCode({ workflowsPath: join(ROOT, 'workflows/index.ts'), logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error } });
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: join(ROOT, 'workflows/index.ts'),
+      logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error },
+    });
     const bundlePath = join(runDir, 'bundle.js');
     writeFileSync(bundlePath, code);
     const configPath = join(runDir, 'switchboard.json');
@@ -102,32 +127,63 @@ async function main(): Promise<void> {
         providers: { openai: { protocol: 'openai', baseUrl: `${vendor.url}/v1`, upstreams: [{ name: 'bench', apiKeyEnv: 'SB_BENCH_KEY' }] } },
         routes: { bench: { entries: [{ provider: 'openai', model: 'gpt-4o-mini' }] } },
         // The bench measures the gateway's overhead, not admission: its one key sends no user, unlimited.
-        gateway: { tenants: [{ id: 'bench', keys: [{ name: 'bench', sha256: hashApiKey(TENANT_KEY) }] }], admission: { perTenant: {}, perKey: {}, anonymous: {} } },
+        gateway: {
+          tenants: [{ id: 'bench', keys: [{ name: 'bench', sha256: hashApiKey(TENANT_KEY) }] }],
+          admission: { perTenant: {}, perKey: {}, anonymous: {} },
+        },
       }),
     );
     const direct: Record<string, LoadResult> = {};
-    const directTarget = (stream: boolean): LoadTarget => ({ url: `${vendor.url}/v1/chat/completions`, headers: { authorization: `Bearer ${VENDOR_KEY}` }, body: chatBody('gpt-4o-mini', stream), stream });
+    const directTarget = (stream: boolean): LoadTarget => ({
+      url: `${vendor.url}/v1/chat/completions`,
+      headers: { authorization: `Bearer ${VENDOR_KEY}` },
+      body: chatBody('gpt-4o-mini', stream),
+      stream,
+    });
     for (const c of CONCURRENCY) print('direct', (direct[`c${c}`] = await runLoad(directTarget(false), c, warmupMs, durationMs)));
     for (const c of STREAM_CONCURRENCY) print('direct stream', (direct[`s${c}`] = await runLoad(directTarget(true), c, warmupMs, durationMs)));
 
     const results: Record<string, Record<string, LoadResult>> = { direct };
     for (const mode of modes) {
       const taskQueue = `bench-${mode}`;
-      const env = { SB_CONFIG: configPath, TEMPORAL_ADDRESS: stack.temporalAddress, NATS_URL: stack.natsUrl, SB_TASK_QUEUE: taskQueue, SB_WORKFLOW_BUNDLE: bundlePath, SB_BENCH_KEY: VENDOR_KEY, SB_CLUSTER: taskQueue };
+      const env = {
+        SB_CONFIG: configPath,
+        TEMPORAL_ADDRESS: stack.temporalAddress,
+        NATS_URL: stack.natsUrl,
+        SB_TASK_QUEUE: taskQueue,
+        SB_WORKFLOW_BUNDLE: bundlePath,
+        SB_BENCH_KEY: VENDOR_KEY,
+        SB_CLUSTER: taskQueue,
+      };
       if (mode === 'separate') children.push((await spawnService('services/worker/main.ts', env, /worker started/)).child);
-      const gateway = await spawnService('services/gateway/main.ts', { ...env, SB_GATEWAY_PORT: '0', SB_GATEWAY_WORKER: String(mode === 'eager') }, /"url":"(http:[^"]+)"[^\n]*gateway listening/);
+      const gateway = await spawnService(
+        'services/gateway/main.ts',
+        { ...env, SB_GATEWAY_PORT: '0', SB_GATEWAY_WORKER: String(mode === 'eager') },
+        /"url":"(http:[^"]+)"[^\n]*gateway listening/,
+      );
       children.push(gateway.child);
       const url = gateway.match[1]!;
-      const target = (stream: boolean): LoadTarget => ({ url: `${url}/v1/chat/completions`, headers: { authorization: `Bearer ${TENANT_KEY}` }, body: chatBody('bench', stream), stream });
+      const target = (stream: boolean): LoadTarget => ({
+        url: `${url}/v1/chat/completions`,
+        headers: { authorization: `Bearer ${TENANT_KEY}` },
+        body: chatBody('bench', stream),
+        stream,
+      });
       const own: Record<string, LoadResult> = {};
       for (const c of CONCURRENCY) print(`gateway ${mode}`, (own[`c${c}`] = await runLoad(target(false), c, warmupMs, durationMs)), direct[`c${c}`]);
-      for (const c of STREAM_CONCURRENCY) print(`gateway ${mode} stream`, (own[`s${c}`] = await runLoad(target(true), c, warmupMs, durationMs)), direct[`s${c}`]);
+      for (const c of STREAM_CONCURRENCY)
+        print(`gateway ${mode} stream`, (own[`s${c}`] = await runLoad(target(true), c, warmupMs, durationMs)), direct[`s${c}`]);
       if (mode === 'separate') {
         // The same workflows through the typed client, no gateway: what Temporal itself costs.
         const connection = await Connection.connect({ address: stack.temporalAddress });
         const sb = createSwitchboardClient({ client: new Client({ connection, dataConverter: benchDataConverter }), taskQueue });
         const call = (i: number) => sb.complete({ route: 'bench', messages: [{ role: 'user', content: `bench question ${i}` }] });
-        for (const c of CONCURRENCY) print('typed client (no gw)', (results.client = { ...results.client, [`c${c}`]: await runCallLoad(call, c, warmupMs, durationMs) })[`c${c}`]!, direct[`c${c}`]);
+        for (const c of CONCURRENCY)
+          print(
+            'typed client (no gw)',
+            (results.client = { ...results.client, [`c${c}`]: await runCallLoad(call, c, warmupMs, durationMs) })[`c${c}`]!,
+            direct[`c${c}`],
+          );
         await connection.close();
       }
       const starts = [...(await (await fetch(`${url}/metrics`)).text()).matchAll(/^sb_gateway_workflow_starts_total\{eager="(true|false)"\} (\d+)/gm)];

@@ -25,7 +25,10 @@ const rounds = Number(values.rounds);
 const SIZES = [512, 2_048, 8_192, 32_768];
 
 /** A call-input-shaped value of about `bytes` bytes of JSON. */
-const callInput = (bytes: number) => ({ callId: 'call-4:acme:8:eu-inv-7', request: { route: 'chat-default', tenant: 'acme', messages: [{ role: 'user', content: 'x'.repeat(bytes) }] } });
+const callInput = (bytes: number) => ({
+  callId: 'call-4:acme:8:eu-inv-7',
+  request: { route: 'chat-default', tenant: 'acme', messages: [{ role: 'user', content: 'x'.repeat(bytes) }] },
+});
 
 async function microsPerPayload(converter: DataConverter, value: unknown): Promise<number> {
   const codecs = converter.payloadCodecs ?? [];
@@ -56,7 +59,8 @@ async function main(): Promise<void> {
     rows.push({ bytes, clearMicros: round(clearMicros), encryptedMicros: round(encryptedMicros), codecMicros: round(encryptedMicros - clearMicros) });
   }
   console.log('payload bytes | JSON only µs | JSON + AES-256-GCM µs | codec µs (encode+decode)');
-  for (const r of rows) console.log(`${String(r.bytes).padStart(13)} | ${String(r.clearMicros).padStart(12)} | ${String(r.encryptedMicros).padStart(21)} | ${r.codecMicros}`);
+  for (const r of rows)
+    console.log(`${String(r.bytes).padStart(13)} | ${String(r.clearMicros).padStart(12)} | ${String(r.encryptedMicros).padStart(21)} | ${r.codecMicros}`);
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(

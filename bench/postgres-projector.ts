@@ -48,12 +48,28 @@ const sentence = (n: number, seed: number) => Array.from({ length: n }, (_, i) =
 function interaction(i: number, tenant: string): Interaction {
   const input = `Write a ${sentence(30, i)} #${i}`;
   return {
-    callId: `call-bench-${i}`, at: Date.now(), tenant, user: `u-${i % 500}`, feature: ['headline', 'button', 'paragraph', 'image-alt'][i % 4]!,
-    route: 'chat-default', provider: i % 5 ? 'openai' : 'anthropic', model: i % 5 ? 'gpt-4o-mini' : 'claude-haiku-4-5',
-    upstream: i % 5 ? `openai/org-${'abc'[i % 3]}` : 'anthropic/org-a', promptVariant: 'assistant/default', input,
-    promptAsSent: `system: You are a concise assistant. ${sentence(60, i + 1)}\nuser: ${input}`, output: sentence(70, i + 2),
-    attempts: 1 + (i % 7 === 0 ? 1 : 0), latencyMs: 300 + (i % 900), ttftMs: 80 + (i % 200), inputTokens: 180 + (i % 50), outputTokens: 90 + (i % 40),
-    costUsd: 0.000081, language: 'en', cacheHit: i % 11 === 0, validation: 'passed',
+    callId: `call-bench-${i}`,
+    at: Date.now(),
+    tenant,
+    user: `u-${i % 500}`,
+    feature: ['headline', 'button', 'paragraph', 'image-alt'][i % 4]!,
+    route: 'chat-default',
+    provider: i % 5 ? 'openai' : 'anthropic',
+    model: i % 5 ? 'gpt-4o-mini' : 'claude-haiku-4-5',
+    upstream: i % 5 ? `openai/org-${'abc'[i % 3]}` : 'anthropic/org-a',
+    promptVariant: 'assistant/default',
+    input,
+    promptAsSent: `system: You are a concise assistant. ${sentence(60, i + 1)}\nuser: ${input}`,
+    output: sentence(70, i + 2),
+    attempts: 1 + (i % 7 === 0 ? 1 : 0),
+    latencyMs: 300 + (i % 900),
+    ttftMs: 80 + (i % 200),
+    inputTokens: 180 + (i % 50),
+    outputTokens: 90 + (i % 40),
+    costUsd: 0.000081,
+    language: 'en',
+    cacheHit: i % 11 === 0,
+    validation: 'passed',
   };
 }
 
@@ -62,11 +78,15 @@ async function startNats(dir: string): Promise<{ url: string; stop(): Promise<vo
   const port = await findFreePort();
   const child = spawn(bin, ['-js', '-sd', join(dir, 'jetstream'), '-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
   const url = `nats://127.0.0.1:${port}`;
-  await waitFor('nats-server', async () => {
-    const nc = await connect({ servers: url, reconnect: false });
-    await nc.close();
-    return true;
-  }, 20_000);
+  await waitFor(
+    'nats-server',
+    async () => {
+      const nc = await connect({ servers: url, reconnect: false });
+      await nc.close();
+      return true;
+    },
+    20_000,
+  );
   return {
     url,
     stop: () => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM')))),
@@ -106,7 +126,9 @@ async function main(): Promise<void> {
   try {
     await ensureStreams(nc);
     const backlog = await publishBacklog(nc);
-    console.log(`backlog: ${backlog.interactions} interactions (${Math.round(backlog.bytes / backlog.interactions)} bytes each), ${backlog.feedback} feedback events`);
+    console.log(
+      `backlog: ${backlog.interactions} interactions (${Math.round(backlog.bytes / backlog.interactions)} bytes each), ${backlog.feedback} feedback events`,
+    );
     const pgVersion = (await pg.query<{ v: string }>('postgres', "SELECT current_setting('server_version') AS v"))[0]?.v;
     for (const batchSize of batchSizes) {
       const database = await pg.createDatabase(`bench_${batchSize}`).then(() => `bench_${batchSize}`);
@@ -115,10 +137,15 @@ async function main(): Promise<void> {
       const startedAt = performance.now();
       const cpuBefore = process.cpuUsage();
       const projector = await startPostgresProjector({ nats: nc, pool, config, log });
-      await waitFor('the drain', async () => {
-        const s = projector.stats();
-        return s.interactions >= backlog.interactions && s.feedback >= backlog.feedback;
-      }, 600_000, 20);
+      await waitFor(
+        'the drain',
+        async () => {
+          const s = projector.stats();
+          return s.interactions >= backlog.interactions && s.feedback >= backlog.feedback;
+        },
+        600_000,
+        20,
+      );
       const seconds = (performance.now() - startedAt) / 1_000;
       const cpu = process.cpuUsage(cpuBefore);
       const stats = projector.stats();
@@ -138,21 +165,37 @@ async function main(): Promise<void> {
         projectorCpuMsPerRow: Number(((cpu.user + cpu.system) / 1_000 / rows).toFixed(3)),
       };
       results.push(result);
-      console.log(`batch ${batchSize}: ${rows} rows in ${result.seconds} s = ${result.rowsPerSecond} rows/s (${result.interactionsPerSecond} interactions/s), ${stats.batches} batches, ${Math.round(result.writeShare * 100)}% of the time in PostgreSQL transactions (both streams summed), projector CPU ${result.projectorCpuMsPerRow} ms/row`);
+      console.log(
+        `batch ${batchSize}: ${rows} rows in ${result.seconds} s = ${result.rowsPerSecond} rows/s (${result.interactionsPerSecond} interactions/s), ${stats.batches} batches, ${Math.round(result.writeShare * 100)}% of the time in PostgreSQL transactions (both streams summed), projector CPU ${result.projectorCpuMsPerRow} ms/row`,
+      );
       const jsm = await nc.jetstreamManager();
       for (const source of projectorSources(config)) await jsm.consumers.delete(source.stream, source.durable);
     }
     mkdirSync('bench/results', { recursive: true });
     writeFileSync(
       'bench/results/postgres-projector.json',
-      `${JSON.stringify({
-        benchmark: 'postgres-projector',
-        date: new Date().toISOString(),
-        machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}`, loadAverageAtEnd: loadavg(), postgres: pgVersion, postgresDurable: true, sameMachine: 'nats-server, PostgreSQL and the projector share the cores' },
-        backlog,
-        streams: [streams.interactions.name, streams.feedback.name],
-        results,
-      }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          benchmark: 'postgres-projector',
+          date: new Date().toISOString(),
+          machine: {
+            cpu: cpus()[0]?.model ?? 'unknown',
+            cores: cpus().length,
+            memoryGiB: Math.round(totalmem() / 2 ** 30),
+            node: process.version,
+            platform: `${process.platform}-${process.arch}`,
+            loadAverageAtEnd: loadavg(),
+            postgres: pgVersion,
+            postgresDurable: true,
+            sameMachine: 'nats-server, PostgreSQL and the projector share the cores',
+          },
+          backlog,
+          streams: [streams.interactions.name, streams.feedback.name],
+          results,
+        },
+        null,
+        2,
+      )}\n`,
     );
     console.log('wrote bench/results/postgres-projector.json');
   } finally {

@@ -19,7 +19,13 @@ import { startFakeVendor } from '../services/fake-vendor';
 import { createSwitchboardWorker } from '../services/worker/worker';
 import { benchDataConverter } from './payload-keys';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '60' }, temporal: { type: 'string', default: '127.0.0.1:7233' }, nats: { type: 'string', default: 'nats://127.0.0.1:4222' } } });
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '60' },
+    temporal: { type: 'string', default: '127.0.0.1:7233' },
+    nats: { type: 'string', default: 'nats://127.0.0.1:4222' },
+  },
+});
 const calls = Number(values.calls);
 
 /** CPU ms the local stack's Temporal dev server has used so far (from `make up`'s pid file), if it is ours. */
@@ -37,7 +43,9 @@ function temporalCpuMs(): number | undefined {
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const vendor = await startFakeVendor({ config: { organisations: [{ id: 'openai/bench', protocol: 'openai', keys: [{ name: 'k', key: 'sk-fake-bench-key' }] }] } });
+  const vendor = await startFakeVendor({
+    config: { organisations: [{ id: 'openai/bench', protocol: 'openai', keys: [{ name: 'k', key: 'sk-fake-bench-key' }] }] },
+  });
   const config = parseConfig({
     providers: { openai: { protocol: 'openai', baseUrl: `${vendor.url}/v1`, upstreams: [{ name: 'bench', apiKeyEnv: 'BENCH_KEY' }] } },
     routes: { bench: { entries: [{ provider: 'openai', model: 'gpt-4o-mini' }] } },
@@ -55,7 +63,18 @@ async function main(): Promise<void> {
     const path = `/tmp/sb-bench-bundle-${variant}.js`;
     writeFileSync(path, code);
     const taskQueue = `bench-${randomUUID()}`;
-    const sb = await createSwitchboardWorker({ config, secrets, temporalAddress: values.temporal, natsUrl: values.nats, taskQueue, log: createLogger({ level: 'silent' }), workflowBundlePath: path, cluster: taskQueue, controlBucket: `sb_control_bench_${taskQueue.slice(6, 14)}`, dataConverter: benchDataConverter });
+    const sb = await createSwitchboardWorker({
+      config,
+      secrets,
+      temporalAddress: values.temporal,
+      natsUrl: values.nats,
+      taskQueue,
+      log: createLogger({ level: 'silent' }),
+      workflowBundlePath: path,
+      cluster: taskQueue,
+      controlBucket: `sb_control_bench_${taskQueue.slice(6, 14)}`,
+      dataConverter: benchDataConverter,
+    });
     const running = sb.run();
     const typed = createSwitchboardClient({ client, taskQueue });
     for (let i = 0; i < 5; i++) await typed.complete({ route: 'bench', messages: [{ role: 'user', content: `warm-up ${i}` }] });
@@ -72,14 +91,29 @@ async function main(): Promise<void> {
       ...(temporalBefore !== undefined && temporalAfter !== undefined ? { temporalCpuMsPerCall: round((temporalAfter - temporalBefore) / calls) } : {}),
     };
     const r = results[variant];
-    console.log(`${variant.padEnd(12)} ${r.msPerCall} ms per call; CPU per call: ${r.cpuMsPerCall} ms here (worker + client + fake vendor), ${r.temporalCpuMsPerCall ?? '?'} ms Temporal dev server`);
+    console.log(
+      `${variant.padEnd(12)} ${r.msPerCall} ms per call; CPU per call: ${r.cpuMsPerCall} ms here (worker + client + fake vendor), ${r.temporalCpuMsPerCall ?? '?'} ms Temporal dev server`,
+    );
     sb.shutdown();
     await running;
   }
   await connection.close();
   await vendor.close();
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/workflow-overhead.json', JSON.stringify({ benchmark: 'workflow-overhead', date: new Date().toISOString(), machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version }, calls, results }, null, 2));
+  writeFileSync(
+    'bench/results/workflow-overhead.json',
+    JSON.stringify(
+      {
+        benchmark: 'workflow-overhead',
+        date: new Date().toISOString(),
+        machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
+        calls,
+        results,
+      },
+      null,
+      2,
+    ),
+  );
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;

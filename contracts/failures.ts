@@ -47,10 +47,28 @@ export type FailureType = (typeof failureTypes)[keyof typeof failureTypes] | (ty
  */
 export const vendorErrorTypes = [
   // The vendor answered with an error status (lib/vendors/classify.ts).
-  'rate_limit_exceeded', 'insufficient_quota', 'authentication', 'account_locked', 'billing', 'permission_denied',
-  'model_not_found', 'context_length_exceeded', 'content_policy_violation', 'invalid_request', 'overloaded', 'server_error', 'conflict',
+  'rate_limit_exceeded',
+  'insufficient_quota',
+  'authentication',
+  'account_locked',
+  'billing',
+  'permission_denied',
+  'model_not_found',
+  'context_length_exceeded',
+  'content_policy_violation',
+  'invalid_request',
+  'overloaded',
+  'server_error',
+  'conflict',
   // No usable answer: the connection, the clock or the protocol (lib/vendors/errors.ts).
-  'timeout', 'first_token_timeout', 'stream_stalled', 'stream_interrupted', 'malformed_response', 'aborted', 'connection', 'unknown',
+  'timeout',
+  'first_token_timeout',
+  'stream_stalled',
+  'stream_interrupted',
+  'malformed_response',
+  'aborted',
+  'connection',
+  'unknown',
   // The answer could not be read as the structured output asked for.
   'json_parse',
 ] as const;
@@ -66,7 +84,8 @@ export const callPathErrorTypes = [
   /** Our own check of an answer failed (not the vendor's fault). */
   'internal_check',
   /** The attempt activity never reported: timed out, or its worker died. */
-  'activity_timeout', 'activity_failed',
+  'activity_timeout',
+  'activity_failed',
   /** A resumed stream's new answer does not begin with the text its caller already has. */
   'stream_diverged',
 ] as const;

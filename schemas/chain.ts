@@ -11,7 +11,11 @@ import { checkOutputSchema, exceedsJsonBounds } from '../lib/validation/request-
 import { JsonSchema, SamplingParams, StructuredOutput } from './llm';
 
 const stepId = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'a letter, then letters, digits, _ or -, at most 64');
-const idToken = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:@-]+$/, 'letters, digits and . _ : @ - only');
+const idToken = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9._:@-]+$/, 'letters, digits and . _ : @ - only');
 
 /** One call per item of an array found at `from` (a template path such as `steps.siteMap.pages`). */
 export const FanOut = z.object({

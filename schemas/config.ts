@@ -13,7 +13,11 @@ function defaulted<T extends z.ZodObject>(schema: T, input: z.input<T> = {} as z
   return schema.default(schema.parse(input) as z.util.NoUndefined<z.output<T>>);
 }
 
-const id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
+const id = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
 const durationMs = z.number().int().nonnegative();
 
 export const Protocol = z.enum(['openai', 'anthropic']);
@@ -24,7 +28,10 @@ export const UpstreamConfig = z.object({
   /** Unique within the provider; the upstream's id is `<provider>/<name>`. */
   name: id,
   /** Environment variable holding the API key (secrets never live in the file). Set this or `apiKeyFile`. */
-  apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (A-Z, 0-9, _)').optional(),
+  apiKeyEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (A-Z, 0-9, _)')
+    .optional(),
   /** File holding the API key (e.g. a mounted Kubernetes Secret), re-read on every config reload so a key rotates without a restart. */
   apiKeyFile: z.string().min(1).optional(),
   /** OpenAI `OpenAI-Organization` header, when a key serves several organisations. */
@@ -162,7 +169,10 @@ export type ModelPrice = z.infer<typeof ModelPrice>;
 /** Where breaker transitions are announced besides `sb.breaker.>`. */
 export const NotificationConfig = z.object({
   /** Slack-compatible incoming-webhook URL; off (absent) by default. A secret-bearing URL, so it comes from this env var, not the file. */
-  webhookUrlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (A-Z, 0-9, _)').optional(),
+  webhookUrlEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (A-Z, 0-9, _)')
+    .optional(),
 });
 export type NotificationConfig = z.infer<typeof NotificationConfig>;
 
@@ -194,13 +204,32 @@ type ParsedConfig = z.output<typeof SwitchboardConfigShape>;
  * been. A new setting that names a route is one more line here.
  */
 export const configReferences: Array<(config: ParsedConfig) => ConfigReference[]> = [
-  (c) => Object.entries(c.routes).flatMap(([route, r]) => r.entries.map((e, i) => ({ kind: 'provider' as const, name: e.provider, path: ['routes', route, 'entries', i, 'provider'] }))),
-  (c) => Object.entries(c.routes).flatMap(([route, r]) => r.entries.flatMap((e, i) => (e.prompt ? [{ kind: 'prompt' as const, name: e.prompt, path: ['routes', route, 'entries', i, 'prompt'] }] : []))),
-  (c) => Object.entries(c.chains).flatMap(([chain, spec]) => [
-    ...(spec.route !== undefined ? [{ kind: 'route' as const, name: spec.route, path: ['chains', chain, 'route'] }] : []),
-    ...spec.steps.flatMap((step, i) => (step.route !== undefined ? [{ kind: 'route' as const, name: step.route, path: ['chains', chain, 'steps', i, 'route'] }] : [])),
-  ]),
-  (c) => (c.insights.naming.enabled ? [{ kind: 'route' as const, name: c.insights.naming.route, path: ['insights', 'naming', 'route'], missing: 'a route is required when naming is enabled' }] : []),
+  (c) =>
+    Object.entries(c.routes).flatMap(([route, r]) =>
+      r.entries.map((e, i) => ({ kind: 'provider' as const, name: e.provider, path: ['routes', route, 'entries', i, 'provider'] })),
+    ),
+  (c) =>
+    Object.entries(c.routes).flatMap(([route, r]) =>
+      r.entries.flatMap((e, i) => (e.prompt ? [{ kind: 'prompt' as const, name: e.prompt, path: ['routes', route, 'entries', i, 'prompt'] }] : [])),
+    ),
+  (c) =>
+    Object.entries(c.chains).flatMap(([chain, spec]) => [
+      ...(spec.route !== undefined ? [{ kind: 'route' as const, name: spec.route, path: ['chains', chain, 'route'] }] : []),
+      ...spec.steps.flatMap((step, i) =>
+        step.route !== undefined ? [{ kind: 'route' as const, name: step.route, path: ['chains', chain, 'steps', i, 'route'] }] : [],
+      ),
+    ]),
+  (c) =>
+    c.insights.naming.enabled
+      ? [
+          {
+            kind: 'route' as const,
+            name: c.insights.naming.route,
+            path: ['insights', 'naming', 'route'],
+            missing: 'a route is required when naming is enabled',
+          },
+        ]
+      : [],
   (c) => Object.keys(c.drills.routePrompts).map((route) => ({ kind: 'route' as const, name: route, path: ['drills', 'routePrompts', route] })),
   (c) => Object.keys(c.gateway.admission.queues).map((route) => ({ kind: 'route' as const, name: route, path: ['gateway', 'admission', 'queues', route] })),
 ];
@@ -247,7 +276,11 @@ export const SwitchboardConfig = SwitchboardConfigShape.superRefine((config, ctx
   for (const ref of configReferences.flatMap((referencesIn) => referencesIn(config))) {
     if (ref.name === undefined) ctx.addIssue({ code: 'custom', path: ref.path, message: ref.missing ?? `a ${ref.kind} is required here` });
     else if (!Object.hasOwn(known[ref.kind], ref.name)) {
-      ctx.addIssue({ code: 'custom', path: ref.path, message: `unknown ${ref.kind} "${ref.name}" (known: ${Object.keys(known[ref.kind]).join(', ') || 'none'})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ref.path,
+        message: `unknown ${ref.kind} "${ref.name}" (known: ${Object.keys(known[ref.kind]).join(', ') || 'none'})`,
+      });
     }
   }
   for (const [routeName, route] of Object.entries(config.routes)) {
@@ -271,7 +304,11 @@ export const SwitchboardConfig = SwitchboardConfigShape.superRefine((config, ctx
       }
       seen.add(upstream.name);
       if ((upstream.apiKeyEnv === undefined) === (upstream.apiKeyFile === undefined)) {
-        ctx.addIssue({ code: 'custom', path: ['providers', providerName, 'upstreams', index, 'apiKeyEnv'], message: 'set exactly one of apiKeyEnv and apiKeyFile' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', providerName, 'upstreams', index, 'apiKeyEnv'],
+          message: 'set exactly one of apiKeyEnv and apiKeyFile',
+        });
       }
       if (!upstream.baseUrl && !provider.baseUrl) {
         ctx.addIssue({ code: 'custom', path: ['providers', providerName, 'upstreams', index, 'baseUrl'], message: 'no baseUrl here or on the provider' });

@@ -42,17 +42,29 @@ export function embeddingRouteIssues(config: { routes: Record<string, EmbeddingR
     route.entries.forEach((entry, index) => {
       const at = ['routes', name, 'entries', index];
       if (config.providers[entry.provider]?.protocol === 'anthropic') {
-        issues.push({ path: [...at, 'provider'], message: `"${entry.provider}" is an Anthropic provider, which has no embeddings API (routes.${name} is an embeddings route: it declares a vector size)` });
+        issues.push({
+          path: [...at, 'provider'],
+          message: `"${entry.provider}" is an Anthropic provider, which has no embeddings API (routes.${name} is an embeddings route: it declares a vector size)`,
+        });
       }
       if (entry.dimensions === undefined) {
         if (route.embeddingDimensions === undefined && providers.length > 1) {
-          issues.push({ path: [...at, 'dimensions'], message: `routes.${name} falls back across providers (${providers.join(', ')}): say this entry's vector size, or set routes.${name}.embeddingDimensions` });
+          issues.push({
+            path: [...at, 'dimensions'],
+            message: `routes.${name} falls back across providers (${providers.join(', ')}): say this entry's vector size, or set routes.${name}.embeddingDimensions`,
+          });
         }
       } else if (route.embeddingDimensions !== undefined && entry.dimensions !== route.embeddingDimensions) {
-        issues.push({ path: [...at, 'dimensions'], message: `${entry.dimensions} differs from routes.${name}.embeddingDimensions (${route.embeddingDimensions}): a fallback must answer vectors of the route's size` });
+        issues.push({
+          path: [...at, 'dimensions'],
+          message: `${entry.dimensions} differs from routes.${name}.embeddingDimensions (${route.embeddingDimensions}): a fallback must answer vectors of the route's size`,
+        });
       } else if (route.embeddingDimensions === undefined && entry.dimensions !== route.entries[first]!.dimensions) {
         const other = route.entries[first]!;
-        issues.push({ path: [...at, 'dimensions'], message: `${entry.provider}/${entry.model} answers ${entry.dimensions} dimensions, entries[${first}] (${other.provider}/${other.model}) ${other.dimensions}: vectors of different sizes cannot fall back to each other (set routes.${name}.embeddingDimensions for models that can shorten theirs)` });
+        issues.push({
+          path: [...at, 'dimensions'],
+          message: `${entry.provider}/${entry.model} answers ${entry.dimensions} dimensions, entries[${first}] (${other.provider}/${other.model}) ${other.dimensions}: vectors of different sizes cannot fall back to each other (set routes.${name}.embeddingDimensions for models that can shorten theirs)`,
+        });
       }
     });
   }

@@ -86,7 +86,11 @@ export const StreamStallFault = z.strictObject({ kind: z.literal('stream_stall')
  * Streaming only: one SSE `data:` line of invalid JSON after `afterChunks` token chunks — a truncated text
  * delta, or with `contentFree` a truncated chunk that carries no text (a client may skip it).
  */
-export const MalformedChunkFault = z.strictObject({ kind: z.literal('malformed_chunk'), afterChunks: chunkCount.default(1), contentFree: z.boolean().default(false) });
+export const MalformedChunkFault = z.strictObject({
+  kind: z.literal('malformed_chunk'),
+  afterChunks: chunkCount.default(1),
+  contentFree: z.boolean().default(false),
+});
 
 /** Streaming only: the answer completes but `data: [DONE]` (OpenAI) / `message_stop` (Anthropic) never comes. */
 export const MissingDoneFault = z.strictObject({
@@ -107,11 +111,30 @@ export const StreamErrorFault = z.strictObject({
 export const InvalidJsonFault = z.strictObject({ kind: z.literal('invalid_json') });
 
 /** Down (answering `status`) for `downMs`, then healthy for `upMs`, repeating from when the rule was set. */
-export const FlapFault = z.strictObject({ kind: z.literal('flap'), downMs: nonNegativeMs, upMs: nonNegativeMs, /** Default 503. */ status: httpStatus.default(503) });
+export const FlapFault = z.strictObject({
+  kind: z.literal('flap'),
+  downMs: nonNegativeMs,
+  upMs: nonNegativeMs,
+  /** Default 503. */ status: httpStatus.default(503),
+});
 
 export const Fault = z.discriminatedUnion('kind', [
-  StatusFault, LatencyFault, SlowFirstTokenFault, RateLimitFault, AccountLockedFault, ContextLengthFault, ContentPolicyFault, FlapFault,
-  ResetBeforeHeadersFault, HangFault, StreamCutFault, StreamStallFault, MalformedChunkFault, MissingDoneFault, StreamErrorFault, InvalidJsonFault,
+  StatusFault,
+  LatencyFault,
+  SlowFirstTokenFault,
+  RateLimitFault,
+  AccountLockedFault,
+  ContextLengthFault,
+  ContentPolicyFault,
+  FlapFault,
+  ResetBeforeHeadersFault,
+  HangFault,
+  StreamCutFault,
+  StreamStallFault,
+  MalformedChunkFault,
+  MissingDoneFault,
+  StreamErrorFault,
+  InvalidJsonFault,
 ]);
 export type Fault = z.infer<typeof Fault>;
 export type FaultInput = z.input<typeof Fault>;
@@ -266,7 +289,10 @@ export const RequestLogQuery = z.strictObject({
   /** Only the newest N matching records (still oldest first); `count` stays the full match count. */
   limit: z.coerce.number().int().min(0).optional(),
   /** Include each record's stored prompt text. */
-  includePrompt: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  includePrompt: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
 });
 export type RequestLogQuery = z.infer<typeof RequestLogQuery>;
 

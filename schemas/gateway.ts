@@ -1,7 +1,11 @@
 /** The gateway section of the Switchboard config: tenants, limits, admission, streaming per route. */
 import { z } from 'zod';
 
-const tenantId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
+const tenantId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest (64 lowercase hex characters) of the API key');
 
 /** Limits of one subject (a tenant, an API key, a user in a segment, an anonymous caller, a client IP). Absent = unlimited. */
@@ -51,7 +55,10 @@ export type Segment = z.infer<typeof Segment>;
 
 export const AdmissionConfig = z.object({
   /** NATS KV bucket holding the limiter states, shared by every gateway pod. Default `sb_admission`. */
-  bucket: z.string().regex(/^[A-Za-z0-9_-]+$/).default('sb_admission'),
+  bucket: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('sb_admission'),
   /** Users seen for the first time less than this many days ago are `untrusted`. Default 7. */
   untrustedDays: z.number().nonnegative().default(7),
   /** Users (`<tenant>/<user>` or `<user>`) with the premium segment. */

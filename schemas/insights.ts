@@ -36,7 +36,10 @@ export const InsightsConfig = z.object({
       /** The route the naming calls take; required when enabled. */
       route: z.string().min(1).optional(),
       /** Tenant the naming calls are recorded under. Default `switchboard`. */
-      tenant: z.string().regex(/^[A-Za-z0-9._:@-]+$/).default('switchboard'),
+      tenant: z
+        .string()
+        .regex(/^[A-Za-z0-9._:@-]+$/)
+        .default('switchboard'),
     })
     .default({ enabled: false, tenant: 'switchboard' }),
   /** Environment variable holding a webhook URL the Markdown report is POSTed to (Slack-compatible JSON); off when absent. */

@@ -48,45 +48,51 @@ export const SamplingParams = z.object({
 });
 export type SamplingParams = z.infer<typeof SamplingParams>;
 
-const idToken = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:@-]+$/, 'letters, digits and . _ : @ - only');
+const idToken = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9._:@-]+$/, 'letters, digits and . _ : @ - only');
 
 /** What a caller asks for: one logical LLM call. */
-export const LlmRequest = z.object({
-  /** Logical model name from config (`routes`). */
-  route: z.string().min(1),
-  messages: z.array(Message).min(1, 'at least one message'),
-  tools: z.array(Tool).optional(),
-  /** `auto` (default when tools are given), `none`, `required`, or a tool name to force. */
-  toolChoice: z.union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string() })]).optional(),
-  output: StructuredOutput.optional(),
-  params: SamplingParams.optional(),
-  tenant: idToken.default('default'),
-  user: idToken.optional(),
-  feature: idToken.optional(),
-  /** The same key returns the same result and reaches the vendor once. */
-  idempotencyKey: idToken.optional(),
-  /** Bounds the whole call, all attempts and waits included. Default from config (`timeouts.callMs`). */
-  deadlineMs: z.number().int().positive().max(3_600_000).optional(),
-  stream: z.boolean().default(false),
-  /** `false` skips the response cache for this call (lookup and store). Default: use it where the route caches. */
-  cache: z.boolean().optional(),
-  /**
-   * The end user's own words, when the messages carry a prompt the product
-   * built from them (its "enhanced prompt"). Recorded with the interaction
-   * (masked like the messages); never sent to a vendor. Default: the last
-   * user message is the user's input.
-   */
-  userInput: z.string().max(100_000).optional(),
-  /**
-   * An embeddings call: the messages' texts are the inputs, in order, and the
-   * answer is one vector per input (`LlmResult.embeddings`). `dimensions`:
-   * the vector size every entry of the route is asked for.
-   */
-  embedding: z.object({ dimensions: z.number().int().positive().max(65_536).optional() }).optional(),
-}).superRefine((request, ctx) => {
-  // A schema we cannot use fails here, before any vendor is paid, not inside an attempt.
-  for (const issue of checkRequestSchemas(request)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
-});
+export const LlmRequest = z
+  .object({
+    /** Logical model name from config (`routes`). */
+    route: z.string().min(1),
+    messages: z.array(Message).min(1, 'at least one message'),
+    tools: z.array(Tool).optional(),
+    /** `auto` (default when tools are given), `none`, `required`, or a tool name to force. */
+    toolChoice: z.union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string() })]).optional(),
+    output: StructuredOutput.optional(),
+    params: SamplingParams.optional(),
+    tenant: idToken.default('default'),
+    user: idToken.optional(),
+    feature: idToken.optional(),
+    /** The same key returns the same result and reaches the vendor once. */
+    idempotencyKey: idToken.optional(),
+    /** Bounds the whole call, all attempts and waits included. Default from config (`timeouts.callMs`). */
+    deadlineMs: z.number().int().positive().max(3_600_000).optional(),
+    stream: z.boolean().default(false),
+    /** `false` skips the response cache for this call (lookup and store). Default: use it where the route caches. */
+    cache: z.boolean().optional(),
+    /**
+     * The end user's own words, when the messages carry a prompt the product
+     * built from them (its "enhanced prompt"). Recorded with the interaction
+     * (masked like the messages); never sent to a vendor. Default: the last
+     * user message is the user's input.
+     */
+    userInput: z.string().max(100_000).optional(),
+    /**
+     * An embeddings call: the messages' texts are the inputs, in order, and the
+     * answer is one vector per input (`LlmResult.embeddings`). `dimensions`:
+     * the vector size every entry of the route is asked for.
+     */
+    embedding: z.object({ dimensions: z.number().int().positive().max(65_536).optional() }).optional(),
+  })
+  .superRefine((request, ctx) => {
+    // A schema we cannot use fails here, before any vendor is paid, not inside an attempt.
+    for (const issue of checkRequestSchemas(request)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  });
 export type LlmRequest = z.infer<typeof LlmRequest>;
 export type LlmRequestInput = z.input<typeof LlmRequest>;
 

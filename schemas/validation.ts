@@ -84,7 +84,10 @@ export const CustomPiiPattern = z
     /** Regular expression source, JavaScript syntax. */
     pattern: z.string().min(1),
     /** Regular expression flags from `imsuv` (`g` is implied). Default none. */
-    flags: z.string().regex(/^[imsuv]*$/, 'flags from imsuv').optional(),
+    flags: z
+      .string()
+      .regex(/^[imsuv]*$/, 'flags from imsuv')
+      .optional(),
   })
   .superRefine((custom, ctx) => {
     try {

@@ -116,7 +116,9 @@ export async function agentChain(run: ChainRunInput): Promise<ChainResult> {
       } catch (error) {
         if (isCancellation(error) || firstFailure) throw error;
         const cause = error instanceof ChildWorkflowFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
-        return fail(stepFailure(definition.name, step, index, cause?.type ?? 'unknown', cause?.message ?? (error instanceof Error ? error.message : String(error))));
+        return fail(
+          stepFailure(definition.name, step, index, cause?.type ?? 'unknown', cause?.message ?? (error instanceof Error ? error.message : String(error))),
+        );
       }
       calls.push({
         step: step.id,
@@ -138,7 +140,15 @@ export async function agentChain(run: ChainRunInput): Promise<ChainResult> {
       }
       if (repair >= step.repairAttempts) {
         const rounds = repair === 1 ? '1 repair' : `${repair} repairs`;
-        return fail(stepFailure(definition.name, step, index, INVALID_OUTPUT, `output "${request.output!.name}" does not match its schema after ${rounds}: ${describeFailures(failures)}`));
+        return fail(
+          stepFailure(
+            definition.name,
+            step,
+            index,
+            INVALID_OUTPUT,
+            `output "${request.output!.name}" does not match its schema after ${rounds}: ${describeFailures(failures)}`,
+          ),
+        );
       }
       log.info('chain step output failed its schema; repairing', { step: step.id, index, failures: failures.length });
       stepProgress.repairs += 1;
@@ -162,7 +172,8 @@ export async function agentChain(run: ChainRunInput): Promise<ChainResult> {
           if (isTemplateError(error)) fail(stepFailure(definition.name, step, undefined, chainFailureTypes.invalidChain, error.message));
           throw error;
         }
-        if (!Array.isArray(items)) fail(stepFailure(definition.name, step, undefined, chainFailureTypes.invalidChain, `forEach "${step.forEach.from}" is not a list`));
+        if (!Array.isArray(items))
+          fail(stepFailure(definition.name, step, undefined, chainFailureTypes.invalidChain, `forEach "${step.forEach.from}" is not a list`));
         const list = items as unknown[];
         stepProgress.total = list.length;
         const stepSlots = step.forEach.maxConcurrency ? new Slots(step.forEach.maxConcurrency) : undefined;

@@ -26,7 +26,11 @@ const { readBreakerState, writeBreakerState, publishBreakerEvent } = proxyActivi
 });
 const { currentBreakerPolicy } = proxyLocalActivities<BreakerActivities>({ startToCloseTimeout: '5 seconds', retry: { maximumAttempts: 3 } });
 // One try: a lost probe is answered by the half-open timeout (a fresh period), not by a second request.
-const { probeUpstream } = proxyActivities<AttemptActivities>({ startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 seconds', retry: { maximumAttempts: 1 } });
+const { probeUpstream } = proxyActivities<AttemptActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { maximumAttempts: 1 },
+});
 
 /** History events after which the supervisor starts afresh with its state carried over. */
 const HISTORY_LIMIT = 2_000;
@@ -46,11 +50,23 @@ export async function breakerSupervisor(input: BreakerSupervisorInput): Promise<
 
   const sendProbe = (half: BreakerState) => {
     probed = half.revision;
-    const probe: SupervisorProbe = { key, upstream, revision: half.revision, budget: half.probeBudget ?? policy.halfOpenMaxConcurrent, ...(probeModel ? { model: probeModel } : {}) };
+    const probe: SupervisorProbe = {
+      key,
+      upstream,
+      revision: half.revision,
+      budget: half.probeBudget ?? policy.halfOpenMaxConcurrent,
+      ...(probeModel ? { model: probeModel } : {}),
+    };
     // Not awaited: signals (operator, trips, user-traffic probes) are handled while the probe runs.
     void probeUpstream(probe).then(
       (verdict) => {
-        if (verdict.ok !== undefined) queue.push({ kind: 'probe_result', ok: verdict.ok, revision: probe.revision, ...(verdict.error ? { error: verdict.error } : {}) } satisfies BreakerInput);
+        if (verdict.ok !== undefined)
+          queue.push({
+            kind: 'probe_result',
+            ok: verdict.ok,
+            revision: probe.revision,
+            ...(verdict.error ? { error: verdict.error } : {}),
+          } satisfies BreakerInput);
       },
       () => undefined,
     );
@@ -82,7 +98,16 @@ export async function breakerSupervisor(input: BreakerSupervisorInput): Promise<
       state = step.state;
     }
     if (workflowInfo().historyLength > HISTORY_LIMIT || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof breakerSupervisor>({ upstream, ...(model !== undefined ? { model } : {}), key, cluster, policy, state, pending: queue, ...(probeModel ? { probeModel } : {}) });
+      await continueAsNew<typeof breakerSupervisor>({
+        upstream,
+        ...(model !== undefined ? { model } : {}),
+        key,
+        cluster,
+        policy,
+        state,
+        pending: queue,
+        ...(probeModel ? { probeModel } : {}),
+      });
     }
   }
 }

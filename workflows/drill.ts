@@ -84,7 +84,13 @@ async function drillEntry(drillId: string, route: DrillRoutePlan, entry: Planned
         validation: route.validation,
       });
       promptVariant = answer.promptVariant;
-      samples.push({ prompt, result: 'pass', upstream: answer.upstream, latencyMs: answer.latencyMs, answerPreview: answer.text.slice(0, ANSWER_PREVIEW_CHARS) });
+      samples.push({
+        prompt,
+        result: 'pass',
+        upstream: answer.upstream,
+        latencyMs: answer.latencyMs,
+        answerPreview: answer.text.slice(0, ANSWER_PREVIEW_CHARS),
+      });
     } catch (error) {
       promptVariant = attemptFailure(error)?.promptVariant ?? promptVariant;
       samples.push(failedSample(prompt, error));

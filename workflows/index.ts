@@ -1,5 +1,13 @@
 // Every workflow the worker registers; the bundler starts here.
-import type { AgentChainWorkflow, BreakerSupervisorWorkflow, FallbackDrillWorkflow, InsightsJobWorkflow, LlmCallWorkflow, ProbeWorkflow, workflowTypes } from '../contracts/workflow-types';
+import type {
+  AgentChainWorkflow,
+  BreakerSupervisorWorkflow,
+  FallbackDrillWorkflow,
+  InsightsJobWorkflow,
+  LlmCallWorkflow,
+  ProbeWorkflow,
+  workflowTypes,
+} from '../contracts/workflow-types';
 import { agentChain } from './agent-chain';
 import { breakerSupervisor } from './breaker-supervisor';
 import { fallbackDrill } from './drill';

@@ -16,7 +16,17 @@ import type { createInteractionActivities } from '../activities/interactions';
 import { openCall, type OpenCall } from '../lib/call/open';
 import { finishOf } from '../lib/call/finish';
 import { answeredOutcome, cachedResult } from '../lib/call/result';
-import { afterAnswer, afterFailure, beginAttempt, beginReview, reviewRejection, startCallState, timerBeforeNextAttempt, type AttemptStep, type CallState } from '../lib/call/steps';
+import {
+  afterAnswer,
+  afterFailure,
+  beginAttempt,
+  beginReview,
+  reviewRejection,
+  startCallState,
+  timerBeforeNextAttempt,
+  type AttemptStep,
+  type CallState,
+} from '../lib/call/steps';
 import type { AttemptFailureDetails, AttemptInput, AttemptSuccess, LlmCallInput } from '../schemas/call';
 import type { LlmResult } from '../schemas/llm';
 import { failureTypes } from '../contracts/failures';
@@ -59,7 +69,8 @@ const { recordCallFailure } = proxyLocalActivities<ReturnType<typeof createInter
  */
 function attemptActivity(step: AttemptStep, heartbeatMs: number): (input: AttemptInput) => Promise<AttemptSuccess> {
   if (step.local) return proxyLocalActivities<AttemptActivities>({ startToCloseTimeout: step.activityTimeoutMs, retry: { maximumAttempts: 1 } }).attemptCall;
-  return proxyActivities<AttemptActivities>({ startToCloseTimeout: step.activityTimeoutMs, heartbeatTimeout: heartbeatMs, retry: { maximumAttempts: 1 } }).attemptCall;
+  return proxyActivities<AttemptActivities>({ startToCloseTimeout: step.activityTimeoutMs, heartbeatTimeout: heartbeatMs, retry: { maximumAttempts: 1 } })
+    .attemptCall;
 }
 
 /** The attempt's failure details, or a retryable "activity failed / timed out" when it never reported (its worker died). */
@@ -71,7 +82,14 @@ function failureOf(error: unknown): AttemptFailureDetails {
     if (details) return details;
   }
   const message = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-  return { outcome: 'retryable', errorType: /timeout/i.test(message) ? 'activity_timeout' : 'activity_failed', message, promptVariant: 'unknown', latencyMs: 0, startedAt: Date.now() };
+  return {
+    outcome: 'retryable',
+    errorType: /timeout/i.test(message) ? 'activity_timeout' : 'activity_failed',
+    message,
+    promptVariant: 'unknown',
+    latencyMs: 0,
+    startedAt: Date.now(),
+  };
 }
 
 type Tried = { state: CallState; success: AttemptSuccess } | { state: CallState; failure: AttemptFailureDetails };
@@ -96,7 +114,11 @@ async function reviewed(call: OpenCall, begun: { state: CallState; step: Attempt
 }
 
 /** What answerCall's first attempt left to decide, as the loop's first step (the same pure first step it took). */
-async function carriedOver(call: OpenCall, first: Exclude<FirstAnswer, { kind: 'answered' }>, o: { startedAt: number; rerun: boolean }): Promise<{ begun: { state: CallState; step: AttemptStep }; tried: Tried }> {
+async function carriedOver(
+  call: OpenCall,
+  first: Exclude<FirstAnswer, { kind: 'answered' }>,
+  o: { startedAt: number; rerun: boolean },
+): Promise<{ begun: { state: CallState; step: AttemptStep }; tried: Tried }> {
   const begun = beginAttempt(call, startCallState(), { now: o.startedAt, child: false, ...(o.rerun ? { readBack: true } : {}) });
   if (first.kind === 'failed') return { begun, tried: { state: begun.state, failure: first.failure } };
   try {
@@ -124,7 +146,13 @@ async function finish(call: OpenCall, result: LlmResult, prompt: string | undefi
 }
 
 /** The call gave up: recorded like any call, then failed with a stable type and the attempt log. */
-async function giveUp(call: OpenCall, state: CallState, step: AttemptStep, failure: AttemptFailureDetails, given: { failureType: string; reason: string }): Promise<never> {
+async function giveUp(
+  call: OpenCall,
+  state: CallState,
+  step: AttemptStep,
+  failure: AttemptFailureDetails,
+  given: { failureType: string; reason: string },
+): Promise<never> {
   const { entry } = step;
   upsert({ provider: entry.provider, upstream: failure.upstream, outcome: 'failed' });
   await recordCallFailure({
@@ -151,7 +179,12 @@ async function giveUp(call: OpenCall, state: CallState, step: AttemptStep, failu
 export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
   // A call started by a release whose steps differ cannot be continued by this code: it fails at once on replay
   // (the worker fails llmCall on a non-determinism error) instead of retrying its task forever (docs/deploy.md, "Upgrades").
-  if (!patched(CALL_SHAPE)) throw ApplicationFailure.create({ type: failureTypes.workflowFailed, message: `this call was started by a Switchboard release whose call steps differ from ${CALL_SHAPE}; it cannot be continued here`, nonRetryable: true });
+  if (!patched(CALL_SHAPE))
+    throw ApplicationFailure.create({
+      type: failureTypes.workflowFailed,
+      message: `this call was started by a Switchboard release whose call steps differ from ${CALL_SHAPE}; it cannot be continued here`,
+      nonRetryable: true,
+    });
   const info = workflowInfo();
   const startedAt = Date.now();
   // The gateway and the typed client set these in the start request; a chain's child call gets them here.
@@ -163,11 +196,13 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
   const rerun = info.historyLength > 3;
 
   // A top-level call's happy path is one local activity; a chain's call (or one whose answerCall failed before its attempt) takes the steps apart.
-  const first = child ? undefined : await answerCall({ input, ...at, ...(rerun ? { rerun } : {}) }).catch((error: unknown) => {
-    if (isCancellation(error)) throw error;
-    log.warn('answerCall failed; preparing the call apart', { error: error instanceof Error ? error.message : String(error) });
-    return undefined;
-  });
+  const first = child
+    ? undefined
+    : await answerCall({ input, ...at, ...(rerun ? { rerun } : {}) }).catch((error: unknown) => {
+        if (isCancellation(error)) throw error;
+        log.warn('answerCall failed; preparing the call apart', { error: error instanceof Error ? error.message : String(error) });
+        return undefined;
+      });
   const prepared = first?.prepared ?? (await prepareCall(input));
   if (prepared.plan.avoidedProvider) log.info('failover switch honoured', { avoided: prepared.plan.avoidedProvider });
   const call = openCall(input, prepared.plan, prepared.masking, at);
@@ -199,4 +234,3 @@ export async function llmCall(input: LlmCallInput): Promise<LlmResult> {
     log.info('next attempt', { reason: decided.next.reason, ...(decided.next.kind === 'attempt' ? { delayMs: decided.next.delayMs } : {}) });
   }
 }
-

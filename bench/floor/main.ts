@@ -41,7 +41,12 @@ async function main(): Promise<void> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       client.workflow
-        .execute<typeof floorCall>('floorCall', { taskQueue, workflowId: `floor-${randomUUID()}`, args: [Buffer.concat(chunks).toString('utf8')], requestEagerStart: true })
+        .execute<typeof floorCall>('floorCall', {
+          taskQueue,
+          workflowId: `floor-${randomUUID()}`,
+          args: [Buffer.concat(chunks).toString('utf8')],
+          requestEagerStart: true,
+        })
         .then(
           (answer) => res.writeHead(200, { 'content-type': 'application/json' }).end(answer),
           (error: unknown) => res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: String(error) } })),

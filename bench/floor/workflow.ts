@@ -6,7 +6,10 @@
 import { proxyLocalActivities } from '@temporalio/workflow';
 import type { createFloorActivities } from './activities';
 
-const { forwardToVendor } = proxyLocalActivities<ReturnType<typeof createFloorActivities>>({ startToCloseTimeout: '60 seconds', retry: { maximumAttempts: 1 } });
+const { forwardToVendor } = proxyLocalActivities<ReturnType<typeof createFloorActivities>>({
+  startToCloseTimeout: '60 seconds',
+  retry: { maximumAttempts: 1 },
+});
 
 export async function floorCall(body: string): Promise<string> {
   return forwardToVendor(body);

@@ -47,7 +47,15 @@ export function drawCharts(result: SuiteResult): Record<string, string> {
       title: 'Client-visible error rate per scenario',
       yLabel: '% of calls',
       series: peers,
-      groups: scenarios.map((s) => ({ label: s.scenario.id, values: Object.fromEntries(peers.map((p) => { const r = s.runs.find((x) => x.peer === p); return [p, r?.measured ? r.clientErrorRate * 100 : null]; })) })),
+      groups: scenarios.map((s) => ({
+        label: s.scenario.id,
+        values: Object.fromEntries(
+          peers.map((p) => {
+            const r = s.runs.find((x) => x.peer === p);
+            return [p, r?.measured ? r.clientErrorRate * 100 : null];
+          }),
+        ),
+      })),
     });
   }
   if (result.scale?.ok) {

@@ -97,7 +97,9 @@ export async function measureCrashes(
   const runId = randomUUID().slice(0, 8);
   while (pool.ready().length < 3) await pool.add();
   // Answers take as long as a short real completion, so kills land while attempts are in flight.
-  await admin.setFaults(organisations.map((organisation) => ({ organisation, promptContains: `crash-${runId}-`, fault: { kind: 'latency' as const, ms: sizes.vendorLatencyMs } })));
+  await admin.setFaults(
+    organisations.map((organisation) => ({ organisation, promptContains: `crash-${runId}-`, fault: { kind: 'latency' as const, ms: sizes.vendorLatencyMs } })),
+  );
   try {
     return await measureUnderKills(sb, client, pool, admin, sizes, runId, log);
   } finally {
@@ -105,10 +107,23 @@ export async function measureCrashes(
   }
 }
 
-async function measureUnderKills(sb: SwitchboardClient, client: Client, pool: WorkerPool, admin: VendorAdmin, sizes: CrashSizes, runId: string, log: (line: string) => void): Promise<CrashResult> {
-
-  const baselineRun = await runOpenLoop((i) => typedCall(sb, `crash-${runId}-base-${i}: a tagline for a gym.`), { ratePerSecond: sizes.ratePerSecond, durationMs: (sizes.baselineCalls * 1000) / sizes.ratePerSecond, maxInFlight: 1_000 });
-  log(`crashes baseline: ${baselineRun.outcomes.length} calls, no kills: p50 ${summarise(baselineRun.outcomes).p50Ms} p99 ${summarise(baselineRun.outcomes).p99Ms} ms`);
+async function measureUnderKills(
+  sb: SwitchboardClient,
+  client: Client,
+  pool: WorkerPool,
+  admin: VendorAdmin,
+  sizes: CrashSizes,
+  runId: string,
+  log: (line: string) => void,
+): Promise<CrashResult> {
+  const baselineRun = await runOpenLoop((i) => typedCall(sb, `crash-${runId}-base-${i}: a tagline for a gym.`), {
+    ratePerSecond: sizes.ratePerSecond,
+    durationMs: (sizes.baselineCalls * 1000) / sizes.ratePerSecond,
+    maxInFlight: 1_000,
+  });
+  log(
+    `crashes baseline: ${baselineRun.outcomes.length} calls, no kills: p50 ${summarise(baselineRun.outcomes).p50Ms} p99 ${summarise(baselineRun.outcomes).p99Ms} ms`,
+  );
 
   const killTimes: number[] = [];
   let skipped = 0;
@@ -133,11 +148,23 @@ async function measureUnderKills(sb: SwitchboardClient, client: Client, pool: Wo
   const phaseMs = (sizes.calls * 1000) / sizes.ratePerSecond;
   const chainResults = chainMarkers.map((marker, i) =>
     new Promise((r) => setTimeout(r, (i * phaseMs) / Math.max(1, sizes.chains)))
-      .then(() => sb.runChain({ chain: sitePlannerChain({ route: 'site-planner', maxConcurrency: 4 }), input: { business: `Bakery ${marker}`, audience: 'neighbours', goals: [`order cakes ${marker}`], pageCount: sizes.chainPages } }))
-      .then((result) => ({ ok: true as const, marker, calls: result.calls.length, workflowIds: result.calls.map((c) => c.workflowId) }), (error: unknown) => ({ ok: false as const, marker, error: String(error).slice(0, 200) })),
+      .then(() =>
+        sb.runChain({
+          chain: sitePlannerChain({ route: 'site-planner', maxConcurrency: 4 }),
+          input: { business: `Bakery ${marker}`, audience: 'neighbours', goals: [`order cakes ${marker}`], pageCount: sizes.chainPages },
+        }),
+      )
+      .then(
+        (result) => ({ ok: true as const, marker, calls: result.calls.length, workflowIds: result.calls.map((c) => c.workflowId) }),
+        (error: unknown) => ({ ok: false as const, marker, error: String(error).slice(0, 200) }),
+      ),
   );
   const callMarker = (i: number) => `crash-${runId}-call-${String(i).padStart(5, '0')}`;
-  const run = await runOpenLoop((i) => typedCall(sb, `${callMarker(i)} a tagline for a gym.`), { ratePerSecond: sizes.ratePerSecond, durationMs: phaseMs, maxInFlight: 10_000 });
+  const run = await runOpenLoop((i) => typedCall(sb, `${callMarker(i)} a tagline for a gym.`), {
+    ratePerSecond: sizes.ratePerSecond,
+    durationMs: phaseMs,
+    maxInFlight: 10_000,
+  });
   const chains = await Promise.all(chainResults);
   killing = false;
   await killer;
@@ -188,4 +215,3 @@ async function measureUnderKills(sb: SwitchboardClient, client: Client, pool: Wo
     unmatchedInVendorLog: unmatched,
   };
 }
-

@@ -81,7 +81,11 @@ export function faultFigures(
 ): FaultFigures {
   const { stream } = o;
   const hits = sick.filter((r) => hitsFault(r) && r.time >= window.faultAt && r.time <= window.healAt + 1_000);
-  const ok = outcomes.filter((o) => o.ok).map((o) => (stream ? o.ttftMs : o.latencyMs)).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  const ok = outcomes
+    .filter((o) => o.ok)
+    .map((o) => (stream ? o.ttftMs : o.latencyMs))
+    .filter((v): v is number => v !== undefined)
+    .sort((a, b) => a - b);
   const errors = outcomes.filter((o) => !o.ok);
   return {
     calls: outcomes.length,
@@ -91,7 +95,13 @@ export function faultFigures(
     p95Ms: round1(percentile(ok, 95)),
     requestsHittingFault: hits.length,
     vendorRequestsPerCall: outcomes.length === 0 ? 0 : Math.round((allVendorRequests / outcomes.length) * 100) / 100,
-    timeToEjectMs: o.ejectionMeasurable ? timeToEjectMs(hits.map((r) => r.time), window, o.expectedSickPerSecond) : null,
+    timeToEjectMs: o.ejectionMeasurable
+      ? timeToEjectMs(
+          hits.map((r) => r.time),
+          window,
+          o.expectedSickPerSecond,
+        )
+      : null,
     ejectionMeasurable: o.ejectionMeasurable,
     timeToRecoverMs: timeToRecoverMs(sick, window),
     firstErrors: [...new Set(errors.map((e) => e.error ?? 'unknown'))].slice(0, 3),

@@ -28,10 +28,21 @@ export interface FaultScenario {
 
 export const SCENARIOS: FaultScenario[] = [
   { id: 'org-dead', title: 'one organisation dead (every request 503)', stream: false, fault: { kind: 'status', status: 503 } },
-  { id: 'org-flapping', title: 'flapping organisation (503 for 3 s, healthy for 2 s, repeating)', stream: false, fault: { kind: 'flap', downMs: 3_000, upMs: 2_000, status: 503 }, ejectionMeasurable: false },
+  {
+    id: 'org-flapping',
+    title: 'flapping organisation (503 for 3 s, healthy for 2 s, repeating)',
+    stream: false,
+    fault: { kind: 'flap', downMs: 3_000, upMs: 2_000, status: 503 },
+    ejectionMeasurable: false,
+  },
   { id: 'account-locked', title: 'account locked (401 account_deactivated)', stream: false, fault: { kind: 'account_locked', reason: 'deactivated' } },
   { id: 'rate-limit-storm', title: '429 storm (every request 429, retry-after 5 s)', stream: false, fault: { kind: 'rate_limit', retryAfterSeconds: 5 } },
-  { id: 'slow-first-token', title: 'slow first token (8 s; both gateways give up after 3 s)', stream: true, fault: { kind: 'slow_first_token', ttftMs: 8_000 } },
+  {
+    id: 'slow-first-token',
+    title: 'slow first token (8 s; both gateways give up after 3 s)',
+    stream: true,
+    fault: { kind: 'slow_first_token', ttftMs: 8_000 },
+  },
   { id: 'stream-cut', title: 'stream cut after 3 tokens', stream: true, fault: { kind: 'stream_cut', afterChunks: 3 } },
   { id: 'silent-upstream', title: 'silent upstream (accepts the request, never answers)', stream: false, fault: { kind: 'hang' } },
   { id: 'stream-stall', title: 'stream stalls after 3 tokens', stream: true, fault: { kind: 'stream_stall', afterChunks: 3 } },
@@ -86,28 +97,41 @@ async function runScenario(scenario: FaultScenario, gateway: GatewayUnderTest, a
   await admin.clearFaults();
   await admin.resetLog();
   const window = { faultAt: 0, healAt: 0 };
-  const run = await runOpenLoop((i) => callOnce(client, gateway.target.model, `Fault ${scenario.id} ${gateway.target.name} #${i}: name a bakery.`, scenario.stream), {
-    ratePerSecond: timing.ratePerSecond,
-    durationMs: timing.beforeMs + timing.faultMs + timing.afterMs,
-    maxInFlight: timing.maxInFlight,
-    at: [
-      { afterMs: timing.beforeMs, run: async () => {
-        window.faultAt = Date.now();
-        await admin.setFaults([{ organisation: SICK_ORGANISATION, ...(scenario.stream ? { stream: true } : {}), fault: scenario.fault }]);
-      } },
-      { afterMs: timing.beforeMs + timing.faultMs, run: async () => {
-        await admin.clearFaults();
-        window.healAt = Date.now();
-      } },
-    ],
-  });
+  const run = await runOpenLoop(
+    (i) => callOnce(client, gateway.target.model, `Fault ${scenario.id} ${gateway.target.name} #${i}: name a bakery.`, scenario.stream),
+    {
+      ratePerSecond: timing.ratePerSecond,
+      durationMs: timing.beforeMs + timing.faultMs + timing.afterMs,
+      maxInFlight: timing.maxInFlight,
+      at: [
+        {
+          afterMs: timing.beforeMs,
+          run: async () => {
+            window.faultAt = Date.now();
+            await admin.setFaults([{ organisation: SICK_ORGANISATION, ...(scenario.stream ? { stream: true } : {}), fault: scenario.fault }]);
+          },
+        },
+        {
+          afterMs: timing.beforeMs + timing.faultMs,
+          run: async () => {
+            await admin.clearFaults();
+            window.healAt = Date.now();
+          },
+        },
+      ],
+    },
+  );
   const all = await admin.requests({ since: run.startedAt });
   const sick = all.filter((r) => r.organisation === SICK_ORGANISATION);
   const seconds = Math.ceil((timing.beforeMs + timing.faultMs + timing.afterMs) / 1000);
   return {
     peer: gateway.target.name,
     measured: true,
-    ...faultFigures(run.outcomes, sick, all.length, window, { stream: scenario.stream, expectedSickPerSecond: timing.ratePerSecond * SICK_SHARE, ejectionMeasurable: scenario.ejectionMeasurable ?? true }),
+    ...faultFigures(run.outcomes, sick, all.length, window, {
+      stream: scenario.stream,
+      expectedSickPerSecond: timing.ratePerSecond * SICK_SHARE,
+      ejectionMeasurable: scenario.ejectionMeasurable ?? true,
+    }),
     skippedBeats: run.skipped,
     hitsPerSecond: hitsPerSecond(sick, run.startedAt, seconds),
     hitTimesMs: sick.filter((r) => hitsFault(r)).map((r) => r.time - window.faultAt),
@@ -140,7 +164,10 @@ export async function measureFaults(
         const run = await runScenario(scenario, gateway, admin, timing);
         runs.push(run);
         if (!run.measured) log(`faults ${scenario.id.padEnd(17)} ${run.peer.padEnd(11)} n/a: ${run.reason}`);
-        else log(`faults ${scenario.id.padEnd(17)} ${run.peer.padEnd(11)} errors ${run.clientErrors}/${run.calls} (truncated ${run.silentlyTruncated})  hit fault ${run.requestsHittingFault}  eject ${run.timeToEjectMs ?? 'never'} ms  recover ${run.timeToRecoverMs ?? '-'} ms  p95 ${run.p95Ms} ms`);
+        else
+          log(
+            `faults ${scenario.id.padEnd(17)} ${run.peer.padEnd(11)} errors ${run.clientErrors}/${run.calls} (truncated ${run.silentlyTruncated})  hit fault ${run.requestsHittingFault}  eject ${run.timeToEjectMs ?? 'never'} ms  recover ${run.timeToRecoverMs ?? '-'} ms  p95 ${run.p95Ms} ms`,
+          );
       } finally {
         await gateway.stop();
       }

@@ -16,7 +16,13 @@ export function invariantFailures(r: SuiteResult, parts: Set<PartName>): string[
   if (r.overhead?.ok) {
     for (const t of r.overhead.result.targets) {
       const errors = t.levels.reduce((sum, l) => sum + l.errors, 0);
-      if (errors > 0) failures.push(`overhead: ${t.name} failed ${errors} calls with no fault injected (${t.levels.flatMap((l) => l.firstErrors).slice(0, 2).join('; ')})`);
+      if (errors > 0)
+        failures.push(
+          `overhead: ${t.name} failed ${errors} calls with no fault injected (${t.levels
+            .flatMap((l) => l.firstErrors)
+            .slice(0, 2)
+            .join('; ')})`,
+        );
       if (t.levels.some((l) => l.calls === 0)) failures.push(`overhead: ${t.name} completed no call at some concurrency`);
     }
   }
@@ -37,9 +43,12 @@ export function invariantFailures(r: SuiteResult, parts: Set<PartName>): string[
     if (c.kills === 0) failures.push('crashes: no worker was killed, so nothing was tested');
     if (c.lostCalls > 0) failures.push(`crashes: ${c.lostCalls} calls lost (${c.firstErrors.join('; ')})`);
     if (c.lostChains > 0) failures.push(`crashes: ${c.lostChains} chains lost`);
-    if (c.chainStepsPaidTwice > c.chainStepsPaidTwiceForLostAttempt) failures.push(`crashes: ${c.chainStepsPaidTwice - c.chainStepsPaidTwiceForLostAttempt} completed chain steps paid twice (no lost attempt explains them)`);
-    if (c.callsPaidTwice > c.callsPaidTwiceForLostAttempt) failures.push(`crashes: ${c.callsPaidTwice - c.callsPaidTwiceForLostAttempt} calls paid twice with no lost attempt`);
-    if (c.unmatchedInVendorLog > 0) failures.push(`crashes: ${c.unmatchedInVendorLog} successful calls or chains missing from the vendor log (accounting broken)`);
+    if (c.chainStepsPaidTwice > c.chainStepsPaidTwiceForLostAttempt)
+      failures.push(`crashes: ${c.chainStepsPaidTwice - c.chainStepsPaidTwiceForLostAttempt} completed chain steps paid twice (no lost attempt explains them)`);
+    if (c.callsPaidTwice > c.callsPaidTwiceForLostAttempt)
+      failures.push(`crashes: ${c.callsPaidTwice - c.callsPaidTwiceForLostAttempt} calls paid twice with no lost attempt`);
+    if (c.unmatchedInVendorLog > 0)
+      failures.push(`crashes: ${c.unmatchedInVendorLog} successful calls or chains missing from the vendor log (accounting broken)`);
   }
   return failures;
 }

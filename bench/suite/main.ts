@@ -135,14 +135,47 @@ async function main(): Promise<number> {
         // One directory per process: node writes one profile per thread (the SDK runs workflows on worker threads).
         const profile = (name: string) => (values['cpu-prof'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(values['cpu-prof'], name)}`] } : {});
         const worker = await s.startWorker({ name: 'overhead-worker', taskQueue: 'bench-overhead', cluster: 'bench-overhead', ...profile('worker') });
-        const gateway = await s.startGateway({ name: 'overhead-gateway', taskQueue: 'bench-overhead', cluster: 'bench-overhead', inProcessWorker: true, ...profile('gateway') });
-        const floor = await startFloor({ temporalAddress: s.temporalAddress, vendorUrl: s.vendorUrl, vendorKey: s.keys.OPENAI_ORG_A_KEY!, runDir: s.runDir, ...profile('floor') });
+        const gateway = await s.startGateway({
+          name: 'overhead-gateway',
+          taskQueue: 'bench-overhead',
+          cluster: 'bench-overhead',
+          inProcessWorker: true,
+          ...profile('gateway'),
+        });
+        const floor = await startFloor({
+          temporalAddress: s.temporalAddress,
+          vendorUrl: s.vendorUrl,
+          vendorKey: s.keys.OPENAI_ORG_A_KEY!,
+          runDir: s.runDir,
+          ...profile('floor'),
+        });
         try {
           const vendorProcess = { name: 'fake-vendor', pid: s.vendor.pid, own: false };
           const specs: OverheadTargetSpec[] = [
-            { target: { name: 'direct', baseURL: `${s.vendorUrl}/v1`, apiKey: s.keys.OPENAI_ORG_A_KEY!, model: 'gpt-4o-mini' }, description: 'openai SDK → fake vendor', processes: [vendorProcess], durationMs: o.durationMs, maxDurationMs: o.durationMs, streams: true },
+            {
+              target: { name: 'direct', baseURL: `${s.vendorUrl}/v1`, apiKey: s.keys.OPENAI_ORG_A_KEY!, model: 'gpt-4o-mini' },
+              description: 'openai SDK → fake vendor',
+              processes: [vendorProcess],
+              durationMs: o.durationMs,
+              maxDurationMs: o.durationMs,
+              streams: true,
+            },
             ...(portkey
-              ? [{ target: { name: 'portkey', baseURL: `${portkey.url}/v1`, apiKey: s.keys.OPENAI_ORG_A_KEY!, model: 'gpt-4o-mini', headers: singleUpstreamHeaders(s.vendorUrl) }, description: 'openai SDK → Portkey gateway → fake vendor', processes: [{ name: 'portkey', pid: portkey.service.pid, own: true }, vendorProcess], durationMs: o.durationMs, maxDurationMs: o.switchboardMaxDurationMs }]
+              ? [
+                  {
+                    target: {
+                      name: 'portkey',
+                      baseURL: `${portkey.url}/v1`,
+                      apiKey: s.keys.OPENAI_ORG_A_KEY!,
+                      model: 'gpt-4o-mini',
+                      headers: singleUpstreamHeaders(s.vendorUrl),
+                    },
+                    description: 'openai SDK → Portkey gateway → fake vendor',
+                    processes: [{ name: 'portkey', pid: portkey.service.pid, own: true }, vendorProcess],
+                    durationMs: o.durationMs,
+                    maxDurationMs: o.switchboardMaxDurationMs,
+                  },
+                ]
               : []),
             {
               target: { name: 'floor', baseURL: `${floor.url}/v1`, apiKey: 'unused', model: 'gpt-4o-mini' },
@@ -154,7 +187,12 @@ async function main(): Promise<number> {
             {
               target: { name: 'switchboard', baseURL: `${gateway.url}/v1`, apiKey: TENANT_KEY, model: 'chat-default' },
               description: 'openai SDK → Switchboard gateway → llmCall workflow (Temporal) → fake vendor',
-              processes: [{ name: 'gateway', pid: gateway.service.pid, own: true }, { name: 'worker', pid: worker.pid, own: true }, ...s.infrastructure.map((p) => ({ ...p, own: true })), vendorProcess],
+              processes: [
+                { name: 'gateway', pid: gateway.service.pid, own: true },
+                { name: 'worker', pid: worker.pid, own: true },
+                ...s.infrastructure.map((p) => ({ ...p, own: true })),
+                vendorProcess,
+              ],
               durationMs: o.switchboardDurationMs,
               maxDurationMs: o.switchboardMaxDurationMs,
               streams: true,
@@ -174,17 +212,33 @@ async function main(): Promise<number> {
         const scenarios = chosen === 'all' ? SCENARIOS : SCENARIOS.filter((x) => chosen.includes(x.id));
         const startSwitchboard = (id: string) => async (): Promise<GatewayUnderTest> => {
           const names = { taskQueue: `bench-faults-${id}`, cluster: `bench-faults-${id}` };
-          const [worker, gateway] = await Promise.all([s.startWorker({ name: `faults-${id}-worker`, ...names }), s.startGateway({ name: `faults-${id}-gateway`, ...names, inProcessWorker: true })]);
-          return { target: { name: 'switchboard', baseURL: `${gateway.url}/v1`, apiKey: TENANT_KEY, model: 'chat-default' }, stop: async () => void (await Promise.all([stopService(gateway.service), stopService(worker)])) };
+          const [worker, gateway] = await Promise.all([
+            s.startWorker({ name: `faults-${id}-worker`, ...names }),
+            s.startGateway({ name: `faults-${id}-gateway`, ...names, inProcessWorker: true }),
+          ]);
+          return {
+            target: { name: 'switchboard', baseURL: `${gateway.url}/v1`, apiKey: TENANT_KEY, model: 'chat-default' },
+            stop: async () => void (await Promise.all([stopService(gateway.service), stopService(worker)])),
+          };
         };
         const peer = portkey
           ? async (): Promise<GatewayUnderTest> => ({
-              target: { name: 'portkey', baseURL: `${portkey.url}/v1`, apiKey: 'unused-the-config-carries-the-keys', model: 'gpt-4o-mini', headers: poolConfigHeader({ vendorUrl: s.vendorUrl, keys: s.keys, requestTimeoutMs: FIRST_TOKEN_TIMEOUT_MS }) },
+              target: {
+                name: 'portkey',
+                baseURL: `${portkey.url}/v1`,
+                apiKey: 'unused-the-config-carries-the-keys',
+                model: 'gpt-4o-mini',
+                headers: poolConfigHeader({ vendorUrl: s.vendorUrl, keys: s.keys, requestTimeoutMs: FIRST_TOKEN_TIMEOUT_MS }),
+              },
               stop: async () => undefined,
             })
           : undefined;
         const runs = await measureFaults(scenarios, (scenario) => [...(peer ? [peer] : []), startSwitchboard(scenario.id)], admin, f, log);
-        return { timing: { ratePerSecond: f.ratePerSecond, beforeMs: f.beforeMs, faultMs: f.faultMs, afterMs: f.afterMs, maxInFlight: f.maxInFlight }, sickUpstream: SICK_ORGANISATION, scenarios: runs };
+        return {
+          timing: { ratePerSecond: f.ratePerSecond, beforeMs: f.beforeMs, faultMs: f.faultMs, afterMs: f.afterMs, maxInFlight: f.maxInFlight },
+          sickUpstream: SICK_ORGANISATION,
+          scenarios: runs,
+        };
       });
     }
     if (portkey) await stopService(portkey.service);

@@ -59,7 +59,10 @@ export interface OverheadTargetSpec {
   streams?: boolean;
 }
 
-export async function measureOverhead(specs: OverheadTargetSpec[], o: { concurrency: number[]; warmupMs: number; log: (line: string) => void }): Promise<OverheadTarget[]> {
+export async function measureOverhead(
+  specs: OverheadTargetSpec[],
+  o: { concurrency: number[]; warmupMs: number; log: (line: string) => void },
+): Promise<OverheadTarget[]> {
   const results: OverheadTarget[] = [];
   let direct: OverheadLevel[] | undefined;
   let directStreaming: StreamingFigures | undefined;
@@ -84,7 +87,8 @@ export async function measureOverhead(specs: OverheadTargetSpec[], o: { concurre
       );
       const summary = summarise(outcomes);
       const baseline = direct?.find((d) => d.concurrency === concurrency);
-      const added = (mine: number | null, theirs: number | null | undefined) => (mine === null || theirs === null || theirs === undefined ? null : round1(mine - theirs));
+      const added = (mine: number | null, theirs: number | null | undefined) =>
+        mine === null || theirs === null || theirs === undefined ? null : round1(mine - theirs);
       const own = processes.filter((_, i) => spec.processes[i]!.own);
       // Direct calls have no process of their own to charge.
       const ownCpu = own.length === 0 ? null : own.reduce<number | null>((sum, p) => (sum === null || p.cpuMs === null ? null : sum + p.cpuMs), 0);
@@ -101,28 +105,49 @@ export async function measureOverhead(specs: OverheadTargetSpec[], o: { concurre
         firstErrors: [...new Set(outcomes.filter((x) => !x.ok).map((x) => x.error ?? 'unknown'))].slice(0, 3),
       };
       levels.push(level);
-      o.log(`overhead ${spec.target.name.padEnd(11)} c=${String(concurrency).padEnd(3)} ${String(callsPerSecond).padStart(7)} calls/s  p50 ${level.p50Ms} p95 ${level.p95Ms} p99 ${level.p99Ms} ms  errors ${level.errors}  cpu/call ${level.cpuMsPerCall} ms`);
+      o.log(
+        `overhead ${spec.target.name.padEnd(11)} c=${String(concurrency).padEnd(3)} ${String(callsPerSecond).padStart(7)} calls/s  p50 ${level.p50Ms} p95 ${level.p95Ms} p99 ${level.p99Ms} ms  errors ${level.errors}  cpu/call ${level.cpuMsPerCall} ms`,
+      );
     }
     if (spec.target.name === 'direct') direct = levels;
     const streaming = spec.streams ? await measureStreaming(client, spec, o, directStreaming) : undefined;
     if (spec.target.name === 'direct') directStreaming = streaming;
-    if (streaming) o.log(`overhead ${spec.target.name.padEnd(11)} stream c=1  TTFT p50 ${streaming.ttftP50Ms} p95 ${streaming.ttftP95Ms} p99 ${streaming.ttftP99Ms} ms  added p50 ${streaming.addedTtftP50Ms} ms  errors ${streaming.errors}`);
-    results.push({ name: spec.target.name, description: spec.description, levels, saturationCallsPerSecond: Math.max(...levels.map((l) => l.callsPerSecond)), ...(streaming ? { streaming } : {}) });
+    if (streaming)
+      o.log(
+        `overhead ${spec.target.name.padEnd(11)} stream c=1  TTFT p50 ${streaming.ttftP50Ms} p95 ${streaming.ttftP95Ms} p99 ${streaming.ttftP99Ms} ms  added p50 ${streaming.addedTtftP50Ms} ms  errors ${streaming.errors}`,
+      );
+    results.push({
+      name: spec.target.name,
+      description: spec.description,
+      levels,
+      saturationCallsPerSecond: Math.max(...levels.map((l) => l.callsPerSecond)),
+      ...(streaming ? { streaming } : {}),
+    });
   }
   return results;
 }
 
 /** One client streaming back to back: TTFT percentiles, and the added TTFT against the direct stream's. */
-async function measureStreaming(client: OpenAI, spec: OverheadTargetSpec, o: { warmupMs: number }, direct: StreamingFigures | undefined): Promise<StreamingFigures> {
+async function measureStreaming(
+  client: OpenAI,
+  spec: OverheadTargetSpec,
+  o: { warmupMs: number },
+  direct: StreamingFigures | undefined,
+): Promise<StreamingFigures> {
   const concurrency = 1;
-  const { outcomes } = await runClosedLoop((i) => callOnce(client, spec.target.model, `Overhead ${spec.target.name} stream #${i}: suggest a headline for a bakery.`, true), concurrency, {
-    warmupMs: o.warmupMs,
-    durationMs: spec.durationMs,
-    minCalls: 1,
-    maxDurationMs: spec.maxDurationMs,
-  });
+  const { outcomes } = await runClosedLoop(
+    (i) => callOnce(client, spec.target.model, `Overhead ${spec.target.name} stream #${i}: suggest a headline for a bakery.`, true),
+    concurrency,
+    {
+      warmupMs: o.warmupMs,
+      durationMs: spec.durationMs,
+      minCalls: 1,
+      maxDurationMs: spec.maxDurationMs,
+    },
+  );
   const ttft = summarise(outcomes, (x) => x.ttftMs);
-  const added = (mine: number | null, theirs: number | null | undefined) => (mine === null || theirs === null || theirs === undefined ? null : round1(mine - theirs));
+  const added = (mine: number | null, theirs: number | null | undefined) =>
+    mine === null || theirs === null || theirs === undefined ? null : round1(mine - theirs);
   return {
     concurrency,
     calls: ttft.calls,

@@ -28,13 +28,19 @@ function cacheDir(): string {
 export function ensurePortkeyInstalled(log: (line: string) => void): string {
   const prefix = cacheDir();
   const packageDir = join(prefix, 'node_modules', ...PACKAGE.split('/'));
-  const installedVersion = existsSync(join(packageDir, 'package.json')) ? (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version?: string }).version : undefined;
+  const installedVersion = existsSync(join(packageDir, 'package.json'))
+    ? (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version?: string }).version
+    : undefined;
   if (installedVersion !== PORTKEY_VERSION) {
     log(`installing ${PACKAGE}@${PORTKEY_VERSION} into ${prefix}`);
     mkdirSync(prefix, { recursive: true });
     // npm from this Node's own directory, so the registry client matches the Node the suite runs on.
     const npm = join(process.execPath, '..', 'npm');
-    execFileSync(existsSync(npm) ? npm : 'npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=error', `${PACKAGE}@${PORTKEY_VERSION}`], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(
+      existsSync(npm) ? npm : 'npm',
+      ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=error', `${PACKAGE}@${PORTKEY_VERSION}`],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
   }
   return packageDir;
 }
@@ -83,12 +89,27 @@ export interface PortkeyPoolOptions {
  * plane), so every request chooses by weight alone.
  */
 export function poolConfigHeader(o: PortkeyPoolOptions): Record<string, string> {
-  const openai = (key: string, weight: number) => ({ provider: 'openai', api_key: key, custom_host: `${o.vendorUrl}/v1`, weight, request_timeout: o.requestTimeoutMs });
+  const openai = (key: string, weight: number) => ({
+    provider: 'openai',
+    api_key: key,
+    custom_host: `${o.vendorUrl}/v1`,
+    weight,
+    request_timeout: o.requestTimeoutMs,
+  });
   const config = {
     strategy: { mode: 'fallback' },
     targets: [
-      { strategy: { mode: 'loadbalance' }, targets: [openai(o.keys.OPENAI_ORG_A_KEY!, 2), openai(o.keys.OPENAI_ORG_B_KEY!, 1), openai(o.keys.OPENAI_ORG_C_KEY!, 1)] },
-      { provider: 'anthropic', api_key: o.keys.ANTHROPIC_ORG_A_KEY!, custom_host: `${o.vendorUrl}/v1`, request_timeout: o.requestTimeoutMs, override_params: { model: 'claude-haiku-4-5', max_tokens: 512 } },
+      {
+        strategy: { mode: 'loadbalance' },
+        targets: [openai(o.keys.OPENAI_ORG_A_KEY!, 2), openai(o.keys.OPENAI_ORG_B_KEY!, 1), openai(o.keys.OPENAI_ORG_C_KEY!, 1)],
+      },
+      {
+        provider: 'anthropic',
+        api_key: o.keys.ANTHROPIC_ORG_A_KEY!,
+        custom_host: `${o.vendorUrl}/v1`,
+        request_timeout: o.requestTimeoutMs,
+        override_params: { model: 'claude-haiku-4-5', max_tokens: 512 },
+      },
     ],
   };
   return { 'x-portkey-config': JSON.stringify(config) };

@@ -1,7 +1,8 @@
 /** results.md: the run's tables in Markdown, with the machine and the command, linking the charts beside it. */
 import type { SuiteResult } from './suite-result';
 
-const cell = (v: number | string | null | undefined, unit = '') => (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? '–' : `${v}${unit}`);
+const cell = (v: number | string | null | undefined, unit = '') =>
+  v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? '–' : `${v}${unit}`;
 const seconds = (ms: number | null) => (ms === null ? 'never' : `${(ms / 1000).toFixed(1)} s`);
 const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 
@@ -25,26 +26,39 @@ export function overheadTables(r: SuiteResult): string {
   for (const t of r.overhead.result.targets) {
     for (const l of t.levels) {
       const added = t.name === 'direct' ? '(baseline)' : `${cell(l.addedP50Ms)} / ${cell(l.addedP95Ms)} / ${cell(l.addedP99Ms)}`;
-      lines.push(`| ${t.name} | ${l.concurrency} | ${cell(l.callsPerSecond)} | ${cell(l.p50Ms)} | ${cell(l.p95Ms)} | ${cell(l.p99Ms)} | ${added} | ${l.errors} | ${cell(l.cpuMsPerCall)} |`);
+      lines.push(
+        `| ${t.name} | ${l.concurrency} | ${cell(l.callsPerSecond)} | ${cell(l.p50Ms)} | ${cell(l.p95Ms)} | ${cell(l.p99Ms)} | ${added} | ${l.errors} | ${cell(l.cpuMsPerCall)} |`,
+      );
     }
   }
   const floor = r.overhead.result.targets.find((t) => t.name === 'floor');
   const switchboard = r.overhead.result.targets.find((t) => t.name === 'switchboard');
   if (floor && switchboard) {
-    lines.push('', '| Switchboard ÷ floor (same server, same run) | concurrency | added p50 | added p99 | calls/s | CPU ms per call |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+    lines.push(
+      '',
+      '| Switchboard ÷ floor (same server, same run) | concurrency | added p50 | added p99 | calls/s | CPU ms per call |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+    );
     for (const l of switchboard.levels) {
       const f = floor.levels.find((x) => x.concurrency === l.concurrency);
-      lines.push(`| ratio | ${l.concurrency} | ${ratio(l.addedP50Ms, f?.addedP50Ms)} | ${ratio(l.addedP99Ms, f?.addedP99Ms)} | ${ratio(l.callsPerSecond, f?.callsPerSecond)} | ${ratio(l.cpuMsPerCall, f?.cpuMsPerCall)} |`);
+      lines.push(
+        `| ratio | ${l.concurrency} | ${ratio(l.addedP50Ms, f?.addedP50Ms)} | ${ratio(l.addedP99Ms, f?.addedP99Ms)} | ${ratio(l.callsPerSecond, f?.callsPerSecond)} | ${ratio(l.cpuMsPerCall, f?.cpuMsPerCall)} |`,
+      );
     }
   }
   const streams = r.overhead.result.targets.filter((t) => t.streaming);
   if (streams.length) {
     const floorAdded = floor?.levels.find((l) => l.concurrency === 1)?.addedP50Ms;
-    lines.push('', '| streamed, concurrency 1 | calls | TTFT p50 ms | TTFT p95 ms | TTFT p99 ms | added TTFT p50 / p99 ms | added TTFT p50 − floor\'s added p50 ms |', '| --- | ---: | ---: | ---: | ---: | --- | ---: |');
+    lines.push(
+      '',
+      "| streamed, concurrency 1 | calls | TTFT p50 ms | TTFT p95 ms | TTFT p99 ms | added TTFT p50 / p99 ms | added TTFT p50 − floor's added p50 ms |",
+      '| --- | ---: | ---: | ---: | ---: | --- | ---: |',
+    );
     for (const t of streams) {
       const s = t.streaming!;
-      const added = t.name === 'direct' ? '(the vendor\'s own)' : `${cell(s.addedTtftP50Ms)} / ${cell(s.addedTtftP99Ms)}`;
-      const overFloor = t.name === 'direct' || s.addedTtftP50Ms === null || floorAdded === null || floorAdded === undefined ? '–' : cell(round1(s.addedTtftP50Ms - floorAdded));
+      const added = t.name === 'direct' ? "(the vendor's own)" : `${cell(s.addedTtftP50Ms)} / ${cell(s.addedTtftP99Ms)}`;
+      const overFloor =
+        t.name === 'direct' || s.addedTtftP50Ms === null || floorAdded === null || floorAdded === undefined ? '–' : cell(round1(s.addedTtftP50Ms - floorAdded));
       lines.push(`| ${t.name} | ${s.calls} | ${cell(s.ttftP50Ms)} | ${cell(s.ttftP95Ms)} | ${cell(s.ttftP99Ms)} | ${added} | ${overFloor} |`);
     }
   }
@@ -59,7 +73,8 @@ export function overheadTables(r: SuiteResult): string {
 }
 
 /** What the ratios are held against (issue 20): the cheapest durable shape on the same server is the yardstick. */
-const TARGETS = 'Targets against the floor: added latency at concurrency 1 p50 ≤ 1.3×, p99 ≤ 2×; calls/s at concurrency 10 and 50 ≥ 0.6×; CPU ms per call ≤ 2×; streamed TTFT added at concurrency 1 ≤ the floor\'s added p50 + 5 ms.';
+const TARGETS =
+  "Targets against the floor: added latency at concurrency 1 p50 ≤ 1.3×, p99 ≤ 2×; calls/s at concurrency 10 and 50 ≥ 0.6×; CPU ms per call ≤ 2×; streamed TTFT added at concurrency 1 ≤ the floor's added p50 + 5 ms.";
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
@@ -84,7 +99,9 @@ export function faultTable(r: SuiteResult): string {
         lines.push(`| ${s.scenario.title} | ${run.peer} | n/a: ${run.reason.replace(/\|/g, '\\|')} | | | | | | |`);
         continue;
       }
-      lines.push(`| ${s.scenario.title} | ${run.peer} | ${run.clientErrors} / ${run.calls} (${percent(run.clientErrorRate)}) | ${run.silentlyTruncated} | ${run.requestsHittingFault} | ${run.ejectionMeasurable ? seconds(run.timeToEjectMs) : 'n/a (comes and goes)'} | ${run.timeToRecoverMs === null ? `> ${timing.afterMs / 1000} s (not in the run)` : seconds(run.timeToRecoverMs)} | ${cell(run.p95Ms)} | ${run.vendorRequestsPerCall} |`);
+      lines.push(
+        `| ${s.scenario.title} | ${run.peer} | ${run.clientErrors} / ${run.calls} (${percent(run.clientErrorRate)}) | ${run.silentlyTruncated} | ${run.requestsHittingFault} | ${run.ejectionMeasurable ? seconds(run.timeToEjectMs) : 'n/a (comes and goes)'} | ${run.timeToRecoverMs === null ? `> ${timing.afterMs / 1000} s (not in the run)` : seconds(run.timeToRecoverMs)} | ${cell(run.p95Ms)} | ${run.vendorRequestsPerCall} |`,
+      );
     }
   }
   return `${partHeader('Faults', r.faults)}\n${lines.join('\n')}\n`;
@@ -109,7 +126,10 @@ export function scaleTable(r: SuiteResult): string {
   if (!r.scale) return '';
   if (!r.scale.ok) return partHeader('Scale', r.scale);
   const lines = ['| worker processes | calls/s | p50 ms | p99 ms | errors | CPU cores busy |', '| ---: | ---: | ---: | ---: | ---: | --- |'];
-  for (const p of r.scale.result) lines.push(`| ${p.workers} | ${p.callsPerSecond} | ${cell(p.p50Ms)} | ${cell(p.p99Ms)} | ${p.errors} | ${p.processes.map((x) => `${x.name} ${cell(x.cores)}`).join(', ')} |`);
+  for (const p of r.scale.result)
+    lines.push(
+      `| ${p.workers} | ${p.callsPerSecond} | ${cell(p.p50Ms)} | ${cell(p.p99Ms)} | ${p.errors} | ${p.processes.map((x) => `${x.name} ${cell(x.cores)}`).join(', ')} |`,
+    );
   return `${partHeader('Scale', r.scale)}\n${lines.join('\n')}\n`;
 }
 
@@ -151,12 +171,17 @@ export const README_BLOCK_END = '<!-- bench:latest:end -->';
 export function renderReadmeBlock(r: SuiteResult, charts: string[]): string {
   const chart = (name: string, alt: string) => (charts.includes(name) ? `![${alt}](bench/results/latest/${name})` : '');
   const load = r.machine.loadAverageAtStart[0] ?? 0;
-  const underLoad = load > r.machine.cores / 2 ? ` **Measured under load**: other work shared the ${r.machine.cores} cores (load average ${r.machine.loadAverageAtStart[0]} at the start, ${r.machine.loadAverageAtEnd?.[0] ?? '?'} at the end), so the figures can be well below what the same machine gives when quiet.` : '';
+  const underLoad =
+    load > r.machine.cores / 2
+      ? ` **Measured under load**: other work shared the ${r.machine.cores} cores (load average ${r.machine.loadAverageAtStart[0]} at the start, ${r.machine.loadAverageAtEnd?.[0] ?? '?'} at the end), so the figures can be well below what the same machine gives when quiet.`
+      : '';
   return [
     README_BLOCK_START,
     `Latest \`${r.size === 'default' ? 'make bench' : r.command}\`: ${machineLine(r)}. Every table: \`bench/results/latest/results.md\`; raw figures: \`results.json\` beside it.${underLoad}`,
     '',
-    r.failures.length ? `**Invariants failed in this run:** ${r.failures.join('; ')}` : 'Every invariant held: no lost call or chain, no completed step paid twice, no error without a fault.',
+    r.failures.length
+      ? `**Invariants failed in this run:** ${r.failures.join('; ')}`
+      : 'Every invariant held: no lost call or chain, no completed step paid twice, no error without a fault.',
     '',
     '**1. Overhead** (the same `openai` SDK client, closed loop) — `make bench` or `npx tsx bench/suite/main.ts --parts overhead`',
     '',

@@ -61,8 +61,9 @@ export async function measureScale(
     });
     const point: ScalePoint = { workers, concurrency: o.concurrency, callsPerSecond, ...summarise(outcomes), processes };
     points.push(point);
-    o.log(`scale ${workers} worker(s), c=${o.concurrency}: ${callsPerSecond} calls/s  p50 ${point.p50Ms} p99 ${point.p99Ms} ms  errors ${point.errors}  cores: ${point.processes.map((p) => `${p.name} ${p.cores}`).join(', ')}`);
+    o.log(
+      `scale ${workers} worker(s), c=${o.concurrency}: ${callsPerSecond} calls/s  p50 ${point.p50Ms} p99 ${point.p99Ms} ms  errors ${point.errors}  cores: ${point.processes.map((p) => `${p.name} ${p.cores}`).join(', ')}`,
+    );
   }
   return points;
 }
-

@@ -57,7 +57,15 @@ export async function callOnce(client: OpenAI, model: string, prompt: string, st
       if (choice?.finish_reason) finished = true;
     }
     const latencyMs = performance.now() - started;
-    if (!finished) return { ok: false, sentAt, latencyMs, ...(ttftMs !== undefined ? { ttftMs } : {}), silentlyTruncated: true, error: 'stream ended without a finish reason' };
+    if (!finished)
+      return {
+        ok: false,
+        sentAt,
+        latencyMs,
+        ...(ttftMs !== undefined ? { ttftMs } : {}),
+        silentlyTruncated: true,
+        error: 'stream ended without a finish reason',
+      };
     return { ok: true, sentAt, latencyMs, ...(ttftMs !== undefined ? { ttftMs } : {}) };
   } catch (error) {
     return { ok: false, sentAt, latencyMs: performance.now() - started, error: describe(error) };
@@ -80,7 +88,11 @@ export interface LatencySummary {
 }
 
 export function summarise(outcomes: CallOutcome[], pick: (o: CallOutcome) => number | undefined = (o) => o.latencyMs): LatencySummary {
-  const sorted = outcomes.filter((o) => o.ok).map(pick).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  const sorted = outcomes
+    .filter((o) => o.ok)
+    .map(pick)
+    .filter((v): v is number => v !== undefined)
+    .sort((a, b) => a - b);
   return {
     calls: outcomes.length,
     errors: outcomes.filter((o) => !o.ok).length,

@@ -22,7 +22,14 @@ export interface ServiceProcess {
 
 const running = new Set<ServiceProcess>();
 
-export function spawnService(options: { name: string; command?: string; args: string[]; env: NodeJS.ProcessEnv; logDir: string; cwd?: string }): ServiceProcess {
+export function spawnService(options: {
+  name: string;
+  command?: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  logDir: string;
+  cwd?: string;
+}): ServiceProcess {
   mkdirSync(options.logDir, { recursive: true });
   const logFile = join(options.logDir, `${options.name}.log`);
   const fd = openSync(logFile, 'a');
@@ -34,7 +41,14 @@ export function spawnService(options: { name: string; command?: string; args: st
     });
     if (child.pid === undefined) throw new Error(`could not start ${options.name}`);
     const exited = new Promise<number | string>((r) => child.once('exit', (code, signal) => r(code ?? signal ?? 'unknown')));
-    const service: ServiceProcess = { name: options.name, pid: child.pid, child, logFile, exited, isAlive: () => child.exitCode === null && child.signalCode === null };
+    const service: ServiceProcess = {
+      name: options.name,
+      pid: child.pid,
+      child,
+      logFile,
+      exited,
+      isAlive: () => child.exitCode === null && child.signalCode === null,
+    };
     running.add(service);
     void exited.then(() => running.delete(service));
     return service;
@@ -57,7 +71,10 @@ export async function waitUntilReady(service: ServiceProcess, url: string, timeo
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!service.isAlive()) throw new Error(`${service.name} exited before it was ready:\n${logTail(service)}`);
-    const ok = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 250));
   }

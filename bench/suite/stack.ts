@@ -57,7 +57,9 @@ export interface BenchStack {
 }
 
 function vendorConfig(): { organisations: Array<{ id: string } & Record<string, unknown>> } {
-  const config = parse(readFileSync(join(ROOT, 'config/fake-vendor.example.yaml'), 'utf8')) as { organisations: Array<{ id: string } & Record<string, unknown>> };
+  const config = parse(readFileSync(join(ROOT, 'config/fake-vendor.example.yaml'), 'utf8')) as {
+    organisations: Array<{ id: string } & Record<string, unknown>>;
+  };
   return { ...config, organisations: config.organisations.map((o) => ({ ...o, rpm: 1_000_000_000, tpm: 1_000_000_000_000 })) };
 }
 
@@ -68,7 +70,11 @@ function switchboardConfig(vendorUrl: string): SwitchboardConfigInput {
   // The bench loads the gateway with one key and no users: its budgets would measure admission, not the stack.
   const admission = { ...gateway.admission, perTenant: {}, perKey: {}, anonymous: {} };
   // Both gateways give up on a silent or stalled upstream after FIRST_TOKEN_TIMEOUT_MS (the peer: its request_timeout).
-  config.gateway = { ...gateway, admission, streamDefaults: { ...gateway.streamDefaults, firstTokenTimeoutMs: FIRST_TOKEN_TIMEOUT_MS, stallTimeoutMs: FIRST_TOKEN_TIMEOUT_MS } };
+  config.gateway = {
+    ...gateway,
+    admission,
+    streamDefaults: { ...gateway.streamDefaults, firstTokenTimeoutMs: FIRST_TOKEN_TIMEOUT_MS, stallTimeoutMs: FIRST_TOKEN_TIMEOUT_MS },
+  };
   config.timeouts = { ...config.timeouts, attemptMs: FIRST_TOKEN_TIMEOUT_MS };
   return config;
 }
@@ -89,7 +95,12 @@ export async function startBenchStack(runDir: string, readyTimeoutMs = 180_000):
   const vendorSettings = vendorConfig();
   writeFileSync(vendorConfigPath, JSON.stringify(vendorSettings));
   const vendorUrl = `http://127.0.0.1:${vendorPort}`;
-  const vendor = spawnService({ name: 'fake-vendor', args: ['services/fake-vendor/main.ts', '--config', vendorConfigPath, '--port', String(vendorPort), '--log-level', 'warn'], env: { PATH: process.env.PATH, HOME: process.env.HOME }, logDir });
+  const vendor = spawnService({
+    name: 'fake-vendor',
+    args: ['services/fake-vendor/main.ts', '--config', vendorConfigPath, '--port', String(vendorPort), '--log-level', 'warn'],
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    logDir,
+  });
   await waitUntilReady(vendor, `${vendorUrl}/_admin/health`, readyTimeoutMs);
 
   const configPath = join(runDir, 'switchboard.json');
@@ -112,7 +123,12 @@ export async function startBenchStack(runDir: string, readyTimeoutMs = 180_000):
   /** Spawns a worker at once (the caller may kill it any time); `ready` resolves when its /readyz answers. */
   const spawnWorker: BenchStack['spawnWorker'] = async (o) => {
     const [port] = await findFreePorts(1);
-    const service = spawnService({ name: o.name, args: [...(o.nodeArgs ?? []), 'services/worker/main.ts'], env: { ...serviceEnv(o), SB_HEALTH_PORT: String(port) }, logDir });
+    const service = spawnService({
+      name: o.name,
+      args: [...(o.nodeArgs ?? []), 'services/worker/main.ts'],
+      env: { ...serviceEnv(o), SB_HEALTH_PORT: String(port) },
+      logDir,
+    });
     return { service, ready: waitUntilReady(service, `http://127.0.0.1:${port}/readyz`, readyTimeoutMs) };
   };
 

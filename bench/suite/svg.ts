@@ -20,7 +20,10 @@ function formatValue(v: number): string {
 
 function legend(series: string[], x: number, y: number): string {
   return series
-    .map((s, i) => `<rect x="${x + i * 130}" y="${y - 9}" width="10" height="10" fill="${colourOf(s, i)}"/><text x="${x + i * 130 + 14}" y="${y}" font-size="11" ${FONT}>${esc(s)}</text>`)
+    .map(
+      (s, i) =>
+        `<rect x="${x + i * 130}" y="${y - 9}" width="10" height="10" fill="${colourOf(s, i)}"/><text x="${x + i * 130 + 14}" y="${y}" font-size="11" ${FONT}>${esc(s)}</text>`,
+    )
     .join('');
 }
 
@@ -78,11 +81,15 @@ export function groupedBarChart(o: { title: string; yLabel: string; series: stri
         parts.push(`<text x="${x + barW / 2}" y="${top + plotH - 4}" text-anchor="middle" font-size="9" fill="#999" ${FONT}>n/a</text>`);
         return;
       }
-      parts.push(`<rect x="${x + 1}" y="${y(v)}" width="${barW - 2}" height="${Math.max(0, top + plotH - y(v))}" fill="${colourOf(s, si)}"><title>${esc(`${s} ${g.label}: ${formatValue(v)}`)}</title></rect>`);
+      parts.push(
+        `<rect x="${x + 1}" y="${y(v)}" width="${barW - 2}" height="${Math.max(0, top + plotH - y(v))}" fill="${colourOf(s, si)}"><title>${esc(`${s} ${g.label}: ${formatValue(v)}`)}</title></rect>`,
+      );
       parts.push(`<text x="${x + barW / 2}" y="${y(v) - 3}" text-anchor="middle" font-size="9" ${FONT}>${formatValue(v)}</text>`);
       const w = g.whiskers?.[s];
       if (w !== null && w !== undefined && w > v) {
-        parts.push(`<line x1="${x + barW / 2}" x2="${x + barW / 2}" y1="${y(v)}" y2="${y(w)}" stroke="#111" stroke-width="1"/><line x1="${x + barW / 2 - 4}" x2="${x + barW / 2 + 4}" y1="${y(w)}" y2="${y(w)}" stroke="#111"/>`);
+        parts.push(
+          `<line x1="${x + barW / 2}" x2="${x + barW / 2}" y1="${y(v)}" y2="${y(w)}" stroke="#111" stroke-width="1"/><line x1="${x + barW / 2 - 4}" x2="${x + barW / 2 + 4}" y1="${y(w)}" y2="${y(w)}" stroke="#111"/>`,
+        );
       }
     });
     parts.push(`<text x="${left + gi * groupW + groupW / 2}" y="${top + plotH + 16}" text-anchor="middle" font-size="11" ${FONT}>${esc(g.label)}</text>`);
@@ -124,9 +131,14 @@ export function timelineSmallMultiples(o: { title: string; yLabel: string; panel
     const x = (second: number) => l + (second / length) * (r - l);
     const y = (v: number) => b - (v / max) * (b - t);
     parts.push(`<text x="${ox + panelW / 2}" y="${oy + 14}" text-anchor="middle" font-size="11" font-weight="600" ${FONT}>${esc(panel.title)}</text>`);
-    if (panel.shaded) parts.push(`<rect x="${x(panel.shaded.from)}" y="${t}" width="${Math.max(0, x(panel.shaded.to) - x(panel.shaded.from))}" height="${b - t}" fill="#fde2e2"/>`);
+    if (panel.shaded)
+      parts.push(
+        `<rect x="${x(panel.shaded.from)}" y="${t}" width="${Math.max(0, x(panel.shaded.to) - x(panel.shaded.from))}" height="${b - t}" fill="#fde2e2"/>`,
+      );
     parts.push(`<line x1="${l}" x2="${r}" y1="${b}" y2="${b}" stroke="#333"/><line x1="${l}" x2="${l}" y1="${t}" y2="${b}" stroke="#333"/>`);
-    parts.push(`<text x="${l - 4}" y="${t + 4}" text-anchor="end" font-size="9" ${FONT}>${max}</text><text x="${l - 4}" y="${b + 3}" text-anchor="end" font-size="9" ${FONT}>0</text>`);
+    parts.push(
+      `<text x="${l - 4}" y="${t + 4}" text-anchor="end" font-size="9" ${FONT}>${max}</text><text x="${l - 4}" y="${b + 3}" text-anchor="end" font-size="9" ${FONT}>0</text>`,
+    );
     parts.push(`<text x="${r}" y="${b + 12}" text-anchor="end" font-size="9" fill="#555" ${FONT}>${length} s</text>`);
     seriesNames.forEach((name, si) => {
       const values = panel.series[name];

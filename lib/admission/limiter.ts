@@ -41,7 +41,13 @@ export interface AdmissionAsk {
 
 export type AdmissionDecision =
   | { admitted: true; state: LimiterState }
-  | { admitted: false; state: LimiterState; retryAfterMs: number; reason: 'requests_per_minute' | 'tokens_per_minute' | 'concurrent' | 'request_too_large'; tightened: boolean };
+  | {
+      admitted: false;
+      state: LimiterState;
+      retryAfterMs: number;
+      reason: 'requests_per_minute' | 'tokens_per_minute' | 'concurrent' | 'request_too_large';
+      tightened: boolean;
+    };
 
 function refill(bucket: { level: number; at: number } | undefined, perMinute: number, now: number): number {
   if (!bucket) return perMinute;

@@ -46,10 +46,15 @@ export function admissionSubjects(config: AdmissionConfig, ask: SubjectAsk): Adm
   ];
   if (limited(config.perIp)) subjects.push({ key: `ip.${keyPart(ask.ip)}`, limits: config.perIp, what: 'client IP' });
   if (ask.user !== undefined && ask.segment !== undefined) {
-    if (ask.segment !== 'allowlisted') subjects.push({ key: `u.${tenant}.${keyPart(ask.user)}`, limits: config.segments[ask.segment], what: `user (${ask.segment})` });
+    if (ask.segment !== 'allowlisted')
+      subjects.push({ key: `u.${tenant}.${keyPart(ask.user)}`, limits: config.segments[ask.segment], what: `user (${ask.segment})` });
   } else {
     const who = ask.ipTrusted ? `.${keyPart(ask.ip)}` : '';
-    subjects.push({ key: `a.${tenant}.${key}${who}`, limits: config.anonymous, what: ask.ipTrusted ? 'anonymous caller of this API key from this IP' : 'anonymous caller of this API key' });
+    subjects.push({
+      key: `a.${tenant}.${key}${who}`,
+      limits: config.anonymous,
+      what: ask.ipTrusted ? 'anonymous caller of this API key from this IP' : 'anonymous caller of this API key',
+    });
   }
   return subjects.filter((s) => limited(s.limits));
 }

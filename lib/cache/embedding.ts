@@ -8,7 +8,9 @@
 
 /** Function words that carry little of a question's subject; their features weigh less. */
 const fillerWords = new Set(
-  'a an the is are was were be been am do does did can could would should will shall may might must i me my we our you your it its this that these those of to in on at for from by with about as and or but please what whats how why when where which who whom'.split(' '),
+  'a an the is are was were be been am do does did can could would should will shall may might must i me my we our you your it its this that these those of to in on at for from by with about as and or but please what whats how why when where which who whom'.split(
+    ' ',
+  ),
 );
 
 const trigramWeight = 1;
@@ -54,7 +56,8 @@ export function localEmbedding(text: string, dims = 256): number[] {
     addFeature(vector, `w:${word}`, /\p{N}/u.test(word) ? numberWeight : isFiller ? fillerWordWeight : wordWeight);
     const padded = ` ${word} `;
     for (let i = 0; i + 3 <= padded.length; i += 1) addFeature(vector, `t:${padded.slice(i, i + 3)}`, isFiller ? fillerTrigramWeight : trigramWeight);
-    for (let i = 0; i + 2 <= padded.length; i += 1) addFeature(vector, `b:${padded.slice(i, i + 2)}`, (isFiller ? fillerTrigramWeight : trigramWeight) * bigramShare);
+    for (let i = 0; i + 2 <= padded.length; i += 1)
+      addFeature(vector, `b:${padded.slice(i, i + 2)}`, (isFiller ? fillerTrigramWeight : trigramWeight) * bigramShare);
   }
   const norm = Math.hypot(...vector);
   return norm === 0 ? vector : vector.map((value) => value / norm);

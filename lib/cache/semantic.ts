@@ -73,7 +73,11 @@ export interface SemanticCandidate {
 }
 
 /** The most similar candidate at or above `threshold`, or null. Ties go to the earlier candidate. Candidates with another dimension are skipped. */
-export function pickSemanticHit(query: ReadonlyArray<number>, candidates: ReadonlyArray<SemanticCandidate>, threshold: number): { key: string; score: number } | null {
+export function pickSemanticHit(
+  query: ReadonlyArray<number>,
+  candidates: ReadonlyArray<SemanticCandidate>,
+  threshold: number,
+): { key: string; score: number } | null {
   let best: { key: string; score: number } | null = null;
   for (const candidate of candidates) {
     if (candidate.embedding.length !== query.length) continue;

@@ -29,10 +29,18 @@ export interface FinishCallInput {
 export function finishOf(call: OpenCall, result: LlmResult, prompt: string | undefined): { restored: LlmResult; finish: FinishCallInput } {
   const restored = restoreResult(result, call.masked.entities);
   const logRaw = call.plan.pii.logMode === 'raw';
-  const store = call.cacheQuery && !result.cached && !result.toolCalls?.length
-    ? { ...call.cacheQuery, answer: { ...cacheableAnswer(result), ...(call.masked.nonce ? { piiNonce: call.masked.nonce } : {}) }, ttlMs: call.plan.cache.exact.ttlMs }
-    : undefined;
+  const store =
+    call.cacheQuery && !result.cached && !result.toolCalls?.length
+      ? {
+          ...call.cacheQuery,
+          answer: { ...cacheableAnswer(result), ...(call.masked.nonce ? { piiNonce: call.masked.nonce } : {}) },
+          ttlMs: call.plan.cache.exact.ttlMs,
+        }
+      : undefined;
   // The interaction log keeps what was asked and how it went; embedding vectors are the caller's alone.
   const { embeddings: _vectors, logprobs: _logprobs, ...recorded } = logRaw ? restored : result;
-  return { restored, finish: { ...(store ? { store } : {}), record: { request: logRaw ? call.asked : call.request, result: recorded, ...(prompt ? { prompt } : {}) } } };
+  return {
+    restored,
+    finish: { ...(store ? { store } : {}), record: { request: logRaw ? call.asked : call.request, result: recorded, ...(prompt ? { prompt } : {}) } },
+  };
 }

@@ -27,7 +27,9 @@ export interface MaskedCall {
 /** The request as vendors see it: the caller's, with the masked texts in place. */
 export function applyMasking(request: LlmRequest, masking: Masking | undefined): MaskedCall {
   if (!masking) return { request, entities: [] };
-  const masked = masking.messages ? { ...request, messages: masking.messages, ...(masking.userInput !== undefined ? { userInput: masking.userInput } : {}) } : request;
+  const masked = masking.messages
+    ? { ...request, messages: masking.messages, ...(masking.userInput !== undefined ? { userInput: masking.userInput } : {}) }
+    : request;
   return { request: masked, entities: masking.entities, nonce: masking.nonce };
 }
 

@@ -8,7 +8,10 @@ import type { CachedAnswer } from '../../schemas/cache';
 import type { AttemptRecord, LlmRequest, LlmResult } from '../../schemas/llm';
 
 /** The fields of an LlmResult that the answer itself carries (the vendor's, or the cache's copy of it). */
-export type Answer = Pick<LlmResult, 'text' | 'toolCalls' | 'output' | 'finishReason' | 'usage' | 'provider' | 'model' | 'upstream' | 'promptVariant' | 'costUsd' | 'embeddings' | 'logprobs'>;
+export type Answer = Pick<
+  LlmResult,
+  'text' | 'toolCalls' | 'output' | 'finishReason' | 'usage' | 'provider' | 'model' | 'upstream' | 'promptVariant' | 'costUsd' | 'embeddings' | 'logprobs'
+>;
 
 /** Who asked, and when the call started (workflow time). */
 export interface ResultContext {
@@ -63,14 +66,23 @@ export function cachedResult(call: ResultContext, hit: CachedAnswer, now: number
  * inside one workflow task and a local attempt runs inside it: the attempt's
  * own clock says when it ended, and when its first token came.
  */
-export function answeredResult(call: ResultContext, entry: PlannedEntry, success: AttemptSuccess, how: Omit<HowAnswered, 'endedAt' | 'ttftMs' | 'cached'> & { now: number }): LlmResult {
-  return toLlmResult(call, { ...success, provider: entry.provider }, {
-    endedAt: Math.max(how.now, success.startedAt + success.latencyMs),
-    ...(success.ttftMs !== undefined ? { ttftMs: Math.max(0, success.startedAt - call.startedAt) + success.ttftMs } : {}),
-    attempts: how.attempts,
-    cached: false,
-    validation: how.validation,
-  });
+export function answeredResult(
+  call: ResultContext,
+  entry: PlannedEntry,
+  success: AttemptSuccess,
+  how: Omit<HowAnswered, 'endedAt' | 'ttftMs' | 'cached'> & { now: number },
+): LlmResult {
+  return toLlmResult(
+    call,
+    { ...success, provider: entry.provider },
+    {
+      endedAt: Math.max(how.now, success.startedAt + success.latencyMs),
+      ...(success.ttftMs !== undefined ? { ttftMs: Math.max(0, success.startedAt - call.startedAt) + success.ttftMs } : {}),
+      attempts: how.attempts,
+      cached: false,
+      validation: how.validation,
+    },
+  );
 }
 
 /** What the cache keeps of a result: the answer alone (no call id, timing, attempts or cost). */

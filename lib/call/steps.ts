@@ -62,7 +62,11 @@ export function timerBeforeNextAttempt(state: CallState): number {
  * stop its calls at once, and a local activity hears of a cancellation only
  * at its workflow task's next heartbeat.
  */
-export function beginAttempt(call: OpenCall, state: CallState, o: { now: number; child: boolean; readBack?: boolean }): { state: CallState; step: AttemptStep } {
+export function beginAttempt(
+  call: OpenCall,
+  state: CallState,
+  o: { now: number; child: boolean; readBack?: boolean },
+): { state: CallState; step: AttemptStep } {
   const { plan, request, masked } = call;
   const retry = countAttempt(state.retry);
   const entry = plan.entries[state.next.entryIndex]!;
@@ -100,7 +104,12 @@ function lastAttemptLost(state: CallState): boolean {
  * entry in which the vendor reviews `answer`. Undefined when the route asks
  * for none, or the answer is a tool call.
  */
-export function beginReview(call: OpenCall, state: CallState, step: AttemptStep, answer: AttemptSuccess): { state: CallState; input: AttemptInput } | undefined {
+export function beginReview(
+  call: OpenCall,
+  state: CallState,
+  step: AttemptStep,
+  answer: AttemptSuccess,
+): { state: CallState; input: AttemptInput } | undefined {
   if (!call.plan.validation?.secondLook || answer.toolCalls?.length) return undefined;
   const retry = countAttempt(state.retry);
   const messages = secondLookMessages([...call.request.messages, ...state.repairTurns], answer.text);
@@ -130,7 +139,10 @@ export function reviewRejection(answer: AttemptSuccess, reply: string): AttemptF
     promptVariant: answer.promptVariant,
     latencyMs: answer.latencyMs,
     startedAt: answer.startedAt,
-    repair: { answer: answer.text, instruction: `A reviewer rejected your previous answer: ${verdict.reason?.replace(/[.\s]*$/, '')}. Reply with a corrected answer only.` },
+    repair: {
+      answer: answer.text,
+      instruction: `A reviewer rejected your previous answer: ${verdict.reason?.replace(/[.\s]*$/, '')}. Reply with a corrected answer only.`,
+    },
   };
 }
 
@@ -153,9 +165,7 @@ export function afterAnswer(call: OpenCall, state: CallState, step: AttemptStep,
 }
 
 export type AfterFailure =
-  | { kind: 'repair'; reason: string }
-  | { kind: 'attempt'; reason: string; delayMs: number }
-  | { kind: 'give_up'; failureType: string; reason: string };
+  { kind: 'repair'; reason: string } | { kind: 'attempt'; reason: string; delayMs: number } | { kind: 'give_up'; failureType: string; reason: string };
 
 /**
  * What a failed attempt leads to. A rejected answer is repaired on the same
@@ -200,7 +210,13 @@ export function afterFailure(
   }
   const freshEntry = decided.entryIndex !== state.next.entryIndex ? { repairTurns: [], repairsOnEntry: 0, repaired: false } : {};
   return {
-    state: { ...state, ...freshEntry, attempts, retry: decision.state, next: { entryIndex: decided.entryIndex, exclude: decided.exclude, delayMs: decided.delayMs } },
+    state: {
+      ...state,
+      ...freshEntry,
+      attempts,
+      retry: decision.state,
+      next: { entryIndex: decided.entryIndex, exclude: decided.exclude, delayMs: decided.delayMs },
+    },
     next: { kind: 'attempt', reason: decided.reason, delayMs: decided.delayMs },
   };
 }

@@ -42,22 +42,34 @@ export interface StartChainOptions {
 export async function startChainRun(client: Client, raw: ChainRunRequestInput, options: StartChainOptions): Promise<ChainWorkflowHandle> {
   const parsed = ChainRunRequest.safeParse(raw);
   if (!parsed.success) {
-    throw new SwitchboardRequestError(`invalid chain request: ${describeZodIssues(parsed.error)}`, parsed.error.issues[0]?.path.map(String).join('.'), parsed.error.issues.map((i) => i.message));
+    throw new SwitchboardRequestError(
+      `invalid chain request: ${describeZodIssues(parsed.error)}`,
+      parsed.error.issues[0]?.path.map(String).join('.'),
+      parsed.error.issues.map((i) => i.message),
+    );
   }
   const request = parsed.data;
   const definition = options.definition ?? options.registry.get(request.chain);
   if (!definition) {
-    throw new SwitchboardRequestError(`unknown chain "${request.chain}" (known: ${[...options.registry.keys()].join(', ') || 'none'})`, 'chain', ['unknown chain']);
+    throw new SwitchboardRequestError(`unknown chain "${request.chain}" (known: ${[...options.registry.keys()].join(', ') || 'none'})`, 'chain', [
+      'unknown chain',
+    ]);
   }
   if (definition.input) {
     const issues = checkJsonSchema(request.input, definition.input);
     if (issues.length) {
       const field = `input${issues[0]!.path?.slice(1) ?? ''}`;
-      throw new SwitchboardRequestError(`input of chain "${definition.name}" is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, field, issues.map((i) => i.message));
+      throw new SwitchboardRequestError(
+        `input of chain "${definition.name}" is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+        field,
+        issues.map((i) => i.message),
+      );
     }
   }
   const workflowId = chainWorkflowId(request.tenant, request.idempotencyKey, randomUUID);
-  const args: [ChainRunInput] = [{ chainId: workflowId, definition, input: request.input, tenant: request.tenant, ...(request.user ? { user: request.user } : {}) }];
+  const args: [ChainRunInput] = [
+    { chainId: workflowId, definition, input: request.input, tenant: request.tenant, ...(request.user ? { user: request.user } : {}) },
+  ];
   let handle: ChainWorkflowHandle;
   try {
     handle = await client.workflow.start<AgentChainWorkflow>(workflowTypes.agentChain, {

@@ -29,7 +29,10 @@ export const SiteMap = z.object({
       slug: z.string(),
       title: z.string(),
       goal: z.string(),
-      sections: z.array(z.object({ name: z.string(), goal: z.string() })).min(2).max(5),
+      sections: z
+        .array(z.object({ name: z.string(), goal: z.string() }))
+        .min(2)
+        .max(5),
     }),
   ),
 });
@@ -38,7 +41,10 @@ export type SiteMap = z.infer<typeof SiteMap>;
 export const Wireframe = z.object({
   title: z.string(),
   layout: z.enum(['hero-and-grid', 'long-form', 'split', 'gallery', 'form']),
-  sections: z.array(z.object({ name: z.string(), heading: z.string(), body: z.string(), callToAction: z.string() })).min(1).max(5),
+  sections: z
+    .array(z.object({ name: z.string(), heading: z.string(), body: z.string(), callToAction: z.string() }))
+    .min(1)
+    .max(5),
 });
 export type Wireframe = z.infer<typeof Wireframe>;
 

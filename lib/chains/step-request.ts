@@ -59,11 +59,7 @@ export async function checkStepOutput(request: LlmRequest, output: unknown, chec
 export function buildRepairRequest(request: LlmRequest, answerText: string, failures: ReadonlyArray<ValidationFailure>): LlmRequest {
   return {
     ...request,
-    messages: [
-      ...request.messages,
-      { role: 'assistant', content: answerText },
-      { role: 'user', content: repairInstruction(failures, { json: true }) },
-    ],
+    messages: [...request.messages, { role: 'assistant', content: answerText }, { role: 'user', content: repairInstruction(failures, { json: true }) }],
   };
 }
 

@@ -28,7 +28,11 @@ export interface ChainHandle {
 function inlineDefinition(definition: ChainDefinitionInput): ChainDefinition {
   const parsed = ChainDefinition.safeParse(definition);
   if (!parsed.success) {
-    throw new SwitchboardRequestError(`invalid chain definition: ${describeZodIssues(parsed.error)}`, `chain.${parsed.error.issues[0]?.path.map(String).join('.') ?? ''}`, parsed.error.issues.map((i) => i.message));
+    throw new SwitchboardRequestError(
+      `invalid chain definition: ${describeZodIssues(parsed.error)}`,
+      `chain.${parsed.error.issues[0]?.path.map(String).join('.') ?? ''}`,
+      parsed.error.issues.map((i) => i.message),
+    );
   }
   return parsed.data;
 }
@@ -37,7 +41,11 @@ export function createChainClient({ client, taskQueue, chains }: { client: Clien
   async function startChain(options: ChainRunOptions): Promise<ChainHandle> {
     const { chain, ...rest } = options;
     const definition = typeof chain === 'string' ? undefined : inlineDefinition(chain);
-    const handle = await startChainRun(client, { ...rest, chain: definition?.name ?? (chain as string) }, { taskQueue, registry: chains, ...(definition ? { definition } : {}) });
+    const handle = await startChainRun(
+      client,
+      { ...rest, chain: definition?.name ?? (chain as string) },
+      { taskQueue, registry: chains, ...(definition ? { definition } : {}) },
+    );
     const chainId = handle.workflowId;
     return {
       chainId,

@@ -5,7 +5,11 @@ import { failureTypes } from '../../contracts/failures';
 /** The request is malformed; nothing was started. `field` names the first bad field. */
 export class SwitchboardRequestError extends Error {
   override readonly name = 'SwitchboardRequestError';
-  constructor(message: string, readonly field: string | undefined, readonly issues: string[]) {
+  constructor(
+    message: string,
+    readonly field: string | undefined,
+    readonly issues: string[],
+  ) {
     super(message);
   }
 }
@@ -17,7 +21,13 @@ export function isSwitchboardRequestError(error: unknown): error is SwitchboardR
 /** The call ran and failed; `type` is a stable failure type (see failureTypes), `attempts` the attempt log. */
 export class SwitchboardCallError extends Error {
   override readonly name = 'SwitchboardCallError';
-  constructor(message: string, readonly type: string, readonly callId: string, readonly attempts: AttemptRecord[], options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly type: string,
+    readonly callId: string,
+    readonly attempts: AttemptRecord[],
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

@@ -30,7 +30,11 @@ export function createFeedbackClient({ client, nats }: { client: Client; nats: N
       const parsed = FeedbackRequest.safeParse({ callId, ...verdict });
       if (!parsed.success) {
         const field = parsed.error.issues[0]?.path.map(String).join('.') || undefined;
-        throw new SwitchboardRequestError(`invalid feedback: ${describeZodIssues(parsed.error)}`, field, parsed.error.issues.map((i) => i.message));
+        throw new SwitchboardRequestError(
+          `invalid feedback: ${describeZodIssues(parsed.error)}`,
+          field,
+          parsed.error.issues.map((i) => i.message),
+        );
       }
       try {
         return await recordFeedback({ client, nats }, tenant, parsed.data);

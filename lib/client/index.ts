@@ -42,7 +42,11 @@ export function parseRequest(request: LlmRequestInput): LlmRequest {
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     const field = first?.path.map(String).join('.') || undefined;
-    throw new SwitchboardRequestError(`invalid LLM request: ${describeZodIssues(parsed.error)}`, field, parsed.error.issues.map((i) => i.message));
+    throw new SwitchboardRequestError(
+      `invalid LLM request: ${describeZodIssues(parsed.error)}`,
+      field,
+      parsed.error.issues.map((i) => i.message),
+    );
   }
   return parsed.data;
 }
@@ -106,12 +110,25 @@ export function createSwitchboardClient({ client, taskQueue = TASK_QUEUE, chains
       const result = await (await start({ ...request, output: { name, schema: jsonSchema } })).result();
       const parsed = schema.safeParse(result.output);
       if (!parsed.success) {
-        throw new SwitchboardCallError(`structured output "${name}" does not match its schema: ${describeZodIssues(parsed.error)}`, failureTypes.invalidOutput, result.callId, result.attempts);
+        throw new SwitchboardCallError(
+          `structured output "${name}" does not match its schema: ${describeZodIssues(parsed.error)}`,
+          failureTypes.invalidOutput,
+          result.callId,
+          result.attempts,
+        );
       }
       return { ...result, output: parsed.data };
     },
   };
 }
 export type SwitchboardClient = ReturnType<typeof createSwitchboardClient>;
-export { callErrorOf, isSwitchboardCallError, isSwitchboardChainError, isSwitchboardRequestError, SwitchboardCallError, SwitchboardChainError, SwitchboardRequestError } from './errors';
+export {
+  callErrorOf,
+  isSwitchboardCallError,
+  isSwitchboardChainError,
+  isSwitchboardRequestError,
+  SwitchboardCallError,
+  SwitchboardChainError,
+  SwitchboardRequestError,
+} from './errors';
 export type { ChainHandle, ChainRunOptions } from './chains';

@@ -36,7 +36,8 @@ export function parseKeyring(text: string, variable: string): PayloadKeyring {
     const colon = entry.indexOf(':');
     const id = KeyId.safeParse(colon < 0 ? '' : entry.slice(0, colon));
     const bytes = KeyBytes.safeParse(entry.slice(colon + 1));
-    const problem = colon < 0 ? 'expected id:base64-key' : !id.success ? id.error.issues[0]!.message : !bytes.success ? bytes.error.issues[0]!.message : undefined;
+    const problem =
+      colon < 0 ? 'expected id:base64-key' : !id.success ? id.error.issues[0]!.message : !bytes.success ? bytes.error.issues[0]!.message : undefined;
     if (problem) throw new ConfigError(`${variable}: entry ${index + 1} is invalid: ${problem}`);
     if (keys.has(id.data!)) throw new ConfigError(`${variable}: key id "${id.data!}" is listed twice`);
     keys.set(id.data!, createSecretKey(bytes.data!));

@@ -26,7 +26,13 @@ export function configKvSource(bucket: string): string {
  * returns the KV revision. The stored value is the document as written (not
  * the parsed result), so each pod applies its own schema defaults.
  */
-export async function pushConfigDocument(nats: NatsConnection, bucket: string, text: string, origin: string, env: Readonly<Record<string, string | undefined>> = {}): Promise<number> {
+export async function pushConfigDocument(
+  nats: NatsConnection,
+  bucket: string,
+  text: string,
+  origin: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): Promise<number> {
   let raw: unknown;
   try {
     raw = parseYaml(text);

@@ -10,7 +10,10 @@
 /** A `${NAME}` with no value and no default: the message names the field and the variable. */
 export class UnsetReferenceError extends Error {
   override readonly name = 'UnsetReferenceError';
-  constructor(readonly field: string, readonly variable: string) {
+  constructor(
+    readonly field: string,
+    readonly variable: string,
+  ) {
     super(`${field}: \${${variable}} is not set in the environment (give it a value, or a default: \${${variable}:-value})`);
   }
 }

@@ -11,7 +11,10 @@ export const RuntimeEnv = z.object({
   /** How often the config file (and its key files) are checked besides file events, in ms; 0 = events only. Default 5000. */
   SB_CONFIG_POLL_MS: z.coerce.number().int().min(0).default(5_000),
   /** KV bucket of a cluster-wide config pushed with `switchboard config push`; when set, its document replaces the file's. Default off. */
-  SB_CONFIG_BUCKET: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  SB_CONFIG_BUCKET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .optional(),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   /** mTLS client certificate (PEM file path); set with TEMPORAL_TLS_KEY. Temporal Cloud or a TLS cluster. */
@@ -23,7 +26,10 @@ export const RuntimeEnv = z.object({
   /** Name to check the server's certificate against (SNI), when it differs from the address's host. */
   TEMPORAL_TLS_SERVER_NAME: optionalText,
   /** `true`: TLS without a client certificate (e.g. with an API key). Implied by the variables above and TEMPORAL_API_KEY. */
-  TEMPORAL_TLS: z.enum(['true', 'false', '']).optional().transform((v) => v === 'true'),
+  TEMPORAL_TLS: z
+    .enum(['true', 'false', ''])
+    .optional()
+    .transform((v) => v === 'true'),
   /** Temporal Cloud API key (sent as a bearer token over TLS). A secret: from a Kubernetes Secret. */
   TEMPORAL_API_KEY: optionalText,
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
@@ -33,9 +39,15 @@ export const RuntimeEnv = z.object({
   /** Pre-bundled workflow code (`npm run build` makes one); default: bundle at start-up. */
   SB_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   /** KV bucket of the operator switches (failover). */
-  SB_CONTROL_BUCKET: z.string().regex(/^[A-Za-z0-9_-]+$/).default('sb_control'),
+  SB_CONTROL_BUCKET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('sb_control'),
   /** Breaker cluster name: scopes the breaker KV bucket and supervisor ids (tests, side-by-side deployments); default none. */
-  SB_CLUSTER: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  SB_CLUSTER: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .optional(),
   /** Gateway HTTP port. Default 8080. */
   /** Worker: port of /healthz, /readyz and /metrics; off when unset. */
   SB_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
@@ -43,7 +55,10 @@ export const RuntimeEnv = z.object({
   /** Gateway listen address. Default 127.0.0.1. */
   SB_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   /** Run a Switchboard worker inside the gateway process, sharing its Temporal connection (eager workflow start). Default true. */
-  SB_GATEWAY_WORKER: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  SB_GATEWAY_WORKER: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   /** Temporal payloads: `aes-256-gcm` (default; needs SB_PAYLOAD_KEYS or SB_PAYLOAD_KEYS_FILE) or `off` (in clear). */
   SB_PAYLOAD_CODEC: z.enum(['aes-256-gcm', 'off']).default('aes-256-gcm'),
   /** Payload keys, `id:base64` (32 bytes) separated by commas; the first encrypts, all decrypt. A secret. */

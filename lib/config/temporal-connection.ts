@@ -16,7 +16,9 @@ export interface TemporalConnectionOptions {
   apiKey?: string;
 }
 
-type TemporalEnv = Partial<Pick<RuntimeEnv, 'TEMPORAL_TLS_CERT' | 'TEMPORAL_TLS_KEY' | 'TEMPORAL_TLS_CA' | 'TEMPORAL_TLS_SERVER_NAME' | 'TEMPORAL_TLS' | 'TEMPORAL_API_KEY'>>;
+type TemporalEnv = Partial<
+  Pick<RuntimeEnv, 'TEMPORAL_TLS_CERT' | 'TEMPORAL_TLS_KEY' | 'TEMPORAL_TLS_CA' | 'TEMPORAL_TLS_SERVER_NAME' | 'TEMPORAL_TLS' | 'TEMPORAL_API_KEY'>
+>;
 
 /** Reads a PEM file named by `variable`; the error names the variable and the path (never the content). */
 function readPem(variable: string, path: string): Buffer {
@@ -32,7 +34,11 @@ function readPem(variable: string, path: string): Buffer {
 export function temporalConnectionOptions({ address, env = {} }: { address: string; env?: TemporalEnv }): TemporalConnectionOptions {
   const { TEMPORAL_TLS_CERT: cert, TEMPORAL_TLS_KEY: key, TEMPORAL_TLS_CA: ca, TEMPORAL_TLS_SERVER_NAME: serverName, TEMPORAL_API_KEY: apiKey } = env;
   if ((cert === undefined) !== (key === undefined)) {
-    throw new ConfigError(cert === undefined ? 'TEMPORAL_TLS_KEY is set but TEMPORAL_TLS_CERT is not: mTLS needs both' : 'TEMPORAL_TLS_CERT is set but TEMPORAL_TLS_KEY is not: mTLS needs both');
+    throw new ConfigError(
+      cert === undefined
+        ? 'TEMPORAL_TLS_KEY is set but TEMPORAL_TLS_CERT is not: mTLS needs both'
+        : 'TEMPORAL_TLS_CERT is set but TEMPORAL_TLS_KEY is not: mTLS needs both',
+    );
   }
   const wantsTls = env.TEMPORAL_TLS === true || cert !== undefined || ca !== undefined || serverName !== undefined || apiKey !== undefined;
   if (!wantsTls) return { address };

@@ -18,12 +18,23 @@ export interface BreakerSignals {
 }
 
 /** `policy` may be a getter (a worker's live config); it is read when a supervisor is started. */
-export function createBreakerSignals(options: { client: Client; taskQueue: string; cluster?: string; policy: BreakerPolicy | (() => BreakerPolicy) }): BreakerSignals {
+export function createBreakerSignals(options: {
+  client: Client;
+  taskQueue: string;
+  cluster?: string;
+  policy: BreakerPolicy | (() => BreakerPolicy);
+}): BreakerSignals {
   const { client, taskQueue, cluster } = options;
   const policyNow = () => (typeof options.policy === 'function' ? options.policy() : options.policy);
   const send = async (key: string, input: BreakerInput): Promise<void> => {
     const model = modelOfKey(key);
-    const args: BreakerSupervisorInput = { upstream: upstreamOfKey(key), key, ...(model !== undefined ? { model } : {}), policy: policyNow(), ...(cluster ? { cluster } : {}) };
+    const args: BreakerSupervisorInput = {
+      upstream: upstreamOfKey(key),
+      key,
+      ...(model !== undefined ? { model } : {}),
+      policy: policyNow(),
+      ...(cluster ? { cluster } : {}),
+    };
     await client.workflow.signalWithStart<BreakerSupervisorWorkflow, [unknown]>(workflowTypes.breakerSupervisor, {
       workflowId: breakerWorkflowId(key, cluster),
       taskQueue: breakerTaskQueue(taskQueue),

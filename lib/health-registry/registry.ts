@@ -133,7 +133,17 @@ export async function startHealthRegistry(options: HealthRegistryOptions): Promi
     signalled.set(key, { revision, at: now });
     const model = signal.scope === 'model' ? { model: event.model } : {};
     provisional.set(key, {
-      state: { upstream: event.upstream, ...model, state: 'open', since: now, reopenAt: now + config.breaker.baseCooldownMs, consecutiveTrips: 0, revision, cause: signal.kind, reason: `${signal.detail} (awaiting the supervisor)` },
+      state: {
+        upstream: event.upstream,
+        ...model,
+        state: 'open',
+        since: now,
+        reopenAt: now + config.breaker.baseCooldownMs,
+        consecutiveTrips: 0,
+        revision,
+        cause: signal.kind,
+        reason: `${signal.detail} (awaiting the supervisor)`,
+      },
       until: now + PROVISIONAL_MS,
     });
     log.warn({ upstream: event.upstream, ...model, kind: signal.kind, detail: signal.detail }, 'breaker trip');
@@ -189,7 +199,10 @@ export async function startHealthRegistry(options: HealthRegistryOptions): Promi
     healthOf: (upstream, model, now) => upstreamHealth(state, breakerKeyOf(upstream, model), now, policy),
     // Every (upstream, model) of the config, seen or not, and any other model seen on a known upstream.
     healthByKey: (now) => {
-      const keys = new Set([...breakerTargetsOf(config).flatMap((t) => (t.model !== undefined ? [t.key] : [])), ...[...state.upstreams.keys()].filter((key) => known.has(upstreamOfKey(key)))]);
+      const keys = new Set([
+        ...breakerTargetsOf(config).flatMap((t) => (t.model !== undefined ? [t.key] : [])),
+        ...[...state.upstreams.keys()].filter((key) => known.has(upstreamOfKey(key))),
+      ]);
       return new Map([...keys].map((key) => [key, withModel(upstreamHealth(state, key, now, policy), key)]));
     },
     poolOf: (provider) => pools.get(provider) ?? [],
@@ -201,7 +214,14 @@ export async function startHealthRegistry(options: HealthRegistryOptions): Promi
     answering = nats.subscribe(healthViewSubject(cluster), {
       callback: (_error, message) => {
         const now = Date.now();
-        const reply: HealthViewReply = { worker, at: now, folded, replayed, health: [...view.healthByKey(now).values()], breakers: [...view.breakers().values()] };
+        const reply: HealthViewReply = {
+          worker,
+          at: now,
+          folded,
+          replayed,
+          health: [...view.healthByKey(now).values()],
+          breakers: [...view.breakers().values()],
+        };
         message.respond(codec.encode(reply));
       },
     });

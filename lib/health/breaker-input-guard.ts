@@ -33,7 +33,9 @@ export function asBreakerInput(raw: unknown): BreakerInput | undefined {
     case 'cooldown_elapsed':
       return raw as BreakerInput;
     case 'probe_result':
-      return typeof raw.ok === 'boolean' && (raw.error === undefined || isRecord(raw.error)) && (raw.revision === undefined || typeof raw.revision === 'number') ? (raw as BreakerInput) : undefined;
+      return typeof raw.ok === 'boolean' && (raw.error === undefined || isRecord(raw.error)) && (raw.revision === undefined || typeof raw.revision === 'number')
+        ? (raw as BreakerInput)
+        : undefined;
     case 'probe_expired':
       return typeof raw.revision === 'number' ? (raw as BreakerInput) : undefined;
     case 'operator':

@@ -1,4 +1,13 @@
-import type { BreakerCause, BreakerEvent, BreakerInput, BreakerPolicy, BreakerState, BreakerTransition, HealthEvidence, TripSignal } from '../../schemas/health';
+import type {
+  BreakerCause,
+  BreakerEvent,
+  BreakerInput,
+  BreakerPolicy,
+  BreakerState,
+  BreakerTransition,
+  HealthEvidence,
+  TripSignal,
+} from '../../schemas/health';
 import { cooldownForTrip, emptyEvidence } from './trip-policy';
 
 /**
@@ -59,7 +68,10 @@ export function transitionBreaker(state: BreakerState, input: BreakerInput, poli
       const probeSuccesses = (state.probeSuccesses ?? 0) + 1;
       if (probeSuccesses < policy.halfOpenProbes) return { state: { ...state, probeSuccesses, revision: state.revision + 1 } };
       return move(state, 'closed', {
-        state: 'closed', since: now, cause: 'probes_succeeded', reason: `${probeSuccesses} probe(s) succeeded`,
+        state: 'closed',
+        since: now,
+        cause: 'probes_succeeded',
+        reason: `${probeSuccesses} probe(s) succeeded`,
       });
     }
     case 'probe_expired': {
@@ -108,11 +120,17 @@ function open(state: BreakerState, opening: Opening, policy: BreakerPolicy, now:
 
 function halfOpen(state: BreakerState, cause: BreakerCause, reason: string, policy: BreakerPolicy, now: number): BreakerStep {
   return move(state, 'half_open', {
-    state: 'half_open', since: now, cause, reason, probeBudget: policy.halfOpenMaxConcurrent, probeSuccesses: 0,
+    state: 'half_open',
+    since: now,
+    cause,
+    reason,
+    probeBudget: policy.halfOpenMaxConcurrent,
+    probeSuccesses: 0,
   });
 }
 
-type Change = Pick<BreakerState, 'state' | 'since' | 'cause' | 'reason'> & Partial<Pick<BreakerState, 'reopenAt' | 'consecutiveTrips' | 'probeBudget' | 'probeSuccesses'>>;
+type Change = Pick<BreakerState, 'state' | 'since' | 'cause' | 'reason'> &
+  Partial<Pick<BreakerState, 'reopenAt' | 'consecutiveTrips' | 'probeBudget' | 'probeSuccesses'>>;
 
 /** Builds the next state from scratch (so half-open and open fields never leak into other states) and its event. */
 function move(prev: BreakerState, transition: BreakerTransition, change: Change, evidence: HealthEvidence = emptyEvidence()): BreakerStep {

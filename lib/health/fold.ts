@@ -203,7 +203,18 @@ export function healthByUpstream(state: HealthState, now: number, policy: Health
 }
 
 function emptySummary(): Omit<UpstreamHealth, 'upstream'> {
-  return { calls: 0, failures: 0, failureRate: 0, consecutiveFailures: 0, slowCalls: 0, slowCallRate: 0, rateLimited: 0, rateLimitStrikes: 0, neutralCalls: 0, recentErrors: [] };
+  return {
+    calls: 0,
+    failures: 0,
+    failureRate: 0,
+    consecutiveFailures: 0,
+    slowCalls: 0,
+    slowCallRate: 0,
+    rateLimited: 0,
+    rateLimitStrikes: 0,
+    neutralCalls: 0,
+    recentErrors: [],
+  };
 }
 
 function deltaOf(event: CallEvent, counted: boolean, failed: boolean, policy: HealthPolicy): Partial<BucketCounts> {

@@ -20,7 +20,12 @@ export function isRateLimitClass(signal: Pick<TripSignal, 'kind'>): boolean {
  * are closed. A registry checks this before signalling such a trip; two pods
  * deciding at once may both pass, so the share is a bound on intent, not a lock.
  */
-export function mayEjectForRateLimit(poolIds: readonly string[], breakers: ById<BreakerState>, candidate: string, policy: Pick<HealthPolicy, 'maxRateLimitEjectionShare'>): boolean {
+export function mayEjectForRateLimit(
+  poolIds: readonly string[],
+  breakers: ById<BreakerState>,
+  candidate: string,
+  policy: Pick<HealthPolicy, 'maxRateLimitEjectionShare'>,
+): boolean {
   const pool = poolIds.includes(candidate) ? poolIds : [...poolIds, candidate];
   const others = pool.filter((id) => id !== candidate);
   const ejected = others.filter((id) => isRateLimitEjected(lookup(breakers, id))).length + 1;

@@ -23,8 +23,14 @@ export function evaluateTrip(summary: UpstreamHealth, policy: HealthPolicy, now:
   const model = latestEvent?.model ?? summary.model;
   // Account faults eject the whole upstream; everything else only the model it happened on.
   const signal = (kind: TripKind, detail: string): TripSignal => ({
-    upstream: summary.upstream, kind, detail, evidence: evidenceOf(summary), evidenceAt, at: now,
-    ...(model !== undefined ? { model } : {}), scope: kind === 'fatal' || model === undefined ? 'upstream' : 'model',
+    upstream: summary.upstream,
+    kind,
+    detail,
+    evidence: evidenceOf(summary),
+    evidenceAt,
+    at: now,
+    ...(model !== undefined ? { model } : {}),
+    scope: kind === 'fatal' || model === undefined ? 'upstream' : 'model',
   });
 
   // A fatal event replayed from long ago says nothing about the credential now.
@@ -36,10 +42,16 @@ export function evaluateTrip(summary: UpstreamHealth, policy: HealthPolicy, now:
   }
   const rated = summary.calls >= policy.minCallsForRate;
   if (rated && summary.failureRate >= policy.failureRateThreshold) {
-    return signal('failure_rate', `${summary.failures} of ${summary.calls} calls failed in the window (${percent(summary.failureRate)} ≥ ${percent(policy.failureRateThreshold)})`);
+    return signal(
+      'failure_rate',
+      `${summary.failures} of ${summary.calls} calls failed in the window (${percent(summary.failureRate)} ≥ ${percent(policy.failureRateThreshold)})`,
+    );
   }
   if (rated && summary.slowCallRate >= policy.slowCallRateThreshold) {
-    return signal('slow_calls', `${summary.slowCalls} of ${summary.calls} calls were slow in the window (${percent(summary.slowCallRate)} ≥ ${percent(policy.slowCallRateThreshold)})`);
+    return signal(
+      'slow_calls',
+      `${summary.slowCalls} of ${summary.calls} calls were slow in the window (${percent(summary.slowCallRate)} ≥ ${percent(policy.slowCallRateThreshold)})`,
+    );
   }
   if (summary.rateLimitStrikes >= policy.rateLimitPersistCount) {
     return signal('rate_limit_persistent', `still rate-limited after ${summary.rateLimitStrikes} cooldowns`);

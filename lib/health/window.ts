@@ -85,7 +85,11 @@ export function addToWindow(window: RollingWindow, at: number, delta: Partial<Bu
  */
 export function sumWindow(window: RollingWindow, now: number, policy: Pick<HealthPolicy, 'bucketMs'>): BucketCounts {
   const oldest = bucketIndexOf(now, policy) - window.buckets.length + 1;
-  let calls = 0, failures = 0, slowCalls = 0, rateLimited = 0, neutralCalls = 0;
+  let calls = 0,
+    failures = 0,
+    slowCalls = 0,
+    rateLimited = 0,
+    neutralCalls = 0;
   for (const bucket of window.buckets) {
     if (bucket.index < oldest) continue;
     calls += bucket.calls;

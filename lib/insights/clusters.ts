@@ -114,8 +114,13 @@ export function findRejectionClusters(interactions: JudgedInteraction[], options
       .slice(0, 5)
       .map((t) => t.term);
     const attributeCounts = new Map<string, number>();
-    for (const index of c.members) for (const f of features[index]!) if (f.startsWith('attr:')) attributeCounts.set(f.slice(5), (attributeCounts.get(f.slice(5)) ?? 0) + 1);
-    const attributes = [...attributeCounts.entries()].filter(([, n]) => n >= 0.8 * c.members.length && n > 0).map(([a]) => a).filter((a) => !a.includes('&')).sort();
+    for (const index of c.members)
+      for (const f of features[index]!) if (f.startsWith('attr:')) attributeCounts.set(f.slice(5), (attributeCounts.get(f.slice(5)) ?? 0) + 1);
+    const attributes = [...attributeCounts.entries()]
+      .filter(([, n]) => n >= 0.8 * c.members.length && n > 0)
+      .map(([a]) => a)
+      .filter((a) => !a.includes('&'))
+      .sort();
     return {
       feature: c.feature,
       label: labelOf(c.feature, coDefiningTerms(c.members)),

@@ -1,12 +1,18 @@
 import type { JudgedInteraction } from '../../schemas/interaction';
 
 const STOP = new Set(
-  'the and for with this that you your are our from have has was were will can not but all any about into over than then them they their there what when which who why how its it\'s please make write give create short long some more very just also one two'.split(' '),
+  "the and for with this that you your are our from have has was were will can not but all any about into over than then them they their there what when which who why how its it's please make write give create short long some more very just also one two".split(
+    ' ',
+  ),
 );
 
 /** Content words of a (masked) input: lower-case, ≥ 3 letters, no stop words, nothing in `[[…]]` (PII placeholders, markup). */
 export function termsOf(text: string): string[] {
-  const words = text.toLowerCase().replace(/\[\[[^\]]*\]\]/g, ' ').match(/\p{L}[\p{L}\p{N}'-]{2,}/gu) ?? [];
+  const words =
+    text
+      .toLowerCase()
+      .replace(/\[\[[^\]]*\]\]/g, ' ')
+      .match(/\p{L}[\p{L}\p{N}'-]{2,}/gu) ?? [];
   return [...new Set(words.filter((w) => !STOP.has(w)))];
 }
 

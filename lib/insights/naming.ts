@@ -41,7 +41,10 @@ export function namingRequest(cluster: InsightCluster, target: NamingTarget): Ll
     feature: 'insights-naming',
     messages: [
       { role: 'system', content: 'You analyse why users reject answers of a generative-AI product. Be specific and brief.' },
-      { role: 'user', content: `Users rejected the answers to this group of requests far more often than usual.\n${facts.join('\n')}\nName the group and suggest the most likely cause.` },
+      {
+        role: 'user',
+        content: `Users rejected the answers to this group of requests far more often than usual.\n${facts.join('\n')}\nName the group and suggest the most likely cause.`,
+      },
     ],
     output: { name: 'cluster_naming', schema: namingSchema },
     params: { temperature: 0 },

@@ -10,7 +10,10 @@ export const reportDimensions: readonly ReportDimension[] = ['feature', 'route',
 /** A report parameter that cannot be used; `param` names it (`since`, `days`, `by`, ...). */
 export class ReportParamError extends Error {
   override readonly name = 'ReportParamError';
-  constructor(readonly param: string, message: string) {
+  constructor(
+    readonly param: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -38,7 +41,8 @@ const MAX_DAYS = 366;
 function parseInstant(param: string, value: string): number {
   // Date.parse accepts far more than ISO 8601 (e.g. "1"); insist on a date first.
   const ms = /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value.trim()) ? Date.parse(value.trim()) : NaN;
-  if (!Number.isFinite(ms)) throw new ReportParamError(param, `"${param}" must be an ISO 8601 date or date-time (e.g. 2026-11-16 or 2026-11-16T08:00:00Z), got "${value}"`);
+  if (!Number.isFinite(ms))
+    throw new ReportParamError(param, `"${param}" must be an ISO 8601 date or date-time (e.g. 2026-11-16 or 2026-11-16T08:00:00Z), got "${value}"`);
   return ms;
 }
 
@@ -55,14 +59,18 @@ export function parsePeriod(params: PeriodParams, now: number, defaultDays = 7):
     }
     sinceMs = untilMs - days * DAY_MS;
   }
-  if (sinceMs > untilMs) throw new ReportParamError('since', `"since" (${new Date(sinceMs).toISOString()}) is after "until" (${new Date(untilMs).toISOString()})`);
+  if (sinceMs > untilMs)
+    throw new ReportParamError('since', `"since" (${new Date(sinceMs).toISOString()}) is after "until" (${new Date(untilMs).toISOString()})`);
   return { sinceMs, untilMs };
 }
 
 /** `feature,route` → the dimensions, each known and named once; `fallback` when absent. */
 export function parseDimensions(value: string | undefined, fallback: readonly ReportDimension[], param = 'by'): ReportDimension[] {
   if (value === undefined) return [...fallback];
-  const names = value.split(',').map((v) => v.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new ReportParamError(param, `"${param}" names no dimension (known: ${reportDimensions.join(', ')})`);
   const dimensions: ReportDimension[] = [];
   for (const name of names) {

@@ -76,7 +76,7 @@ export function renderInsightsMarkdown(report: InsightReport, period: { from: nu
     `${options.tenant ? `Tenant ${options.tenant}: ` : ''}${report.judged} judged interactions, ${report.rejected} not inserted; baseline insert rate ${pct(report.baselineInsertRate)}.`,
     '',
   ];
-  if (options.truncated) lines.push('The read stopped at `insights.maxInteractions`: the period\'s latest calls are missing.', '');
+  if (options.truncated) lines.push("The read stopped at `insights.maxInteractions`: the period's latest calls are missing.", '');
   if (report.clusters.length === 0) lines.push('No group of rejections stands out from the baseline.');
   report.clusters.forEach((c, index) => {
     const naming = options.namings?.[index];

@@ -49,7 +49,12 @@ function totalsOf(interactions: readonly JudgedInteraction[]): Totals {
 }
 
 function header(scope: ReportScope) {
-  return { tenant: scope.tenant ?? null, since: new Date(scope.sinceMs).toISOString(), until: new Date(scope.untilMs).toISOString(), truncated: scope.truncated };
+  return {
+    tenant: scope.tenant ?? null,
+    since: new Date(scope.sinceMs).toISOString(),
+    until: new Date(scope.untilMs).toISOString(),
+    truncated: scope.truncated,
+  };
 }
 
 export function buildInsertRateReport(interactions: JudgedInteraction[], dimensions: readonly ReportDimension[], scope: ReportScope): InsertRateReport {
@@ -66,7 +71,11 @@ const usd = (value: number) => `$${value.toFixed(6)}`;
 /** Left-aligned first column, right-aligned numbers. */
 function table(head: string[], rows: string[][]): string[] {
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)];
 }
 
@@ -81,7 +90,13 @@ function title(kind: string, report: { tenant: string | null; since: string; unt
 export function formatInsertRateReport(report: InsertRateReport): string {
   const lines = title('Insert rate', report);
   for (const [dimension, rows] of Object.entries(report.by)) {
-    lines.push('', ...table([dimension, 'calls', 'judged', 'inserted', 'insert rate'], rows.map((r) => [r.key, String(r.calls), String(r.judged), String(r.inserted), pct(r.insertRate)])));
+    lines.push(
+      '',
+      ...table(
+        [dimension, 'calls', 'judged', 'inserted', 'insert rate'],
+        rows.map((r) => [r.key, String(r.calls), String(r.judged), String(r.inserted), pct(r.insertRate)]),
+      ),
+    );
   }
   return lines.join('\n');
 }

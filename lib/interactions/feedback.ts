@@ -40,7 +40,8 @@ const codec = JSONCodec<Feedback>();
 
 /** Publishes `request` for `tenant` once the call is known to be that tenant's; throws UnknownCallError otherwise. */
 export async function recordFeedback(deps: FeedbackDeps, tenant: string, request: FeedbackRequest): Promise<Feedback> {
-  if (!(await describeOwned(deps.client, { workflowId: request.callId, tenant, workflowType: workflowTypes.llmCall }))) throw new UnknownCallError(request.callId);
+  if (!(await describeOwned(deps.client, { workflowId: request.callId, tenant, workflowType: workflowTypes.llmCall })))
+    throw new UnknownCallError(request.callId);
   const feedback: Feedback = {
     callId: request.callId,
     tenant,

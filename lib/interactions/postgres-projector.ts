@@ -11,15 +11,7 @@
  * nothing. A message that cannot be parsed, or that PostgreSQL refuses as
  * data, goes to `projection_rejects` instead of blocking the stream.
  */
-import {
-  AckPolicy,
-  type ConsumerMessages,
-  DeliverPolicy,
-  type JetStreamManager,
-  type JsMsg,
-  type NatsConnection,
-  nanos,
-} from 'nats';
+import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JetStreamManager, type JsMsg, type NatsConnection, nanos } from 'nats';
 import type { Pool } from 'pg';
 import type { Logger } from '../log';
 import { ensureStreams, streams } from '../nats/streams';

@@ -68,20 +68,52 @@ export interface RejectRow {
 
 /** PostgreSQL types of the `interactions` columns the projector writes, in insert order. */
 export const interactionColumns: ReadonlyArray<readonly [keyof InteractionRow, string]> = [
-  ['call_id', 'text'], ['finished_at', 'timestamptz'], ['tenant', 'text'], ['user_id', 'text'], ['feature', 'text'],
-  ['route', 'text'], ['provider', 'text'], ['model', 'text'], ['upstream', 'text'], ['prompt_variant', 'text'],
-  ['input', 'text'], ['enhanced_prompt', 'text'], ['prompt_as_sent', 'text'], ['output', 'text'], ['attempts', 'integer'],
-  ['latency_ms', 'double precision'], ['ttft_ms', 'double precision'], ['input_tokens', 'integer'], ['output_tokens', 'integer'],
-  ['cost_usd', 'numeric'], ['language', 'text'], ['cache_hit', 'boolean'], ['validation', 'text'], ['outcome', 'text'], ['error', 'text'], ['raw', 'jsonb'], ['stream_seq', 'bigint'],
+  ['call_id', 'text'],
+  ['finished_at', 'timestamptz'],
+  ['tenant', 'text'],
+  ['user_id', 'text'],
+  ['feature', 'text'],
+  ['route', 'text'],
+  ['provider', 'text'],
+  ['model', 'text'],
+  ['upstream', 'text'],
+  ['prompt_variant', 'text'],
+  ['input', 'text'],
+  ['enhanced_prompt', 'text'],
+  ['prompt_as_sent', 'text'],
+  ['output', 'text'],
+  ['attempts', 'integer'],
+  ['latency_ms', 'double precision'],
+  ['ttft_ms', 'double precision'],
+  ['input_tokens', 'integer'],
+  ['output_tokens', 'integer'],
+  ['cost_usd', 'numeric'],
+  ['language', 'text'],
+  ['cache_hit', 'boolean'],
+  ['validation', 'text'],
+  ['outcome', 'text'],
+  ['error', 'text'],
+  ['raw', 'jsonb'],
+  ['stream_seq', 'bigint'],
 ];
 
 export const feedbackColumns: ReadonlyArray<readonly [keyof FeedbackRow, string]> = [
-  ['feedback_id', 'text'], ['call_id', 'text'], ['tenant', 'text'], ['inserted', 'boolean'], ['note', 'text'],
-  ['given_at', 'timestamptz'], ['raw', 'jsonb'], ['stream_seq', 'bigint'],
+  ['feedback_id', 'text'],
+  ['call_id', 'text'],
+  ['tenant', 'text'],
+  ['inserted', 'boolean'],
+  ['note', 'text'],
+  ['given_at', 'timestamptz'],
+  ['raw', 'jsonb'],
+  ['stream_seq', 'bigint'],
 ];
 
 export const rejectColumns: ReadonlyArray<readonly [keyof RejectRow, string]> = [
-  ['stream', 'text'], ['stream_seq', 'bigint'], ['subject', 'text'], ['error', 'text'], ['payload', 'text'],
+  ['stream', 'text'],
+  ['stream_seq', 'bigint'],
+  ['subject', 'text'],
+  ['error', 'text'],
+  ['payload', 'text'],
 ];
 
 /** Rows one batch writes in one transaction. */
@@ -161,7 +193,9 @@ export function interactionRow(message: StreamMessage): { row: InteractionRow } 
 
 /** Same event → same id, whatever its stream sequence (a replay into a new stream included). */
 export function feedbackId(f: Feedback): string {
-  return createHash('sha256').update(JSON.stringify([f.tenant, f.callId, f.at, f.inserted, f.note ?? null])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([f.tenant, f.callId, f.at, f.inserted, f.note ?? null]))
+    .digest('hex');
 }
 
 export function feedbackRow(message: StreamMessage): { row: FeedbackRow } | { reject: RejectRow } {
@@ -196,10 +230,7 @@ export function lastPerKey<R extends { stream_seq: number }>(rows: readonly R[],
 }
 
 /** Decodes a batch of messages into rows; `kind` says which record a message carries (by its stream). */
-export function toBatch(
-  messages: readonly StreamMessage[],
-  kind: (message: StreamMessage) => 'interaction' | 'feedback',
-): ProjectionBatch {
+export function toBatch(messages: readonly StreamMessage[], kind: (message: StreamMessage) => 'interaction' | 'feedback'): ProjectionBatch {
   const batch: ProjectionBatch = { interactions: [], feedback: [], rejects: [] };
   for (const message of messages) {
     if (kind(message) === 'interaction') {

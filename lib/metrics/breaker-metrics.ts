@@ -39,7 +39,7 @@ export function registerBreakerMetrics(registry: Registry, source: BreakerMetric
   });
   new Gauge({
     name: 'sb_model_breaker_state',
-    help: "The breaker of one model on an upstream, one-hot: 1 for the current state (closed|half_open|open|forced_open|forced_closed), 0 for the others",
+    help: 'The breaker of one model on an upstream, one-hot: 1 for the current state (closed|half_open|open|forced_open|forced_closed), 0 for the others',
     labelNames: ['provider', 'upstream', 'model', 'state'] as const,
     registers: [registry],
     collect() {
@@ -48,7 +48,8 @@ export function registerBreakerMetrics(registry: Registry, source: BreakerMetric
       for (const t of source.targets()) {
         if (t.model === undefined) continue;
         const current = breakers.get(t.key)?.state ?? 'closed';
-        for (const state of BreakerStateKind.options) this.set({ provider: t.provider, upstream: t.upstream, model: t.model, state }, state === current ? 1 : 0);
+        for (const state of BreakerStateKind.options)
+          this.set({ provider: t.provider, upstream: t.upstream, model: t.model, state }, state === current ? 1 : 0);
       }
     },
   });

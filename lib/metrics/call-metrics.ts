@@ -22,20 +22,93 @@ export function createCallMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'sb_worker_' });
   const registers = [registry];
   const m = {
-    attempts: new Counter({ name: 'sb_attempts_total', help: 'Upstream attempts by route, provider, upstream, model and outcome', labelNames: ['route', 'provider', 'upstream', 'model', 'outcome'] as const, registers }),
-    latency: new Histogram({ name: 'sb_attempt_duration_seconds', help: 'Upstream attempt latency', labelNames: ['provider', 'upstream', 'outcome'] as const, buckets: LATENCY_BUCKETS_S, registers }),
-    ttft: new Histogram({ name: 'sb_attempt_time_to_first_token_seconds', help: 'Streamed attempts: time to the first token', labelNames: ['provider', 'upstream'] as const, buckets: LATENCY_BUCKETS_S, registers }),
-    tokens: new Counter({ name: 'sb_tokens_total', help: 'Tokens by provider, model and direction (input|output)', labelNames: ['provider', 'model', 'direction'] as const, registers }),
-    cost: new Counter({ name: 'sb_cost_usd_total', help: 'Cost in USD by route, provider and model', labelNames: ['route', 'provider', 'model'] as const, registers }),
-    headroom: new Gauge({ name: 'sb_ratelimit_headroom_ratio', help: 'Remaining / limit from the vendor\'s last rate-limit headers (1 = idle, 0 = exhausted)', labelNames: ['upstream', 'kind'] as const, registers }),
-    rateLimitRemaining: new Gauge({ name: 'sb_ratelimit_remaining', help: 'Remaining requests or tokens in the vendor\'s current window, from its last rate-limit headers', labelNames: ['provider', 'upstream', 'kind'] as const, registers }),
-    rateLimitLimit: new Gauge({ name: 'sb_ratelimit_limit', help: 'The vendor\'s requests or tokens per window for the upstream, from its last rate-limit headers', labelNames: ['provider', 'upstream', 'kind'] as const, registers }),
-    validationFailures: new Counter({ name: 'sb_validation_failures_total', help: 'Answers rejected by validation, by upstream, model, prompt variant and rule', labelNames: ['upstream', 'model', 'prompt_variant', 'rule'] as const, registers }),
-    calls: new Counter({ name: 'sb_calls_total', help: 'Finished calls by route, the provider and upstream that answered (the last tried for a failure) and outcome (success|recovered|cache_hit|failed)', labelNames: ['route', 'provider', 'upstream', 'outcome'] as const, registers }),
-    cache: new Counter({ name: 'sb_cache_lookups_total', help: 'Response-cache look-ups by result (hit|semantic_hit|miss)', labelNames: ['route', 'result'] as const, registers }),
-    drillResults: new Counter({ name: 'sb_drill_result_total', help: 'Fallback-drill verdicts per route entry (entry = <index>:<provider>/<model>, result = pass|fail)', labelNames: ['route', 'entry', 'result'] as const, registers }),
-    drillLatency: new Histogram({ name: 'sb_drill_latency_seconds', help: 'Latency of each fallback-drill sample prompt, per route entry', labelNames: ['route', 'entry', 'result'] as const, buckets: LATENCY_BUCKETS_S, registers }),
-    drillLastRun: new Gauge({ name: 'sb_drill_last_run_timestamp_seconds', help: 'When the last fallback drill of the route finished (unix seconds), on the worker that published it', labelNames: ['route'] as const, registers }),
+    attempts: new Counter({
+      name: 'sb_attempts_total',
+      help: 'Upstream attempts by route, provider, upstream, model and outcome',
+      labelNames: ['route', 'provider', 'upstream', 'model', 'outcome'] as const,
+      registers,
+    }),
+    latency: new Histogram({
+      name: 'sb_attempt_duration_seconds',
+      help: 'Upstream attempt latency',
+      labelNames: ['provider', 'upstream', 'outcome'] as const,
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    }),
+    ttft: new Histogram({
+      name: 'sb_attempt_time_to_first_token_seconds',
+      help: 'Streamed attempts: time to the first token',
+      labelNames: ['provider', 'upstream'] as const,
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    }),
+    tokens: new Counter({
+      name: 'sb_tokens_total',
+      help: 'Tokens by provider, model and direction (input|output)',
+      labelNames: ['provider', 'model', 'direction'] as const,
+      registers,
+    }),
+    cost: new Counter({
+      name: 'sb_cost_usd_total',
+      help: 'Cost in USD by route, provider and model',
+      labelNames: ['route', 'provider', 'model'] as const,
+      registers,
+    }),
+    headroom: new Gauge({
+      name: 'sb_ratelimit_headroom_ratio',
+      help: "Remaining / limit from the vendor's last rate-limit headers (1 = idle, 0 = exhausted)",
+      labelNames: ['upstream', 'kind'] as const,
+      registers,
+    }),
+    rateLimitRemaining: new Gauge({
+      name: 'sb_ratelimit_remaining',
+      help: "Remaining requests or tokens in the vendor's current window, from its last rate-limit headers",
+      labelNames: ['provider', 'upstream', 'kind'] as const,
+      registers,
+    }),
+    rateLimitLimit: new Gauge({
+      name: 'sb_ratelimit_limit',
+      help: "The vendor's requests or tokens per window for the upstream, from its last rate-limit headers",
+      labelNames: ['provider', 'upstream', 'kind'] as const,
+      registers,
+    }),
+    validationFailures: new Counter({
+      name: 'sb_validation_failures_total',
+      help: 'Answers rejected by validation, by upstream, model, prompt variant and rule',
+      labelNames: ['upstream', 'model', 'prompt_variant', 'rule'] as const,
+      registers,
+    }),
+    calls: new Counter({
+      name: 'sb_calls_total',
+      help: 'Finished calls by route, the provider and upstream that answered (the last tried for a failure) and outcome (success|recovered|cache_hit|failed)',
+      labelNames: ['route', 'provider', 'upstream', 'outcome'] as const,
+      registers,
+    }),
+    cache: new Counter({
+      name: 'sb_cache_lookups_total',
+      help: 'Response-cache look-ups by result (hit|semantic_hit|miss)',
+      labelNames: ['route', 'result'] as const,
+      registers,
+    }),
+    drillResults: new Counter({
+      name: 'sb_drill_result_total',
+      help: 'Fallback-drill verdicts per route entry (entry = <index>:<provider>/<model>, result = pass|fail)',
+      labelNames: ['route', 'entry', 'result'] as const,
+      registers,
+    }),
+    drillLatency: new Histogram({
+      name: 'sb_drill_latency_seconds',
+      help: 'Latency of each fallback-drill sample prompt, per route entry',
+      labelNames: ['route', 'entry', 'result'] as const,
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    }),
+    drillLastRun: new Gauge({
+      name: 'sb_drill_last_run_timestamp_seconds',
+      help: 'When the last fallback drill of the route finished (unix seconds), on the worker that published it',
+      labelNames: ['route'] as const,
+      registers,
+    }),
   };
 
   return {
@@ -50,7 +123,10 @@ export function createCallMetrics() {
       if (event.costUsd) m.cost.inc({ route: event.route, provider: event.provider, model: event.model }, event.costUsd);
       const rl = event.rateLimit;
       // Remaining and limit too, so a pool's usage (sum over its upstreams) can be alerted on, not only one upstream's.
-      for (const [kind, remaining, limit] of [['requests', rl?.remainingRequests, rl?.limitRequests], ['tokens', rl?.remainingTokens, rl?.limitTokens]] as const) {
+      for (const [kind, remaining, limit] of [
+        ['requests', rl?.remainingRequests, rl?.limitRequests],
+        ['tokens', rl?.remainingTokens, rl?.limitTokens],
+      ] as const) {
         if (!limit || remaining === undefined) continue;
         m.headroom.set({ upstream: event.upstream, kind }, remaining / limit);
         m.rateLimitRemaining.set({ provider: event.provider, upstream: event.upstream, kind }, remaining);

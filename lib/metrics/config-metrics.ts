@@ -9,7 +9,12 @@ import type { LiveConfig } from '../config/live-config';
 
 export function registerConfigMetrics(registry: Registry, live: LiveConfig): () => void {
   const registers = [registry];
-  const reloads = new Counter({ name: 'sb_config_reloads_total', help: 'Config reloads by result (applied|rejected)', labelNames: ['result'] as const, registers });
+  const reloads = new Counter({
+    name: 'sb_config_reloads_total',
+    help: 'Config reloads by result (applied|rejected)',
+    labelNames: ['result'] as const,
+    registers,
+  });
   // Both series exist from the start, so `increase()` sees the first rejection.
   reloads.inc({ result: 'applied' }, 0);
   reloads.inc({ result: 'rejected' }, 0);

@@ -32,7 +32,16 @@ export interface AttemptJournal {
 /** `<call>.<ask>`: two hex tokens, valid KV key characters whatever the ids contain. */
 export function attemptJournalKey(input: Pick<AttemptInput, 'workflowId' | 'entry' | 'request'>): string {
   const { entry, request } = input;
-  const ask = { provider: entry.provider, model: entry.model, prompt: entry.prompt ?? null, messages: request.messages, output: request.output ?? null, tools: request.tools ?? null, toolChoice: request.toolChoice ?? null, stream: request.stream };
+  const ask = {
+    provider: entry.provider,
+    model: entry.model,
+    prompt: entry.prompt ?? null,
+    messages: request.messages,
+    output: request.output ?? null,
+    tools: request.tools ?? null,
+    toolChoice: request.toolChoice ?? null,
+    stream: request.stream,
+  };
   return `${sha256(input.workflowId).slice(0, 32)}.${sha256(JSON.stringify(ask)).slice(0, 32)}`;
 }
 
@@ -64,7 +73,9 @@ export function createAttemptJournal(kv: () => KV | undefined, log: { warn: (o: 
     keep(input, success) {
       const bucket = kv();
       if (!bucket) return;
-      bucket.put(attemptJournalKey(input), JSON.stringify(success)).catch((error: unknown) => log.warn({ err: error, callId: input.callId }, 'could not keep the answer in the attempt journal'));
+      bucket
+        .put(attemptJournalKey(input), JSON.stringify(success))
+        .catch((error: unknown) => log.warn({ err: error, callId: input.callId }, 'could not keep the answer in the attempt journal'));
     },
   };
 }

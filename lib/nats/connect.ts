@@ -38,7 +38,10 @@ export function splitNatsUrl(url: string): { servers: string[]; credentials: { u
       const userinfo = USERINFO.exec(server)?.[2];
       if (userinfo) {
         const colon = userinfo.indexOf(':');
-        credentials = colon < 0 ? { token: decodeURIComponent(userinfo) } : { user: decodeURIComponent(userinfo.slice(0, colon)), pass: decodeURIComponent(userinfo.slice(colon + 1)) };
+        credentials =
+          colon < 0
+            ? { token: decodeURIComponent(userinfo) }
+            : { user: decodeURIComponent(userinfo.slice(0, colon)), pass: decodeURIComponent(userinfo.slice(colon + 1)) };
       }
       return server.replace(USERINFO, '$1');
     });

@@ -5,7 +5,14 @@ import { z } from 'zod';
 export const StreamChunk = z.discriminatedUnion('type', [
   /** `model`: the model the vendor says is answering (absent from publishers that predate it). */
   /** `resumes`: the attempt continues a stream a failed attempt began; its deltas follow the text already sent. */
-  z.object({ type: z.literal('delta'), attempt: z.number().int(), index: z.number().int(), text: z.string(), model: z.string().optional(), resumes: z.boolean().optional() }),
+  z.object({
+    type: z.literal('delta'),
+    attempt: z.number().int(),
+    index: z.number().int(),
+    text: z.string(),
+    model: z.string().optional(),
+    resumes: z.boolean().optional(),
+  }),
   /** The attempt that was streaming failed after sending deltas: they are void. */
   z.object({ type: z.literal('attempt_failed'), attempt: z.number().int(), reason: z.string() }),
 ]);

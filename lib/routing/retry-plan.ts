@@ -30,8 +30,7 @@ export interface RetryState {
 }
 
 export type NextStep =
-  | { kind: 'attempt'; entryIndex: number; exclude: string[]; delayMs: number; reason: string }
-  | { kind: 'give_up'; failureType: string; reason: string };
+  { kind: 'attempt'; entryIndex: number; exclude: string[]; delayMs: number; reason: string } | { kind: 'give_up'; failureType: string; reason: string };
 
 export function initialRetryState(): RetryState {
   return { entryIndex: 0, attemptsOnEntry: 0, totalAttempts: 0, fatal: {}, coolingUntil: {}, failedOnEntry: [] };
@@ -148,7 +147,9 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
   };
   const fallBack = (reason: string) => {
     const index = nextEntry(plan, state, state.entryIndex, () => true);
-    return index === undefined ? give(failureTypes.exhausted, `${reason}; no fallback left in the route`) : moveTo(index, `${reason}; falling back to ${plan.entries[index]!.provider}/${plan.entries[index]!.model}`);
+    return index === undefined
+      ? give(failureTypes.exhausted, `${reason}; no fallback left in the route`)
+      : moveTo(index, `${reason}; falling back to ${plan.entries[index]!.provider}/${plan.entries[index]!.model}`);
   };
 
   if (failure.outcome === 'caller_fault') {
@@ -166,7 +167,8 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
   }
 
   // Ours, not the vendor's: another upstream would answer and fail the same way (and be paid for it).
-  if (failure.outcome === 'internal') return give(failureTypes.internal, `internal error in Switchboard after ${failure.upstream ?? entry.provider} answered: ${failure.message}`);
+  if (failure.outcome === 'internal')
+    return give(failureTypes.internal, `internal error in Switchboard after ${failure.upstream ?? entry.provider} answered: ${failure.message}`);
 
   if (state.totalAttempts >= plan.retry.maxAttempts) return give(failureTypes.exhausted, `gave up after ${state.totalAttempts} attempts`);
 
@@ -183,7 +185,8 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
   }
   if (failure.outcome === 'rate_limited' && upstream) {
     // Without retry-after, at least as long as selection avoids the upstream (else the next pick finds nothing).
-    const waitMs = failure.retryAfterMs ?? Math.max(plan.rateLimitWaitMs ?? MIN_RATE_LIMIT_BACKOFF_MS, backoffMs(state.attemptsOnEntry + 1, plan.retry, random01));
+    const waitMs =
+      failure.retryAfterMs ?? Math.max(plan.rateLimitWaitMs ?? MIN_RATE_LIMIT_BACKOFF_MS, backoffMs(state.attemptsOnEntry + 1, plan.retry, random01));
     state.coolingUntil[upstream] = now + waitMs;
   }
   // Retrying a silent or stalled upstream only multiplies the wait: past its class budget it is out for this call.
@@ -205,21 +208,48 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
   if (classSpent) {
     const what = `${upstream} was ${failureClass === 'silent' ? 'silent' : 'stalled'} (${failure.errorType})`;
     if (usableNow > 0 && entryBudgetLeft) {
-      return { state, step: { kind: 'attempt', entryIndex: state.entryIndex, exclude: excludeFor(state, entry.provider, now), delayMs: 0, reason: `${what}; another upstream of ${entry.provider} at once` } };
+      return {
+        state,
+        step: {
+          kind: 'attempt',
+          entryIndex: state.entryIndex,
+          exclude: excludeFor(state, entry.provider, now),
+          delayMs: 0,
+          reason: `${what}; another upstream of ${entry.provider} at once`,
+        },
+      };
     }
     return fallBack(what);
   }
 
   if (failure.outcome === 'fatal_upstream') {
     if (usableNow > 0 && entryBudgetLeft) {
-      return { state, step: { kind: 'attempt', entryIndex: state.entryIndex, exclude: excludeFor(state, entry.provider, now), delayMs: 0, reason: `${upstream} is unusable (${failure.errorType}); another upstream of ${entry.provider}` } };
+      return {
+        state,
+        step: {
+          kind: 'attempt',
+          entryIndex: state.entryIndex,
+          exclude: excludeFor(state, entry.provider, now),
+          delayMs: 0,
+          reason: `${upstream} is unusable (${failure.errorType}); another upstream of ${entry.provider}`,
+        },
+      };
     }
     return fallBack(`every ${entry.provider} upstream failed fatally`);
   }
 
   if (failure.outcome === 'rate_limited') {
     if (usableNow > 0 && entryBudgetLeft) {
-      return { state, step: { kind: 'attempt', entryIndex: state.entryIndex, exclude: excludeFor(state, entry.provider, now), delayMs: 0, reason: `${upstream} is rate-limited; another upstream of ${entry.provider}` } };
+      return {
+        state,
+        step: {
+          kind: 'attempt',
+          entryIndex: state.entryIndex,
+          exclude: excludeFor(state, entry.provider, now),
+          delayMs: 0,
+          reason: `${upstream} is rate-limited; another upstream of ${entry.provider}`,
+        },
+      };
     }
     // A short retry-after is waited out once per upstream rather than leaving the model the caller asked for.
     const shortWaitMs = failure.retryAfterMs;
@@ -227,16 +257,40 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
     if (upstream && shortEnough && !state.shortWaited!.includes(upstream)) {
       state.shortWaited!.push(upstream);
       state.attemptsOnEntry = Math.max(0, state.attemptsOnEntry - 1);
-      return { state, step: { kind: 'attempt', entryIndex: state.entryIndex, exclude: excludeFor(state, entry.provider, now + shortWaitMs), delayMs: shortWaitMs, reason: `${upstream} asked for ${shortWaitMs} ms (retry-after); waiting once rather than falling back` } };
+      return {
+        state,
+        step: {
+          kind: 'attempt',
+          entryIndex: state.entryIndex,
+          exclude: excludeFor(state, entry.provider, now + shortWaitMs),
+          delayMs: shortWaitMs,
+          reason: `${upstream} asked for ${shortWaitMs} ms (retry-after); waiting once rather than falling back`,
+        },
+      };
     }
     const fallback = nextEntry(plan, state, state.entryIndex, () => true);
-    if (fallback !== undefined) return moveTo(fallback, `every ${entry.provider} upstream is rate-limited; falling back to ${plan.entries[fallback]!.provider}`);
-    const soonest = Math.min(...Object.entries(state.coolingUntil).filter(([u]) => u.startsWith(`${entry.provider}/`)).map(([, until]) => until));
+    if (fallback !== undefined)
+      return moveTo(fallback, `every ${entry.provider} upstream is rate-limited; falling back to ${plan.entries[fallback]!.provider}`);
+    const soonest = Math.min(
+      ...Object.entries(state.coolingUntil)
+        .filter(([u]) => u.startsWith(`${entry.provider}/`))
+        .map(([, until]) => until),
+    );
     const waitMs = Math.max(0, soonest - now);
-    if (waitMs > plan.retry.maxRetryAfterWaitMs) return give(failureTypes.exhausted, `rate-limited for ${waitMs} ms, longer than the ${plan.retry.maxRetryAfterWaitMs} ms we wait`);
+    if (waitMs > plan.retry.maxRetryAfterWaitMs)
+      return give(failureTypes.exhausted, `rate-limited for ${waitMs} ms, longer than the ${plan.retry.maxRetryAfterWaitMs} ms we wait`);
     if (now + waitMs >= deadlineAt) return give(failureTypes.deadline, `rate-limited until after the call's deadline`);
     state.attemptsOnEntry = Math.max(0, state.attemptsOnEntry - 1); // waiting out a 429 is not a failed try of the vendor
-    return { state, step: { kind: 'attempt', entryIndex: state.entryIndex, exclude: excludeFor(state, entry.provider, now + waitMs), delayMs: waitMs, reason: `waiting ${waitMs} ms for ${entry.provider}'s rate limit` } };
+    return {
+      state,
+      step: {
+        kind: 'attempt',
+        entryIndex: state.entryIndex,
+        exclude: excludeFor(state, entry.provider, now + waitMs),
+        delayMs: waitMs,
+        reason: `waiting ${waitMs} ms for ${entry.provider}'s rate limit`,
+      },
+    };
   }
 
   // retryable, invalid_output
@@ -253,7 +307,13 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
   const exclude = untried > 0 ? excludeFor(state, entry.provider, now + delayMs, state.failedOnEntry) : base;
   return {
     state,
-    step: { kind: 'attempt', entryIndex: state.entryIndex, exclude, delayMs, reason: `${failure.errorType} on ${upstream ?? entry.provider}; retrying in ${delayMs} ms` },
+    step: {
+      kind: 'attempt',
+      entryIndex: state.entryIndex,
+      exclude,
+      delayMs,
+      reason: `${failure.errorType} on ${upstream ?? entry.provider}; retrying in ${delayMs} ms`,
+    },
   };
 }
 

@@ -51,7 +51,13 @@ export async function ensureDrillSchedule({ client, taskQueue, drills }: EnsureD
     create: { spec: { intervals: [{ every: everyMs }], startAt: new Date(Date.now() + everyMs) }, action: action(taskQueue, scheduleId), policies },
     isCurrent: (current) => {
       const interval = current.spec.intervals?.[0];
-      return current.spec.intervals?.length === 1 && interval?.every === everyMs && current.action.type === 'startWorkflow' && current.action.workflowType === workflowTypes.fallbackDrill && current.action.taskQueue === taskQueue;
+      return (
+        current.spec.intervals?.length === 1 &&
+        interval?.every === everyMs &&
+        current.action.type === 'startWorkflow' &&
+        current.action.workflowType === workflowTypes.fallbackDrill &&
+        current.action.taskQueue === taskQueue
+      );
     },
     // An operator's pause (and note) is kept: only the interval and the action follow the config.
     update: (previous) => ({

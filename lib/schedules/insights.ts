@@ -36,7 +36,8 @@ export async function ensureInsightsSchedule(client: Client, { schedule, taskQue
             policies: { overlap: 'SKIP', catchupWindow: '1 day' },
             state: { note: noteOf(schedule) },
           },
-          isCurrent: (description) => description.state.note === noteOf(schedule) && description.action.type === 'startWorkflow' && description.action.taskQueue === taskQueue,
+          isCurrent: (description) =>
+            description.state.note === noteOf(schedule) && description.action.type === 'startWorkflow' && description.action.taskQueue === taskQueue,
           update: (previous) => ({ ...previous, spec: { cronExpressions: [schedule] }, action, state: { ...previous.state, note: noteOf(schedule) } }),
         },
   );

@@ -5,7 +5,14 @@
  * it exists and already matches, leave it; else update it; when the config
  * wants none, delete it.
  */
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOptions, type ScheduleUpdateOptions } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOptions,
+  type ScheduleUpdateOptions,
+} from '@temporalio/client';
 
 export type ScheduleSync = 'created' | 'updated' | 'unchanged' | 'deleted' | 'absent';
 

@@ -20,7 +20,10 @@ export interface OwnedExecution {
 /** The execution is missing, of another type, or another tenant's. */
 export class ExecutionNotOwnedError extends Error {
   override readonly name = 'ExecutionNotOwnedError';
-  constructor(readonly workflowId: string, readonly tenant: string) {
+  constructor(
+    readonly workflowId: string,
+    readonly tenant: string,
+  ) {
     super(`no ${workflowId} for tenant "${tenant}"`);
   }
 }

@@ -55,9 +55,10 @@ export class UpstreamPool {
         // Held in memory only, like the key itself; compared, never logged.
         const signature = JSON.stringify([p.protocol, baseUrl, apiKey, u.organization ?? null]);
         const previous = this.built?.get(id);
-        const client = previous?.signature === signature
-          ? previous.client
-          : createVendorClient(p.protocol, { baseUrl, apiKey, ...(u.organization ? { organization: u.organization } : {}) });
+        const client =
+          previous?.signature === signature
+            ? previous.client
+            : createVendorClient(p.protocol, { baseUrl, apiKey, ...(u.organization ? { organization: u.organization } : {}) });
         built.set(id, { signature, client });
         return { id, provider, protocol: p.protocol, weight: u.weight, ...(u.models ? { models: new Set(u.models) } : {}), client };
       });

@@ -70,10 +70,7 @@ export function isNoUpstream(selection: Selection): selection is NoUpstream {
 
 const defaultPolicy: SelectionPolicy = DEFAULT_SELECTION_POLICY;
 
-type Standing =
-  | { kind: 'draw'; mode: 'closed' | 'half_open_probe'; cooling: boolean }
-  | { kind: 'waiting'; recoveryAt: number }
-  | { kind: 'never' };
+type Standing = { kind: 'draw'; mode: 'closed' | 'half_open_probe'; cooling: boolean } | { kind: 'waiting'; recoveryAt: number } | { kind: 'never' };
 
 /** Where a candidate stands: in the weighted draw, waiting to recover (panic material), or never. */
 function standingOf(candidate: SelectionCandidate, input: SelectionInput): Standing {
@@ -92,7 +89,9 @@ function standingOf(candidate: SelectionCandidate, input: SelectionInput): Stand
       const budget = breaker?.probeBudget ?? input.halfOpenMaxConcurrent ?? 1;
       const inFlight = lookup(input.probesInFlight, candidate.id) ?? 0;
       // A half-open upstream past its probe budget is recovering right now: nearest of all.
-      return inFlight < budget && !cooling ? { kind: 'draw', mode: 'half_open_probe', cooling: false } : { kind: 'waiting', recoveryAt: Math.max(input.now, until ?? input.now) };
+      return inFlight < budget && !cooling
+        ? { kind: 'draw', mode: 'half_open_probe', cooling: false }
+        : { kind: 'waiting', recoveryAt: Math.max(input.now, until ?? input.now) };
     }
     case 'open':
       return { kind: 'waiting', recoveryAt: Math.max(breaker?.reopenAt ?? input.now, until ?? Number.NEGATIVE_INFINITY) };
@@ -118,7 +117,10 @@ export function selectUpstream(input: SelectionInput): Selection {
   const waiting = standings.flatMap(({ candidate, standing }) => (standing.kind === 'waiting' ? [{ candidate, recoveryAt: standing.recoveryAt }] : []));
 
   if (drawn.length > 0) {
-    const refLatencyMs = fastestLatencyMs(drawn.map((d) => d.candidate.id), input.health);
+    const refLatencyMs = fastestLatencyMs(
+      drawn.map((d) => d.candidate.id),
+      input.health,
+    );
     const scores = drawn.map((d) => scoreOf(d.candidate, lookup(input.health, d.candidate.id), d.cooling, refLatencyMs, policy));
     const total = scores.reduce((sum, s) => sum + s, 0);
     if (input.draw) {
@@ -134,13 +136,23 @@ export function selectUpstream(input: SelectionInput): Selection {
       acc += scores[index]!;
     }
     const pick = drawn[index]!;
-    return { upstream: pick.candidate.id, mode: pick.mode, reason: `${pick.mode}: drawn by score ${round(scores[index]!)} of ${round(total)} among ${drawn.length}` };
+    return {
+      upstream: pick.candidate.id,
+      mode: pick.mode,
+      reason: `${pick.mode}: drawn by score ${round(scores[index]!)} of ${round(total)} among ${drawn.length}`,
+    };
   }
 
   if (waiting.length === 0) return { none: true, reason: 'no candidate: all excluded, drained or forced open' };
-  const nearest = waiting.reduce((best, w) => (w.recoveryAt < best.recoveryAt || (w.recoveryAt === best.recoveryAt && w.candidate.weight > best.candidate.weight) ? w : best));
+  const nearest = waiting.reduce((best, w) =>
+    w.recoveryAt < best.recoveryAt || (w.recoveryAt === best.recoveryAt && w.candidate.weight > best.candidate.weight) ? w : best,
+  );
   if (input.allowPanic) {
-    return { upstream: nearest.candidate.id, mode: 'panic', reason: `panic: every candidate is open or cooling; ${nearest.candidate.id} is nearest to recovery` };
+    return {
+      upstream: nearest.candidate.id,
+      mode: 'panic',
+      reason: `panic: every candidate is open or cooling; ${nearest.candidate.id} is nearest to recovery`,
+    };
   }
   return { none: true, reason: `every candidate is open or cooling (${waiting.length})`, retryAt: nearest.recoveryAt };
 }
@@ -158,13 +170,20 @@ export function isPoolExhausted(input: Omit<SelectionInput, 'random01' | 'allowP
  * - latencyFactor = clamp(fastest EWMA in the draw / this EWMA, minFactor, 1):
  *   twice as slow as the fastest gets half the share; unknown is 1.
  */
-export function scoreOf(candidate: SelectionCandidate, health: UpstreamHealth | undefined, cooling: boolean, refLatencyMs: number | undefined, policy: SelectionPolicy): number {
+export function scoreOf(
+  candidate: SelectionCandidate,
+  health: UpstreamHealth | undefined,
+  cooling: boolean,
+  refLatencyMs: number | undefined,
+  policy: SelectionPolicy,
+): number {
   const clamp = (x: number) => Math.min(1, Math.max(policy.minFactor, x));
   const headroomFactor = cooling ? policy.minFactor : health?.headroom === undefined ? 1 : clamp(health.headroom / policy.headroomComfort);
   // Below latencyFloorMs the EWMA measures noise, not the vendor: such upstreams count as equally fast.
   const floor = policy.latencyFloorMs ?? 0;
   const latency = health?.latencyEwmaMs;
-  const latencyFactor = refLatencyMs === undefined || latency === undefined || latency <= 0 ? 1 : clamp(Math.max(refLatencyMs, floor) / Math.max(latency, floor));
+  const latencyFactor =
+    refLatencyMs === undefined || latency === undefined || latency <= 0 ? 1 : clamp(Math.max(refLatencyMs, floor) / Math.max(latency, floor));
   return candidate.weight * headroomFactor * latencyFactor;
 }
 

@@ -38,7 +38,14 @@ export function createProbePicker(options: { pool: UpstreamPool; leases: ProbeLe
     if (!upstream) return { none: true, reason: `${upstreamId} does not serve ${model} in this config` };
     const lease = await options.leases.take(key, revision, budget);
     if (lease === undefined) return { none: true, reason: `every probe slot of ${key} revision ${revision} is taken` };
-    return { upstream, mode: 'supervisor_probe', reason: `supervisor probe of revision ${revision}`, probeKey: key, probeRevision: revision, release: async () => undefined };
+    return {
+      upstream,
+      mode: 'supervisor_probe',
+      reason: `supervisor probe of revision ${revision}`,
+      probeKey: key,
+      probeRevision: revision,
+      release: async () => undefined,
+    };
   };
 }
 
@@ -80,10 +87,12 @@ export async function createHealthAwarePicker(options: {
       const candidates = pool.upstreams(provider, model).map((u) => ({ id: u.id, weight: u.weight }));
       const health = new Map(candidates.map((c) => [c.id, view.healthOf(c.id, model, now)]));
       // Each candidate obeys the stricter of its own breaker and its breaker for this model.
-      const breakers = new Map(candidates.flatMap((c) => {
-        const breaker = view.breakerFor(c.id, model);
-        return breaker ? [[c.id, breaker] as const] : [];
-      }));
+      const breakers = new Map(
+        candidates.flatMap((c) => {
+          const breaker = view.breakerFor(c.id, model);
+          return breaker ? [[c.id, breaker] as const] : [];
+        }),
+      );
       const choice = selectUpstream({
         candidates,
         breakers,

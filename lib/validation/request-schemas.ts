@@ -80,7 +80,10 @@ export function checkOutputSchema(schema: JsonSchema): string | undefined {
 }
 
 /** Every schema problem of a request, each with its field path (`tools.0.parameters`, `output.schema`). */
-export function checkRequestSchemas(request: { tools?: ReadonlyArray<{ parameters: JsonSchema }> | undefined; output?: { schema: JsonSchema } | undefined }): SchemaIssue[] {
+export function checkRequestSchemas(request: {
+  tools?: ReadonlyArray<{ parameters: JsonSchema }> | undefined;
+  output?: { schema: JsonSchema } | undefined;
+}): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
   request.tools?.forEach((tool, index) => {
     const problem = checkToolSchema(tool.parameters);

@@ -19,7 +19,10 @@ const FINISH_GRACE_MS = 250;
 const DEFAULT_MAX_TOKENS = 1024;
 
 function toAnthropicMessages(messages: Message[]): { system?: string; messages: MessageParam[] } {
-  const system = messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
+  const system = messages
+    .filter((m) => m.role === 'system')
+    .map((m) => m.content)
+    .join('\n\n');
   const converted: MessageParam[] = [];
   for (const message of messages) {
     if (message.role === 'system') continue;
@@ -61,7 +64,11 @@ function buildBody(request: VendorCallRequest): MessageCreateParamsBase {
   }));
   let toolChoice: MessageCreateParamsBase['tool_choice'];
   if (request.output) {
-    tools.push({ name: request.output.name, description: 'Respond by calling this tool with the answer.', input_schema: { type: 'object', ...request.output.schema } });
+    tools.push({
+      name: request.output.name,
+      description: 'Respond by calling this tool with the answer.',
+      input_schema: { type: 'object', ...request.output.schema },
+    });
     toolChoice = { type: 'tool', name: request.output.name };
   } else if (tools.length && request.toolChoice) {
     const c = request.toolChoice;
@@ -184,7 +191,10 @@ export function createAnthropicClient(options: VendorClientOptions): VendorClien
     for (const block of blocks) {
       if (block?.type === 'tool_use') block.input = block.json ? parseToolJson(block.json) : {};
     }
-    const collected = collect(request, blocks.filter((b) => b !== undefined));
+    const collected = collect(
+      request,
+      blocks.filter((b) => b !== undefined),
+    );
     if (request.output) request.onTextDelta?.(collected.text, model);
     return {
       ...collected,
@@ -201,7 +211,8 @@ export function createAnthropicClient(options: VendorClientOptions): VendorClien
     protocol: 'anthropic',
     call: (request) => {
       // The config rejects embedding routes with Anthropic entries; this is the last line.
-      if (request.embedding) return Promise.reject(new VendorFailure({ outcome: 'caller_fault', errorType: 'invalid_request', message: 'Anthropic has no embeddings API' }));
+      if (request.embedding)
+        return Promise.reject(new VendorFailure({ outcome: 'caller_fault', errorType: 'invalid_request', message: 'Anthropic has no embeddings API' }));
       return namingTimeouts(request, () => (request.stream ? callStreaming(request) : callOnce(request)));
     },
   };

@@ -51,7 +51,8 @@ export function classifyVendorError(error: unknown, protocol: 'openai' | 'anthro
     if (/timeout/i.test(name) || /timed? ?out/i.test(message)) return { outcome: 'retryable', errorType: 'timeout', message };
     // The SDK's own request timeout aborts its fetch; when it does not recognise that abort (seen inside a Temporal
     // activity), it reports "Connection error." caused by an AbortError. A caller's cancellation is "Request was aborted.".
-    if (/connection error/i.test(message) && causedBy(error, /^(AbortError|TimeoutError)$/)) return { outcome: 'retryable', errorType: 'timeout', message: 'Request timed out (the request was aborted by its timeout).' };
+    if (/connection error/i.test(message) && causedBy(error, /^(AbortError|TimeoutError)$/))
+      return { outcome: 'retryable', errorType: 'timeout', message: 'Request timed out (the request was aborted by its timeout).' };
     if (/abort/i.test(name)) return { outcome: 'retryable', errorType: 'aborted', message };
     if (/connection/i.test(name) || /ECONNRESET|ECONNREFUSED|socket hang up|fetch failed|terminated|connection error/i.test(message)) {
       return { outcome: 'retryable', errorType: 'connection', message };

@@ -16,7 +16,10 @@ export interface VendorFailureInfo {
 /** A vendor request that failed, classified. Thrown by the adapters' callers, carried across activities as details. */
 export class VendorFailure extends Error {
   override readonly name = 'VendorFailure';
-  constructor(readonly info: VendorFailureInfo, options?: { cause?: unknown }) {
+  constructor(
+    readonly info: VendorFailureInfo,
+    options?: { cause?: unknown },
+  ) {
     super(`${info.outcome}: ${info.errorType}${info.status ? ` (${info.status})` : ''}: ${info.message}`, options);
   }
 }
@@ -28,7 +31,11 @@ export function isVendorFailure(error: unknown): error is VendorFailure {
 /** The vendor's answer could not be used: a stream that ended early, a body that is not the protocol. */
 export class VendorProtocolError extends Error {
   override readonly name = 'VendorProtocolError';
-  constructor(readonly errorType: Extract<VendorErrorType, 'stream_interrupted' | 'malformed_response' | 'stream_stalled' | 'first_token_timeout' | 'timeout'>, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly errorType: Extract<VendorErrorType, 'stream_interrupted' | 'malformed_response' | 'stream_stalled' | 'first_token_timeout' | 'timeout'>,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

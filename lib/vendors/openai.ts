@@ -46,12 +46,8 @@ function buildBody(request: VendorCallRequest): ChatCompletionCreateParamsBase {
     model: request.model,
     messages: request.messages.map(toOpenAiMessage),
     ...(tools?.length ? { tools } : {}),
-    ...(tools?.length && choice
-      ? { tool_choice: typeof choice === 'string' ? choice : { type: 'function' as const, function: { name: choice.name } } }
-      : {}),
-    ...(request.output
-      ? { response_format: { type: 'json_schema' as const, json_schema: { name: request.output.name, schema: request.output.schema } } }
-      : {}),
+    ...(tools?.length && choice ? { tool_choice: typeof choice === 'string' ? choice : { type: 'function' as const, function: { name: choice.name } } } : {}),
+    ...(request.output ? { response_format: { type: 'json_schema' as const, json_schema: { name: request.output.name, schema: request.output.schema } } } : {}),
     ...(request.params?.temperature !== undefined ? { temperature: request.params.temperature } : {}),
     ...(request.params?.topP !== undefined ? { top_p: request.params.topP } : {}),
     ...(request.params?.maxTokens !== undefined ? { max_completion_tokens: request.params.maxTokens } : {}),
@@ -93,7 +89,16 @@ export function createOpenAiClient(options: VendorClientOptions): VendorClient {
       model: data.model,
       status: response.status,
       rateLimit: readRateLimit('openai', response.headers, Date.now()),
-      ...(request.params?.logprobs && choice.logprobs?.content ? { logprobs: choice.logprobs.content.map((t) => ({ token: t.token, logprob: t.logprob, bytes: t.bytes ?? null, top: (t.top_logprobs ?? []).map((a) => ({ token: a.token, logprob: a.logprob, bytes: a.bytes ?? null })) })) } : {}),
+      ...(request.params?.logprobs && choice.logprobs?.content
+        ? {
+            logprobs: choice.logprobs.content.map((t) => ({
+              token: t.token,
+              logprob: t.logprob,
+              bytes: t.bytes ?? null,
+              top: (t.top_logprobs ?? []).map((a) => ({ token: a.token, logprob: a.logprob, bytes: a.bytes ?? null })),
+            })),
+          }
+        : {}),
     };
   }
 
@@ -173,7 +178,15 @@ export function createOpenAiClient(options: VendorClientOptions): VendorClient {
     let rateLimit: VendorCallResult['rateLimit'];
     for (let start = 0; start < inputs.length; start += MAX_EMBEDDING_INPUTS_PER_REQUEST) {
       const { data, response } = await sdk.embeddings
-        .create({ model: request.model, input: inputs.slice(start, start + MAX_EMBEDDING_INPUTS_PER_REQUEST), encoding_format: 'float', ...(request.embedding?.dimensions ? { dimensions: request.embedding.dimensions } : {}) }, { timeout: request.timeoutMs, ...(request.signal ? { signal: request.signal } : {}) })
+        .create(
+          {
+            model: request.model,
+            input: inputs.slice(start, start + MAX_EMBEDDING_INPUTS_PER_REQUEST),
+            encoding_format: 'float',
+            ...(request.embedding?.dimensions ? { dimensions: request.embedding.dimensions } : {}),
+          },
+          { timeout: request.timeoutMs, ...(request.signal ? { signal: request.signal } : {}) },
+        )
         .withResponse();
       status = response.status;
       rateLimit = readRateLimit('openai', response.headers, Date.now());
@@ -187,7 +200,8 @@ export function createOpenAiClient(options: VendorClientOptions): VendorClient {
 
   return {
     protocol: 'openai',
-    call: (request) => namingTimeouts(request, () => (request.embedding ? callEmbeddings(request) : request.stream ? callStreaming(request) : callOnce(request))),
+    call: (request) =>
+      namingTimeouts(request, () => (request.embedding ? callEmbeddings(request) : request.stream ? callStreaming(request) : callOnce(request))),
     async embed(texts, { model, dimensions, timeoutMs }) {
       const response = await sdk.embeddings.create({ model, input: texts, ...(dimensions ? { dimensions } : {}) }, { timeout: timeoutMs });
       return [...response.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
@@ -200,4 +214,3 @@ export function asStreamError(error: unknown): unknown {
   if (error instanceof SyntaxError) return new VendorProtocolError('malformed_response', `malformed stream chunk: ${error.message}`, { cause: error });
   return error;
 }
-

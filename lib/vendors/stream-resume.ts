@@ -40,14 +40,17 @@ export function createStreamedText(resumeText = '', o: { continuation?: boolean 
       const before = fed.length;
       fed += delta;
       if (fed.length <= resumeText.length) {
-        if (!resumeText.startsWith(fed)) throw new StreamDiverged(`the new answer differs from the text already sent at character ${firstDifference(fed, resumeText)}`);
+        if (!resumeText.startsWith(fed))
+          throw new StreamDiverged(`the new answer differs from the text already sent at character ${firstDifference(fed, resumeText)}`);
         return '';
       }
-      if (before < resumeText.length && !fed.startsWith(resumeText)) throw new StreamDiverged(`the new answer differs from the text already sent at character ${firstDifference(fed, resumeText)}`);
+      if (before < resumeText.length && !fed.startsWith(resumeText))
+        throw new StreamDiverged(`the new answer differs from the text already sent at character ${firstDifference(fed, resumeText)}`);
       return before >= resumeText.length ? delta : fed.slice(resumeText.length);
     },
     end() {
-      if (fed.length < resumeText.length) throw new StreamDiverged(`the new answer ended after ${fed.length} of the ${resumeText.length} characters already sent`);
+      if (fed.length < resumeText.length)
+        throw new StreamDiverged(`the new answer ended after ${fed.length} of the ${resumeText.length} characters already sent`);
     },
     delivered(held) {
       const emitted = fed.slice(0, fed.length - held.length);

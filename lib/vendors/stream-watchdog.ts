@@ -22,7 +22,8 @@ export class StreamWatchdog {
   }
 
   touch(): void {
-    if (this.sawToken && !this.finishing) this.arm(this.stallTimeoutMs, () => new VendorProtocolError('stream_stalled', `no chunk for ${this.stallTimeoutMs} ms`));
+    if (this.sawToken && !this.finishing)
+      this.arm(this.stallTimeoutMs, () => new VendorProtocolError('stream_stalled', `no chunk for ${this.stallTimeoutMs} ms`));
   }
 
   firstToken(): void {

@@ -59,7 +59,11 @@ export async function runStatus(ctx: CliContext): Promise<void> {
   const cluster = ctx.env.SB_CLUSTER;
   await withNats(ctx.env, async (nats) => {
     const targets = breakerTargetsOf(ctx.config);
-    const breakers = await readBreakerStates(nats, cluster, targets.map((t) => t.key));
+    const breakers = await readBreakerStates(
+      nats,
+      cluster,
+      targets.map((t) => t.key),
+    );
     // The live workers' view first (it is what they pick by); with none running, replay the window here.
     const views = await requestHealthViews(nats, cluster);
     const now = Date.now();
@@ -82,8 +86,11 @@ export async function runStatus(ctx: CliContext): Promise<void> {
 export async function runBreaker(ctx: CliContext, action: 'open' | 'close' | 'auto', upstream: string, reason: string, model?: string): Promise<void> {
   const known = upstreamsOf(ctx.config);
   if (!known.includes(upstream)) throw new CliInputError(`unknown upstream "${upstream}" (known: ${known.join(', ')})`);
-  const models = breakerTargetsOf(ctx.config).filter((t) => t.upstream === upstream && t.model !== undefined).map((t) => t.model!);
-  if (model !== undefined && !models.includes(model)) throw new CliInputError(`no route sends model "${model}" to ${upstream} (routed: ${models.join(', ') || 'none'})`);
+  const models = breakerTargetsOf(ctx.config)
+    .filter((t) => t.upstream === upstream && t.model !== undefined)
+    .map((t) => t.model!);
+  if (model !== undefined && !models.includes(model))
+    throw new CliInputError(`no route sends model "${model}" to ${upstream} (routed: ${models.join(', ') || 'none'})`);
   const connection = await Connection.connect(temporalConnectionOptions({ address: ctx.env.TEMPORAL_ADDRESS, env: ctx.env }));
   try {
     const client = new Client({ connection, namespace: ctx.env.TEMPORAL_NAMESPACE, dataConverter: payloadDataConverter(ctx.env) });
@@ -91,7 +98,11 @@ export async function runBreaker(ctx: CliContext, action: 'open' | 'close' | 'au
     const signals = createBreakerSignals({ client, taskQueue: ctx.env.SB_TASK_QUEUE, ...(cluster ? { cluster } : {}), policy: ctx.config.breaker });
     await signals.send(breakerKeyOf(upstream, model), { kind: 'operator', action, reason });
     const which = model === undefined ? upstream : `${upstream} model ${model}`;
-    ctx.print(ctx.json ? JSON.stringify({ upstream, ...(model !== undefined ? { model } : {}), action, reason, sent: true }) : `breaker ${action} sent to ${which}'s supervisor`);
+    ctx.print(
+      ctx.json
+        ? JSON.stringify({ upstream, ...(model !== undefined ? { model } : {}), action, reason, sent: true })
+        : `breaker ${action} sent to ${which}'s supervisor`,
+    );
   } finally {
     await connection.close();
   }
@@ -108,7 +119,11 @@ export async function runEvents(ctx: CliContext, count: number | undefined): Pro
       const parsed = BreakerEvent.safeParse(codec.decode(message.data));
       if (!parsed.success) continue;
       const e = parsed.data;
-      ctx.print(ctx.json ? JSON.stringify(e) : `${new Date(e.at).toISOString()}  ${e.upstream}${e.model !== undefined ? ` model ${e.model}` : ' (account)'}  ${e.from} → ${e.to}  (${e.cause}) ${e.reason}`);
+      ctx.print(
+        ctx.json
+          ? JSON.stringify(e)
+          : `${new Date(e.at).toISOString()}  ${e.upstream}${e.model !== undefined ? ` model ${e.model}` : ' (account)'}  ${e.from} → ${e.to}  (${e.cause}) ${e.reason}`,
+      );
       if (count && ++seen >= count) break;
     }
   });

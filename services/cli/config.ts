@@ -31,15 +31,24 @@ export async function runConfig(ctx: ConfigCommandContext, args: readonly string
   if (ctx.keys) resolveSecrets(config, process.env);
   const upstreams = Object.entries(config.providers).flatMap(([provider, p]) => p.upstreams.map((u) => upstreamId(provider, u.name)));
   if (action === 'check') {
-    ctx.print(ctx.json ? JSON.stringify({ file, valid: true, routes: Object.keys(config.routes), upstreams }) : `${file}: valid (${Object.keys(config.routes).length} routes, ${upstreams.length} upstreams)`);
+    ctx.print(
+      ctx.json
+        ? JSON.stringify({ file, valid: true, routes: Object.keys(config.routes), upstreams })
+        : `${file}: valid (${Object.keys(config.routes).length} routes, ${upstreams.length} upstreams)`,
+    );
     return;
   }
   const bucket = ctx.env.SB_CONFIG_BUCKET;
-  if (!bucket) throw new ConfigError('SB_CONFIG_BUCKET is not set: name the bucket your workers and gateways follow (docs/deploy.md, "Config without restarts")');
+  if (!bucket)
+    throw new ConfigError('SB_CONFIG_BUCKET is not set: name the bucket your workers and gateways follow (docs/deploy.md, "Config without restarts")');
   const nats = await connectNats({ url: ctx.env.NATS_URL, name: 'switchboard-cli', replicas: ctx.env.SB_NATS_REPLICAS });
   try {
     const revision = await pushConfigDocument(nats, bucket, readFileSync(file, 'utf8'), file, process.env);
-    ctx.print(ctx.json ? JSON.stringify({ file, bucket, revision, upstreams }) : `${file} pushed to ${bucket} (revision ${revision}); pods reload it now — watch sb_config_reloads_total`);
+    ctx.print(
+      ctx.json
+        ? JSON.stringify({ file, bucket, revision, upstreams })
+        : `${file} pushed to ${bucket} (revision ${revision}); pods reload it now — watch sb_config_reloads_total`,
+    );
   } finally {
     await nats.drain().catch(() => undefined);
   }

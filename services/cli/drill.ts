@@ -44,7 +44,16 @@ export function formatDrillTable(run: DrillRun): string {
     report.entries.map((entry) => {
       const shown = entry.samples.find((s) => s.result === 'fail') ?? entry.samples[0]!;
       const upstreams = [...new Set(entry.samples.map((s) => s.upstream ?? '-'))].join(',');
-      return [report.route, drillEntryLabel(entry), entry.role, entry.promptVariant, entry.result.toUpperCase(), upstreams, `${Math.round(entry.latencyMs)} ms`, detailOf(shown)];
+      return [
+        report.route,
+        drillEntryLabel(entry),
+        entry.role,
+        entry.promptVariant,
+        entry.result.toUpperCase(),
+        upstreams,
+        `${Math.round(entry.latencyMs)} ms`,
+        detailOf(shown),
+      ];
     }),
   );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -64,7 +73,13 @@ export async function runDrill(ctx: CliContext, routes: string[]): Promise<void>
     const client = new Client({ connection, namespace: ctx.env.TEMPORAL_NAMESPACE, dataConverter: payloadDataConverter(ctx.env) });
     const run = await runDrillWorkflow(client, ctx.env.SB_TASK_QUEUE, routes);
     ctx.print(ctx.json ? JSON.stringify(run) : formatDrillTable(run));
-    if (run.result === 'fail') throw new DrillFailedError(`drill ${run.drillId} failed: ${run.reports.filter((r) => r.result === 'fail').map((r) => r.route).join(', ')}`);
+    if (run.result === 'fail')
+      throw new DrillFailedError(
+        `drill ${run.drillId} failed: ${run.reports
+          .filter((r) => r.result === 'fail')
+          .map((r) => r.route)
+          .join(', ')}`,
+      );
   } finally {
     await connection.close();
   }

@@ -26,11 +26,15 @@ export async function runInsightsJob(client: Client, taskQueue: string, input: I
 
 export async function runInsights(ctx: CliContext, flags: { days?: string; tenant?: string }): Promise<void> {
   const days = flags.days === undefined ? undefined : Number(flags.days);
-  if (days !== undefined && (!Number.isFinite(days) || days <= 0 || days > 366)) throw new CliUsageError(`--days must be a number of days above 0 and at most 366, got "${flags.days}"`);
+  if (days !== undefined && (!Number.isFinite(days) || days <= 0 || days > 366))
+    throw new CliUsageError(`--days must be a number of days above 0 and at most 366, got "${flags.days}"`);
   const connection = await Connection.connect(temporalConnectionOptions({ address: ctx.env.TEMPORAL_ADDRESS, env: ctx.env }));
   try {
     const client = new Client({ connection, namespace: ctx.env.TEMPORAL_NAMESPACE, dataConverter: payloadDataConverter(ctx.env) });
-    const result = await runInsightsJob(client, ctx.env.SB_TASK_QUEUE, { ...(days !== undefined ? { days } : {}), ...(flags.tenant ? { tenant: flags.tenant } : {}) });
+    const result = await runInsightsJob(client, ctx.env.SB_TASK_QUEUE, {
+      ...(days !== undefined ? { days } : {}),
+      ...(flags.tenant ? { tenant: flags.tenant } : {}),
+    });
     ctx.print(ctx.json ? JSON.stringify(result) : `${result.markdown}\n${result.file ? `\n(written to ${result.file})` : ''}`);
   } finally {
     await connection.close();

@@ -27,7 +27,20 @@ async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, reason: { type: 'string' }, model: { type: 'string' }, count: { type: 'string' }, tenant: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, days: { type: 'string' }, by: { type: 'string' }, 'cost-by': { type: 'string' }, help: { type: 'boolean', short: 'h' }, keys: { type: 'boolean', default: false } },
+    options: {
+      json: { type: 'boolean', default: false },
+      reason: { type: 'string' },
+      model: { type: 'string' },
+      count: { type: 'string' },
+      tenant: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      days: { type: 'string' },
+      by: { type: 'string' },
+      'cost-by': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      keys: { type: 'boolean', default: false },
+    },
   });
   if (values.help || positionals.length === 0) {
     console.log(usage);
@@ -43,7 +56,8 @@ async function main(argv: string[]): Promise<void> {
       return runStatus(ctx);
     case 'breaker': {
       const [action, upstream] = rest;
-      if ((action !== 'open' && action !== 'close' && action !== 'auto') || !upstream) throw new CliUsageError('breaker needs open|close|auto and an upstream id');
+      if ((action !== 'open' && action !== 'close' && action !== 'auto') || !upstream)
+        throw new CliUsageError('breaker needs open|close|auto and an upstream id');
       return runBreaker(ctx, action, upstream, values.reason ?? `operator (cli): ${action}`, values.model);
     }
     case 'events': {
@@ -73,7 +87,9 @@ main(process.argv.slice(2)).then(
   () => process.exit(0),
   (error: unknown) => {
     const known = error instanceof Error && (error.name === 'CliUsageError' || error.name === 'CliInputError' || isConfigError(error));
-    console.error(`switchboard: ${error instanceof Error ? error.message : String(error)}${error instanceof Error && error.name === 'CliUsageError' ? `\n${usage}` : ''}`);
+    console.error(
+      `switchboard: ${error instanceof Error ? error.message : String(error)}${error instanceof Error && error.name === 'CliUsageError' ? `\n${usage}` : ''}`,
+    );
     process.exit(known ? 2 : 1);
   },
 );

@@ -25,7 +25,11 @@ export interface StatusRow {
 }
 
 /** `health` by breaker key (model level); an upstream's own row sums its models'. */
-export function statusRows(targets: readonly BreakerTarget[], breakers: ReadonlyMap<string, BreakerState>, health: ReadonlyMap<string, UpstreamHealth>): StatusRow[] {
+export function statusRows(
+  targets: readonly BreakerTarget[],
+  breakers: ReadonlyMap<string, BreakerState>,
+  health: ReadonlyMap<string, UpstreamHealth>,
+): StatusRow[] {
   return targets.map((target) => {
     const b = breakers.get(target.key);
     const h = target.model !== undefined ? health.get(target.key) : sumOf([...health.values()].filter((x) => x.upstream === target.upstream));
@@ -46,7 +50,9 @@ export function statusRows(targets: readonly BreakerTarget[], breakers: Readonly
 }
 
 /** An upstream's numbers over all its models: counts add up, the streak is the longest. */
-function sumOf(perModel: readonly UpstreamHealth[]): Partial<UpstreamHealth> & Pick<UpstreamHealth, 'calls' | 'failureRate' | 'consecutiveFailures'> | undefined {
+function sumOf(
+  perModel: readonly UpstreamHealth[],
+): (Partial<UpstreamHealth> & Pick<UpstreamHealth, 'calls' | 'failureRate' | 'consecutiveFailures'>) | undefined {
   if (perModel.length === 0) return undefined;
   const calls = perModel.reduce((n, h) => n + h.calls, 0);
   const failures = perModel.reduce((n, h) => n + h.failures, 0);
@@ -67,5 +73,12 @@ export function formatStatusTable(rows: readonly StatusRow[], now: number): stri
     r.reason ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  return [header, ...lines].map((l) => l.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return [header, ...lines]
+    .map((l) =>
+      l
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

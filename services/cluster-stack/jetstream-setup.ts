@@ -29,9 +29,14 @@ export async function setUpJetStream(nc: NatsConnection, config: SwitchboardConf
     ...[buckets.control, buckets.breakers, config.gateway.admission.bucket, buckets.cache, probeLeaseBucket(undefined), buckets.attempts].map(kvStreamName),
   ];
   for (const name of names) {
-    await waitFor(`${name}: a leader and ${replicas - 1} current replicas`, async () => {
-      const { cluster } = await jsm.streams.info(name);
-      return Boolean(cluster?.leader) && (cluster?.replicas ?? []).filter((r) => r.current).length >= replicas - 1;
-    }, timeoutMs, 250);
+    await waitFor(
+      `${name}: a leader and ${replicas - 1} current replicas`,
+      async () => {
+        const { cluster } = await jsm.streams.info(name);
+        return Boolean(cluster?.leader) && (cluster?.replicas ?? []).filter((r) => r.current).length >= replicas - 1;
+      },
+      timeoutMs,
+      250,
+    );
   }
 }

@@ -11,7 +11,11 @@ import { startClusterStack, stopClusterStack } from './stack';
 function status(): void {
   const env = readClusterStackEnv(process.env, false);
   const pids = join(resolve(env.SB_CLUSTER_DATA_DIR), 'pids');
-  const names = existsSync(pids) ? readdirSync(pids).filter((f) => f.endsWith('.pid')).map((f) => f.slice(0, -4)) : [];
+  const names = existsSync(pids)
+    ? readdirSync(pids)
+        .filter((f) => f.endsWith('.pid'))
+        .map((f) => f.slice(0, -4))
+    : [];
   let running = 0;
   for (const name of names) {
     const record = readPidFile(join(pids, `${name}.pid`));

@@ -72,15 +72,31 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Nat
 
   const launch = (node: NatsNode) => {
     if (running(node)) return;
-    const routes = nodes.filter((peer) => peer !== node).map((peer) => `nats://${host}:${peer.routePort}`).join(',');
+    const routes = nodes
+      .filter((peer) => peer !== node)
+      .map((peer) => `nats://${host}:${peer.routePort}`)
+      .join(',');
     spawnDetached({
       name: node.name,
       command: bin,
       args: [
-        '--server_name', node.name,
-        '--addr', host, '--port', String(node.clientPort), '--http_port', String(node.monitorPort),
-        '--cluster_name', CLUSTER_NAME, '--cluster', `nats://${host}:${node.routePort}`, '--routes', routes,
-        '--jetstream', '--store_dir', join(options.dataDir, node.name),
+        '--server_name',
+        node.name,
+        '--addr',
+        host,
+        '--port',
+        String(node.clientPort),
+        '--http_port',
+        String(node.monitorPort),
+        '--cluster_name',
+        CLUSTER_NAME,
+        '--cluster',
+        `nats://${host}:${node.routePort}`,
+        '--routes',
+        routes,
+        '--jetstream',
+        '--store_dir',
+        join(options.dataDir, node.name),
       ],
       logFile: join(options.dataDir, 'logs', `${node.name}.log`),
       pidFile: pidFile(node),

@@ -20,7 +20,9 @@ export function locatePostgresBinDir(env: NodeJS.ProcessEnv = process.env, debia
   const candidates: string[] = [];
   if (env.SB_PG_BIN) candidates.push(env.SB_PG_BIN);
   if (existsSync(debian)) {
-    const versions = readdirSync(debian).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(debian)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     candidates.push(...versions.map((v) => join(debian, v, 'bin')));
   }
   candidates.push(...(env.PATH ?? '').split(':').filter(Boolean));
@@ -56,10 +58,16 @@ export function ensurePostgresBinaries(log: (line: string) => void): string {
   if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
     log("PostgreSQL server not found: installing Debian's postgresql package");
     try {
-      execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], {
+        stdio: 'inherit',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
     } catch {
       execFileSync('apt-get', ['update'], { stdio: 'inherit' });
-      execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], {
+        stdio: 'inherit',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
     }
   }
   return findPostgresBinDir();
@@ -87,10 +95,14 @@ export async function startClusterPostgres(o: { dataDir: string; port: number; b
   for (let attempt = 1; ; attempt++) {
     const record = spawnOrAdopt(o, { home, data, pidFile, logFile, identity });
     try {
-      await waitFor(`PostgreSQL on port ${o.port}`, async () => {
-        if (!isOurProcessAlive(record)) throw new Error(`postgres exited; see ${record.logFile}`);
-        return canConnect(url());
-      }, Math.max(1_000, deadline - Date.now()));
+      await waitFor(
+        `PostgreSQL on port ${o.port}`,
+        async () => {
+          if (!isOurProcessAlive(record)) throw new Error(`postgres exited; see ${record.logFile}`);
+          return canConnect(url());
+        },
+        Math.max(1_000, deadline - Date.now()),
+      );
       return { port: o.port, url, record };
     } catch (error) {
       if (isOurProcessAlive(record) || Date.now() > deadline || attempt >= 10) throw error;
@@ -113,7 +125,10 @@ function spawnOrAdopt(
       chmodSync(o.dataDir, statSync(o.dataDir).mode | 0o711);
     }
     if (!existsSync(join(data, 'PG_VERSION'))) {
-      execFileSync(join(o.binDir, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-instructions'], { stdio: ['ignore', 'ignore', 'pipe'], ...identity });
+      execFileSync(join(o.binDir, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-instructions'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        ...identity,
+      });
     }
     mkdirSync(join(o.dataDir, 'logs'), { recursive: true });
     record = spawnDetached({

@@ -29,7 +29,9 @@ export function clusterPorts(base: number) {
 }
 
 export function readClusterStackEnv(env: NodeJS.ProcessEnv = process.env, needBinaries = true): ClusterStackEnv {
-  const schema = needBinaries ? ClusterStackEnv : ClusterStackEnv.partial({ SB_TEMPORAL_SERVER_BIN: true, SB_TEMPORAL_SQL_TOOL_BIN: true, SB_TEMPORAL_SCHEMA_DIR: true });
+  const schema = needBinaries
+    ? ClusterStackEnv
+    : ClusterStackEnv.partial({ SB_TEMPORAL_SERVER_BIN: true, SB_TEMPORAL_SQL_TOOL_BIN: true, SB_TEMPORAL_SCHEMA_DIR: true });
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     throw new Error(`invalid environment for the cluster stack: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);

@@ -44,13 +44,22 @@ export async function startClusterStack(env: ClusterStackEnv, say: (line: string
   const nats = await startNatsCluster({ dataDir, ports: ports.nats, ...(env.SB_NATS_BIN ? { natsBin: env.SB_NATS_BIN } : {}) });
   const setupConnection = await connectNats({ url: nats.url, name: 'switchboard-cluster-setup', replicas: REPLICAS });
   try {
-    await setUpJetStream(setupConnection, chooseStackConfig({ configPath: env.SB_CONFIG, fakeVendorUrl: `http://127.0.0.1:${ports.fakeVendor}`, mode: 'auto', env: process.env }).config, REPLICAS);
+    await setUpJetStream(
+      setupConnection,
+      chooseStackConfig({ configPath: env.SB_CONFIG, fakeVendorUrl: `http://127.0.0.1:${ports.fakeVendor}`, mode: 'auto', env: process.env }).config,
+      REPLICAS,
+    );
   } finally {
     await setupConnection.close();
   }
   await startTemporalServer({
     dataDir,
-    binaries: { server: env.SB_TEMPORAL_SERVER_BIN, sqlTool: env.SB_TEMPORAL_SQL_TOOL_BIN, schemaDir: env.SB_TEMPORAL_SCHEMA_DIR, cli: resolveBinary('temporal', env.SB_TEMPORAL_BIN) },
+    binaries: {
+      server: env.SB_TEMPORAL_SERVER_BIN,
+      sqlTool: env.SB_TEMPORAL_SQL_TOOL_BIN,
+      schemaDir: env.SB_TEMPORAL_SCHEMA_DIR,
+      cli: resolveBinary('temporal', env.SB_TEMPORAL_BIN),
+    },
     postgresPort: ports.postgres,
     frontendPort: ports.temporalFrontend,
     membershipPort: ports.temporalMembership,
@@ -71,21 +80,35 @@ export async function startClusterStack(env: ClusterStackEnv, say: (line: string
     SB_NATS_REPLICAS: String(REPLICAS),
   };
   if (chosen.startFakeVendor) {
-    startNodeProcess(dataDir, 'fake-vendor', 'services/fake-vendor/main.ts', ['--config', 'config/fake-vendor.example.yaml', '--port', String(ports.fakeVendor), '--host', '127.0.0.1'], process.env);
+    startNodeProcess(
+      dataDir,
+      'fake-vendor',
+      'services/fake-vendor/main.ts',
+      ['--config', 'config/fake-vendor.example.yaml', '--port', String(ports.fakeVendor), '--host', '127.0.0.1'],
+      process.env,
+    );
     await waitFor('fake vendor', async () => (await fetch(`${fakeVendorUrl}/_admin/health`)).ok, 60_000);
   }
   for (const [i, port] of ports.workerHealth.entries()) {
     startNodeProcess(dataDir, `worker-${i + 1}`, 'services/worker/main.ts', [], { ...serviceEnv, SB_HEALTH_PORT: String(port) });
   }
   for (const [i, port] of ports.gateways.entries()) {
-    startNodeProcess(dataDir, `gateway-${i + 1}`, 'services/gateway/main.ts', [], { ...serviceEnv, SB_GATEWAY_PORT: String(port), SB_GATEWAY_HOST: '127.0.0.1' });
+    startNodeProcess(dataDir, `gateway-${i + 1}`, 'services/gateway/main.ts', [], {
+      ...serviceEnv,
+      SB_GATEWAY_PORT: String(port),
+      SB_GATEWAY_HOST: '127.0.0.1',
+    });
   }
   const ready = (url: string, name: string) =>
-    waitFor(name, async () => {
-      const record = readPidFile(join(dataDir, 'pids', `${name}.pid`));
-      if (!record || !isOurProcessAlive(record)) throw new Error(`${name} exited; see ${join(dataDir, 'logs', `${name}.log`)}`);
-      return (await fetch(`${url}/readyz`)).ok;
-    }, 120_000);
+    waitFor(
+      name,
+      async () => {
+        const record = readPidFile(join(dataDir, 'pids', `${name}.pid`));
+        if (!record || !isOurProcessAlive(record)) throw new Error(`${name} exited; see ${join(dataDir, 'logs', `${name}.log`)}`);
+        return (await fetch(`${url}/readyz`)).ok;
+      },
+      120_000,
+    );
   await Promise.all([
     ...ports.workerHealth.map((port, i) => ready(`http://127.0.0.1:${port}`, `worker-${i + 1}`)),
     ...ports.gateways.map((port, i) => ready(`http://127.0.0.1:${port}`, `gateway-${i + 1}`)),
@@ -114,7 +137,11 @@ export async function startClusterStack(env: ClusterStackEnv, say: (line: string
 /** Stops everything the stack in `dataDir` started, callers first; returns what each pid file named. */
 export async function stopClusterStack(dataDir: string, say: (line: string) => void = () => undefined): Promise<void> {
   const pids = join(resolve(dataDir), 'pids');
-  const recorded = existsSync(pids) ? readdirSync(pids).filter((f) => f.endsWith('.pid')).map((f) => f.slice(0, -4)) : [];
+  const recorded = existsSync(pids)
+    ? readdirSync(pids)
+        .filter((f) => f.endsWith('.pid'))
+        .map((f) => f.slice(0, -4))
+    : [];
   const order = [...STOP_ORDER.filter((n) => recorded.includes(n)), ...recorded.filter((n) => !STOP_ORDER.includes(n))];
   for (const name of order) say(`${name.padEnd(16)} ${await stopRecorded(join(pids, `${name}.pid`), 20_000)}`);
   if (order.length === 0) say('cluster stack is not running');

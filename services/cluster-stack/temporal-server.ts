@@ -139,24 +139,33 @@ export async function startTemporalServer(o: TemporalServerOptions): Promise<Pid
   }
   const started = record;
   const cli = (args: string[]) => execFileSync(o.binaries.cli, [...args, '--address', address], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
-  await waitFor('the Temporal server', async () => {
-    if (!isOurProcessAlive(started)) throw new Error(`temporal-server exited; see ${started.logFile}`);
-    try {
-      cli(['operator', 'cluster', 'health']);
-      return true;
-    } catch {
-      return false;
-    }
-  }, o.readyTimeoutMs ?? 120_000);
-  await waitFor('the default namespace', async () => {
-    try {
-      cli(['operator', 'namespace', 'describe', '--namespace', 'default']);
-      return true;
-    } catch {
-      cli(['operator', 'namespace', 'create', '--namespace', 'default', '--retention', '72h']);
-      return false;
-    }
-  }, o.readyTimeoutMs ?? 120_000, 1_000);
+  await waitFor(
+    'the Temporal server',
+    async () => {
+      if (!isOurProcessAlive(started)) throw new Error(`temporal-server exited; see ${started.logFile}`);
+      try {
+        cli(['operator', 'cluster', 'health']);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    o.readyTimeoutMs ?? 120_000,
+  );
+  await waitFor(
+    'the default namespace',
+    async () => {
+      try {
+        cli(['operator', 'namespace', 'describe', '--namespace', 'default']);
+        return true;
+      } catch {
+        cli(['operator', 'namespace', 'create', '--namespace', 'default', '--retention', '72h']);
+        return false;
+      }
+    },
+    o.readyTimeoutMs ?? 120_000,
+    1_000,
+  );
   const wanted = searchAttributeRegistrations().map((pair) => pair.split('=')[0]!);
   const registered = cli(['operator', 'search-attribute', 'list', '--namespace', 'default']);
   for (const name of wanted.filter((n) => !registered.includes(n))) {

@@ -54,7 +54,13 @@ function startTraffic(sb: SwitchboardClient, tag: string) {
     while (!stopping) {
       const n = sent++;
       try {
-        const r = await sb.complete({ route: 'chat-default', tenant: 'demo', user: `timeline-${id}`, feature: 'tagline', messages: [{ role: 'user', content: `Write a tagline for a bike shop, take ${n} (${tag})` }] });
+        const r = await sb.complete({
+          route: 'chat-default',
+          tenant: 'demo',
+          user: `timeline-${id}`,
+          feature: 'tagline',
+          messages: [{ role: 'user', content: `Write a tagline for a bike shop, take ${n} (${tag})` }],
+        });
         byUpstream.set(r.upstream, (byUpstream.get(r.upstream) ?? 0) + 1);
       } catch (e) {
         errors.push(e instanceof Error ? e.message : String(e));
@@ -65,7 +71,11 @@ function startTraffic(sb: SwitchboardClient, tag: string) {
   const callers = Array.from({ length: CALLERS }, (_, id) => caller(id));
   const answered = () => [...byUpstream.values()].reduce((a, b) => a + b, 0);
   return {
-    summary: () => `${answered()} answered (${[...byUpstream.entries()].sort().map(([u, c]) => `${u} ${c}`).join(', ')}), ${errors.length} client-visible errors`,
+    summary: () =>
+      `${answered()} answered (${[...byUpstream.entries()]
+        .sort()
+        .map(([u, c]) => `${u} ${c}`)
+        .join(', ')}), ${errors.length} client-visible errors`,
     async stop() {
       stopping = true;
       await Promise.all(callers);
@@ -100,13 +110,16 @@ export async function demoBreakerTimeline({ client, sb, vendor, nats, say }: Bre
         const last = e.evidence.recentErrors[0];
         const reopensIn = e.evidence.reopenAt !== undefined ? `${((e.evidence.reopenAt - e.at) / 1000).toFixed(1)} s` : '?';
         const lastError = `${last?.status ?? ''} ${last?.errorType ?? ''}`.trim();
-        const why = e.cause === 'probe_failed'
-          ? `the probe failed (${lastError}); a longer cooldown`
-          : `${e.cause}: ${e.evidence.consecutiveFailures} failures in a row, ${e.evidence.failures}/${e.evidence.calls} calls failed in the window, last ${lastError}`;
+        const why =
+          e.cause === 'probe_failed'
+            ? `the probe failed (${lastError}); a longer cooldown`
+            : `${e.cause}: ${e.evidence.consecutiveFailures} failures in a row, ${e.evidence.failures}/${e.evidence.calls} calls failed in the window, last ${lastError}`;
         say(`${stamp(e.at)} ⚡ ${SICK}${e.model ? ` (${e.model})` : ''} ${e.from} → OPEN — ${why}; half-opens in ${reopensIn}`);
       } else if (e.transition === 'half_open') {
         phase = 'half_open';
-        say(`${stamp(e.at)} ◐ ${SICK}${e.model ? ` (${e.model})` : ''} open → HALF_OPEN: its supervisor sends one probe (callers share the same one-probe budget)`);
+        say(
+          `${stamp(e.at)} ◐ ${SICK}${e.model ? ` (${e.model})` : ''} open → HALF_OPEN: its supervisor sends one probe (callers share the same one-probe budget)`,
+        );
       } else if (e.transition === 'closed') {
         phase = 'closed';
         say(`${stamp(e.at)} ✓ ${SICK} half_open → CLOSED: the probe answered, full traffic again`);
@@ -148,7 +161,8 @@ export async function demoBreakerTimeline({ client, sb, vendor, nats, say }: Bre
     const warmDeadline = Date.now() + STEP_TIMEOUT_MS;
     const before = await readBreakerStates(nats, undefined, OPENAI_BREAKERS);
     const open = [...before.values()].filter((b) => b.state !== 'closed').map((b) => `${b.upstream}${b.model ? ` ${b.model}` : ''} ${b.state}`);
-    if (open.length) say(`${stamp()} the outage above left ${open.join(', ')}: traffic goes to the others (or the fallback) while they are probed closed again`);
+    if (open.length)
+      say(`${stamp()} the outage above left ${open.join(', ')}: traffic goes to the others (or the fallback) while they are probed closed again`);
     for (;;) {
       const states = await readBreakerStates(nats, undefined, OPENAI_BREAKERS);
       const notClosed = [...states.values()].filter((b) => b.state !== 'closed');
@@ -181,10 +195,19 @@ export async function demoBreakerTimeline({ client, sb, vendor, nats, say }: Bre
   }
   const result = await traffic.stop();
   const failing = (await vendor.requests(tag)).filter((r) => r.organisation === SICK && r.status === 503).length;
-  say(`  ${result.sent} calls in ${((Date.now() - t0) / 1000).toFixed(0)} s; client-visible errors: ${result.errors.length}${result.errors.length ? ` (${result.errors.slice(0, 2).join('; ')})` : ''}`);
-  say(`  served by: ${[...result.byUpstream.entries()].sort().map(([u, c]) => `${u} ${c}`).join(', ')}`);
+  say(
+    `  ${result.sent} calls in ${((Date.now() - t0) / 1000).toFixed(0)} s; client-visible errors: ${result.errors.length}${result.errors.length ? ` (${result.errors.slice(0, 2).join('; ')})` : ''}`,
+  );
+  say(
+    `  served by: ${[...result.byUpstream.entries()]
+      .sort()
+      .map(([u, c]) => `${u} ${c}`)
+      .join(', ')}`,
+  );
   // The fake vendor's log by the traffic's tag holds the callers' requests; the supervisor's probes carry no tag.
-  say(`  ${SICK} was sent ${failing} callers' requests while sick (the fake vendor's log) and ${tally.probesFailed} failed probe(s): ${tally.beforeOpen} before its breaker opened (threshold 3, counted across workers), ${tally.whileOpen} already in flight as it opened; after healing, ${tally.probesOk} probe that closed it`);
+  say(
+    `  ${SICK} was sent ${failing} callers' requests while sick (the fake vendor's log) and ${tally.probesFailed} failed probe(s): ${tally.beforeOpen} before its breaker opened (threshold 3, counted across workers), ${tally.whileOpen} already in flight as it opened; after healing, ${tally.probesOk} probe that closed it`,
+  );
 
   say('a fallback drill (`npm run cli -- drill chat-default`) while the fallback, Anthropic, is broken — no user traffic would have noticed');
   await vendor.setFaults([{ organisation: 'anthropic/org-a', fault: { kind: 'status', status: 503 } }]);

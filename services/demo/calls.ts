@@ -21,7 +21,10 @@ export interface DemoContext {
 function tally(values: string[]): string {
   const counts = new Map<string, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return [...counts.entries()].sort().map(([k, n]) => `${k} ×${n}`).join(', ');
+  return [...counts.entries()]
+    .sort()
+    .map(([k, n]) => `${k} ×${n}`)
+    .join(', ');
 }
 
 export async function demoSpreadAndFallback({ sb, vendor, uiUrl, say, nats }: DemoContext): Promise<void> {
@@ -29,7 +32,13 @@ export async function demoSpreadAndFallback({ sb, vendor, uiUrl, say, nats }: De
   say(`12 calls on route chat-default (OpenAI pool: org-a weight 2, org-b 1, org-c 1)`);
   const spread = await Promise.all(
     Array.from({ length: 12 }, (_, i) =>
-      sb.complete({ route: 'chat-default', tenant: 'demo', user: `user-${i % 3}`, feature: 'headline', messages: [{ role: 'user', content: `Write a headline for a bakery, take ${i} (${run})` }] }),
+      sb.complete({
+        route: 'chat-default',
+        tenant: 'demo',
+        user: `user-${i % 3}`,
+        feature: 'headline',
+        messages: [{ role: 'user', content: `Write a headline for a bakery, take ${i} (${run})` }],
+      }),
     ),
   );
   say(`  answered by: ${tally(spread.map((r) => r.upstream))}`);
@@ -37,11 +46,23 @@ export async function demoSpreadAndFallback({ sb, vendor, uiUrl, say, nats }: De
 
   const outage = `outage-${run}`;
   say(`every OpenAI organisation now answers 503 (fault injected at the fake vendor)`);
-  await vendor.setFaults(['openai/org-a', 'openai/org-b', 'openai/org-c'].map((organisation) => ({ organisation, promptContains: outage, fault: { kind: 'status' as const, status: 503 } })));
+  await vendor.setFaults(
+    ['openai/org-a', 'openai/org-b', 'openai/org-c'].map((organisation) => ({
+      organisation,
+      promptContains: outage,
+      fault: { kind: 'status' as const, status: 503 },
+    })),
+  );
   try {
     const fallen = await Promise.all(
       Array.from({ length: 3 }, (_, i) =>
-        sb.complete({ route: 'chat-default', tenant: 'demo', user: 'user-9', feature: 'headline', messages: [{ role: 'user', content: `Write a headline for a florist ${i} (${outage})` }] }),
+        sb.complete({
+          route: 'chat-default',
+          tenant: 'demo',
+          user: 'user-9',
+          feature: 'headline',
+          messages: [{ role: 'user', content: `Write a headline for a florist ${i} (${outage})` }],
+        }),
       ),
     );
     const first = fallen[0]!;
@@ -49,13 +70,21 @@ export async function demoSpreadAndFallback({ sb, vendor, uiUrl, say, nats }: De
     say(`  attempt log of one call: ${first.attempts.map((a) => `${a.upstream ?? a.provider}:${a.outcome}${a.status ? `(${a.status})` : ''}`).join(' → ')}`);
     const seen = await vendor.requests(outage, true);
     const anthropic = seen.find((r) => r.protocol === 'anthropic');
-    say(`  the vendor saw ${seen.filter((r) => r.protocol === 'openai').length} OpenAI requests (all ${[...new Set(seen.filter((r) => r.protocol === 'openai').map((r) => r.status))].join('/')}) and ${seen.filter((r) => r.protocol === 'anthropic').length} Anthropic ones`);
+    say(
+      `  the vendor saw ${seen.filter((r) => r.protocol === 'openai').length} OpenAI requests (all ${[...new Set(seen.filter((r) => r.protocol === 'openai').map((r) => r.status))].join('/')}) and ${seen.filter((r) => r.protocol === 'anthropic').length} Anthropic ones`,
+    );
     say(`  Anthropic got its own system prompt: "${anthropic?.promptText?.split('\n')[0]?.slice(0, 80) ?? '?'}…"`);
     say(`  in the Temporal UI: ${uiUrl}/namespaces/default/workflows/${encodeURIComponent(first.workflowId)}`);
     // The 503s were CallEvents every pod folded: the breakers (one supervisor workflow per upstream and model) react for the
     // whole cluster; a 503 is the model's fault on that organisation, so the gpt-4o-mini breakers open, not the accounts'.
-    const breakers = await readBreakerStates(nats, undefined, ['openai/org-a', 'openai/org-b', 'openai/org-c'].map((id) => breakerKeyOf(id, 'gpt-4o-mini')));
-    say(`  breakers now: ${[...breakers.entries()].map(([id, b]) => `${id} ${b.state}`).join(', ') || 'no transition yet'} — \`npm run cli -- status\` and \`npm run cli -- events\` show them; they half-open after their cooldown and close once a probe succeeds`);
+    const breakers = await readBreakerStates(
+      nats,
+      undefined,
+      ['openai/org-a', 'openai/org-b', 'openai/org-c'].map((id) => breakerKeyOf(id, 'gpt-4o-mini')),
+    );
+    say(
+      `  breakers now: ${[...breakers.entries()].map(([id, b]) => `${id} ${b.state}`).join(', ') || 'no transition yet'} — \`npm run cli -- status\` and \`npm run cli -- events\` show them; they half-open after their cooldown and close once a probe succeeds`,
+    );
   } finally {
     await vendor.clearFaults();
   }

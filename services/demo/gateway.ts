@@ -34,7 +34,10 @@ export async function demoGateway(options: { gatewayUrl: string; apiKey: string;
   }
   say(`  streamed ${chunks} chunks (${usage}): "${text.slice(0, 60)}…"`);
   try {
-    await new OpenAI({ baseURL: `${options.gatewayUrl}/v1`, apiKey: 'sk-wrong', maxRetries: 0 }).chat.completions.create({ model: 'chat-default', messages: [{ role: 'user', content: 'hi' }] });
+    await new OpenAI({ baseURL: `${options.gatewayUrl}/v1`, apiKey: 'sk-wrong', maxRetries: 0 }).chat.completions.create({
+      model: 'chat-default',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
   } catch (error) {
     say(`  a wrong API key gets HTTP ${(error as { status?: number }).status} with an OpenAI-style error body`);
   }

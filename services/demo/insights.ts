@@ -39,7 +39,12 @@ function traffic(run: string) {
   }
   for (let j = 0; j < 12; j++) {
     const long = j % 2 === 0;
-    calls.push({ feature: 'button', user: 'user-9', content: `Button text for the bakery signup page (${run}) ${long ? '[[tokens:60]]' : '[[tokens:3]]'}`, inserted: long ? j === 0 : j !== 1 });
+    calls.push({
+      feature: 'button',
+      user: 'user-9',
+      content: `Button text for the bakery signup page (${run}) ${long ? '[[tokens:60]]' : '[[tokens:3]]'}`,
+      inserted: long ? j === 0 : j !== 1,
+    });
   }
   return calls;
 }
@@ -50,11 +55,17 @@ export async function demoInsights({ client, nats, taskQueue, say }: InsightsDem
   const sinceMs = Date.now() - 1_000;
   const calls = traffic(run);
   say(`insert rate: ${calls.length} calls for the features image and button, and a verdict on each (sb.feedback): did the user insert the answer?`);
-  say('  (the fake vendor\'s [[tokens:N]] directive makes half the button texts run long; users reject almost every image on a transparent background)');
+  say("  (the fake vendor's [[tokens:N]] directive makes half the button texts run long; users reject almost every image on a transparent background)");
   for (let i = 0; i < calls.length; i += 8) {
     await Promise.all(
       calls.slice(i, i + 8).map(async (call) => {
-        const result = await sb.complete({ route: 'chat-default', tenant: TENANT, user: call.user, feature: call.feature, messages: [{ role: 'user', content: call.content }] });
+        const result = await sb.complete({
+          route: 'chat-default',
+          tenant: TENANT,
+          user: call.user,
+          feature: call.feature,
+          messages: [{ role: 'user', content: call.content }],
+        });
         await sb.feedback(result.callId, { tenant: TENANT, inserted: call.inserted });
       }),
     );
@@ -62,7 +73,11 @@ export async function demoInsights({ client, nats, taskQueue, say }: InsightsDem
   const untilMs = Date.now();
   const loaded = await loadJudgedInteractions(nats, { tenant: TENANT, sinceMs, untilMs });
   const scope = { tenant: TENANT, sinceMs, untilMs, truncated: loaded.truncated };
-  const indent = (text: string) => text.split('\n').map((line) => `    ${line}`).join('\n');
+  const indent = (text: string) =>
+    text
+      .split('\n')
+      .map((line) => `    ${line}`)
+      .join('\n');
   console.log(indent(formatInsertRateReport(buildInsertRateReport(loaded.interactions, ['feature', 'provider'], scope))));
   console.log(`\n${indent(formatCostReport(buildCostReport(loaded.interactions, ['user'], scope)))}`);
   say('  the same from `npm run cli -- report --tenant demo --days 1` or GET /v1/reports/insert-rate?by=feature (tenant-scoped by the API key)');

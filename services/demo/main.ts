@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       log: say,
       pageCount: 12,
       onFanOutMidway: async () => {
-        say('  SIGKILL the worker process mid-fan-out (the gateway\'s in-process worker keeps polling), then start a new one');
+        say("  SIGKILL the worker process mid-fan-out (the gateway's in-process worker keeps polling), then start a new one");
         killRecorded(join(env.SB_DATA_DIR, 'pids', 'worker.pid'));
         await startNodeServices({
           dataDir: env.SB_DATA_DIR,

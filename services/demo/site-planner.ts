@@ -41,7 +41,12 @@ export async function runSitePlannerDemo(options: SitePlannerDemoOptions): Promi
   const chain = sitePlannerChain({ route: options.route ?? 'site-planner', maxConcurrency: options.maxConcurrency ?? 4 });
   const handle = await sb.startChain({
     chain,
-    input: { business: 'A family-run bike repair shop in Lyon', audience: 'commuters and weekend riders', goals: ['book repairs online', 'sell refurbished bikes'], pageCount },
+    input: {
+      business: 'A family-run bike repair shop in Lyon',
+      audience: 'commuters and weekend riders',
+      goals: ['book repairs online', 'sell refurbished bikes'],
+      pageCount,
+    },
   });
   log(`Site planner started: ${handle.chainId} (${pageCount} pages → ${pageCount + 2} LLM calls as child workflows)`);
 
@@ -68,6 +73,8 @@ export async function runSitePlannerDemo(options: SitePlannerDemoOptions): Promi
   }
   const result = await done;
   const output = result.output as { siteName: string; pages: unknown[] };
-  log(`Plan for "${output.siteName}" assembled: ${output.pages.length} pages, ${result.calls.length} calls, $${result.costUsd.toFixed(4)}, ${Math.round(result.latencyMs)} ms`);
+  log(
+    `Plan for "${output.siteName}" assembled: ${output.pages.length} pages, ${result.calls.length} calls, $${result.costUsd.toFixed(4)}, ${Math.round(result.latencyMs)} ms`,
+  );
   return result;
 }

@@ -77,10 +77,54 @@ export interface Answer {
 }
 
 const WORDS = [
-  'the', 'vendor', 'answers', 'with', 'a', 'steady', 'stream', 'of', 'plain', 'words', 'while', 'every', 'request',
-  'travels', 'through', 'switchboard', 'and', 'comes', 'back', 'safely', 'quiet', 'routes', 'carry', 'signals', 'across',
-  'many', 'bright', 'upstreams', 'patient', 'workers', 'keep', 'their', 'promises', 'under', 'load', 'clear', 'results',
-  'arrive', 'on', 'time', 'for', 'each', 'caller', 'who', 'asks', 'politely', 'again', 'today',
+  'the',
+  'vendor',
+  'answers',
+  'with',
+  'a',
+  'steady',
+  'stream',
+  'of',
+  'plain',
+  'words',
+  'while',
+  'every',
+  'request',
+  'travels',
+  'through',
+  'switchboard',
+  'and',
+  'comes',
+  'back',
+  'safely',
+  'quiet',
+  'routes',
+  'carry',
+  'signals',
+  'across',
+  'many',
+  'bright',
+  'upstreams',
+  'patient',
+  'workers',
+  'keep',
+  'their',
+  'promises',
+  'under',
+  'load',
+  'clear',
+  'results',
+  'arrive',
+  'on',
+  'time',
+  'for',
+  'each',
+  'caller',
+  'who',
+  'asks',
+  'politely',
+  'again',
+  'today',
 ];
 
 export function generateAnswer(request: AnswerRequest): Answer {
@@ -123,11 +167,20 @@ function answerText(request: AnswerRequest, directives: Directives, random: Rand
  */
 export function obeyLengthLimit(text: string, lastUserText: string): string {
   const words = /at most (\d+) words?/i.exec(lastUserText);
-  let result = words ? text.split(/\s+/).slice(0, Math.max(1, Number(words[1]))).join(' ') : text;
+  let result = words
+    ? text
+        .split(/\s+/)
+        .slice(0, Math.max(1, Number(words[1])))
+        .join(' ')
+    : text;
   const chars = /at most (\d+) characters?/i.exec(lastUserText);
   if (chars && result.length > Number(chars[1])) {
     const limit = Math.max(1, Number(chars[1]));
-    const cut = result.slice(0, limit + 1).split(/\s+/).slice(0, -1).join(' ');
+    const cut = result
+      .slice(0, limit + 1)
+      .split(/\s+/)
+      .slice(0, -1)
+      .join(' ');
     result = cut.length > 0 ? cut : result.slice(0, limit);
   }
   return result;

@@ -79,7 +79,16 @@ export async function startFakeVendor(options: StartFakeVendorOptions): Promise<
   });
   const control = createVendorControl({ registry, faults, scenarios, log, now });
   const server = createVendorServer(
-    { registry, faults, log, scheduler, now, seed: config.seed, answerTokens: { min: config.defaults.minAnswerTokens, max: config.defaults.maxAnswerTokens }, logger },
+    {
+      registry,
+      faults,
+      log,
+      scheduler,
+      now,
+      seed: config.seed,
+      answerTokens: { min: config.defaults.minAnswerTokens, max: config.defaults.maxAnswerTokens },
+      logger,
+    },
     control,
   );
 
@@ -130,6 +139,14 @@ export async function startFakeVendor(options: StartFakeVendorOptions): Promise<
   };
 }
 
-export type { FakeVendorConfig, FakeVendorConfigInput, FaultRule, FaultRuleInput, ScenarioStep, ScenarioStepInput, VendorRequestRecord } from '../../schemas/fake-vendor';
+export type {
+  FakeVendorConfig,
+  FakeVendorConfigInput,
+  FaultRule,
+  FaultRuleInput,
+  ScenarioStep,
+  ScenarioStepInput,
+  VendorRequestRecord,
+} from '../../schemas/fake-vendor';
 export { AdminInputError, isAdminInputError } from './vendor-control';
 export { FakeVendorConfigError, isFakeVendorConfigError, loadFakeVendorConfigFile, loadScenarioFile } from './config';

@@ -81,4 +81,3 @@ export function createOrganisationRegistry(config: FakeVendorConfig, nowMs: numb
   });
   return { byKey: (key) => byKey.get(key), byId: (id) => byId.get(id), all };
 }
-

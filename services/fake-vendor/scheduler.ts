@@ -18,10 +18,13 @@ export function createScheduler(): Scheduler {
   return {
     after(delayMs, task) {
       if (closed) return () => undefined;
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        task();
-      }, Math.max(0, delayMs));
+      const timer = setTimeout(
+        () => {
+          timers.delete(timer);
+          task();
+        },
+        Math.max(0, delayMs),
+      );
       timers.add(timer);
       return () => {
         clearTimeout(timer);

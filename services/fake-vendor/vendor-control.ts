@@ -3,14 +3,7 @@
  * input validated once here, shared by the in-process API and the admin HTTP
  * API. Bad input raises `AdminInputError` naming the problem.
  */
-import {
-  FaultRule,
-  FaultRules,
-  type ActiveFaultRule,
-  type RequestLogQuery,
-  type ScenarioStep,
-  type VendorRequestRecord,
-} from '../../schemas/fake-vendor';
+import { FaultRule, FaultRules, type ActiveFaultRule, type RequestLogQuery, type ScenarioStep, type VendorRequestRecord } from '../../schemas/fake-vendor';
 import { describeIssues, readScenario } from './config';
 import type { FaultEngine } from './fault-engine';
 import type { OrganisationRegistry } from './organisations';
@@ -56,7 +49,9 @@ export function createVendorControl(deps: {
   const validModel = (rule: { organisation: string; model?: string }, where: string): void => {
     const organisation = deps.registry.byId(rule.organisation);
     if (rule.model !== undefined && organisation !== undefined && !organisation.models.has(rule.model)) {
-      throw new AdminInputError(`${where}.model: organisation '${rule.organisation}' has no model '${rule.model}' (known: ${[...organisation.models.keys()].join(', ')})`);
+      throw new AdminInputError(
+        `${where}.model: organisation '${rule.organisation}' has no model '${rule.model}' (known: ${[...organisation.models.keys()].join(', ')})`,
+      );
     }
   };
 

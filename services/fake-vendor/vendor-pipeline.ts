@@ -147,7 +147,9 @@ function serveCall(exchange: Exchange, call: VendorCall): void {
     return;
   }
   if (call.promptTokens > call.model.contextTokens) {
-    later(exchange, delayMs, () => sendError(exchange, { kind: 'context_length', model: call.model.id, contextTokens: call.model.contextTokens, promptTokens: call.promptTokens }));
+    later(exchange, delayMs, () =>
+      sendError(exchange, { kind: 'context_length', model: call.model.id, contextTokens: call.model.contextTokens, promptTokens: call.promptTokens }),
+    );
     return;
   }
   const produced = call.produce(plan.invalidJson);
@@ -159,7 +161,15 @@ function serveCall(exchange: Exchange, call: VendorCall): void {
     const limit = taken.scope === 'requests' ? organisation.limits.rpm : organisation.limits.tpm;
     const requested = taken.scope === 'requests' ? 1 : call.promptTokens + produced.completionTokens;
     later(exchange, delayMs, () =>
-      sendError(exchange, { kind: 'rate_limited', scope: taken.scope, organisation: organisation.id, model: call.model.id, limit, requested, retryAfterSeconds }),
+      sendError(exchange, {
+        kind: 'rate_limited',
+        scope: taken.scope,
+        organisation: organisation.id,
+        model: call.model.id,
+        limit,
+        requested,
+        retryAfterSeconds,
+      }),
     );
     return;
   }
@@ -223,7 +233,12 @@ function applyTerminalFault(exchange: Exchange, call: VendorCall, fault: Termina
       sendError(exchange, { kind: 'account_locked', reason: fault.reason, organisation: organisation?.id ?? '', model });
       return;
     case 'context_length_exceeded':
-      sendError(exchange, { kind: 'context_length', model, contextTokens: call.model.contextTokens, promptTokens: call.model.contextTokens + call.promptTokens });
+      sendError(exchange, {
+        kind: 'context_length',
+        model,
+        contextTokens: call.model.contextTokens,
+        promptTokens: call.model.contextTokens + call.promptTokens,
+      });
       return;
     case 'content_policy_violation':
       sendError(exchange, { kind: 'content_policy', message: fault.message });
@@ -267,4 +282,3 @@ function send(exchange: Exchange, status: number, contentType: string, body: str
   res.writeHead(status, all);
   res.end(body);
 }
-

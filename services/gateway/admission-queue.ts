@@ -45,10 +45,15 @@ export function createAdmissionQueue(): AdmissionQueue {
     async admit(lineKey, policy, admit, onQueued) {
       const line = tails.get(lineKey) ?? { tail: Promise.resolve(), size: 0 };
       if (line.size >= policy.maxQueuedPerUser) {
-        throw new GatewayError(429, 'rate_limit_error', `this user already has ${line.size} requests waiting in this route's queue (at most ${policy.maxQueuedPerUser})`, {
-          code: 'queue_full',
-          headers: { 'retry-after': '1' },
-        });
+        throw new GatewayError(
+          429,
+          'rate_limit_error',
+          `this user already has ${line.size} requests waiting in this route's queue (at most ${policy.maxQueuedPerUser})`,
+          {
+            code: 'queue_full',
+            headers: { 'retry-after': '1' },
+          },
+        );
       }
       const ahead = line.tail;
       let leave!: () => void;

@@ -85,13 +85,17 @@ export async function createAdmission(nats: NatsConnection, config: AdmissionCon
       if (store) return { outcome: await store.update(key, change), store };
       return { outcome: await shared.update(key, change), store: shared };
     } catch (error) {
-      if (error instanceof AdmissionContendedError) throw new GatewayError(503, 'service_unavailable', 'admission is contended; try again', { code: 'admission_contended', headers: { 'retry-after': '1' } });
+      if (error instanceof AdmissionContendedError)
+        throw new GatewayError(503, 'service_unavailable', 'admission is contended; try again', {
+          code: 'admission_contended',
+          headers: { 'retry-after': '1' },
+        });
       if (!isNatsUnavailableError(error)) throw error;
       // Closed: a clean 503, never a 500. Open: this pod's limiter — also when NATS went away halfway through a
       // request's subjects (on a NATS cluster, a node's loss moves the bucket's leader for a few seconds): the
       // subjects already taken stay in the shared store, the rest go to this pod's, each released where it was taken.
       if (config.onNatsUnavailable === 'closed') throw dependencyUnavailable('NATS', 'the shared admission limits are out of reach', 2);
-      log?.warn({ key }, 'NATS unavailable: admitting with this pod\'s own limiter');
+      log?.warn({ key }, "NATS unavailable: admitting with this pod's own limiter");
       return { outcome: await local.update(key, change), store: local };
     }
   }
@@ -107,20 +111,35 @@ export async function createAdmission(nats: NatsConnection, config: AdmissionCon
       let store: LimiterStore | undefined;
       const releaseAll = async () => {
         clearInterval(renewal);
-        await Promise.all(taken.map(({ key, store: s }) => s.update(key, (state) => ({ state: state ? releaseLease(state, leaseId) : LimiterState.parse({}), outcome: undefined })).catch(() => undefined)));
+        await Promise.all(
+          taken.map(({ key, store: s }) =>
+            s.update(key, (state) => ({ state: state ? releaseLease(state, leaseId) : LimiterState.parse({}), outcome: undefined })).catch(() => undefined),
+          ),
+        );
       };
       const leased = () => taken.filter((s) => s.limits.concurrent !== undefined);
       // Renew the in-flight slots while the request lives; a pod that dies stops renewing and its slots lapse.
-      const renewal = setInterval(() => {
-        const until = Date.now() + config.leaseTtlMs;
-        for (const { key, store: s } of leased()) s.update(key, (state) => ({ state: renewLeases(state ?? LimiterState.parse({}), [leaseId], until), outcome: undefined })).catch(() => undefined);
-      }, Math.floor(config.leaseTtlMs / 3));
+      const renewal = setInterval(
+        () => {
+          const until = Date.now() + config.leaseTtlMs;
+          for (const { key, store: s } of leased())
+            s.update(key, (state) => ({ state: renewLeases(state ?? LimiterState.parse({}), [leaseId], until), outcome: undefined })).catch(() => undefined);
+        },
+        Math.floor(config.leaseTtlMs / 3),
+      );
       renewal.unref();
       try {
         for (const subject of subjects) {
           const at = Date.now();
           const decide: StateChange<AdmissionDecision> = (state) => {
-            const decision = decideAdmission(state, subject.limits, { now: at, leaseId, leaseUntil: at + config.leaseTtlMs, tokens: ask.estimatedTokens, abuseStrikes: config.abuseRejectionsPerMinute, strike: !ask.queued });
+            const decision = decideAdmission(state, subject.limits, {
+              now: at,
+              leaseId,
+              leaseUntil: at + config.leaseTtlMs,
+              tokens: ask.estimatedTokens,
+              abuseStrikes: config.abuseRejectionsPerMinute,
+              strike: !ask.queued,
+            });
             return { state: decision.state, outcome: decision };
           };
           // Every subject of one request goes to the same store — all shared, or (NATS away) all this pod's — except
@@ -130,10 +149,15 @@ export async function createAdmission(nats: NatsConnection, config: AdmissionCon
           const decision = result.outcome;
           if (!decision.admitted) {
             const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-            throw new GatewayError(429, 'rate_limit_error', `rate limit of this ${subject.what} reached (${decision.reason.replaceAll('_', ' ')}${decision.tightened ? ', tightened after repeated rejections' : ''}); retry after ${seconds} s`, {
-              code: decision.reason,
-              headers: { 'retry-after': String(seconds), 'retry-after-ms': String(decision.retryAfterMs) },
-            });
+            throw new GatewayError(
+              429,
+              'rate_limit_error',
+              `rate limit of this ${subject.what} reached (${decision.reason.replaceAll('_', ' ')}${decision.tightened ? ', tightened after repeated rejections' : ''}); retry after ${seconds} s`,
+              {
+                code: decision.reason,
+                headers: { 'retry-after': String(seconds), 'retry-after-ms': String(decision.retryAfterMs) },
+              },
+            );
           }
           taken.push({ ...subject, store: store });
         }
@@ -148,7 +172,12 @@ export async function createAdmission(nats: NatsConnection, config: AdmissionCon
         await Promise.all(
           taken
             .filter(({ limits }) => limits.tokensPerMinute !== undefined)
-            .map(({ key, limits, store: s }) => s.update(key, (state) => ({ state: state ? settleTokens(state, limits, { ...settlement, now: Date.now() }) : LimiterState.parse({}), outcome: undefined }))),
+            .map(({ key, limits, store: s }) =>
+              s.update(key, (state) => ({
+                state: state ? settleTokens(state, limits, { ...settlement, now: Date.now() }) : LimiterState.parse({}),
+                outcome: undefined,
+              })),
+            ),
         );
       };
       return { segment: segment ?? 'anonymous', release: releaseAll, settle, local: store === local };

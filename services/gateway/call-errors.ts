@@ -30,7 +30,11 @@ export function gatewayErrorOfCall(error: SwitchboardCallError, callId: string):
   const headers = { 'x-switchboard-call-id': callId };
   if (callerFault.has(error.type)) return new GatewayError(400, 'invalid_request_error', error.message, { code: error.type, headers, detail });
   if (error.type === failureTypes.exhausted) {
-    return new GatewayError(503, 'service_unavailable', `every upstream of the route failed (${error.attempts.length} attempts): ${error.message}`, { code: error.type, headers, detail });
+    return new GatewayError(503, 'service_unavailable', `every upstream of the route failed (${error.attempts.length} attempts): ${error.message}`, {
+      code: error.type,
+      headers,
+      detail,
+    });
   }
   // Ours: the vendor answered, our own code failed; retrying elsewhere would not help.
   if (error.type === failureTypes.internal) return new GatewayError(500, 'server_error', error.message, { code: error.type, headers, detail });

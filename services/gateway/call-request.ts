@@ -13,13 +13,24 @@ import { badRequest, badRequestOfIssues, type ErrorDialect } from './http-errors
 import { openRoute } from './models/open-routes';
 import { wireParamName } from './param-names';
 
-export function finaliseRequest(input: LlmRequestInput, tenant: TenantConfig, headers: IncomingHttpHeaders, config: SwitchboardConfig, dialect: ErrorDialect = 'openai'): LlmRequest {
+export function finaliseRequest(
+  input: LlmRequestInput,
+  tenant: TenantConfig,
+  headers: IncomingHttpHeaders,
+  config: SwitchboardConfig,
+  dialect: ErrorDialect = 'openai',
+): LlmRequest {
   const route = input.route;
   const routeConfig = openRoute(tenant, config, route);
   if (input.params?.logprobs) {
     // Only OpenAI-protocol vendors return logprobs: a route that may fall back to another cannot promise them.
     const other = routeConfig.entries.map((e) => e.provider).find((p) => config.providers[p]?.protocol !== 'openai');
-    if (other) throw badRequest(`logprobs: route "${route}" may be answered by "${other}", which returns no logprobs; ask a route whose entries are all OpenAI-protocol`, 'logprobs', 'unsupported_parameter');
+    if (other)
+      throw badRequest(
+        `logprobs: route "${route}" may be answered by "${other}", which returns no logprobs; ask a route whose entries are all OpenAI-protocol`,
+        'logprobs',
+        'unsupported_parameter',
+      );
   }
   const key = headers['idempotency-key'];
   const parsed = LlmRequest.safeParse({

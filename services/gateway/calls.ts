@@ -91,7 +91,11 @@ export function createCallStarter({ client, taskQueue, eagerStart, onStarted }: 
       callId,
       // The workflow runs on while Temporal's frontend is briefly away: keep waiting for its result until the deadline.
       result: () => whileTemporalAway(() => handle.result(), arrived + deadlineMs).catch((error: unknown) => Promise.reject(callErrorOf(error, callId))),
-      cancel: () => handle.cancel().then(() => undefined, () => undefined),
+      cancel: () =>
+        handle.cancel().then(
+          () => undefined,
+          () => undefined,
+        ),
     };
   };
 }

@@ -29,7 +29,12 @@ const DEADLINE_MARGIN_MS = 2_000;
  * and returns the in-flight slot (on failure, the `finally` returns it). On a
  * queueing route a request over the limit waits its turn.
  */
-export async function admitted<T>(ctx: GatewayContext, req: IncomingMessage, request: LlmRequest, run: (finish: (result: LlmResult) => Promise<void>) => Promise<T>): Promise<T> {
+export async function admitted<T>(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  request: LlmRequest,
+  run: (finish: (result: LlmResult) => Promise<void>) => Promise<T>,
+): Promise<T> {
   shedIfOverloaded(ctx, request);
   const { admission: admissionConfig } = ctx.config.gateway;
   const queue = admissionConfig.queues[request.route];
@@ -47,7 +52,12 @@ export async function admitted<T>(ctx: GatewayContext, req: IncomingMessage, req
     ...(queue ? { queued: true } : {}),
   };
   const admission = queue
-    ? await ctx.admissionQueue.admit(`${request.tenant}/${request.user ?? `ip:${ask.ip}`}`, queue, () => ctx.admission.admit(ask), () => ctx.metrics.admissionQueued.inc({ route: request.route }))
+    ? await ctx.admissionQueue.admit(
+        `${request.tenant}/${request.user ?? `ip:${ask.ip}`}`,
+        queue,
+        () => ctx.admission.admit(ask),
+        () => ctx.metrics.admissionQueued.inc({ route: request.route }),
+      )
     : await ctx.admission.admit(ask);
   let released = false;
   const release = async () => {
@@ -77,7 +87,10 @@ function shedIfOverloaded(ctx: GatewayContext, request: LlmRequest): void {
   const decision = decideShedding(ctx.load.snapshot(), request.deadlineMs ?? ctx.config.gateway.deadlineMs, policy);
   if (!decision.shed) return;
   const seconds = Math.ceil(decision.retryAfterMs / 1000);
-  const why = decision.reason === 'max_in_flight' ? `${policy.maxInFlight} calls in flight in this gateway` : `a new call would take ~${Math.round(decision.estimateMs / 1000)} s, beyond ${Math.round(policy.shareOfDeadline * 100)}% of its deadline`;
+  const why =
+    decision.reason === 'max_in_flight'
+      ? `${policy.maxInFlight} calls in flight in this gateway`
+      : `a new call would take ~${Math.round(decision.estimateMs / 1000)} s, beyond ${Math.round(policy.shareOfDeadline * 100)}% of its deadline`;
   throw new GatewayError(503, 'service_unavailable', `overloaded: ${why}; retry after ${seconds} s`, {
     code: 'overloaded',
     headers: { 'retry-after': String(seconds), 'retry-after-ms': String(decision.retryAfterMs) },
@@ -106,7 +119,12 @@ async function answer(ctx: GatewayContext, request: LlmRequest): Promise<LlmResu
   }
 }
 
-export async function prepare(ctx: GatewayContext, req: IncomingMessage, parse: (raw: unknown) => LlmRequestInput, dialect: ErrorDialect = 'openai'): Promise<LlmRequest> {
+export async function prepare(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  parse: (raw: unknown) => LlmRequestInput,
+  dialect: ErrorDialect = 'openai',
+): Promise<LlmRequest> {
   const tenant = ctx.tenants.authenticate(req);
   const raw = parseJsonBody(await readBody(req, ctx.config.gateway.maxBodyBytes));
   return finaliseRequest(parse(raw), tenant, req.headers, ctx.config, dialect);
@@ -163,7 +181,14 @@ export async function handleMessages(ctx: GatewayContext, req: IncomingMessage, 
 }
 
 /** One streamed call in either dialect, relayed live (or buffered, per the route's stream settings). */
-export async function streamAnswer(ctx: GatewayContext, request: LlmRequest, callId: string, res: ServerResponse, dialect: StreamDialect, finish: (result: LlmResult) => Promise<void>): Promise<void> {
+export async function streamAnswer(
+  ctx: GatewayContext,
+  request: LlmRequest,
+  callId: string,
+  res: ServerResponse,
+  dialect: StreamDialect,
+  finish: (result: LlmResult) => Promise<void>,
+): Promise<void> {
   const started = performance.now();
   const outcome = await relayStream({
     res,

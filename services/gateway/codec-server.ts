@@ -70,7 +70,10 @@ export function createCodecServer({ keyring, token, corsOrigins }: CodecServerOp
       res.end();
       return true;
     }
-    if (req.method !== 'POST') throw new GatewayError(405, 'invalid_request_error', `${req.method} is not allowed on ${path.replace(match[1] ?? '', '…')}`, { code: 'method_not_allowed' });
+    if (req.method !== 'POST')
+      throw new GatewayError(405, 'invalid_request_error', `${req.method} is not allowed on ${path.replace(match[1] ?? '', '…')}`, {
+        code: 'method_not_allowed',
+      });
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization?.trim() ?? '')?.[1];
     if (!isOperator(match[1] ?? bearer)) {
       throw new GatewayError(401, 'authentication_error', 'the codec server needs the operator token', { code: 'invalid_operator_token', headers: cors });

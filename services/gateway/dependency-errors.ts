@@ -10,7 +10,16 @@ import { dependencyUnavailable, type GatewayError } from './http-errors';
 /** gRPC codes of a server that is down, unreachable or too slow: UNAVAILABLE, DEADLINE_EXCEEDED. */
 const TEMPORAL_DOWN_CODES: ReadonlySet<number> = new Set([14, 4]);
 /** nats.js error codes of a connection that cannot carry a request now. */
-const NATS_DOWN_CODES: ReadonlySet<string> = new Set(['CONNECTION_CLOSED', 'CONNECTION_DRAINING', 'CONNECTION_REFUSED', 'CONNECTION_TIMEOUT', 'DISCONNECT', 'TIMEOUT', '503', '408']);
+const NATS_DOWN_CODES: ReadonlySet<string> = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_DRAINING',
+  'CONNECTION_REFUSED',
+  'CONNECTION_TIMEOUT',
+  'DISCONNECT',
+  'TIMEOUT',
+  '503',
+  '408',
+]);
 
 /** The error and its causes, outermost first (bounded: a cause chain may loop). */
 function* causes(error: unknown): Generator<unknown> {

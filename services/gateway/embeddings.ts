@@ -34,13 +34,15 @@ export function inputsPerCall(dimensions: number | undefined): number {
 /** OpenAI's own limit on inputs per request. */
 const MAX_INPUTS = 2_048;
 
-const EmbeddingsBody = z.object({
-  model: z.string().min(1, 'model (a route name) is required'),
-  input: z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(MAX_INPUTS)]),
-  encoding_format: z.enum(['float', 'base64']).default('float'),
-  dimensions: z.number().int().positive().max(65_536).optional(),
-  user: z.string().optional(),
-}).strict();
+const EmbeddingsBody = z
+  .object({
+    model: z.string().min(1, 'model (a route name) is required'),
+    input: z.union([z.string().min(1), z.array(z.string().min(1)).min(1).max(MAX_INPUTS)]),
+    encoding_format: z.enum(['float', 'base64']).default('float'),
+    dimensions: z.number().int().positive().max(65_536).optional(),
+    user: z.string().optional(),
+  })
+  .strict();
 type EmbeddingsBody = z.infer<typeof EmbeddingsBody>;
 
 function parseBody(raw: unknown): EmbeddingsBody {
@@ -51,7 +53,8 @@ function parseBody(raw: unknown): EmbeddingsBody {
   const parsed = EmbeddingsBody.safeParse(raw);
   if (!parsed.success) {
     const unknown = parsed.error.issues.find((i) => i.code === 'unrecognized_keys');
-    if (unknown && 'keys' in unknown) throw badRequest(`unsupported parameter "${unknown.keys[0]}": embeddings does not know it`, unknown.keys[0], 'unsupported_parameter');
+    if (unknown && 'keys' in unknown)
+      throw badRequest(`unsupported parameter "${unknown.keys[0]}": embeddings does not know it`, unknown.keys[0], 'unsupported_parameter');
     throw badRequestOfIssues(parsed.error.issues, 'invalid parameter');
   }
   return parsed.data;
@@ -73,10 +76,15 @@ function checkRoute(ctx: GatewayContext, route: string): RouteSizes {
   if (!config) return { spansProviders: false };
   const providers = [...new Set(config.entries.map((e) => e.provider))];
   const anthropic = providers.find((p) => ctx.config.providers[p]?.protocol === 'anthropic');
-  if (anthropic) throw badRequest(`route "${route}" has an entry on "${anthropic}", an Anthropic provider: Anthropic has no embeddings API`, 'model', 'model_not_found');
+  if (anthropic)
+    throw badRequest(`route "${route}" has an entry on "${anthropic}", an Anthropic provider: Anthropic has no embeddings API`, 'model', 'model_not_found');
   const promised = promisedDimensions(config);
   if (providers.length > 1 && promised === undefined) {
-    throw badRequest(`route "${route}" falls back across providers (${providers.join(', ')}) without routes.${route}.embeddingDimensions (or every entry's dimensions): vectors of different sizes cannot be mixed`, 'model', 'invalid_request');
+    throw badRequest(
+      `route "${route}" falls back across providers (${providers.join(', ')}) without routes.${route}.embeddingDimensions (or every entry's dimensions): vectors of different sizes cannot be mixed`,
+      'model',
+      'invalid_request',
+    );
   }
   return { promised, asked: config.embeddingDimensions, spansProviders: providers.length > 1 };
 }
@@ -98,7 +106,11 @@ export async function handleEmbeddings(ctx: GatewayContext, req: IncomingMessage
   const sizes = checkRoute(ctx, request.route);
   const fixed = sizes.asked !== undefined || sizes.spansProviders;
   if (fixed && body!.dimensions !== undefined && body!.dimensions !== sizes.promised) {
-    throw badRequest(`dimensions ${body!.dimensions} differs from the ${sizes.promised} of route "${request.route}" (its entries may fall back to each other only at that size)`, 'dimensions', 'invalid_parameter');
+    throw badRequest(
+      `dimensions ${body!.dimensions} differs from the ${sizes.promised} of route "${request.route}" (its entries may fall back to each other only at that size)`,
+      'dimensions',
+      'invalid_parameter',
+    );
   }
   // Asked of every entry: the caller's size, else the route's; answers are checked against what the route promises.
   const askedDimensions = body!.dimensions ?? sizes.asked;
@@ -110,7 +122,11 @@ export async function handleEmbeddings(ctx: GatewayContext, req: IncomingMessage
     const perCall = inputsPerCall(dimensions);
     for (let start = 0; start < asked.messages.length; start += perCall) {
       const part = batches.length;
-      batches.push({ ...asked, messages: asked.messages.slice(start, start + perCall), ...(asked.idempotencyKey ? { idempotencyKey: `${asked.idempotencyKey}.part-${part}` } : {}) });
+      batches.push({
+        ...asked,
+        messages: asked.messages.slice(start, start + perCall),
+        ...(asked.idempotencyKey ? { idempotencyKey: `${asked.idempotencyKey}.part-${part}` } : {}),
+      });
     }
     const answered = await Promise.all(batches.map((batch) => timedAnswer(ctx, batch)));
     const results = answered.map((a) => a.result);
@@ -119,20 +135,35 @@ export async function handleEmbeddings(ctx: GatewayContext, req: IncomingMessage
     const inputTokens = results.reduce((sum, r) => sum + r.usage.inputTokens, 0);
     // Admission settles once, with what the whole request spent.
     await finish({ ...last, usage: { inputTokens, outputTokens: 0 }, cached: false });
-    sendJson(res, 200, {
-      object: 'list',
-      data: vectors.map((vector, index) => ({ object: 'embedding', index, embedding: body!.encoding_format === 'base64' ? vectorToBase64(vector) : Array.from(vector) })),
-      model: last.model,
-      usage: { prompt_tokens: inputTokens, total_tokens: inputTokens },
-    }, { ...resultHeaders(last), ...serverTiming(arrivedAt, Math.max(...answered.map((a) => a.callMs))) });
+    sendJson(
+      res,
+      200,
+      {
+        object: 'list',
+        data: vectors.map((vector, index) => ({
+          object: 'embedding',
+          index,
+          embedding: body!.encoding_format === 'base64' ? vectorToBase64(vector) : Array.from(vector),
+        })),
+        model: last.model,
+        usage: { prompt_tokens: inputTokens, total_tokens: inputTokens },
+      },
+      { ...resultHeaders(last), ...serverTiming(arrivedAt, Math.max(...answered.map((a) => a.callMs))) },
+    );
   });
   return request.route;
 }
 
 function unpackResult(result: LlmResult, dimensions: number | undefined): Float32Array[] {
-  if (!result.embeddings) throw new GatewayError(502, 'api_error', `the route's answer carried no vectors (${result.provider}/${result.model})`, { code: 'bad_upstream_answer' });
+  if (!result.embeddings)
+    throw new GatewayError(502, 'api_error', `the route's answer carried no vectors (${result.provider}/${result.model})`, { code: 'bad_upstream_answer' });
   if (dimensions !== undefined && result.embeddings.dimensions !== dimensions) {
-    throw new GatewayError(502, 'api_error', `${result.provider}/${result.model} answered vectors of ${result.embeddings.dimensions} dimensions, not the ${dimensions} the route promises`, { code: 'bad_upstream_answer' });
+    throw new GatewayError(
+      502,
+      'api_error',
+      `${result.provider}/${result.model} answered vectors of ${result.embeddings.dimensions} dimensions, not the ${dimensions} the route promises`,
+      { code: 'bad_upstream_answer' },
+    );
   }
   return unpackEmbeddings(result.embeddings);
 }

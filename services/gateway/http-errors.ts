@@ -30,7 +30,11 @@ export const badRequest = (message: string, param?: string, code = 'invalid_requ
  * The 400 for a body that failed its zod schema: `<what> "<param>": <message>`
  * for the first issue, the param named as the caller knows it (`rename`).
  */
-export function badRequestOfIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>, what: string, rename: (path: string) => string = (path) => path): GatewayError {
+export function badRequestOfIssues(
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+  what: string,
+  rename: (path: string) => string = (path) => path,
+): GatewayError {
   const issue = issues[0]!;
   const param = rename(issue.path.map(String).join('.'));
   return badRequest(`${what}${param ? ` "${param}"` : ''}: ${issue.message}`, param || undefined, 'invalid_parameter');

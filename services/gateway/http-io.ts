@@ -74,7 +74,10 @@ export function clientAddress(req: IncomingMessage, trustProxy: { header: string
   const peer = req.socket.remoteAddress ?? 'unknown';
   if (!trustProxy) return { ip: peer, trusted: false };
   const raw = req.headers[trustProxy.header];
-  const entries = (Array.isArray(raw) ? raw.join(',') : (raw ?? '')).split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = (Array.isArray(raw) ? raw.join(',') : (raw ?? ''))
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   const ip = entries[entries.length - trustProxy.hops];
   return ip ? { ip, trusted: true } : { ip: peer, trusted: false };
 }

@@ -40,10 +40,39 @@ async function main(): Promise<void> {
     worker = { sb, running: sb.run() };
   }
   const codecServer =
-    keyring && env.SB_CODEC_TOKEN ? { keyring, token: env.SB_CODEC_TOKEN, corsOrigins: (env.SB_CODEC_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean) } : undefined;
-  const gateway = await createGateway({ config, live, client, nats, taskQueue: env.SB_TASK_QUEUE, eagerStart: env.SB_GATEWAY_WORKER, log, ...(codecServer ? { codecServer } : {}) });
+    keyring && env.SB_CODEC_TOKEN
+      ? {
+          keyring,
+          token: env.SB_CODEC_TOKEN,
+          corsOrigins: (env.SB_CODEC_CORS_ORIGINS ?? '')
+            .split(',')
+            .map((o) => o.trim())
+            .filter(Boolean),
+        }
+      : undefined;
+  const gateway = await createGateway({
+    config,
+    live,
+    client,
+    nats,
+    taskQueue: env.SB_TASK_QUEUE,
+    eagerStart: env.SB_GATEWAY_WORKER,
+    log,
+    ...(codecServer ? { codecServer } : {}),
+  });
   const url = await gateway.listen(env.SB_GATEWAY_PORT, env.SB_GATEWAY_HOST);
-  log.info({ url, temporal: describeTemporalConnection(temporalOptions), taskQueue: env.SB_TASK_QUEUE, inProcessWorker: env.SB_GATEWAY_WORKER, payloadCodec: keyring ? `aes-256-gcm (write key ${keyring.writeKeyId})` : 'off', codecServer: Boolean(codecServer), tenants: config.gateway.tenants.map((t) => t.id) }, 'gateway listening');
+  log.info(
+    {
+      url,
+      temporal: describeTemporalConnection(temporalOptions),
+      taskQueue: env.SB_TASK_QUEUE,
+      inProcessWorker: env.SB_GATEWAY_WORKER,
+      payloadCodec: keyring ? `aes-256-gcm (write key ${keyring.writeKeyId})` : 'off',
+      codecServer: Boolean(codecServer),
+      tenants: config.gateway.tenants.map((t) => t.id),
+    },
+    'gateway listening',
+  );
 
   let stopping = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

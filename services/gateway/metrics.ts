@@ -6,7 +6,12 @@ export function createGatewayMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'sb_gateway_' });
   return {
     registry,
-    requests: new Counter({ name: 'sb_gateway_requests_total', help: 'HTTP requests by endpoint, route and status', labelNames: ['endpoint', 'route', 'status'] as const, registers: [registry] }),
+    requests: new Counter({
+      name: 'sb_gateway_requests_total',
+      help: 'HTTP requests by endpoint, route and status',
+      labelNames: ['endpoint', 'route', 'status'] as const,
+      registers: [registry],
+    }),
     duration: new Histogram({
       name: 'sb_gateway_request_duration_seconds',
       help: 'Time from request to the last byte of the answer',
@@ -14,11 +19,36 @@ export function createGatewayMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
     }),
-    ttft: new Histogram({ name: 'sb_gateway_time_to_first_token_seconds', help: 'Streams: request to the first content chunk sent', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
-    admissionQueued: new Counter({ name: 'sb_gateway_admission_queued_total', help: 'Requests of queueing routes that waited in line for admission', labelNames: ['route'] as const, registers: [registry] }),
-    admissionRejected: new Counter({ name: 'sb_gateway_admission_rejected_total', help: 'Requests refused by admission', labelNames: ['reason'] as const, registers: [registry] }),
-    streamOutcomes: new Counter({ name: 'sb_gateway_stream_outcomes_total', help: 'How streams ended: done, error_before_first_token, broken_after_first_token, client_gone', labelNames: ['outcome'] as const, registers: [registry] }),
-    workflowStarts: new Counter({ name: 'sb_gateway_workflow_starts_total', help: 'llmCall starts; eager="true" when the server handed the first task straight to the in-process worker', labelNames: ['eager'] as const, registers: [registry] }),
+    ttft: new Histogram({
+      name: 'sb_gateway_time_to_first_token_seconds',
+      help: 'Streams: request to the first content chunk sent',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    admissionQueued: new Counter({
+      name: 'sb_gateway_admission_queued_total',
+      help: 'Requests of queueing routes that waited in line for admission',
+      labelNames: ['route'] as const,
+      registers: [registry],
+    }),
+    admissionRejected: new Counter({
+      name: 'sb_gateway_admission_rejected_total',
+      help: 'Requests refused by admission',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    streamOutcomes: new Counter({
+      name: 'sb_gateway_stream_outcomes_total',
+      help: 'How streams ended: done, error_before_first_token, broken_after_first_token, client_gone',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    workflowStarts: new Counter({
+      name: 'sb_gateway_workflow_starts_total',
+      help: 'llmCall starts; eager="true" when the server handed the first task straight to the in-process worker',
+      labelNames: ['eager'] as const,
+      registers: [registry],
+    }),
     feedback: new Counter({ name: 'sb_gateway_feedback_total', help: 'Feedback accepted', labelNames: ['inserted'] as const, registers: [registry] }),
   };
 }

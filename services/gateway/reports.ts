@@ -31,7 +31,11 @@ export async function handleReport(ctx: GatewayContext, req: IncomingMessage, re
     for (const name of query.keys()) {
       if (!allowedParams.has(name)) throw new ReportParamError(name, `unknown parameter "${name}" (known: ${[...allowedParams].join(', ')})`);
     }
-    const period = parsePeriod({ since: single(query, 'since'), until: single(query, 'until'), days: single(query, 'days') }, Date.now(), ctx.config.insights.periodDays);
+    const period = parsePeriod(
+      { since: single(query, 'since'), until: single(query, 'until'), days: single(query, 'days') },
+      Date.now(),
+      ctx.config.insights.periodDays,
+    );
     const dimensions = parseDimensions(single(query, 'by'), kind === 'cost' ? ['user'] : ['feature']);
     request = { period, dimensions };
   } catch (error) {

@@ -61,7 +61,13 @@ export interface Gateway {
 /** True when the failure is the caller hanging up (aborted upload, closed socket), not ours. */
 function isClientGone(req: IncomingMessage, res: ServerResponse, error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
-  return req.socket.destroyed || (res.destroyed && !res.writableFinished) || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error instanceof Error && error.message === 'aborted');
+  return (
+    req.socket.destroyed ||
+    (res.destroyed && !res.writableFinished) ||
+    code === 'ECONNRESET' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    (error instanceof Error && error.message === 'aborted')
+  );
 }
 
 /** Bounds a readiness probe: a dead dependency must not hang it. */
@@ -69,7 +75,9 @@ const READY_TIMEOUT_MS = 2_000;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(
+    () => clearTimeout(timer),
+  );
 }
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
@@ -184,13 +192,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     route(req, res).then(
       (done) => {
         metrics.requests.inc({ endpoint: done.endpoint, route: done.route, status: String(res.statusCode) });
-        metrics.duration.observe({ endpoint: done.endpoint, stream: String(String(res.getHeader('content-type')).includes('event-stream')) }, (performance.now() - started) / 1000);
+        metrics.duration.observe(
+          { endpoint: done.endpoint, stream: String(String(res.getHeader('content-type')).includes('event-stream')) },
+          (performance.now() - started) / 1000,
+        );
       },
       (error: unknown) => {
         const known = isGatewayError(error) ? error : (dependencyErrorOf(error) ?? new GatewayError(500, 'server_error', 'internal error in the gateway'));
         // A caller that went away is not our failure; a dependency outage is a warning with its own 503.
         if (isClientGone(req, res, error)) log.info({ url: withoutCodecToken(req.url) }, 'the client went away before its answer');
-        else if (known.status >= 500 && !isGatewayError(error)) log[known.status === 503 ? 'warn' : 'error']({ err: error, url: withoutCodecToken(req.url) }, 'gateway request failed');
+        else if (known.status >= 500 && !isGatewayError(error))
+          log[known.status === 503 ? 'warn' : 'error']({ err: error, url: withoutCodecToken(req.url) }, 'gateway request failed');
         if (known.status === 429 || known.extra.code === 'overloaded') metrics.admissionRejected.inc({ reason: known.extra.code ?? 'unknown' });
         metrics.requests.inc({ endpoint, route: '', status: String(known.status) });
         sendError(res, known, dialect);

@@ -38,7 +38,9 @@ async function main(command: string | undefined): Promise<void> {
       });
       console.log(`Temporal     ${stack.temporalAddress}`);
       console.log(`Temporal UI  ${stack.temporalUiUrl ?? '(headless)'} (payloads decoded through the gateway's codec server)`);
-      console.log(`payloads     encrypted (key ${secrets.payloadKeysFile}); CLI: temporal workflow show -w <id> --codec-endpoint ${gatewayUrl}/codec --codec-auth "Bearer $(cat ${secrets.payloadKeysFile.replace(/payload-keys$/, 'codec-token')})"`);
+      console.log(
+        `payloads     encrypted (key ${secrets.payloadKeysFile}); CLI: temporal workflow show -w <id> --codec-endpoint ${gatewayUrl}/codec --codec-auth "Bearer $(cat ${secrets.payloadKeysFile.replace(/payload-keys$/, 'codec-token')})"`,
+      );
       console.log(`NATS         ${stack.natsUrl} (monitoring ${stack.natsMonitorUrl})`);
       console.log(
         services.fakeVendorUrl
@@ -46,7 +48,9 @@ async function main(command: string | undefined): Promise<void> {
           : `fake vendor  not started (the config does not point at it; SB_FAKE_VENDOR=on starts it anyway)`,
       );
       console.log(`worker       task queue switchboard, config ${services.configPath}`);
-      console.log(`gateway      ${services.gatewayUrl}/v1 (OpenAI-compatible${services.configPath === DEFAULT_STACK_CONFIG ? '; demo key sb-demo-key-acme' : ''})`);
+      console.log(
+        `gateway      ${services.gatewayUrl}/v1 (OpenAI-compatible${services.configPath === DEFAULT_STACK_CONFIG ? '; demo key sb-demo-key-acme' : ''})`,
+      );
       console.log(`logs         ${stack.dataDir}/logs`);
       return;
     }

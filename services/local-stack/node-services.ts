@@ -81,10 +81,14 @@ async function startFakeVendor(dataDir: string, o: NodeServicesOptions, url: str
     ['--config', 'config/fake-vendor.example.yaml', '--port', String(o.fakeVendorPort), '--host', o.host],
     process.env,
   );
-  await waitFor('fake vendor', async () => {
-    if (!isOurProcessAlive(vendor)) throw new Error(`fake vendor exited; see ${vendor.logFile}`);
-    return (await fetch(`${url}/_admin/health`)).ok;
-  }, readyTimeoutMs);
+  await waitFor(
+    'fake vendor',
+    async () => {
+      if (!isOurProcessAlive(vendor)) throw new Error(`fake vendor exited; see ${vendor.logFile}`);
+      return (await fetch(`${url}/_admin/health`)).ok;
+    },
+    readyTimeoutMs,
+  );
   return vendor;
 }
 
@@ -110,20 +114,28 @@ export async function startNodeServices(o: NodeServicesOptions): Promise<NodeSer
   };
 
   const worker = startNodeProcess(dataDir, 'worker', 'services/worker/main.ts', [], serviceEnv);
-  await waitFor('worker', async () => {
-    if (!isOurProcessAlive(worker)) throw new Error(`worker exited; see ${worker.logFile}`);
-    return existsSync(worker.logFile) && readFileSync(worker.logFile, 'utf8').includes('"msg":"worker started"');
-  }, readyTimeoutMs);
+  await waitFor(
+    'worker',
+    async () => {
+      if (!isOurProcessAlive(worker)) throw new Error(`worker exited; see ${worker.logFile}`);
+      return existsSync(worker.logFile) && readFileSync(worker.logFile, 'utf8').includes('"msg":"worker started"');
+    },
+    readyTimeoutMs,
+  );
   const gatewayUrl = `http://${o.host}:${o.gatewayPort}`;
   const gateway = startNodeProcess(dataDir, 'gateway', 'services/gateway/main.ts', [], {
     ...serviceEnv,
     SB_GATEWAY_PORT: String(o.gatewayPort),
     SB_GATEWAY_HOST: o.host,
   });
-  await waitFor('gateway', async () => {
-    if (!isOurProcessAlive(gateway)) throw new Error(`gateway exited; see ${gateway.logFile}`);
-    return (await fetch(`${gatewayUrl}/readyz`)).ok;
-  }, readyTimeoutMs);
+  await waitFor(
+    'gateway',
+    async () => {
+      if (!isOurProcessAlive(gateway)) throw new Error(`gateway exited; see ${gateway.logFile}`);
+      return (await fetch(`${gatewayUrl}/readyz`)).ok;
+    },
+    readyTimeoutMs,
+  );
   return { ...(vendor ? { fakeVendorUrl } : {}), gatewayUrl, configPath, processes: [...(vendor ? [vendor] : []), worker, gateway] };
 }
 

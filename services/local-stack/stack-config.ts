@@ -35,7 +35,15 @@ export function chooseStackConfig(o: { configPath: string; fakeVendorUrl: string
   const config = loadConfigFile(o.configPath, { ...o.env, FAKE_VENDOR_URL: o.fakeVendorUrl });
   const usesFakeVendor = baseUrlsOf(config).some((url) => origin(url) === origin(o.fakeVendorUrl));
   if (usesFakeVendor && o.mode === 'off') {
-    throw new Error(`${o.configPath} points at the fake vendor (${o.fakeVendorUrl}) but SB_FAKE_VENDOR=off: start it (auto or on) or point the config elsewhere`);
+    throw new Error(
+      `${o.configPath} points at the fake vendor (${o.fakeVendorUrl}) but SB_FAKE_VENDOR=off: start it (auto or on) or point the config elsewhere`,
+    );
   }
-  return { configPath: o.configPath, config, fakeVendorUrl: o.fakeVendorUrl, usesFakeVendor, startFakeVendor: o.mode === 'on' || (o.mode === 'auto' && usesFakeVendor) };
+  return {
+    configPath: o.configPath,
+    config,
+    fakeVendorUrl: o.fakeVendorUrl,
+    usesFakeVendor,
+    startFakeVendor: o.mode === 'on' || (o.mode === 'auto' && usesFakeVendor),
+  };
 }

@@ -38,7 +38,11 @@ async function main(): Promise<void> {
   const health =
     env.SB_HEALTH_PORT === undefined
       ? undefined
-      : await startHealthServer({ port: env.SB_HEALTH_PORT, registry: createProjectorMetrics(projector.stats), isReady: () => !nats.isClosed() && projector.stats().databaseUp });
+      : await startHealthServer({
+          port: env.SB_HEALTH_PORT,
+          registry: createProjectorMetrics(projector.stats),
+          isReady: () => !nats.isClosed() && projector.stats().databaseUp,
+        });
   log.info({ postgres: describePostgresUrl(url), nats: describeNatsUrl(env.NATS_URL), consumer: settings.consumer }, 'projector running');
 
   let stopping: Promise<void> | undefined;

@@ -36,8 +36,24 @@ export function createProjectorMetrics(stats: () => ProjectorStats): Registry {
     { labels: { table: 'projection_rejects' }, pick: (s) => s.rejects },
   ]);
   mirror('sb_projector_batches_total', 'Batches committed', [{ pick: (s) => s.batches }]);
-  mirror('sb_projector_write_failures_total', 'Failed batch writes (PostgreSQL down or refusing); the batch stays un-acked and is retried', [{ pick: (s) => s.writeFailures }]);
-  new Gauge({ name: 'sb_projector_held_messages', help: 'Messages fetched and not yet acked (their batch is not committed)', registers, collect() { this.set(stats().held); } });
-  new Gauge({ name: 'sb_projector_database_up', help: '1 when the last PostgreSQL write succeeded (or none failed yet)', registers, collect() { this.set(stats().databaseUp ? 1 : 0); } });
+  mirror('sb_projector_write_failures_total', 'Failed batch writes (PostgreSQL down or refusing); the batch stays un-acked and is retried', [
+    { pick: (s) => s.writeFailures },
+  ]);
+  new Gauge({
+    name: 'sb_projector_held_messages',
+    help: 'Messages fetched and not yet acked (their batch is not committed)',
+    registers,
+    collect() {
+      this.set(stats().held);
+    },
+  });
+  new Gauge({
+    name: 'sb_projector_database_up',
+    help: '1 when the last PostgreSQL write succeeded (or none failed yet)',
+    registers,
+    collect() {
+      this.set(stats().databaseUp ? 1 : 0);
+    },
+  });
   return registry;
 }

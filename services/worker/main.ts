@@ -34,7 +34,15 @@ async function main(): Promise<void> {
       sb.shutdown();
     });
   }
-  log.info({ taskQueue: env.SB_TASK_QUEUE, temporal: describeTemporalConnection(temporalConnectionOptions({ address: env.TEMPORAL_ADDRESS, env })), nats: describeNatsUrl(env.NATS_URL), routes: Object.keys(config.routes) }, 'worker started');
+  log.info(
+    {
+      taskQueue: env.SB_TASK_QUEUE,
+      temporal: describeTemporalConnection(temporalConnectionOptions({ address: env.TEMPORAL_ADDRESS, env })),
+      nats: describeNatsUrl(env.NATS_URL),
+      routes: Object.keys(config.routes),
+    },
+    'worker started',
+  );
   await sb.run();
   await processConfig.close();
   log.info('worker stopped');

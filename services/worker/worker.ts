@@ -241,10 +241,20 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       ...options.workerOptions,
     });
     // The drill and insights Schedules follow the config (idempotent; at start and on reload).
-    const stopSyncingSchedules = await keepSchedulesInLine({ client: new Client({ connection: clientConnection, namespace: options.namespace ?? 'default', dataConverter: options.dataConverter }), taskQueue, live, log });
-    const healthServer = options.healthPort !== undefined
-      ? await startHealthServer({ port: options.healthPort, registry: metrics.registry, isReady: () => worker.getState() === 'RUNNING' && breakerWorker.getState() === 'RUNNING' && !nats.isClosed() })
-      : undefined;
+    const stopSyncingSchedules = await keepSchedulesInLine({
+      client: new Client({ connection: clientConnection, namespace: options.namespace ?? 'default', dataConverter: options.dataConverter }),
+      taskQueue,
+      live,
+      log,
+    });
+    const healthServer =
+      options.healthPort !== undefined
+        ? await startHealthServer({
+            port: options.healthPort,
+            registry: metrics.registry,
+            isReady: () => worker.getState() === 'RUNNING' && breakerWorker.getState() === 'RUNNING' && !nats.isClosed(),
+          })
+        : undefined;
     return {
       worker,
       metrics,
@@ -292,7 +302,12 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
  * come with the live config.
  */
 /** Everything but the payload codec, which the process builds once (lib/codec) and shares with its clients. */
-export function workerOptionsFromEnv(env: RuntimeEnv, live: LiveConfig, log: Logger, processEnv: NodeJS.ProcessEnv): Omit<SwitchboardWorkerOptions, 'dataConverter'> {
+export function workerOptionsFromEnv(
+  env: RuntimeEnv,
+  live: LiveConfig,
+  log: Logger,
+  processEnv: NodeJS.ProcessEnv,
+): Omit<SwitchboardWorkerOptions, 'dataConverter'> {
   const config = live.current();
   const webhookUrl = resolveWebhookUrl(config, processEnv);
   const insightsWebhookUrl = resolveInsightsWebhookUrl(config, processEnv);

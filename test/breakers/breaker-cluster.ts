@@ -43,7 +43,14 @@ export function breakerConfig(vendorUrl: string, overrides: Partial<SwitchboardC
       bko: { protocol: 'openai', baseUrl: `${vendorUrl}/v1`, upstreams: orgs.map((o) => ({ name: `brk-${o}`, apiKeyEnv: `SB_BRK_KEY_${o.toUpperCase()}` })) },
       bka: { protocol: 'anthropic', baseUrl: vendorUrl, upstreams: [{ name: 'brk-x', apiKeyEnv: 'SB_BRK_KEY_X' }] },
     },
-    routes: { main: { entries: [{ provider: 'bko', model: 'gpt-4o-mini' }, { provider: 'bka', model: 'claude-haiku-4-5' }] } },
+    routes: {
+      main: {
+        entries: [
+          { provider: 'bko', model: 'gpt-4o-mini' },
+          { provider: 'bka', model: 'claude-haiku-4-5' },
+        ],
+      },
+    },
     retry: { initialIntervalMs: 20, maxIntervalMs: 200, maxAttemptsPerEntry: 3, maxAttempts: 10 },
     timeouts: { attemptMs: 5_000, callMs: 30_000, heartbeatMs: 2_000 },
     health: { windowMs: 20_000, bucketMs: 1_000, consecutiveFailures: 3 },
@@ -76,7 +83,10 @@ export interface BreakerCluster {
   podsReady(count: number): Promise<HealthViewReply[]>;
   waitForEvent(what: string, match: (e: BreakerEvent) => boolean, timeoutMs?: number): Promise<BreakerEvent & { receivedAt: number }>;
   /** Sends calls, `concurrency` at a time (on `routes` in turn, default `main`), until `done()` holds; returns every call's outcome. */
-  trafficUntil(done: () => boolean | Promise<boolean>, options?: { concurrency?: number; timeoutMs?: number; tag?: string; routes?: readonly string[] }): Promise<CallOutcome[]>;
+  trafficUntil(
+    done: () => boolean | Promise<boolean>,
+    options?: { concurrency?: number; timeoutMs?: number; tag?: string; routes?: readonly string[] },
+  ): Promise<CallOutcome[]>;
   close(): Promise<void>;
 }
 
@@ -87,7 +97,11 @@ export interface CallOutcome {
   error?: string;
 }
 
-export async function startBreakerCluster(options: { pods: number; configOverrides?: Partial<SwitchboardConfigInput>; podEnv?: Record<string, string> }): Promise<BreakerCluster> {
+export async function startBreakerCluster(options: {
+  pods: number;
+  configOverrides?: Partial<SwitchboardConfigInput>;
+  podEnv?: Record<string, string>;
+}): Promise<BreakerCluster> {
   installQuietRuntime();
   const { temporalAddress, natsUrl } = testStack();
   const vendor = await startFakeVendor({
@@ -137,16 +151,34 @@ export async function startBreakerCluster(options: { pods: number; configOverrid
     events,
     spawnPod,
     async cli(...args) {
-      const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...testPayloadEnv(), SB_CONFIG: configPath, TEMPORAL_ADDRESS: temporalAddress, NATS_URL: natsUrl, SB_TASK_QUEUE: taskQueue, SB_CLUSTER: taskQueue };
-      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', ...args], { cwd: resolve(__dirname, '../..'), env, timeout: 30_000 });
+      const env = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        ...testPayloadEnv(),
+        SB_CONFIG: configPath,
+        TEMPORAL_ADDRESS: temporalAddress,
+        NATS_URL: natsUrl,
+        SB_TASK_QUEUE: taskQueue,
+        SB_CLUSTER: taskQueue,
+      };
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', ...args], {
+        cwd: resolve(__dirname, '../..'),
+        env,
+        timeout: 30_000,
+      });
       return stdout;
     },
     breaker: (key) => readBreakerState(nats, taskQueue, key),
     views: () => requestHealthViews(nats, taskQueue, 300),
-    podsReady: (count) => eventually(`${count} pods to answer`, async () => {
-      const views = await requestHealthViews(nats, taskQueue, 300);
-      return views.length >= count && views.every((v) => v.replayed) ? views : undefined;
-    }, 60_000),
+    podsReady: (count) =>
+      eventually(
+        `${count} pods to answer`,
+        async () => {
+          const views = await requestHealthViews(nats, taskQueue, 300);
+          return views.length >= count && views.every((v) => v.replayed) ? views : undefined;
+        },
+        60_000,
+      ),
     waitForEvent: (what, match, timeoutMs = 30_000) => eventually(what, () => events.find(match), timeoutMs),
     // Generous: on a loaded 2-core box a supervisor's workflow tasks can take seconds each.
     async trafficUntil(done, { concurrency = 3, timeoutMs = 60_000, tag = 'traffic', routes = ['main'] } = {}) {
@@ -155,13 +187,15 @@ export async function startBreakerCluster(options: { pods: number; configOverrid
       let n = 0;
       while (!(await done())) {
         if (Date.now() > deadline) throw new Error(`traffic ran ${timeoutMs} ms without reaching its condition`);
-        const batch = await Promise.all(Array.from({ length: concurrency }, () => {
-          const content = `${tag} ${n++} ${randomUUID().slice(0, 6)}`;
-          return cluster.sb.complete({ route: routes[n % routes.length]!, messages: [{ role: 'user', content }] }).then(
-            (r): CallOutcome => ({ ok: true, provider: r.provider, upstream: r.upstream }),
-            (e: unknown): CallOutcome => ({ ok: false, error: e instanceof Error ? e.message : String(e) }),
-          );
-        }));
+        const batch = await Promise.all(
+          Array.from({ length: concurrency }, () => {
+            const content = `${tag} ${n++} ${randomUUID().slice(0, 6)}`;
+            return cluster.sb.complete({ route: routes[n % routes.length]!, messages: [{ role: 'user', content }] }).then(
+              (r): CallOutcome => ({ ok: true, provider: r.provider, upstream: r.upstream }),
+              (e: unknown): CallOutcome => ({ ok: false, error: e instanceof Error ? e.message : String(e) }),
+            );
+          }),
+        );
         outcomes.push(...batch);
       }
       return outcomes;

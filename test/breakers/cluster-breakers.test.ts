@@ -15,7 +15,10 @@ const BASE_COOLDOWN_MS = 3_000;
 describe('cluster-wide circuit breakers (two worker processes)', () => {
   let c: BreakerCluster;
   beforeAll(async () => {
-    c = await startBreakerCluster({ pods: 2, configOverrides: { breaker: { baseCooldownMs: BASE_COOLDOWN_MS, maxCooldownMs: 30_000, cooldownMultiplier: 2, jitterRatio: 0 } } });
+    c = await startBreakerCluster({
+      pods: 2,
+      configOverrides: { breaker: { baseCooldownMs: BASE_COOLDOWN_MS, maxCooldownMs: 30_000, cooldownMultiplier: 2, jitterRatio: 0 } },
+    });
   }, 90_000);
   afterAll(async () => {
     await c?.close();
@@ -24,8 +27,10 @@ describe('cluster-wide circuit breakers (two worker processes)', () => {
   const A = upstreamOf('a');
   const B = upstreamOf('b');
   const C = upstreamOf('c');
-  const isEvent = (upstream: string, transition: string, after = 0) => (e: { upstream: string; transition: string; revision: number }) =>
-    e.upstream === upstream && e.transition === transition && e.revision > after;
+  const isEvent =
+    (upstream: string, transition: string, after = 0) =>
+    (e: { upstream: string; transition: string; revision: number }) =>
+      e.upstream === upstream && e.transition === transition && e.revision > after;
 
   it('opens a failing organisation after the threshold counted across the cluster; every pod stops picking it within a second; callers see no error', async () => {
     const t0 = Date.now();
@@ -36,10 +41,14 @@ describe('cluster-wide circuit breakers (two worker processes)', () => {
     expect(opened.evidence.reopenAt).toBe(opened.at + BASE_COOLDOWN_MS);
 
     // Every pod's local copy says open within a second of the transition.
-    await eventually('every pod to see the breaker open', async () => {
-      const views = await c.views();
-      return views.length === 2 && views.every((v) => v.breakers.some((b) => b.upstream === A && b.state === 'open')) ? true : undefined;
-    }, 1_000);
+    await eventually(
+      'every pod to see the breaker open',
+      async () => {
+        const views = await c.views();
+        return views.length === 2 && views.every((v) => v.breakers.some((b) => b.upstream === A && b.state === 'open')) ? true : undefined;
+      },
+      1_000,
+    );
 
     // Keep traffic flowing until just before the cooldown ends.
     const after = await c.trafficUntil(() => Date.now() > opened.at + BASE_COOLDOWN_MS - 300, { concurrency: CONCURRENCY, tag: 'open' });
@@ -80,10 +89,14 @@ describe('cluster-wide circuit breakers (two worker processes)', () => {
     expect(sent).toEqual({ upstream: C, action: 'open', reason: 'test: maintenance at the vendor', sent: true });
     const forcedOpen = await c.waitForEvent('forced_open', isEvent(C, 'forced_open', sinceRevision));
     expect(forcedOpen.reason).toBe('test: maintenance at the vendor');
-    await eventually('every pod to see forced_open', async () => {
-      const views = await c.views();
-      return views.length === 2 && views.every((v) => v.breakers.some((b) => b.upstream === C && b.state === 'forced_open')) ? true : undefined;
-    }, 1_000);
+    await eventually(
+      'every pod to see forced_open',
+      async () => {
+        const views = await c.views();
+        return views.length === 2 && views.every((v) => v.breakers.some((b) => b.upstream === C && b.state === 'forced_open')) ? true : undefined;
+      },
+      1_000,
+    );
     const seenAt = Date.now();
     const outcomes = await c.trafficUntil(() => Date.now() > seenAt + 1_000, { concurrency: 2, tag: 'forced' });
     expect(outcomes.every((o) => o.ok && o.upstream !== C)).toBe(true);
@@ -96,10 +109,14 @@ describe('cluster-wide circuit breakers (two worker processes)', () => {
 
     await c.cli('breaker', 'close', C, '--reason', 'test: back');
     await c.waitForEvent('forced_closed', isEvent(C, 'forced_closed', forcedOpen.revision));
-    await eventually('every pod to see forced_closed', async () => {
-      const views = await c.views();
-      return views.length === 2 && views.every((v) => v.breakers.some((b) => b.upstream === C && b.state === 'forced_closed')) ? true : undefined;
-    }, 1_000);
+    await eventually(
+      'every pod to see forced_closed',
+      async () => {
+        const views = await c.views();
+        return views.length === 2 && views.every((v) => v.breakers.some((b) => b.upstream === C && b.state === 'forced_closed')) ? true : undefined;
+      },
+      1_000,
+    );
     await c.signals.send(C, { kind: 'operator', action: 'auto', reason: 'test: automatic again' });
     await c.waitForEvent('closed after auto', isEvent(C, 'closed', forcedOpen.revision + 1));
   }, 120_000);
@@ -110,15 +127,25 @@ describe('cluster-wide circuit breakers (two worker processes)', () => {
     // Compare the counts that do not depend on arrival order (EWMAs do).
     type View = Awaited<ReturnType<BreakerCluster['views']>>[number];
     const counts = (view: View) =>
-      Object.fromEntries(view.health.map((h) => [h.upstream, { calls: h.calls, failures: h.failures, consecutive: h.consecutiveFailures, neutral: h.neutralCalls, errors: h.recentErrors.length }]));
+      Object.fromEntries(
+        view.health.map((h) => [
+          h.upstream,
+          { calls: h.calls, failures: h.failures, consecutive: h.consecutiveFailures, neutral: h.neutralCalls, errors: h.recentErrors.length },
+        ]),
+      );
     // B and the Anthropic upstream never changed state: every pod's counts are the same, to the call — once every
     // pod's consumer has delivered the last events (on a loaded machine one may lag a moment behind the others).
-    const views = await eventually('every pod to count the same calls of B and the Anthropic upstream', async () => {
-      const all = await c.views();
-      const [first, ...others] = all.map(counts);
-      const agree = all.length === 3 && others.every((other) => [B, anthropicUpstream].every((id) => JSON.stringify(other[id]) === JSON.stringify(first![id])));
-      return agree ? all : undefined;
-    }, 10_000);
+    const views = await eventually(
+      'every pod to count the same calls of B and the Anthropic upstream',
+      async () => {
+        const all = await c.views();
+        const [first, ...others] = all.map(counts);
+        const agree =
+          all.length === 3 && others.every((other) => [B, anthropicUpstream].every((id) => JSON.stringify(other[id]) === JSON.stringify(first![id])));
+        return agree ? all : undefined;
+      },
+      10_000,
+    );
     const [first, ...others] = views.map(counts);
     // A and C were cleared when their breakers closed. A live pod applies the clear when the KV update
     // arrives, a late pod before its replay, and clearUpstreamHealth drops the bucket straddling `since`:

@@ -28,7 +28,10 @@ describe('breaker timers survive every worker being down', () => {
     const url = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/services/T000/B000/secret`;
     c = await startBreakerCluster({
       pods: 2,
-      configOverrides: { breaker: { baseCooldownMs: COOLDOWN_MS, maxCooldownMs: 30_000, jitterRatio: 0 }, notifications: { webhookUrlEnv: 'SB_BRK_WEBHOOK_URL' } },
+      configOverrides: {
+        breaker: { baseCooldownMs: COOLDOWN_MS, maxCooldownMs: 30_000, jitterRatio: 0 },
+        notifications: { webhookUrlEnv: 'SB_BRK_WEBHOOK_URL' },
+      },
       podEnv: { SB_BRK_WEBHOOK_URL: url },
     });
   }, 90_000);
@@ -58,7 +61,11 @@ describe('breaker timers survive every worker being down', () => {
     expect(halfOpen.at).toBeGreaterThanOrEqual(reopenAt);
     // No caller sent anything since the restart: the supervisor probed by itself, found the account still locked, re-opened
     // (on the probe's verdict, or on its CallEvent's fatal trip, whichever reached the supervisor first).
-    const reopened = await c.waitForEvent('the supervisor probe to re-open it', (e) => e.upstream === A && e.transition === 'opened' && e.revision > halfOpen.revision, 30_000);
+    const reopened = await c.waitForEvent(
+      'the supervisor probe to re-open it',
+      (e) => e.upstream === A && e.transition === 'opened' && e.revision > halfOpen.revision,
+      30_000,
+    );
     expect(['probe_failed', 'fatal']).toContain(reopened.cause);
     expect(reopened.reason).toMatch(/401/);
     const probes = c.vendor.requests({ organisation: openaiOrg('a') }).filter((r) => r.time >= halfOpen.at && r.time <= reopened.at);

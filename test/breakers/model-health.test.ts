@@ -22,7 +22,15 @@ describe('health per (upstream, model)', () => {
     c = await startBreakerCluster({
       pods: 2,
       configOverrides: {
-        routes: { main: base.routes.main!, large: { entries: [{ provider: 'bko', model: LARGE }, { provider: 'bka', model: 'claude-haiku-4-5' }] } },
+        routes: {
+          main: base.routes.main!,
+          large: {
+            entries: [
+              { provider: 'bko', model: LARGE },
+              { provider: 'bka', model: 'claude-haiku-4-5' },
+            ],
+          },
+        },
         // Long enough an open spell to see where traffic goes meanwhile.
         breaker: { baseCooldownMs: 4_000, maxCooldownMs: 8_000, jitterRatio: 0 },
       },
@@ -54,11 +62,20 @@ describe('health per (upstream, model)', () => {
     // While the small model's breaker is open, A gets the large model's share and no small-model request.
     expect(toA.filter((r) => r.model === SMALL)).toEqual([]);
     expect(toA.filter((r) => r.model === LARGE).length).toBeGreaterThan(0);
-    expect(c.vendor.requests({ organisation: openaiOrg('a'), model: SMALL }).filter((r) => r.time >= t0).every((r) => r.status === 503)).toBe(true);
+    expect(
+      c.vendor
+        .requests({ organisation: openaiOrg('a'), model: SMALL })
+        .filter((r) => r.time >= t0)
+        .every((r) => r.status === 503),
+    ).toBe(true);
 
     // The CLI shows both levels: the account closed, the small model open, the large one closed.
     const rows = await statusOf(A);
-    expect(rows.map((r) => [r.model ?? '(account)', r.state])).toEqual([['(account)', 'closed'], [SMALL, expect.stringMatching(/^(open|half_open)$/)], [LARGE, 'closed']]);
+    expect(rows.map((r) => [r.model ?? '(account)', r.state])).toEqual([
+      ['(account)', 'closed'],
+      [SMALL, expect.stringMatching(/^(open|half_open)$/)],
+      [LARGE, 'closed'],
+    ]);
     c.vendor.clearFaults(openaiOrg('a'));
     await c.waitForEvent('the small model on A to close', (e) => e.upstream === A && e.model === SMALL && e.transition === 'closed', 30_000);
   }, 120_000);
@@ -85,12 +102,26 @@ describe('health per (upstream, model)', () => {
 
   it('a breaker written before models had breakers (no model) ejects the whole upstream, and its supervisor carries it on', async () => {
     const kv = await openBucket(c.nats, breakerBucket(c.taskQueue));
-    const legacy = { upstream: C, state: 'forced_open', since: Date.now(), consecutiveTrips: 0, reason: 'set before the upgrade', cause: 'operator', revision: 1 };
+    const legacy = {
+      upstream: C,
+      state: 'forced_open',
+      since: Date.now(),
+      consecutiveTrips: 0,
+      reason: 'set before the upgrade',
+      cause: 'operator',
+      revision: 1,
+    };
     await kv.put(C, JSONCodec().encode(legacy));
-    await eventually('every pod to see the legacy breaker', async () => {
-      const views = await c.views();
-      return views.length === 2 && views.every((v) => v.breakers.some((b) => b.upstream === C && b.model === undefined && b.state === 'forced_open')) ? true : undefined;
-    }, 5_000);
+    await eventually(
+      'every pod to see the legacy breaker',
+      async () => {
+        const views = await c.views();
+        return views.length === 2 && views.every((v) => v.breakers.some((b) => b.upstream === C && b.model === undefined && b.state === 'forced_open'))
+          ? true
+          : undefined;
+      },
+      5_000,
+    );
     const seenAt = Date.now();
     const outcomes = await c.trafficUntil(() => Date.now() > seenAt + 1_500, bothRoutes('legacy'));
     expect(outcomes.every((o) => o.ok && o.upstream !== C)).toBe(true);

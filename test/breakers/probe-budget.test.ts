@@ -12,7 +12,10 @@ const PERIODS = 5;
 describe('half-open probe budget under concurrent traffic from several workers', () => {
   let c: BreakerCluster;
   beforeAll(async () => {
-    c = await startBreakerCluster({ pods: 3, configOverrides: { breaker: { baseCooldownMs: 1_000, maxCooldownMs: 1_500, jitterRatio: 0, halfOpenMaxConcurrent: 1 } } });
+    c = await startBreakerCluster({
+      pods: 3,
+      configOverrides: { breaker: { baseCooldownMs: 1_000, maxCooldownMs: 1_500, jitterRatio: 0, halfOpenMaxConcurrent: 1 } },
+    });
   }, 120_000);
   afterAll(async () => {
     await c?.close();
@@ -31,7 +34,9 @@ describe('half-open probe budget under concurrent traffic from several workers',
     const perPeriod = periods.slice(0, PERIODS).map((h, i) => toA.filter((r) => r.time >= h.at && r.time < periods[i + 1]!.at).length);
     expect(perPeriod).toEqual(Array.from({ length: PERIODS }, () => 1));
     // Each period ended in a re-open by its one failed probe.
-    const reopens = c.events.filter((e) => e.upstream === A && e.transition === 'opened' && e.revision > periods[0]!.revision && e.revision < periods[PERIODS]!.revision);
+    const reopens = c.events.filter(
+      (e) => e.upstream === A && e.transition === 'opened' && e.revision > periods[0]!.revision && e.revision < periods[PERIODS]!.revision,
+    );
     expect(reopens.map((e) => e.cause)).toEqual(Array.from({ length: PERIODS }, () => 'probe_failed'));
   }, 150_000);
 });

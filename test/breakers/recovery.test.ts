@@ -40,7 +40,11 @@ describe('breaker recovery: supervisor probes, the cooldown cap, live breaker se
     const openState = (await c.breaker(modelBreakerOf(A)))!;
 
     // Quiet: nobody calls. The supervisor's own probe closes the breaker when the cooldown ends.
-    const closed = await c.waitForEvent('the healed primary to close', (e) => e.upstream === A && e.transition === 'closed' && e.at >= healedAt, HEALED_WITHIN_MS + 10_000);
+    const closed = await c.waitForEvent(
+      'the healed primary to close',
+      (e) => e.upstream === A && e.transition === 'closed' && e.at >= healedAt,
+      HEALED_WITHIN_MS + 10_000,
+    );
     expect(closed.cause).toBe('probes_succeeded');
     expect(closed.at - healedAt).toBeLessThan(HEALED_WITHIN_MS);
     expect(closed.at).toBeGreaterThanOrEqual(openState.reopenAt!);

@@ -31,7 +31,11 @@ describe('smooth draw', () => {
 
   it('interleaves instead of bursting', () => {
     const draw = createSmoothDraw();
-    const scored = [{ id: 'a', score: 2 }, { id: 'b', score: 1 }, { id: 'c', score: 1 }];
+    const scored = [
+      { id: 'a', score: 2 },
+      { id: 'b', score: 1 },
+      { id: 'c', score: 1 },
+    ];
     expect(Array.from({ length: 8 }, () => scored[draw(scored)]!.id).join('')).toBe('abcaabca');
   });
 });
@@ -48,8 +52,16 @@ describe('the panic step of the retry plan', () => {
     heartbeatMs: 5_000,
     callTimeoutMs: 60_000,
   } as CallPlan;
-  const none: AttemptFailureDetails = { outcome: 'no_upstream', errorType: 'no_upstream', message: 'all open', promptVariant: 'none', latencyMs: 0, startedAt: 0 };
-  const decide = (state: ReturnType<typeof initialRetryState>) => planNextAttempt({ plan, state: countAttempt(state), failure: none, now: 0, deadlineAt: 60_000, random01: 0.5 });
+  const none: AttemptFailureDetails = {
+    outcome: 'no_upstream',
+    errorType: 'no_upstream',
+    message: 'all open',
+    promptVariant: 'none',
+    latencyMs: 0,
+    startedAt: 0,
+  };
+  const decide = (state: ReturnType<typeof initialRetryState>) =>
+    planNextAttempt({ plan, state: countAttempt(state), failure: none, now: 0, deadlineAt: 60_000, random01: 0.5 });
 
   it('falls back first, panics from the primary when the last entry has nothing, and gives up after a panic pass', () => {
     const first = decide(initialRetryState());
@@ -68,22 +80,90 @@ describe('the panic step of the retry plan', () => {
 describe('switchboard status', () => {
   it('shows state, reopen time, error rate, latency and headroom per upstream and per model', () => {
     const now = Date.UTC(2026, 0, 1, 12, 0, 0);
-    const config = parseConfig({
-      providers: { openai: { protocol: 'openai', baseUrl: 'http://127.0.0.1:1/v1', upstreams: [{ name: 'org-a', apiKeyEnv: 'K' }, { name: 'org-b', apiKeyEnv: 'K', models: ['gpt-4o'] }] } },
-      routes: { r: { entries: [{ provider: 'openai', model: 'gpt-4o' }, { provider: 'openai', model: 'gpt-4.1' }] } },
-    }, 'test');
+    const config = parseConfig(
+      {
+        providers: {
+          openai: {
+            protocol: 'openai',
+            baseUrl: 'http://127.0.0.1:1/v1',
+            upstreams: [
+              { name: 'org-a', apiKeyEnv: 'K' },
+              { name: 'org-b', apiKeyEnv: 'K', models: ['gpt-4o'] },
+            ],
+          },
+        },
+        routes: {
+          r: {
+            entries: [
+              { provider: 'openai', model: 'gpt-4o' },
+              { provider: 'openai', model: 'gpt-4.1' },
+            ],
+          },
+        },
+      },
+      'test',
+    );
     const targets = breakerTargetsOf(config);
     expect(targets.map((t) => t.key)).toEqual(['openai/org-a', 'openai/org-a/gpt-4o', 'openai/org-a/gpt-4=2E1', 'openai/org-b', 'openai/org-b/gpt-4o']);
-    const modelOpen: BreakerState = { upstream: 'openai/org-a', model: 'gpt-4.1', state: 'open', since: now - 1_000, reopenAt: now + 4_000, consecutiveTrips: 1, revision: 1, reason: '3 consecutive failures' };
-    const accountOpen: BreakerState = { upstream: 'openai/org-b', state: 'open', since: now - 1_000, reopenAt: now + 9_000, consecutiveTrips: 1, revision: 1, reason: 'fatal error: 401' };
-    const health = (model: string, calls: number, failures: number, latencyEwmaMs?: number) =>
-      ({ upstream: 'openai/org-a', model, calls, failures, failureRate: failures / calls, consecutiveFailures: failures, slowCalls: 0, slowCallRate: 0, rateLimited: 0, rateLimitStrikes: 0, neutralCalls: 0, ...(latencyEwmaMs ? { latencyEwmaMs, headroom: 0.75 } : {}), recentErrors: [] });
-    const byKey = new Map([['openai/org-a/gpt-4o', health('gpt-4o', 10, 0, 412.4)], ['openai/org-a/gpt-4=2E1', health('gpt-4.1', 3, 3)]]);
-    const rows = statusRows(targets, new Map([['openai/org-a/gpt-4=2E1', modelOpen], ['openai/org-b', accountOpen]]), byKey);
+    const modelOpen: BreakerState = {
+      upstream: 'openai/org-a',
+      model: 'gpt-4.1',
+      state: 'open',
+      since: now - 1_000,
+      reopenAt: now + 4_000,
+      consecutiveTrips: 1,
+      revision: 1,
+      reason: '3 consecutive failures',
+    };
+    const accountOpen: BreakerState = {
+      upstream: 'openai/org-b',
+      state: 'open',
+      since: now - 1_000,
+      reopenAt: now + 9_000,
+      consecutiveTrips: 1,
+      revision: 1,
+      reason: 'fatal error: 401',
+    };
+    const health = (model: string, calls: number, failures: number, latencyEwmaMs?: number) => ({
+      upstream: 'openai/org-a',
+      model,
+      calls,
+      failures,
+      failureRate: failures / calls,
+      consecutiveFailures: failures,
+      slowCalls: 0,
+      slowCallRate: 0,
+      rateLimited: 0,
+      rateLimitStrikes: 0,
+      neutralCalls: 0,
+      ...(latencyEwmaMs ? { latencyEwmaMs, headroom: 0.75 } : {}),
+      recentErrors: [],
+    });
+    const byKey = new Map([
+      ['openai/org-a/gpt-4o', health('gpt-4o', 10, 0, 412.4)],
+      ['openai/org-a/gpt-4=2E1', health('gpt-4.1', 3, 3)],
+    ]);
+    const rows = statusRows(
+      targets,
+      new Map([
+        ['openai/org-a/gpt-4=2E1', modelOpen],
+        ['openai/org-b', accountOpen],
+      ]),
+      byKey,
+    );
     expect(rows).toEqual([
       { upstream: 'openai/org-a', state: 'closed', calls: 13, errorRate: 3 / 13, consecutiveFailures: 3 },
       { upstream: 'openai/org-a', model: 'gpt-4o', state: 'closed', calls: 10, errorRate: 0, consecutiveFailures: 0, latencyMs: 412, headroom: 0.75 },
-      { upstream: 'openai/org-a', model: 'gpt-4.1', state: 'open', reopenAt: now + 4_000, calls: 3, errorRate: 1, consecutiveFailures: 3, reason: '3 consecutive failures' },
+      {
+        upstream: 'openai/org-a',
+        model: 'gpt-4.1',
+        state: 'open',
+        reopenAt: now + 4_000,
+        calls: 3,
+        errorRate: 1,
+        consecutiveFailures: 3,
+        reason: '3 consecutive failures',
+      },
       { upstream: 'openai/org-b', state: 'open', reopenAt: now + 9_000, calls: 0, errorRate: 0, consecutiveFailures: 0, reason: 'fatal error: 401' },
       { upstream: 'openai/org-b', model: 'gpt-4o', state: 'closed', calls: 0, errorRate: 0, consecutiveFailures: 0 },
     ]);
@@ -98,12 +178,21 @@ describe('switchboard status', () => {
 describe('breaker webhook', () => {
   it('is Slack-compatible: text plus a mrkdwn section, with the transition and the evidence', () => {
     const event: BreakerEvent = {
-      upstream: 'openai/org-a', transition: 'opened', from: 'closed', to: 'open', at: 0, reason: '3 consecutive failures', cause: 'consecutive_failures', revision: 1,
+      upstream: 'openai/org-a',
+      transition: 'opened',
+      from: 'closed',
+      to: 'open',
+      at: 0,
+      reason: '3 consecutive failures',
+      cause: 'consecutive_failures',
+      revision: 1,
       evidence: { consecutiveFailures: 3, calls: 3, failures: 3, failureRate: 1, slowCalls: 0, rateLimited: 0, recentErrors: [], reopenAt: 5_000 },
     };
     const message = breakerWebhookMessage(event, 'prod');
     expect(message.text).toBe(':red_circle: breaker opened for openai/org-a (cluster prod): 3 consecutive failures, half-open at 1970-01-01T00:00:05.000Z');
-    expect(message.blocks).toEqual([{ type: 'section', text: { type: 'mrkdwn', text: expect.stringContaining('closed → open · calls 3, failures 3, consecutive 3') } }]);
+    expect(message.blocks).toEqual([
+      { type: 'section', text: { type: 'mrkdwn', text: expect.stringContaining('closed → open · calls 3, failures 3, consecutive 3') } },
+    ]);
     expect(breakerWebhookMessage({ ...event, model: 'gpt-4o' }).text).toMatch(/^:red_circle: breaker opened for openai\/org-a model gpt-4o: /);
   });
 });

@@ -67,7 +67,15 @@ describe('exactCacheKey', () => {
 
 describe('exactCacheKey laws', () => {
   const json = fc.letrec((tie) => ({
-    value: fc.oneof({ depthSize: 'small' }, fc.string({ maxLength: 8 }), fc.integer(), fc.boolean(), fc.constant(null), fc.array(tie('value'), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 6 }), tie('value'), { maxKeys: 4 })),
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.string({ maxLength: 8 }),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(tie('value'), { maxLength: 3 }),
+      fc.dictionary(fc.string({ maxLength: 6 }), tie('value'), { maxKeys: 4 }),
+    ),
   })).value;
   const message = fc.record({ role: fc.constantFrom('system', 'user', 'assistant'), content: fc.string({ maxLength: 40 }) }) as fc.Arbitrary<Message>;
   const input: fc.Arbitrary<ExactCacheKeyInput> = fc.record({
@@ -77,9 +85,13 @@ describe('exactCacheKey laws', () => {
     promptVariant: fc.string({ maxLength: 20 }),
     messages: fc.array(message, { minLength: 1, maxLength: 4 }),
     params: fc.record({ temperature: fc.double({ min: 0, max: 2, noNaN: true }), maxTokens: fc.integer({ min: 1, max: 4096 }) }, { requiredKeys: [] }),
-    tools: fc.array(fc.record({ name: fc.stringMatching(/^[a-z_]{1,10}$/), parameters: fc.dictionary(fc.string({ maxLength: 6 }), json, { maxKeys: 3 }) }), { maxLength: 2 }),
+    tools: fc.array(fc.record({ name: fc.stringMatching(/^[a-z_]{1,10}$/), parameters: fc.dictionary(fc.string({ maxLength: 6 }), json, { maxKeys: 3 }) }), {
+      maxLength: 2,
+    }),
     toolChoice: fc.constantFrom(undefined, 'auto', 'none', 'required'),
-    output: fc.option(fc.record({ name: fc.stringMatching(/^[a-z]{1,10}$/), schema: fc.dictionary(fc.string({ maxLength: 6 }), json, { maxKeys: 3 }) }), { nil: undefined }),
+    output: fc.option(fc.record({ name: fc.stringMatching(/^[a-z]{1,10}$/), schema: fc.dictionary(fc.string({ maxLength: 6 }), json, { maxKeys: 3 }) }), {
+      nil: undefined,
+    }),
   });
   const fieldNames = ['tenant', 'route', 'model', 'promptVariant', 'messages', 'params', 'tools', 'toolChoice', 'output'] as const;
 
@@ -100,7 +112,11 @@ describe('exactCacheKey laws', () => {
     const reorder = (value: unknown): unknown => {
       if (Array.isArray(value)) return value.map(reorder);
       if (value === null || typeof value !== 'object') return value;
-      return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reorder(v)]));
+      return Object.fromEntries(
+        Object.entries(value)
+          .reverse()
+          .map(([k, v]) => [k, reorder(v)]),
+      );
     };
     fc.assert(
       fc.property(input, (a) => {

@@ -1,5 +1,13 @@
 import fc from 'fast-check';
-import { cosineSimilarity, exactCacheKey, isSemanticCacheEligible, localEmbedding, pickSemanticHit, semanticCacheScope, type SemanticScopeInput } from '../../lib/cache';
+import {
+  cosineSimilarity,
+  exactCacheKey,
+  isSemanticCacheEligible,
+  localEmbedding,
+  pickSemanticHit,
+  semanticCacheScope,
+  type SemanticScopeInput,
+} from '../../lib/cache';
 import type { Message } from '../../schemas/llm';
 
 const similarity = (a: string, b: string) => cosineSimilarity(localEmbedding(a), localEmbedding(b));
@@ -11,8 +19,16 @@ describe('localEmbedding', () => {
     ['a different function word', 'How do I reset my password?', 'How can I reset my password?'],
     ['a contraction', 'What is the capital of France?', "What's the capital of France?"],
     ['one determiner', 'Write a button label for subscribing to the newsletter', 'Write a button label for subscribing to our newsletter'],
-    ['a hyphen and an exclamation', 'Write a short product description for a stainless steel water bottle', 'write a short product description for a stainless-steel water bottle!'],
-    ['a typo in a longer prompt', 'Write a short product description for a stainless steel water bottle that keeps drinks cold', 'Write a short product description for a stainles steel water bottle that keeps drinks cold'],
+    [
+      'a hyphen and an exclamation',
+      'Write a short product description for a stainless steel water bottle',
+      'write a short product description for a stainless-steel water bottle!',
+    ],
+    [
+      'a typo in a longer prompt',
+      'Write a short product description for a stainless steel water bottle that keeps drinks cold',
+      'Write a short product description for a stainles steel water bottle that keeps drinks cold',
+    ],
   ])('scores a paraphrase with small edits (%s) at least 0.95', (_edit, a, b) => {
     expect(similarity(a, b)).toBeGreaterThanOrEqual(0.95);
   });
@@ -34,13 +50,17 @@ describe('localEmbedding', () => {
 
   it('is a deterministic unit vector of the requested size', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 200 }).filter((s) => /[\p{L}\p{N}]/u.test(s)), fc.constantFrom(64, 256, 384), (text, dims) => {
-        const vector = localEmbedding(text, dims);
-        expect(vector).toHaveLength(dims);
-        expect(vector).toEqual(localEmbedding(text, dims));
-        expect(Math.hypot(...vector)).toBeCloseTo(1, 9);
-        expect(cosineSimilarity(vector, vector)).toBeCloseTo(1, 9);
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 200 }).filter((s) => /[\p{L}\p{N}]/u.test(s)),
+        fc.constantFrom(64, 256, 384),
+        (text, dims) => {
+          const vector = localEmbedding(text, dims);
+          expect(vector).toHaveLength(dims);
+          expect(vector).toEqual(localEmbedding(text, dims));
+          expect(Math.hypot(...vector)).toBeCloseTo(1, 9);
+          expect(cosineSimilarity(vector, vector)).toBeCloseTo(1, 9);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -59,11 +79,44 @@ describe('isSemanticCacheEligible', () => {
   const on = { semantic: { enabled: true } };
   it.each<[string, Message[], object, boolean]>([
     ['one user message', [{ role: 'user', content: 'What is a breaker?' }], on, true],
-    ['system + user', [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'What is a breaker?' }], on, true],
+    [
+      'system + user',
+      [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'What is a breaker?' },
+      ],
+      on,
+      true,
+    ],
     ['the route did not opt in', [{ role: 'user', content: 'What is a breaker?' }], {}, false],
-    ['a conversation', [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }, { role: 'user', content: 'What is a breaker?' }], on, false],
-    ['two user messages', [{ role: 'user', content: 'Hi' }, { role: 'user', content: 'What?' }], on, false],
-    ['a tool result', [{ role: 'user', content: 'Hi' }, { role: 'tool', toolCallId: 't', content: '{}' }], on, false],
+    [
+      'a conversation',
+      [
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Hello' },
+        { role: 'user', content: 'What is a breaker?' },
+      ],
+      on,
+      false,
+    ],
+    [
+      'two user messages',
+      [
+        { role: 'user', content: 'Hi' },
+        { role: 'user', content: 'What?' },
+      ],
+      on,
+      false,
+    ],
+    [
+      'a tool result',
+      [
+        { role: 'user', content: 'Hi' },
+        { role: 'tool', toolCallId: 't', content: '{}' },
+      ],
+      on,
+      false,
+    ],
     ['system only', [{ role: 'system', content: 'Be brief.' }], on, false],
     ['an empty prompt', [{ role: 'user', content: '   ' }], on, false],
     ['a prompt over maxPromptChars', [{ role: 'user', content: 'x'.repeat(501) }], on, false],

@@ -85,13 +85,22 @@ test('asks the vendor as before without readBack, for another question, and for 
   expect(asked(marker)).toBe(2);
 
   // A repair adds turns: another question of the same call.
-  const repaired = { ...first, request: { ...first.request, messages: [...first.request.messages, { role: 'assistant' as const, content: 'x' }, { role: 'user' as const, content: 'Shorter.' }] }, readBack: true };
+  const repaired = {
+    ...first,
+    request: {
+      ...first.request,
+      messages: [...first.request.messages, { role: 'assistant' as const, content: 'x' }, { role: 'user' as const, content: 'Shorter.' }],
+    },
+    readBack: true,
+  };
   expect(attemptJournalKey(repaired)).not.toBe(attemptJournalKey(first));
   await attemptCall(repaired);
   expect(asked(marker)).toBe(3);
 
   // A stream went to its caller as it came: never read back, never kept.
-  const streamed = attempt(`${marker}-stream`, { request: { ...first.request, stream: true, messages: [{ role: 'user', content: `Stream (${marker}-stream)` }] } });
+  const streamed = attempt(`${marker}-stream`, {
+    request: { ...first.request, stream: true, messages: [{ role: 'user', content: `Stream (${marker}-stream)` }] },
+  });
   await attemptCall(streamed);
   await attemptCall({ ...streamed, readBack: true });
   expect(asked(`${marker}-stream`)).toBe(2);

@@ -5,10 +5,23 @@ import { callErrorOf, isSwitchboardCallError, type SwitchboardCallError } from '
 import { gatewayErrorOfCall } from '../../services/gateway/call-errors';
 import { failureTypes } from '../../contracts/failures';
 
-const attempts = [{ attempt: 1, provider: 'openai', upstream: 'openai/org-a', model: 'm', promptVariant: 'none', outcome: 'retryable' as const, status: 503, errorType: 'server_error', latencyMs: 3, startedAt: 1 }];
+const attempts = [
+  {
+    attempt: 1,
+    provider: 'openai',
+    upstream: 'openai/org-a',
+    model: 'm',
+    promptVariant: 'none',
+    outcome: 'retryable' as const,
+    status: 503,
+    errorType: 'server_error',
+    latencyMs: 3,
+    startedAt: 1,
+  },
+];
 
 describe('callErrorOf', () => {
-  it('keeps the workflow failure\'s stable type and attempt log', () => {
+  it("keeps the workflow failure's stable type and attempt log", () => {
     const cause = ApplicationFailure.create({ type: failureTypes.exhausted, message: 'gave up after 3 attempts', nonRetryable: true, details: [{ attempts }] });
     const error = callErrorOf(new WorkflowFailedError('Workflow execution failed', cause, RetryState.NON_RETRYABLE_FAILURE), 'call-1') as SwitchboardCallError;
     expect(isSwitchboardCallError(error)).toBe(true);
@@ -19,7 +32,10 @@ describe('callErrorOf', () => {
   });
 
   it('names any other workflow failure SbWorkflowFailed, and leaves other errors alone', () => {
-    const terminated = callErrorOf(new WorkflowFailedError('Workflow execution terminated', new TerminatedFailure('by an operator'), RetryState.NON_RETRYABLE_FAILURE), 'call-2') as SwitchboardCallError;
+    const terminated = callErrorOf(
+      new WorkflowFailedError('Workflow execution terminated', new TerminatedFailure('by an operator'), RetryState.NON_RETRYABLE_FAILURE),
+      'call-2',
+    ) as SwitchboardCallError;
     expect(terminated).toMatchObject({ type: failureTypes.workflowFailed, callId: 'call-2', attempts: [] });
     expect(gatewayErrorOfCall(terminated, 'call-2').status).toBe(502);
     const other = new Error('connection refused');

@@ -13,7 +13,10 @@ const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 const ask = (text: string) => [{ role: 'user' as const, content: text }];
 const LIMIT_MS = 10_000;
 const BACKOFF_MS = 100;
-const primaryThenFallback = [{ provider: 'solo', model: 'gpt-4o-mini' }, { provider: 'anthropic', model: 'claude-haiku-4-5' }];
+const primaryThenFallback = [
+  { provider: 'solo', model: 'gpt-4o-mini' },
+  { provider: 'anthropic', model: 'claude-haiku-4-5' },
+];
 
 describe('failure classes and short retry-after', () => {
   let t: SwitchboardUnderTest;
@@ -45,7 +48,10 @@ describe('failure classes and short retry-after', () => {
     const result = await t.sb.complete({ route: 'silent-primary', messages: ask(`Anyone there ${m}`) });
     expect(Date.now() - started).toBeLessThan(LIMIT_MS + 5_000);
     expect(result.provider).toBe('anthropic');
-    expect(result.attempts.map((a) => [a.provider, a.outcome])).toEqual([['solo', 'retryable'], ['anthropic', 'success']]);
+    expect(result.attempts.map((a) => [a.provider, a.outcome])).toEqual([
+      ['solo', 'retryable'],
+      ['anthropic', 'success'],
+    ]);
     expect(t.vendor.requests({ contains: [m] }).map((r) => r.organisation)).toEqual(['openai/org-s', 'anthropic/org-a']);
   }, 30_000);
 
@@ -66,7 +72,10 @@ describe('failure classes and short retry-after', () => {
       const m = marker(`backoff${i}`);
       t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, times: 1, fault: { kind: 'status', status: 503 } });
       const result = await t.sb.complete({ route: 'short-wait', messages: ask(`Hi ${m}`) });
-      expect(result.attempts.map((a) => [a.provider, a.outcome])).toEqual([['solo', 'retryable'], ['solo', 'success']]);
+      expect(result.attempts.map((a) => [a.provider, a.outcome])).toEqual([
+        ['solo', 'retryable'],
+        ['solo', 'success'],
+      ]);
       const seen = t.vendor.requests({ contains: [m] });
       expect(seen.map((r) => r.status)).toEqual([503, 200]);
       gaps.push(seen[1]!.time - seen[0]!.time);
@@ -84,7 +93,10 @@ describe('failure classes and short retry-after', () => {
     const result = await t.sb.complete({ route: 'short-wait', messages: ask(`Hi ${m}`) });
     expect(result.provider).toBe('solo');
     const seen = t.vendor.requests({ contains: [m] });
-    expect(seen.map((r) => [r.organisation, r.status])).toEqual([['openai/org-s', 429], ['openai/org-s', 200]]);
+    expect(seen.map((r) => [r.organisation, r.status])).toEqual([
+      ['openai/org-s', 429],
+      ['openai/org-s', 200],
+    ]);
     expect(seen[1]!.time - seen[0]!.time).toBeGreaterThanOrEqual(2_000);
   }, 30_000);
 
@@ -94,7 +106,10 @@ describe('failure classes and short retry-after', () => {
     const result = await t.sb.complete({ route: 'short-wait', messages: ask(`Hi ${m}`) });
     expect(result.provider).toBe('anthropic');
     const seen = t.vendor.requests({ contains: [m] });
-    expect(seen.map((r) => [r.organisation, r.status])).toEqual([['openai/org-s', 429], ['anthropic/org-a', 200]]);
+    expect(seen.map((r) => [r.organisation, r.status])).toEqual([
+      ['openai/org-s', 429],
+      ['anthropic/org-a', 200],
+    ]);
     expect(seen[1]!.time - seen[0]!.time).toBeLessThan(2_000);
   }, 30_000);
 });

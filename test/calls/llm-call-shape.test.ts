@@ -47,7 +47,18 @@ const failed = (details: Partial<AttemptFailureDetails>) =>
     type: failureTypes.attemptFailed,
     message: 'attempt failed',
     nonRetryable: true,
-    details: [{ outcome: 'retryable', errorType: 'server_error', message: 'boom', upstream: 'solo/org-a', promptVariant: 'none', latencyMs: 1, startedAt: Date.now(), ...details }],
+    details: [
+      {
+        outcome: 'retryable',
+        errorType: 'server_error',
+        message: 'boom',
+        upstream: 'solo/org-a',
+        promptVariant: 'none',
+        latencyMs: 1,
+        startedAt: Date.now(),
+        ...details,
+      },
+    ],
   });
 
 /**
@@ -71,7 +82,8 @@ function fakes(script: Array<(input: AttemptInput) => Promise<AttemptSuccess>>, 
       if (planFailures-- > 0) throw new Error('the config bucket is away');
       return plan;
     },
-    lookupCachedAnswer: async () => (o.hit ? { ...answer({ attempt: 0, entry: plan.entries[0]! } as AttemptInput), provider: 'solo', storedAt: 1, expiresAt: Date.now() + 60_000 } : null),
+    lookupCachedAnswer: async () =>
+      o.hit ? { ...answer({ attempt: 0, entry: plan.entries[0]! } as AttemptInput), provider: 'solo', storedAt: 1, expiresAt: Date.now() + 60_000 } : null,
     storeCachedAnswer: async (input) => {
       stored = input;
     },
@@ -96,7 +108,10 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 const markers = (events: HistoryEvent[]) => events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length;
 const patchMarkers = (events: HistoryEvent[]) => events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length;
 /** Upserts of Switchboard's own attributes (not the SDK's TemporalChangeVersion for the patch marker). */
-const ownUpserts = (events: HistoryEvent[]) => events.filter((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).some((k) => k !== 'TemporalChangeVersion')).length;
+const ownUpserts = (events: HistoryEvent[]) =>
+  events.filter((e) =>
+    Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).some((k) => k !== 'TemporalChangeVersion'),
+  ).length;
 const count = (events: HistoryEvent[], key: keyof HistoryEvent) => events.filter((e) => e[key]).length;
 
 describe('llmCall in history (fake activities)', () => {
@@ -113,7 +128,12 @@ describe('llmCall in history (fake activities)', () => {
   async function start(tag: string) {
     const callId = `call-${randomUUID()}`;
     const r = request(tag);
-    return ctx.client.workflow.start<LlmCallWorkflow>(workflowTypes.llmCall, { taskQueue: ctx.taskQueue, workflowId: callId, args: [{ callId, request: r }], typedSearchAttributes: callStartSearchAttributes(r) });
+    return ctx.client.workflow.start<LlmCallWorkflow>(workflowTypes.llmCall, {
+      taskQueue: ctx.taskQueue,
+      workflowId: callId,
+      args: [{ callId, request: r }],
+      typedSearchAttributes: callStartSearchAttributes(r),
+    });
   }
 
   it('answers in one workflow task and ONE local activity (plan, cache, attempt and finish in answerCall), the outcome upserted in the same completion', async () => {
@@ -177,7 +197,10 @@ describe('llmCall in history (fake activities)', () => {
   });
 
   it('waits a long retry-after on a durable timer', async () => {
-    const { activities } = fakes([async () => Promise.reject(failed({ outcome: 'rate_limited', errorType: 'rate_limit_exceeded', status: 429, retryAfterMs: 1_500 })), async (input) => answer(input)]);
+    const { activities } = fakes([
+      async () => Promise.reject(failed({ outcome: 'rate_limited', errorType: 'rate_limit_exceeded', status: 429, retryAfterMs: 1_500 })),
+      async (input) => answer(input),
+    ]);
     await withWorker({ taskQueue: ctx.taskQueue, activities }, async () => {
       const handle = await start('timer');
       await handle.result();
@@ -192,7 +215,10 @@ describe('llmCall in history (fake activities)', () => {
     const { activities, seen } = fakes([fail, fail, fail]);
     await withWorker({ taskQueue: ctx.taskQueue, activities }, async () => {
       const handle = await start('give-up');
-      const error = await handle.result().then(() => undefined, (e: unknown) => e);
+      const error = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(WorkflowFailedError);
       const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
       expect(cause.type).toBe(failureTypes.exhausted);
@@ -218,7 +244,10 @@ describe('llmCall in history (fake activities)', () => {
       await eventually('the attempt to start', () => (seen.attempts.length > 0 ? true : undefined), 20_000);
       const requestedAt = Date.now();
       await handle.cancel();
-      const error = await handle.result().then(() => undefined, (e: unknown) => e);
+      const error = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect((error as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
       // A local activity hears of the cancellation at its workflow task's next heartbeat: within the task timeout (10 s).
       expect(cancelledAt! - requestedAt).toBeLessThan(10_000);

@@ -50,7 +50,9 @@ describe('llmCall workflow', () => {
     expect(result.text.length).toBeGreaterThan(0);
     expect(result.usage.outputTokens).toBeGreaterThan(0);
     expect(result.costUsd).toBeGreaterThan(0);
-    expect(result.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: 'success', upstream: result.upstream, promptVariant: 'assistant:default' })]);
+    expect(result.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, outcome: 'success', upstream: result.upstream, promptVariant: 'assistant:default' }),
+    ]);
 
     const seen = t.vendor.requests({ contains: [m], includePrompt: true });
     expect(seen).toHaveLength(1);
@@ -121,10 +123,14 @@ describe('llmCall workflow', () => {
     expect(anthropic[0]!.promptText).not.toContain('You are a concise assistant.');
 
     // One CallEvent per request the vendor saw, failures included.
-    const events = await eventually('4 CallEvents', async () => {
-      const found = await readCallEvents(t.nats, (e) => e.callId === result.callId);
-      return found.length >= 4 ? found : undefined;
-    }, 30_000);
+    const events = await eventually(
+      '4 CallEvents',
+      async () => {
+        const found = await readCallEvents(t.nats, (e) => e.callId === result.callId);
+        return found.length >= 4 ? found : undefined;
+      },
+      30_000,
+    );
     expect(events).toHaveLength(seen.length);
     expect(events.map((e) => e.outcome)).toEqual(['retryable', 'retryable', 'retryable', 'success']);
     expect(events.slice(0, 3).map((e) => e.status)).toEqual([503, 503, 503]);
@@ -168,7 +174,11 @@ describe('llmCall workflow', () => {
 
   it("surfaces a content-policy rejection with the vendor's reason, without retrying", async () => {
     const m = marker('policy');
-    t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'content_policy_violation', message: 'The prompt mentions a forbidden topic (weapons).' } });
+    t.vendor.setFault({
+      organisation: 'openai/org-s',
+      promptContains: m,
+      fault: { kind: 'content_policy_violation', message: 'The prompt mentions a forbidden topic (weapons).' },
+    });
     const error = await callError(t.sb.complete({ route: 'solo-fallback', messages: ask(`Tell me ${m}`) }));
     expect(error.type).toBe(failureTypes.contentPolicy);
     expect(error.message).toContain('forbidden topic (weapons)');
@@ -185,7 +195,10 @@ describe('llmCall workflow', () => {
     expect(result.provider).toBe('anthropic');
     // One 800 ms timeout: a silent upstream is not asked again in the same call (retry.sameUpstreamRetries.silent = 0).
     expect(elapsedMs).toBeLessThan(10_000);
-    expect(result.attempts.map((a) => [a.provider, a.outcome, a.errorType])).toEqual([['solo', 'retryable', 'timeout'], ['anthropic', 'success', undefined]]);
+    expect(result.attempts.map((a) => [a.provider, a.outcome, a.errorType])).toEqual([
+      ['solo', 'retryable', 'timeout'],
+      ['anthropic', 'success', undefined],
+    ]);
     expect(result.attempts[0]!.latencyMs).toBeGreaterThanOrEqual(750);
   });
 
@@ -221,7 +234,7 @@ describe('llmCall workflow', () => {
 
     // Every call is an interaction: the failed one too, with its reason and the last upstream tried.
     const jsm = await t.nats.jetstreamManager();
-    const stored = await eventually('the failed call\'s interaction record', async () => {
+    const stored = await eventually("the failed call's interaction record", async () => {
       try {
         return await jsm.streams.getMessage(streams.interactions.name, { last_by_subj: interactionSubject(tenant) });
       } catch {
@@ -229,7 +242,17 @@ describe('llmCall workflow', () => {
       }
     });
     const record = Interaction.parse(JSONCodec().decode(stored.data));
-    expect(record).toMatchObject({ tenant, feature: 'headline', route: 'solo-fallback', outcome: 'failed', provider: 'anthropic', upstream: 'anthropic/org-a', attempts: 6, output: '', costUsd: 0 });
+    expect(record).toMatchObject({
+      tenant,
+      feature: 'headline',
+      route: 'solo-fallback',
+      outcome: 'failed',
+      provider: 'anthropic',
+      upstream: 'anthropic/org-a',
+      attempts: 6,
+      output: '',
+      costUsd: 0,
+    });
     expect(record.error).toMatch(/\S/);
     expect(record.input).toContain(m);
   });

@@ -58,7 +58,8 @@ describe('upstreams that serve some models only', () => {
 
     // A persistent 503: the walk covers the two upstreams that serve gpt-4o, then gives up — org-b is not "untried".
     const down = marker('down');
-    for (const org of ['org-a', 'org-b', 'org-c']) t.vendor.setFault({ organisation: `openai/${org}`, promptContains: down, fault: { kind: 'status', status: 503 } });
+    for (const org of ['org-a', 'org-b', 'org-c'])
+      t.vendor.setFault({ organisation: `openai/${org}`, promptContains: down, fault: { kind: 'status', status: 503 } });
     await expect(t.sb.complete({ route: 'big', messages: ask(down) })).rejects.toThrow();
     const walked = t.vendor.requests({ contains: [down] }).map((r) => r.organisation);
     expect(new Set(walked)).toEqual(new Set(['openai/org-a', 'openai/org-c']));
@@ -67,7 +68,11 @@ describe('upstreams that serve some models only', () => {
   it('rejects a route entry no upstream of its provider serves, naming the entry', () => {
     const config = switchboardConfig('http://127.0.0.1:1', {
       providers: {
-        openai: { protocol: 'openai', baseUrl: 'http://127.0.0.1:1/v1', upstreams: [{ name: 'org-b', apiKeyEnv: 'SB_TEST_KEY_OPENAI_B', models: ['gpt-4o-mini'] }] },
+        openai: {
+          protocol: 'openai',
+          baseUrl: 'http://127.0.0.1:1/v1',
+          upstreams: [{ name: 'org-b', apiKeyEnv: 'SB_TEST_KEY_OPENAI_B', models: ['gpt-4o-mini'] }],
+        },
       },
       routes: { big: { entries: [{ provider: 'openai', model: 'gpt-4o' }] } },
     });

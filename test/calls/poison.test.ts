@@ -38,7 +38,13 @@ describe('poison requests', () => {
         routes: {
           'solo-only': { entries: [{ provider: 'solo', model: 'gpt-4o-mini' }] },
           // A validator the worker does not have: our own check fails after the vendor answered.
-          'broken-check': { entries: [{ provider: 'solo', model: 'gpt-4o-mini' }, { provider: 'anthropic', model: 'claude-haiku-4-5' }], validation: { validator: 'not-registered' } },
+          'broken-check': {
+            entries: [
+              { provider: 'solo', model: 'gpt-4o-mini' },
+              { provider: 'anthropic', model: 'claude-haiku-4-5' },
+            ],
+            validation: { validator: 'not-registered' },
+          },
         },
       },
     });
@@ -98,7 +104,9 @@ describe('poison requests', () => {
 
   it('refuses the same schema in the typed client before starting anything', async () => {
     const m = `poison-client-${randomUUID().slice(0, 8)}`;
-    const error = await rejectionOf(t.sb.complete({ route: 'solo-only', messages: [{ role: 'user', content: `Plan ${m}` }], output: { name: 'plan', schema: { type: 'foo' } } }));
+    const error = await rejectionOf(
+      t.sb.complete({ route: 'solo-only', messages: [{ role: 'user', content: `Plan ${m}` }], output: { name: 'plan', schema: { type: 'foo' } } }),
+    );
     expect(error).toBeInstanceOf(SwitchboardRequestError);
     expect((error as SwitchboardRequestError).field).toBe('output.schema');
     expect(t.vendor.requests({ contains: [m] })).toHaveLength(0);
@@ -111,10 +119,14 @@ describe('poison requests', () => {
     expect((error as SwitchboardCallError).type).toBe('SbInternalError');
     expect((error as SwitchboardCallError).message).toContain('not-registered');
     expect(t.vendor.requests({ contains: [m] })).toHaveLength(1);
-    const events = await eventually('the CallEvent of the attempt', async () => {
-      const found = await readCallEvents(t.nats, (e) => e.route === 'broken-check' && e.tenant === 'default' && e.outcome === 'internal');
-      return found.length ? found : undefined;
-    }, 30_000);
+    const events = await eventually(
+      'the CallEvent of the attempt',
+      async () => {
+        const found = await readCallEvents(t.nats, (e) => e.route === 'broken-check' && e.tenant === 'default' && e.outcome === 'internal');
+        return found.length ? found : undefined;
+      },
+      30_000,
+    );
     expect(events.map((e) => [e.upstream, e.outcome, e.errorType])).toEqual([['solo/org-s', 'internal', 'internal_check']]);
 
     // Through the gateway: one clear 500 naming the failure type, again one vendor request.
@@ -128,7 +140,11 @@ describe('poison requests', () => {
     // call after them reaches the same upstream, and by the time its CallEvent is in, no transition was published.
     const ok = await t.sb.complete({ route: 'solo-only', messages: [{ role: 'user', content: `Still fine ${m}` }] });
     expect(ok.upstream).toBe('solo/org-s');
-    await eventually('the healthy CallEvent', async () => ((await readCallEvents(t.nats, (e) => e.callId === ok.callId && e.outcome === 'success')).length ? true : undefined), 30_000);
+    await eventually(
+      'the healthy CallEvent',
+      async () => ((await readCallEvents(t.nats, (e) => e.callId === ok.callId && e.outcome === 'success')).length ? true : undefined),
+      30_000,
+    );
     expect(seenBreakerEvents).toEqual([]);
   });
 });

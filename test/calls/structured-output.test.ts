@@ -24,7 +24,11 @@ describe('structured output and tools through llmCall', () => {
 
   it('returns output parsed by the zod schema from OpenAI', async () => {
     const m = `structured-${randomUUID().slice(0, 8)}`;
-    const result = await t.sb.completeStructured({ route: 'chat-default', messages: [{ role: 'user', content: `Plan a bakery site ${m}` }] }, 'site_map', SiteMap);
+    const result = await t.sb.completeStructured(
+      { route: 'chat-default', messages: [{ role: 'user', content: `Plan a bakery site ${m}` }] },
+      'site_map',
+      SiteMap,
+    );
     expect(result.provider).toBe('openai');
     expect(SiteMap.parse(result.output)).toEqual(result.output);
     expect(result.output.pages.length).toBeGreaterThanOrEqual(2);
@@ -34,7 +38,11 @@ describe('structured output and tools through llmCall', () => {
   it('realises the same schema as forced tool use on Anthropic after a fallback', async () => {
     const m = `structured-fallback-${randomUUID().slice(0, 8)}`;
     t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'status', status: 503 } });
-    const result = await t.sb.completeStructured({ route: 'solo-fallback', messages: [{ role: 'user', content: `Plan a florist site ${m}` }] }, 'site_map', SiteMap);
+    const result = await t.sb.completeStructured(
+      { route: 'solo-fallback', messages: [{ role: 'user', content: `Plan a florist site ${m}` }] },
+      'site_map',
+      SiteMap,
+    );
     expect(result.provider).toBe('anthropic');
     expect(SiteMap.parse(result.output)).toEqual(result.output);
   });
@@ -46,10 +54,14 @@ describe('structured output and tools through llmCall', () => {
     expect(result.attempts.map((a) => a.outcome)).toEqual(['invalid_output', 'success']);
     expect(SiteMap.parse(result.output)).toEqual(result.output);
     // The health registry sees `invalid_output`, which is never a breaker failure.
-    const events = await eventually('2 CallEvents', async () => {
-      const found = await readCallEvents(t.nats, (e) => e.callId === result.callId);
-      return found.length >= 2 ? found : undefined;
-    }, 30_000);
+    const events = await eventually(
+      '2 CallEvents',
+      async () => {
+        const found = await readCallEvents(t.nats, (e) => e.callId === result.callId);
+        return found.length >= 2 ? found : undefined;
+      },
+      30_000,
+    );
     expect(events.map((e) => [e.outcome, e.errorType])).toEqual([
       ['invalid_output', 'json_parse'],
       ['success', undefined],
@@ -59,7 +71,11 @@ describe('structured output and tools through llmCall', () => {
   it('reports a clean answer from the fallback as passed after the primary answered invalid JSON on every try', async () => {
     const m = `repairs-exhausted-${randomUUID().slice(0, 8)}`;
     t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'invalid_json' } });
-    const result = await t.sb.completeStructured({ route: 'solo-fallback', messages: [{ role: 'user', content: `Plan a cafe site ${m}` }] }, 'site_map', SiteMap);
+    const result = await t.sb.completeStructured(
+      { route: 'solo-fallback', messages: [{ role: 'user', content: `Plan a cafe site ${m}` }] },
+      'site_map',
+      SiteMap,
+    );
     expect(result.provider).toBe('anthropic');
     expect(result.attempts.filter((a) => a.provider === 'solo').map((a) => a.outcome)).toEqual(['invalid_output', 'invalid_output', 'invalid_output']);
     expect(result.attempts.at(-1)).toEqual(expect.objectContaining({ provider: 'anthropic', outcome: 'success' }));
@@ -72,7 +88,9 @@ describe('structured output and tools through llmCall', () => {
     const result = await t.sb.complete({
       route: 'solo-only',
       messages: [{ role: 'user', content: `What is the weather in Lisbon? [[tool]] ${m}` }],
-      tools: [{ name: 'get_weather', description: 'Current weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }],
+      tools: [
+        { name: 'get_weather', description: 'Current weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+      ],
       toolChoice: 'auto',
     });
     expect(result.finishReason).toBe('tool_calls');

@@ -22,8 +22,16 @@ afterAll(async () => {
 });
 
 test('a call of a release with other steps ends failed at once on the new worker, not stuck running', async () => {
-  const { code } = await bundleWorkflowCode({ workflowsPath: join(__dirname, '..', 'fixtures', 'workflows', 'older-release.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
-  const older = await Worker.create({ connection: await NativeConnection.connect({ address: testStack().temporalAddress }), taskQueue: t.taskQueue, workflowBundle: { code }, dataConverter: testDataConverter() });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: join(__dirname, '..', 'fixtures', 'workflows', 'older-release.ts'),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+  });
+  const older = await Worker.create({
+    connection: await NativeConnection.connect({ address: testStack().temporalAddress }),
+    taskQueue: t.taskQueue,
+    workflowBundle: { code },
+    dataConverter: testDataConverter(),
+  });
   const handle = await older.runUntil(async () => {
     const started = await t.client.workflow.start('llmCall', { taskQueue: t.taskQueue, workflowId: `upgrade-${Date.now()}`, args: [] });
     // The older release's call is waiting on its timer when its worker goes away.
@@ -35,7 +43,10 @@ test('a call of a release with other steps ends failed at once on the new worker
   });
 
   await t.startWorker();
-  const failed = await handle.result().then(() => undefined, (error: unknown) => error);
+  const failed = await handle.result().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   expect(failed).toBeInstanceOf(WorkflowFailedError);
   expect((await handle.describe()).status.name).toBe('FAILED');
   expect(String((failed as WorkflowFailedError).cause?.message)).toMatch(/nondeterminism/i);

@@ -30,7 +30,13 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 function crashShape(events: HistoryEvent[]) {
   return {
     completed: events.filter((e) => e.workflowExecutionCompletedEventAttributes).length,
-    terminal: events.filter((e) => e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes || e.workflowExecutionCanceledEventAttributes || e.workflowExecutionTimedOutEventAttributes).length,
+    terminal: events.filter(
+      (e) =>
+        e.workflowExecutionCompletedEventAttributes ||
+        e.workflowExecutionFailedEventAttributes ||
+        e.workflowExecutionCanceledEventAttributes ||
+        e.workflowExecutionTimedOutEventAttributes,
+    ).length,
     timedOutTasks: events.filter((e) => e.workflowTaskTimedOutEventAttributes).length,
     taskIdentities: events.filter((e) => e.workflowTaskStartedEventAttributes).map((e) => e.workflowTaskStartedEventAttributes!.identity ?? ''),
   };

@@ -27,7 +27,14 @@ function summaryChain(marker: string, repairAttempts: number): ChainDefinitionIn
       {
         id: 'brief',
         prompt: `Write a brief about {{input.topic}} ${marker}`,
-        output: { name: 'brief', schema: { type: 'object', properties: { title: { type: 'string' }, points: { type: 'array', items: { type: 'string' } } }, required: ['title', 'points'] } },
+        output: {
+          name: 'brief',
+          schema: {
+            type: 'object',
+            properties: { title: { type: 'string' }, points: { type: 'array', items: { type: 'string' } } },
+            required: ['title', 'points'],
+          },
+        },
         repairAttempts,
       },
     ],
@@ -75,7 +82,11 @@ describe('agentChain', () => {
   });
 
   it('rejects bad input and unknown chains before anything starts, naming the field', async () => {
-    const sb = createSwitchboardClient({ client: t.client, taskQueue: t.taskQueue, chains: createChainRegistry({ inCode: [sitePlannerChain({ route: 'chat-default' })] }) });
+    const sb = createSwitchboardClient({
+      client: t.client,
+      taskQueue: t.taskQueue,
+      chains: createChainRegistry({ inCode: [sitePlannerChain({ route: 'chat-default' })] }),
+    });
     const bad = await sb.startChain({ chain: 'site-planner', input: { ...interview('bad', 1), pageCount: 0 } }).catch((e: unknown) => e);
     expect(isSwitchboardRequestError(bad) && bad.field).toBe('input.pageCount');
     const unknown = await sb.startChain({ chain: 'nope', input: {} }).catch((e: unknown) => e);

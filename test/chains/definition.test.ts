@@ -12,7 +12,11 @@ const base: ChainDefinitionInput = {
   name: 'two-steps',
   route: 'chat-default',
   steps: [
-    { id: 'outline', prompt: 'Outline {{input.topic}}', output: { name: 'outline', schema: { type: 'object', properties: { points: { type: 'array', items: { type: 'string' } } } } } },
+    {
+      id: 'outline',
+      prompt: 'Outline {{input.topic}}',
+      output: { name: 'outline', schema: { type: 'object', properties: { points: { type: 'array', items: { type: 'string' } } } } },
+    },
     { id: 'expand', prompt: 'Expand {{item}} ({{index}}) of {{input.topic}}', forEach: { from: 'steps.outline.points' } },
   ],
 };
@@ -26,7 +30,11 @@ describe('chain templates', () => {
   it('inserts strings as they are and other values as JSON; a whole placeholder in JSON keeps the value', () => {
     const scope = { input: { topic: 'tea', n: 3, tags: ['a', 'b'] }, steps: { s: { pages: [{ title: 'Home' }] } } };
     expect(renderTemplate('About {{ input.topic }}: {{input.n}} {{input.tags}} {{steps.s.pages[0].title}}', scope)).toBe('About tea: 3 ["a","b"] Home');
-    expect(renderJsonTemplate({ minItems: '{{input.n}}', title: 'n={{input.n}}', list: ['{{input.tags}}'] }, scope)).toEqual({ minItems: 3, title: 'n=3', list: [['a', 'b']] });
+    expect(renderJsonTemplate({ minItems: '{{input.n}}', title: 'n={{input.n}}', list: ['{{input.tags}}'] }, scope)).toEqual({
+      minItems: 3,
+      title: 'n=3',
+      list: [['a', 'b']],
+    });
   });
 
   it('names the missing path', () => {
@@ -47,8 +55,14 @@ describe('chain definitions', () => {
     ['a bad root', { ...base, steps: [{ id: 'x', prompt: '{{inputs.a}}' }] }, 'steps.0.prompt: "{{inputs.a}}" starts with "inputs"'],
     [
       'a cycle',
-      { ...base, steps: [{ id: 'a', prompt: '{{steps.b}}' }, { id: 'b', prompt: 'x', after: ['a'] }] },
-      'steps: the steps\' dependencies form a cycle: a → b → a',
+      {
+        ...base,
+        steps: [
+          { id: 'a', prompt: '{{steps.b}}' },
+          { id: 'b', prompt: 'x', after: ['a'] },
+        ],
+      },
+      "steps: the steps' dependencies form a cycle: a → b → a",
     ],
   ])('rejects %s, naming the field', (_, definition, expected) => {
     expect(issuesOf(definition).join('\n')).toContain(expected);
@@ -72,7 +86,9 @@ describe('step requests', () => {
     const { checkJsonValue } = createJsonCheckActivities();
     const definition = ChainDefinition.parse(base);
     const request = buildStepRequest({ definition, step: definition.steps[0]!, scope: { input: { topic: 'tea' } }, tenant: 't1' });
-    expect(request).toEqual(expect.objectContaining({ route: 'chat-default', feature: 'two-steps.outline', messages: [{ role: 'user', content: 'Outline tea' }] }));
+    expect(request).toEqual(
+      expect.objectContaining({ route: 'chat-default', feature: 'two-steps.outline', messages: [{ role: 'user', content: 'Outline tea' }] }),
+    );
     const failures = await checkStepOutput(request, { points: 'not a list' }, checkJsonValue);
     expect(failures).toEqual([expect.objectContaining({ rule: 'json_schema', path: '$.points' })]);
     const repair = buildRepairRequest(request, '{"points":"not a list"}', failures);

@@ -52,10 +52,14 @@ describe('agentChain when the worker running it is killed', () => {
   }
 
   async function killWhen(handle: ChainHandle, worker: WorkerProcess, completedAtLeast: number): Promise<{ at: number; completed: number }> {
-    const progress = await eventually(`${completedAtLeast} wireframes done`, async () => {
-      const p = await progressOf(handle);
-      return p && p.steps.wireframes!.completed >= completedAtLeast ? p : undefined;
-    }, 90_000);
+    const progress = await eventually(
+      `${completedAtLeast} wireframes done`,
+      async () => {
+        const p = await progressOf(handle);
+        return p && p.steps.wireframes!.completed >= completedAtLeast ? p : undefined;
+      },
+      90_000,
+    );
     const at = Date.now();
     worker.kill('SIGKILL');
     expect(await worker.exited).toBe('SIGKILL');

@@ -85,11 +85,15 @@ describe('losing the SB_CALLS leader and a worker at once', () => {
       await Promise.all(lanes);
     }
     const client = new Client({ connection: connection! });
-    await until('no llmCall workflow still running', async () => {
-      let count = 0;
-      for await (const _ of client.workflow.list({ query: `WorkflowType = 'llmCall' AND ExecutionStatus = 'Running'` })) count += 1;
-      return count === 0 ? true : undefined;
-    }, 120_000);
+    await until(
+      'no llmCall workflow still running',
+      async () => {
+        let count = 0;
+        for await (const _ of client.workflow.list({ query: `WorkflowType = 'llmCall' AND ExecutionStatus = 'Running'` })) count += 1;
+        return count === 0 ? true : undefined;
+      },
+      120_000,
+    );
     const completed: string[] = [];
     for await (const w of client.workflow.list({ query: `WorkflowType = 'llmCall' AND ExecutionStatus = 'Completed'` })) completed.push(w.workflowId);
 
@@ -103,7 +107,9 @@ describe('losing the SB_CALLS leader and a worker at once', () => {
       if (event?.success) withEvents.add(event.data.workflowId);
     }
     const missing = completed.filter((id) => !withEvents.has(id));
-    console.log(`answers ${outcomes.ok}, client errors ${outcomes.failed.length}, llmCall completed ${completed.length}, without a CallEvent ${missing.length}`);
+    console.log(
+      `answers ${outcomes.ok}, client errors ${outcomes.failed.length}, llmCall completed ${completed.length}, without a CallEvent ${missing.length}`,
+    );
     expect(outcomes.failed).toEqual([]);
     expect(completed.length).toBeGreaterThanOrEqual(outcomes.ok);
     expect(missing).toEqual([]);

@@ -73,7 +73,12 @@ function startTraffic(gatewayUrls: string[]) {
 function describeErrors(failures: Outcome[]): string {
   const counts = new Map<string, number>();
   for (const f of failures) counts.set(f.error ?? '?', (counts.get(f.error ?? '?') ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1]).map(([message, n]) => `${n} × ${message.slice(0, 120)}`).join('; ') || 'none';
+  return (
+    [...counts]
+      .sort((a, b) => b[1] - a[1])
+      .map(([message, n]) => `${n} × ${message.slice(0, 120)}`)
+      .join('; ') || 'none'
+  );
 }
 
 /** How many requests the fake vendor saw for `organisation` since `sinceMs` (its own request log). */
@@ -100,10 +105,15 @@ describe('the production topology, broken on purpose', () => {
   /** Every llmCall the traffic started has ended: none is left running. */
   const noCallLeftRunning = async (timeoutMs: number) => {
     const started = Date.now();
-    await waitFor('every accepted call to end', async () => {
-      for await (const _ of temporal.workflow.list({ query: "WorkflowType = 'llmCall' AND ExecutionStatus = 'Running'" })) return false;
-      return true;
-    }, timeoutMs, 1_000);
+    await waitFor(
+      'every accepted call to end',
+      async () => {
+        for await (const _ of temporal.workflow.list({ query: "WorkflowType = 'llmCall' AND ExecutionStatus = 'Running'" })) return false;
+        return true;
+      },
+      timeoutMs,
+      1_000,
+    );
     return Date.now() - started;
   };
 
@@ -143,7 +153,11 @@ describe('the production topology, broken on purpose', () => {
 
       const failedAt = Date.now();
       await vendor.setFaults([{ organisation: 'openai/org-b', fault: { kind: 'status', status: 503 } }]);
-      await waitFor('org-b opened on sb.breaker.>', async () => events.some((e) => e.upstream === 'openai/org-b' && e.to === 'open' && e.at >= failedAt), 120_000);
+      await waitFor(
+        'org-b opened on sb.breaker.>',
+        async () => events.some((e) => e.upstream === 'openai/org-b' && e.to === 'open' && e.at >= failedAt),
+        120_000,
+      );
       say(`org-b opened ${Date.now() - failedAt} ms after it began failing (one node of three down)`);
       // Every pod reads the breaker from the bucket that lost its leader: after the open, org-b sees only probes.
       const openedAt = Date.now();
@@ -167,7 +181,7 @@ describe('the production topology, broken on purpose', () => {
     say(`the NATS node was back in ${await restartMissing()} ms`);
   });
 
-  it('loses a worker and a gateway at once: only the killed gateway\'s requests fail, every accepted call ends', async () => {
+  it("loses a worker and a gateway at once: only the killed gateway's requests fail, every accepted call ends", async () => {
     const traffic = startTraffic(stack.gatewayUrls);
     let killedAt = 0;
     try {
@@ -175,13 +189,19 @@ describe('the production topology, broken on purpose', () => {
       killedAt = Date.now();
       expect(killRecorded(stack.pidFile('worker-1'))).toBe(true);
       expect(killRecorded(stack.pidFile('gateway-2'))).toBe(true);
-      await waitFor('gateway-1 answering after the kills', async () => traffic.outcomes.filter((o) => o.gateway === 0 && o.ok && o.at > killedAt + 1_000).length >= 10, 120_000);
+      await waitFor(
+        'gateway-1 answering after the kills',
+        async () => traffic.outcomes.filter((o) => o.gateway === 0 && o.ok && o.at > killedAt + 1_000).length >= 10,
+        120_000,
+      );
     } finally {
       await traffic.stop();
     }
     const onSurvivor = traffic.outcomes.filter((o) => o.gateway === 0 && !o.ok);
     const onKilled = traffic.outcomes.filter((o) => o.gateway === 1 && !o.ok);
-    say(`gateway-1: ${onSurvivor.length} errors (${describeErrors(onSurvivor)}); gateway-2 (killed): ${onKilled.length} failed requests, in flight or sent after the kill (${describeErrors(onKilled)})`);
+    say(
+      `gateway-1: ${onSurvivor.length} errors (${describeErrors(onSurvivor)}); gateway-2 (killed): ${onKilled.length} failed requests, in flight or sent after the kill (${describeErrors(onKilled)})`,
+    );
     expect(onSurvivor).toEqual([]);
     say(`every accepted call ended ${await noCallLeftRunning(120_000)} ms after the traffic stopped`);
     say(`worker-1 and gateway-2 ready again in ${await restartMissing()} ms`);

@@ -74,7 +74,9 @@ describe('the local stack chooses its config and whether the fake vendor runs', 
   });
 
   test('SB_FAKE_VENDOR=off with a config that points at it is refused', () => {
-    expect(() => chooseStackConfig({ configPath: localConfig, fakeVendorUrl, mode: 'off', env: {} })).toThrow(/points at the fake vendor .* SB_FAKE_VENDOR=off/);
+    expect(() => chooseStackConfig({ configPath: localConfig, fakeVendorUrl, mode: 'off', env: {} })).toThrow(
+      /points at the fake vendor .* SB_FAKE_VENDOR=off/,
+    );
   });
 
   test('a config that does not validate stops the choice with the field', () => {

@@ -35,7 +35,19 @@ describe('createLiveConfig', () => {
       order.push('prepare 2');
       return () => order.push('commit 2');
     });
-    const outcome = live.reload(() => loaded(doc([{ name: 'a', apiKeyEnv: 'KEY_A' }, { name: 'b', apiKeyEnv: 'KEY_B' }], 'two')), 'test');
+    const outcome = live.reload(
+      () =>
+        loaded(
+          doc(
+            [
+              { name: 'a', apiKeyEnv: 'KEY_A' },
+              { name: 'b', apiKeyEnv: 'KEY_B' },
+            ],
+            'two',
+          ),
+        ),
+      'test',
+    );
     expect(outcome).toEqual({ result: 'applied', source: 'test', generation: 2 });
     expect(order).toEqual(['prepare 1', 'prepare 2', 'commit 1', 'commit 2']);
     expect(live.current().prompts.helper?.default.system).toBe('two');
@@ -56,7 +68,11 @@ describe('createLiveConfig', () => {
     live.reload(() => {
       throw new ConfigError('file.json is invalid:\n  routes.r.entries[0].provider: unknown provider "q"');
     }, 'file.json');
-    expect(outcomes.map((o) => [o.result, o.generation])).toEqual([['rejected', 1], ['rejected', 1], ['rejected', 1]]);
+    expect(outcomes.map((o) => [o.result, o.generation])).toEqual([
+      ['rejected', 1],
+      ['rejected', 1],
+      ['rejected', 1],
+    ]);
     expect(outcomes[0]?.error).toBe('the pool cannot be built');
     expect(outcomes[1]?.error).toContain('KEY_NOPE (providers.p.upstreams: a)');
     expect(outcomes[2]?.error).toContain('routes.r.entries[0].provider');
@@ -75,13 +91,20 @@ describe('apiKeyFile', () => {
   });
 
   it('needs exactly one of apiKeyEnv and apiKeyFile, naming the field', () => {
-    expect(() => parseConfig(doc([{ name: 'a', apiKeyEnv: 'KEY_A', apiKeyFile: '/k' }]))).toThrow('providers.p.upstreams[0].apiKeyEnv: set exactly one of apiKeyEnv and apiKeyFile');
+    expect(() => parseConfig(doc([{ name: 'a', apiKeyEnv: 'KEY_A', apiKeyFile: '/k' }]))).toThrow(
+      'providers.p.upstreams[0].apiKeyEnv: set exactly one of apiKeyEnv and apiKeyFile',
+    );
     expect(() => parseConfig(doc([{ name: 'a' }]))).toThrow('providers.p.upstreams[0].apiKeyEnv: set exactly one of apiKeyEnv and apiKeyFile');
   });
 
   it('names an unreadable or empty key file, never a key', () => {
     writeFileSync(join(dir, 'empty'), '\n');
-    const config = parseConfig(doc([{ name: 'a', apiKeyFile: join(dir, 'missing') }, { name: 'b', apiKeyFile: join(dir, 'empty') }]));
+    const config = parseConfig(
+      doc([
+        { name: 'a', apiKeyFile: join(dir, 'missing') },
+        { name: 'b', apiKeyFile: join(dir, 'empty') },
+      ]),
+    );
     expect(() => resolveSecrets(config, {})).toThrow(`${join(dir, 'missing')} (providers.p.upstreams: a, apiKeyFile): cannot be read or is empty`);
     expect(() => resolveSecrets(config, {})).toThrow(`${join(dir, 'empty')} (providers.p.upstreams: b, apiKeyFile): cannot be read or is empty`);
   });

@@ -54,19 +54,28 @@ describe('temporalConnectionOptions', () => {
   });
 
   it('turns TLS on without client certificates with TEMPORAL_TLS=true; empty variables count as unset', () => {
-    expect(temporalConnectionOptions({ address, env: readRuntimeEnv({ TEMPORAL_TLS: 'true', TEMPORAL_TLS_CERT: '', TEMPORAL_API_KEY: '' }) })).toEqual({ address, tls: {} });
+    expect(temporalConnectionOptions({ address, env: readRuntimeEnv({ TEMPORAL_TLS: 'true', TEMPORAL_TLS_CERT: '', TEMPORAL_API_KEY: '' }) })).toEqual({
+      address,
+      tls: {},
+    });
     expect(temporalConnectionOptions({ address, env: readRuntimeEnv({ TEMPORAL_TLS: 'false' }) })).toEqual({ address });
   });
 
   it('names the file and variable when a certificate file is missing', () => {
-    const error = thrown(() => temporalConnectionOptions({ address, env: readRuntimeEnv({ TEMPORAL_TLS_CERT: join(dir, 'nope.pem'), TEMPORAL_TLS_KEY: key }) }));
+    const error = thrown(() =>
+      temporalConnectionOptions({ address, env: readRuntimeEnv({ TEMPORAL_TLS_CERT: join(dir, 'nope.pem'), TEMPORAL_TLS_KEY: key }) }),
+    );
     expect(isConfigError(error)).toBe(true);
     expect(error.message).toBe(`TEMPORAL_TLS_CERT: cannot read ${join(dir, 'nope.pem')} (ENOENT)`);
   });
 
   it('refuses half an mTLS pair, naming the missing variable', () => {
-    expect(thrown(() => temporalConnectionOptions({ address, env: readRuntimeEnv({ TEMPORAL_TLS_CERT: cert }) })).message).toMatch(/^TEMPORAL_TLS_CERT is set but TEMPORAL_TLS_KEY is not/);
-    expect(thrown(() => temporalConnectionOptions({ address, env: readRuntimeEnv({ TEMPORAL_TLS_KEY: key }) })).message).toMatch(/^TEMPORAL_TLS_KEY is set but TEMPORAL_TLS_CERT is not/);
+    expect(thrown(() => temporalConnectionOptions({ address, env: readRuntimeEnv({ TEMPORAL_TLS_CERT: cert }) })).message).toMatch(
+      /^TEMPORAL_TLS_CERT is set but TEMPORAL_TLS_KEY is not/,
+    );
+    expect(thrown(() => temporalConnectionOptions({ address, env: readRuntimeEnv({ TEMPORAL_TLS_KEY: key }) })).message).toMatch(
+      /^TEMPORAL_TLS_KEY is set but TEMPORAL_TLS_CERT is not/,
+    );
   });
 
   it('rejects a TEMPORAL_TLS that is not true or false, naming it', () => {

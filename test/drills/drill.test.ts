@@ -48,7 +48,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   tap?.unsubscribe();
-  await sbt?.client.schedule.getHandle(drillScheduleId(sbt.taskQueue)).delete().catch(() => undefined);
+  await sbt?.client.schedule
+    .getHandle(drillScheduleId(sbt.taskQueue))
+    .delete()
+    .catch(() => undefined);
   await sbt?.close();
 });
 
@@ -60,9 +63,22 @@ async function metricValues(name: string) {
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const { temporalAddress, natsUrl } = testStack();
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...testPayloadEnv(), SB_CONFIG: configPath, TEMPORAL_ADDRESS: temporalAddress, NATS_URL: natsUrl, SB_TASK_QUEUE: sbt.taskQueue, SB_CLUSTER: sbt.taskQueue };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ...testPayloadEnv(),
+    SB_CONFIG: configPath,
+    TEMPORAL_ADDRESS: temporalAddress,
+    NATS_URL: natsUrl,
+    SB_TASK_QUEUE: sbt.taskQueue,
+    SB_CLUSTER: sbt.taskQueue,
+  };
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', ...args], { cwd: resolve(__dirname, '../..'), env, timeout: 90_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', ...args], {
+      cwd: resolve(__dirname, '../..'),
+      env,
+      timeout: 90_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -127,12 +143,19 @@ describe('a drill with a broken fallback', () => {
     expect(primary).toMatchObject({ index: 0, role: 'primary', provider: 'openai', model: 'gpt-4o-mini', promptVariant: 'assistant:default', result: 'pass' });
     expect(primary!.samples[0]!.upstream).toMatch(/^openai\/org-[abc]$/);
     expect(primary!.samples[0]!.answerPreview?.length).toBeGreaterThan(0);
-    expect(fallback).toMatchObject({ index: 1, role: 'fallback', provider: 'anthropic', model: 'claude-haiku-4-5', promptVariant: 'assistant:anthropic', result: 'fail' });
+    expect(fallback).toMatchObject({
+      index: 1,
+      role: 'fallback',
+      provider: 'anthropic',
+      model: 'claude-haiku-4-5',
+      promptVariant: 'assistant:anthropic',
+      result: 'fail',
+    });
     expect(fallback!.samples[0]).toMatchObject({ result: 'fail', upstream: 'anthropic/org-a', outcome: 'retryable', status: 503 });
     expect(primary!.latencyMs).toBeGreaterThan(0);
   });
 
-  it('sent exactly one request per entry, with that entry\'s prompt variant — no retry, no fallback', () => {
+  it("sent exactly one request per entry, with that entry's prompt variant — no retry, no fallback", () => {
     const seen = sbt.vendor.requests({ contains: [marker], includePrompt: true }).filter((r) => r.time >= run.startedAt && r.time <= run.finishedAt);
     const anthropic = seen.filter((r) => r.protocol === 'anthropic');
     const openai = seen.filter((r) => r.protocol === 'openai');
@@ -151,25 +174,40 @@ describe('a drill with a broken fallback', () => {
 
   it('counts it in the metrics', async () => {
     const results = await metricValues('sb_drill_result_total');
-    const count = (entry: string, result: string) => results.find((v) => v.labels.route === route && v.labels.entry === entry && v.labels.result === result)?.value ?? 0;
+    const count = (entry: string, result: string) =>
+      results.find((v) => v.labels.route === route && v.labels.entry === entry && v.labels.result === result)?.value ?? 0;
     expect(count('0:openai/gpt-4o-mini', 'pass')).toBeGreaterThanOrEqual(1);
     expect(count('1:anthropic/claude-haiku-4-5', 'fail')).toBeGreaterThanOrEqual(1);
     expect(count('1:anthropic/claude-haiku-4-5', 'pass')).toBe(0);
     const latency = await metricValues('sb_drill_latency_seconds');
-    expect(latency.find((v) => (v as { metricName?: string }).metricName === 'sb_drill_latency_seconds_count' && v.labels.entry === '1:anthropic/claude-haiku-4-5' && v.labels.result === 'fail')?.value).toBeGreaterThanOrEqual(1);
+    expect(
+      latency.find(
+        (v) =>
+          (v as { metricName?: string }).metricName === 'sb_drill_latency_seconds_count' &&
+          v.labels.entry === '1:anthropic/claude-haiku-4-5' &&
+          v.labels.result === 'fail',
+      )?.value,
+    ).toBeGreaterThanOrEqual(1);
     const lastRun = (await metricValues('sb_drill_last_run_timestamp_seconds')).find((v) => v.labels.route === route)?.value ?? 0;
     expect(lastRun * 1000).toBeGreaterThanOrEqual(run.startedAt - 1_000);
   });
 
-  it('emits ordinary CallEvents, so the failure counts for the fallback upstream\'s health like any other', async () => {
-    const events = await eventually('the drill\'s CallEvents', async () => {
-      const found = await readCallEvents(sbt.nats, (e) => e.workflowId === run.drillId);
-      return found.length >= 2 ? found : undefined;
-    }, 30_000);
+  it("emits ordinary CallEvents, so the failure counts for the fallback upstream's health like any other", async () => {
+    const events = await eventually(
+      "the drill's CallEvents",
+      async () => {
+        const found = await readCallEvents(sbt.nats, (e) => e.workflowId === run.drillId);
+        return found.length >= 2 ? found : undefined;
+      },
+      30_000,
+    );
     expect(events.every((e) => e.tenant === DRILL_TENANT && e.route === route)).toBe(true);
     const failed = events.find((e) => e.provider === 'anthropic')!;
     expect(failed).toMatchObject({ upstream: 'anthropic/org-a', outcome: 'retryable', status: 503 });
-    await eventually('the worker\'s registry to count the drill failure', () => sbt.worker!.health.healthOf('anthropic/org-a', failed.model, Date.now()).failures >= 1 || undefined);
+    await eventually(
+      "the worker's registry to count the drill failure",
+      () => sbt.worker!.health.healthOf('anthropic/org-a', failed.model, Date.now()).failures >= 1 || undefined,
+    );
   });
 });
 
@@ -180,7 +218,9 @@ describe('switchboard drill (CLI)', () => {
     const lines = failing.stdout.split('\n');
     expect(lines[0]).toMatch(/^ROUTE\s+ENTRY\s+ROLE\s+PROMPT VARIANT\s+RESULT\s+UPSTREAM\s+LATENCY\s+DETAIL$/);
     expect(lines.find((l) => l.includes('0:openai/gpt-4o-mini'))).toMatch(/primary\s+assistant:default\s+PASS\s+openai\/org-[abc]\s+\d+ ms/);
-    expect(lines.find((l) => l.includes('1:anthropic/claude-haiku-4-5'))).toMatch(/fallback\s+assistant:anthropic\s+FAIL\s+anthropic\/org-a\s+\d+ ms\s+retryable \S+ \(503\)/);
+    expect(lines.find((l) => l.includes('1:anthropic/claude-haiku-4-5'))).toMatch(
+      /fallback\s+assistant:anthropic\s+FAIL\s+anthropic\/org-a\s+\d+ ms\s+retryable \S+ \(503\)/,
+    );
     expect(failing.stdout).toMatch(/1 of 2 entries FAILED/);
     expect(failing.stderr).toMatch(/drill .* failed: chat-default/);
 
@@ -206,7 +246,11 @@ describe('what a drill exercises', () => {
     await signals.send('anthropic/org-a', { kind: 'operator', action: 'open', reason: 'drill test' });
     try {
       await eventually('the worker to see the failover switch', () => sbt.worker!.failover.avoidedProvider() === 'openai' || undefined);
-      await eventually('the worker to see anthropic/org-a forced open', () => sbt.worker!.health.breakers().get('anthropic/org-a')?.state === 'forced_open' || undefined, 30_000);
+      await eventually(
+        'the worker to see anthropic/org-a forced open',
+        () => sbt.worker!.health.breakers().get('anthropic/org-a')?.state === 'forced_open' || undefined,
+        30_000,
+      );
       const before = sbt.vendor.requests({ organisation: 'anthropic/org-a' }).length;
       const run = await runDrillWorkflow(sbt.client, sbt.taskQueue, [route]);
       const [primary, fallback] = run.reports[0]!.entries;
@@ -217,7 +261,10 @@ describe('what a drill exercises', () => {
       expect(sbt.vendor.requests({ organisation: 'anthropic/org-a' }).length).toBe(before);
     } finally {
       await setFailover(sbt.nats, null, { by: 'drill test' }, sbt.controlBucket);
-      await sbt.client.workflow.getHandle(breakerWorkflowId('anthropic/org-a', sbt.taskQueue)).terminate('test over').catch(() => undefined);
+      await sbt.client.workflow
+        .getHandle(breakerWorkflowId('anthropic/org-a', sbt.taskQueue))
+        .terminate('test over')
+        .catch(() => undefined);
     }
   });
 });

@@ -43,7 +43,12 @@ describe('admin API', () => {
     expect(both.json.ids).toHaveLength(2);
     const listed = await admin('GET', '/faults');
     expect(listed.json.rules).toHaveLength(3);
-    expect((listed.json.rules as { id: string; fault: { body?: string } }[])[0]).toMatchObject({ id, firedCount: 0, probability: 1, fault: { kind: 'status', status: 503, body: 'vendor' } });
+    expect((listed.json.rules as { id: string; fault: { body?: string } }[])[0]).toMatchObject({
+      id,
+      firedCount: 0,
+      probability: 1,
+      fault: { kind: 'status', status: 503, body: 'vendor' },
+    });
     expect((await admin('DELETE', `/faults/${id}`)).json).toEqual({ removed: true });
     expect((await admin('DELETE', '/faults?organisation=openai/org-b')).json).toEqual({ cleared: 1 });
     expect((await admin('DELETE', '/faults')).json).toEqual({ cleared: 1 });
@@ -76,7 +81,12 @@ describe('admin API', () => {
     expect(bad.json.error).toContain('exactly one of `fault` or `clear: true`');
     const unknown = await admin('POST', '/scenario', [{ at: 0, organisation: 'nope', clear: true }]);
     expect(unknown.json.error).toContain('steps.0.organisation');
-    const ok = await admin('POST', '/scenario', { steps: [{ at: 0, ...rule }, { at: 60_000, organisation: 'openai/org-a', clear: true }] });
+    const ok = await admin('POST', '/scenario', {
+      steps: [
+        { at: 0, ...rule },
+        { at: 60_000, organisation: 'openai/org-a', clear: true },
+      ],
+    });
     expect(ok).toEqual({ status: 202, json: { scheduled: 2 } });
     expect(vendor.faults()).toHaveLength(1);
     expect((await admin('DELETE', '/scenario')).json).toEqual({ cancelled: 1 });
@@ -123,7 +133,15 @@ describe('configuration', () => {
     [{ organisations: [] }, 'organisations'],
     [{ organisations: [{ id: 'x', protocol: 'grpc', keys: [{ name: 'k', key: 'sk-12345678' }] }] }, 'organisations.0.protocol'],
     [testConfig({ seed: 1.5 }), 'seed'],
-    [{ organisations: [{ id: 'x', protocol: 'openai', keys: [{ name: 'k', key: 'sk-12345678' }] }, { id: 'y', protocol: 'openai', keys: [{ name: 'j', key: 'sk-12345678' }] }] }, "key 'j' is used twice"],
+    [
+      {
+        organisations: [
+          { id: 'x', protocol: 'openai', keys: [{ name: 'k', key: 'sk-12345678' }] },
+          { id: 'y', protocol: 'openai', keys: [{ name: 'j', key: 'sk-12345678' }] },
+        ],
+      },
+      "key 'j' is used twice",
+    ],
     [testConfig({ defaults: { minAnswerTokens: 10, maxAnswerTokens: 5 } }), 'defaults.minAnswerTokens'],
     [testConfig({ scenario: [{ at: 0, organisation: 'ghost', clear: true }] }), 'scenario.0.organisation'],
   ])('refuses a bad config, naming the field (%#)', async (config, naming) => {
@@ -151,8 +169,12 @@ describe('logs', () => {
     const logged = await startFakeVendor({ config: testConfig(), logger: pino({ level: 'trace' }, sink) });
     try {
       logged.runScenario([{ at: 0, organisation: 'openai/org-a', times: 1, fault: { kind: 'status', status: 500 } }]);
-      await openAiClient(logged, KEYS.orgA).chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).catch(() => undefined);
-      await openAiClient(logged, 'sk-wrong-secret-key').chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).catch(() => undefined);
+      await openAiClient(logged, KEYS.orgA)
+        .chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
+        .catch(() => undefined);
+      await openAiClient(logged, 'sk-wrong-secret-key')
+        .chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
+        .catch(() => undefined);
     } finally {
       await logged.close();
     }
@@ -185,7 +207,10 @@ describe('command line', () => {
   }, 30_000);
 
   it('exits 1 naming the bad field', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'services/fake-vendor/main.ts', '--config', 'package.json'], { cwd: `${__dirname}/../..`, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'services/fake-vendor/main.ts', '--config', 'package.json'], {
+      cwd: `${__dirname}/../..`,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -4,10 +4,13 @@ import { countTokens, tokenize } from '../../services/fake-vendor/tokenizer';
 const base: AnswerRequest = { seed: 1, model: 'gpt-4o', promptText: 'user: hello', lastUserText: 'hello', minTokens: 8, maxTokens: 40, spoiling: 'none' };
 
 describe('tokenizer', () => {
-  it.each(['', 'a', 'hello world', '  leading and trailing  ', 'supercalifragilistic', 'tabs\tand\nnewlines', 'ünïcödé — ok'])('splits %j losslessly', (text) => {
-    expect(tokenize(text).join('')).toBe(text);
-    expect(countTokens(text)).toBe(tokenize(text).length);
-  });
+  it.each(['', 'a', 'hello world', '  leading and trailing  ', 'supercalifragilistic', 'tabs\tand\nnewlines', 'ünïcödé — ok'])(
+    'splits %j losslessly',
+    (text) => {
+      expect(tokenize(text).join('')).toBe(text);
+      expect(countTokens(text)).toBe(tokenize(text).length);
+    },
+  );
 
   it('re-tokenizes any prefix of whole tokens the same way', () => {
     const tokens = tokenize('The vendor answers with a steady stream of plain words.');
@@ -44,7 +47,12 @@ describe('generateAnswer', () => {
   });
 
   it('honours directives', () => {
-    expect(parseDirectives('x [[say:hi there]] y [[tool:lookup]] [[tokens:5]] [[echo:prompt]]')).toEqual({ say: 'hi there', tool: 'lookup', tokens: 5, echo: 'prompt' });
+    expect(parseDirectives('x [[say:hi there]] y [[tool:lookup]] [[tokens:5]] [[echo:prompt]]')).toEqual({
+      say: 'hi there',
+      tool: 'lookup',
+      tokens: 5,
+      echo: 'prompt',
+    });
     expect(generateAnswer({ ...base, lastUserText: 'mask <PII_1> [[echo]]' }).text).toBe('mask <PII_1>');
     expect(generateAnswer({ ...base, lastUserText: '[[tokens:12]]' }).tokens).toHaveLength(12);
     expect(generateAnswer({ ...base, lastUserText: '[[say:]]' }).text).toBe('');

@@ -21,7 +21,11 @@ const siteSchema: ObjectSchema = {
   type: 'object',
   properties: {
     name: { type: 'string', minLength: 3 },
-    pages: { type: 'array', minItems: 2, items: { type: 'object', properties: { title: { type: 'string' }, order: { type: 'integer' } }, required: ['title', 'order'] } },
+    pages: {
+      type: 'array',
+      minItems: 2,
+      items: { type: 'object', properties: { title: { type: 'string' }, order: { type: 'integer' } }, required: ['title', 'order'] },
+    },
     theme: { type: 'string', enum: ['light', 'dark'] },
   },
   required: ['name', 'pages', 'theme'],
@@ -197,7 +201,13 @@ describe('Anthropic messages', () => {
   it('records the system prompt in the prompt text', async () => {
     await client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 10, system: 'SECRET-SYSTEM', messages: user('hello') });
     const [record] = vendor.requests({ contains: ['secret-system'], includePrompt: true });
-    expect(record).toMatchObject({ protocol: 'anthropic', organisation: 'anthropic/org-a', keyName: 'anthropic-org-a-1', model: 'claude-haiku-4-5', status: 200 });
+    expect(record).toMatchObject({
+      protocol: 'anthropic',
+      organisation: 'anthropic/org-a',
+      keyName: 'anthropic-org-a-1',
+      model: 'claude-haiku-4-5',
+      status: 200,
+    });
     expect(record?.promptText).toBe('system: SECRET-SYSTEM\nuser: hello');
   });
 });

@@ -47,7 +47,9 @@ describe('planFaults', () => {
     ];
     expect(planFaults(rules, context(), createRandom(1)).firedRuleIds).toEqual([]);
     expect(planFaults(rules, context({ stream: true, structured: true }), createRandom(1)).firedRuleIds).toEqual(['stream']);
-    expect(planFaults([stored({ promptContains: 'TRANSPARENT', fault: { kind: 'content_policy_violation' } })], context(), createRandom(1)).decisive).toBe('content_policy_violation');
+    expect(planFaults([stored({ promptContains: 'TRANSPARENT', fault: { kind: 'content_policy_violation' } })], context(), createRandom(1)).decisive).toBe(
+      'content_policy_violation',
+    );
     const streamOnly = planFaults(rules.slice(4), context({ stream: true, structured: true }), createRandom(1));
     expect(streamOnly).toMatchObject({ stream: { kind: 'stream_cut', afterChunks: 3 }, invalidJson: true, firedKinds: ['stream_cut', 'invalid_json'] });
   });
@@ -76,7 +78,10 @@ describe('planFaults', () => {
     const flap = { kind: 'flap' as const, downMs: 100, upMs: 50, status: 503 };
     expect([0, 99, 100, 149, 150, 249, 250].map((t) => isFlapDown(flap, 0, t))).toEqual([true, true, false, false, true, true, false]);
     expect(planFaults([stored({ fault: flap }, 'f', 0)], context({ nowMs: 120 }), createRandom(1)).terminal).toBeNull();
-    expect(planFaults([stored({ fault: flap }, 'f', 0)], context({ nowMs: 10 }), createRandom(1))).toMatchObject({ terminal: { kind: 'status', status: 503 }, decisive: 'flap' });
+    expect(planFaults([stored({ fault: flap }, 'f', 0)], context({ nowMs: 10 }), createRandom(1))).toMatchObject({
+      terminal: { kind: 'status', status: 503 },
+      decisive: 'flap',
+    });
   });
 });
 

@@ -22,7 +22,14 @@ export function testConfig(overrides: Partial<FakeVendorConfigInput> = {}): Fake
   return {
     seed: 7,
     organisations: [
-      { id: 'openai/org-a', protocol: 'openai', keys: [{ name: 'org-a-1', key: KEYS.orgA }, { name: 'org-a-2', key: KEYS.orgA2 }] },
+      {
+        id: 'openai/org-a',
+        protocol: 'openai',
+        keys: [
+          { name: 'org-a-1', key: KEYS.orgA },
+          { name: 'org-a-2', key: KEYS.orgA2 },
+        ],
+      },
       { id: 'openai/org-b', protocol: 'openai', keys: [{ name: 'org-b-1', key: KEYS.orgB }], models: ['gpt-4o-mini', { id: 'gpt-tiny', contextTokens: 20 }] },
       { id: 'openai/limited', protocol: 'openai', rpm: 3, tpm: 1_000_000, keys: [{ name: 'limited-1', key: KEYS.limited }] },
       { id: 'openai/slow', protocol: 'openai', ttftMs: 100, tokensPerSecond: 100, keys: [{ name: 'slow-1', key: KEYS.slow }] },

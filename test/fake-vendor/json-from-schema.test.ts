@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { generateFromSchema, violateSchema } from '../../services/fake-vendor/json-from-schema';
 import { createRandom } from '../../services/fake-vendor/seeded-random';
 
-const Page = z.object({ slug: z.string().min(3).max(12), order: z.number().int().min(1).max(9), sections: z.array(z.enum(['hero', 'faq'])).min(2).max(4) });
+const Page = z.object({
+  slug: z.string().min(3).max(12),
+  order: z.number().int().min(1).max(9),
+  sections: z
+    .array(z.enum(['hero', 'faq']))
+    .min(2)
+    .max(4),
+});
 const zodSchemas = {
   primitives: z.object({ s: z.string(), n: z.number(), i: z.number().int(), b: z.boolean(), nul: z.null() }),
   bounds: z.object({ score: z.number().gt(0).lt(1), count: z.number().int().gte(10).lte(12), label: z.string().min(20).max(25) }),
@@ -10,7 +17,10 @@ const zodSchemas = {
   enumsAndLiterals: z.object({ colour: z.enum(['red', 'green']), version: z.literal(2), mode: z.literal('strict') }),
   nested: z.object({ site: z.object({ title: z.string(), pages: z.array(Page).min(3) }) }),
   nullableAndOptional: z.object({ owner: z.string().nullable(), note: z.string().optional(), tags: z.array(z.string()).nullable() }),
-  unions: z.object({ value: z.union([z.string(), z.number()]), shape: z.discriminatedUnion('type', [z.object({ type: z.literal('a'), a: z.string() }), z.object({ type: z.literal('b'), b: z.number() })]) }),
+  unions: z.object({
+    value: z.union([z.string(), z.number()]),
+    shape: z.discriminatedUnion('type', [z.object({ type: z.literal('a'), a: z.string() }), z.object({ type: z.literal('b'), b: z.number() })]),
+  }),
   tuple: z.object({ point: z.tuple([z.number(), z.number(), z.string()]) }),
   intersection: z.intersection(z.object({ a: z.string() }), z.object({ b: z.number() })),
   recordOfStrings: z.object({ meta: z.record(z.string(), z.string()) }),
@@ -48,7 +58,12 @@ describe('generateFromSchema', () => {
       type: 'object',
       properties: {
         items: { type: 'array', items: { $ref: '#/$defs/Item' }, minItems: 2, maxItems: 2 },
-        merged: { allOf: [{ type: 'object', properties: { a: { const: 1 } } }, { properties: { b: { type: ['string', 'null'] } }, required: ['b'] }] },
+        merged: {
+          allOf: [
+            { type: 'object', properties: { a: { const: 1 } } },
+            { properties: { b: { type: ['string', 'null'] } }, required: ['b'] },
+          ],
+        },
       },
       required: ['items', 'merged'],
     };

@@ -69,7 +69,11 @@ describe('OpenAI faults', () => {
 
   it('targets one model, one kind of request, or prompts containing a phrase', async () => {
     vendor.setFault({ organisation: ORG, model: 'gpt-4o-mini', fault: { kind: 'status', status: 500 } });
-    vendor.setFault({ organisation: ORG, promptContains: 'Transparent', fault: { kind: 'content_policy_violation', message: 'transparent backgrounds are not allowed' } });
+    vendor.setFault({
+      organisation: ORG,
+      promptContains: 'Transparent',
+      fault: { kind: 'content_policy_violation', message: 'transparent backgrounds are not allowed' },
+    });
     vendor.setFault({ organisation: ORG, stream: true, fault: { kind: 'status', status: 502 } });
     await expect(ask(client, 'hello', 'gpt-4o')).resolves.toBeDefined();
     await expect(ask(client, 'hello', 'gpt-4o-mini')).rejects.toMatchObject({ status: 500 });

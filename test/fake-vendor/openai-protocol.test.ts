@@ -130,7 +130,13 @@ describe('OpenAI chat completions', () => {
       { type: 'function', function: { name: 'a', parameters: { type: 'object', properties: { x: { type: 'string' } } } } },
       { type: 'function', function: { name: 'b', parameters: { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] } } },
     ];
-    const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: user('go'), tools, tool_choice: { type: 'function', function: { name: 'b' } }, stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: user('go'),
+      tools,
+      tool_choice: { type: 'function', function: { name: 'b' } },
+      stream: true,
+    });
     const { items } = await drain(stream);
     const deltas = items.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
     expect(deltas[0]?.function?.name).toBe('b');
@@ -147,7 +153,11 @@ describe('OpenAI chat completions', () => {
       score: z.number().min(0).max(1),
       owner: z.string().nullable(),
     });
-    const completion = await client.chat.completions.parse({ model: 'gpt-4o', messages: user('plan a site'), response_format: zodResponseFormat(Plan, 'plan') });
+    const completion = await client.chat.completions.parse({
+      model: 'gpt-4o',
+      messages: user('plan a site'),
+      response_format: zodResponseFormat(Plan, 'plan'),
+    });
     const parsed = completion.choices[0]?.message.parsed;
     expect(Plan.safeParse(parsed).success).toBe(true);
     expect(parsed?.pages.length).toBeGreaterThanOrEqual(3);

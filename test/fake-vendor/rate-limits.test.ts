@@ -14,7 +14,16 @@ beforeAll(async () => {
     port: 0,
     config: {
       organisations: [
-        { id: 'openai/small', protocol: 'openai', rpm: 3, tpm: 100_000, keys: [{ name: 's1', key: 'sk-small-key-1' }, { name: 's2', key: 'sk-small-key-2' }] },
+        {
+          id: 'openai/small',
+          protocol: 'openai',
+          rpm: 3,
+          tpm: 100_000,
+          keys: [
+            { name: 's1', key: 'sk-small-key-1' },
+            { name: 's2', key: 'sk-small-key-2' },
+          ],
+        },
         { id: 'openai/few-tokens', protocol: 'openai', rpm: 1000, tpm: 60, keys: [{ name: 't1', key: 'sk-few-tokens-1' }] },
         { id: 'anthropic/small', protocol: 'anthropic', rpm: 2, tpm: 100_000, keys: [{ name: 'a1', key: 'sk-ant-small-1' }] },
       ],
@@ -27,7 +36,9 @@ const user = (content: string): OpenAI.ChatCompletionMessageParam[] => [{ role: 
 
 describe('per-organisation rate limits', () => {
   it('sends OpenAI x-ratelimit-* headers, answers 429 with retry-after over the limit, and refills with time', async () => {
-    const first = await openAiClient(vendor, 'sk-small-key-1').chat.completions.create({ model: 'gpt-4o', messages: user('[[tokens:10]]') }).withResponse();
+    const first = await openAiClient(vendor, 'sk-small-key-1')
+      .chat.completions.create({ model: 'gpt-4o', messages: user('[[tokens:10]]') })
+      .withResponse();
     expect(first.response.headers.get('x-ratelimit-limit-requests')).toBe('3');
     expect(first.response.headers.get('x-ratelimit-remaining-requests')).toBe('2');
     expect(first.response.headers.get('x-ratelimit-reset-requests')).toBe('20s');
@@ -50,7 +61,9 @@ describe('per-organisation rate limits', () => {
     expect(limited.message).toContain('Limit 3');
 
     nowMs += 20_000;
-    const refilled = await openAiClient(vendor, 'sk-small-key-1').chat.completions.create({ model: 'gpt-4o', messages: user('e') }).withResponse();
+    const refilled = await openAiClient(vendor, 'sk-small-key-1')
+      .chat.completions.create({ model: 'gpt-4o', messages: user('e') })
+      .withResponse();
     expect(refilled.response.headers.get('x-ratelimit-remaining-requests')).toBe('0');
     expect(vendor.requests({ organisation: 'openai/small' }).map((r) => r.status)).toEqual([200, 200, 200, 429, 200]);
   });

@@ -39,7 +39,9 @@ describe('time-scripted faults', () => {
       config: testConfig({ scenario: [{ at: 0, organisation: 'openai/org-b', fault: { kind: 'account_locked', reason: 'billing' } }] }),
     });
     try {
-      const error = await rejectionOf(openAiClient(scripted, KEYS.orgB).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }));
+      const error = await rejectionOf(
+        openAiClient(scripted, KEYS.orgB).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
+      );
       expect(error).toMatchObject({ status: 429, code: 'insufficient_quota' });
     } finally {
       await scripted.close();
@@ -60,7 +62,11 @@ describe('faults over time, on a hand-driven clock', () => {
 
   it('flaps: down for downMs, healthy for upMs, repeating', async () => {
     vendor.setFault({ organisation: ORG, fault: { kind: 'flap', downMs: 10_000, upMs: 5_000 } });
-    const outcome = async () => ask(client).then(() => 'up', (e: { status?: number }) => `down ${e.status}`);
+    const outcome = async () =>
+      ask(client).then(
+        () => 'up',
+        (e: { status?: number }) => `down ${e.status}`,
+      );
     expect(await outcome()).toBe('down 503');
     nowMs += 9_999;
     expect(await outcome()).toBe('down 503');
@@ -68,7 +74,12 @@ describe('faults over time, on a hand-driven clock', () => {
     expect(await outcome()).toBe('up');
     nowMs += 5_000;
     expect(await outcome()).toBe('down 503');
-    expect(vendor.requests({ organisation: ORG }).slice(-4).map((r) => r.fault)).toEqual(['flap', 'flap', null, 'flap']);
+    expect(
+      vendor
+        .requests({ organisation: ORG })
+        .slice(-4)
+        .map((r) => r.fault),
+    ).toEqual(['flap', 'flap', null, 'flap']);
   });
 
   it('retires a rule after durationMs', async () => {

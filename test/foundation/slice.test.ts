@@ -20,14 +20,12 @@ describe('foundation slice: workflow → activity → JetStream', () => {
 
   it('publishes an event from an activity that a NATS reader gets back', async () => {
     const probeId = randomUUID();
-    const result = await withWorker(
-      { taskQueue: ctx.taskQueue, activities: createProbeActivities({ nats: ctx.nats }) },
-      () =>
-        ctx.client.workflow.execute('probe', {
-          taskQueue: ctx.taskQueue,
-          workflowId: probeWorkflowId(probeId),
-          args: [{ probeId, message: 'hello from the slice' }],
-        }),
+    const result = await withWorker({ taskQueue: ctx.taskQueue, activities: createProbeActivities({ nats: ctx.nats }) }, () =>
+      ctx.client.workflow.execute('probe', {
+        taskQueue: ctx.taskQueue,
+        workflowId: probeWorkflowId(probeId),
+        args: [{ probeId, message: 'hello from the slice' }],
+      }),
     );
 
     const jsm = await ctx.nats.jetstreamManager();
@@ -40,21 +38,18 @@ describe('foundation slice: workflow → activity → JetStream', () => {
   it('shows an activity failure in the workflow history', async () => {
     const probeId = randomUUID();
     const workflowId = probeWorkflowId(probeId);
-    const failure = await withWorker(
-      { taskQueue: ctx.taskQueue, activities: createProbeActivities({ nats: ctx.nats }) },
-      async () => {
-        try {
-          await ctx.client.workflow.execute('probe', {
-            taskQueue: ctx.taskQueue,
-            workflowId,
-            args: [{ probeId, message: 'doomed', failWith: 'upstream exploded' }],
-          });
-          return undefined;
-        } catch (error) {
-          return error;
-        }
-      },
-    );
+    const failure = await withWorker({ taskQueue: ctx.taskQueue, activities: createProbeActivities({ nats: ctx.nats }) }, async () => {
+      try {
+        await ctx.client.workflow.execute('probe', {
+          taskQueue: ctx.taskQueue,
+          workflowId,
+          args: [{ probeId, message: 'doomed', failWith: 'upstream exploded' }],
+        });
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    });
     expect(failure).toBeInstanceOf(WorkflowFailedError);
 
     const history = await ctx.client.workflow.getHandle(workflowId).fetchHistory();

@@ -29,7 +29,12 @@ async function chat(url: string, key: string, body: Record<string, unknown>, hea
     body: JSON.stringify({ model: 'solo-only', ...body }),
   });
   const json = (await response.json()) as { error?: { message: string } };
-  return { status: response.status, retryAfter: Number(response.headers.get('retry-after')), retryAfterMs: Number(response.headers.get('retry-after-ms')), message: json.error?.message ?? '' };
+  return {
+    status: response.status,
+    retryAfter: Number(response.headers.get('retry-after')),
+    retryAfterMs: Number(response.headers.get('retry-after-ms')),
+    message: json.error?.message ?? '',
+  };
 }
 
 const ask = (text: string) => [{ role: 'user', content: text }];
@@ -40,10 +45,20 @@ describe('admission: limits nobody can skip', () => {
     t = await startGateway({
       gateway: {
         tenants: [
-          { id: 'acme', keys: [{ name: 'web', sha256: hashApiKey(keys.web) }, { name: 'batch', sha256: hashApiKey(keys.batch), limits: { requestsPerMinute: 4 } }] },
+          {
+            id: 'acme',
+            keys: [
+              { name: 'web', sha256: hashApiKey(keys.web) },
+              { name: 'batch', sha256: hashApiKey(keys.batch), limits: { requestsPerMinute: 4 } },
+            ],
+          },
           { id: 'small', keys: [{ name: 'other', sha256: hashApiKey(keys.other) }], limits: { requestsPerMinute: 2 } },
         ],
-        admission: { anonymous: { requestsPerMinute: 3 }, segments: { untrusted: {}, trusted: {}, premium: {} }, trustProxy: { header: 'x-forwarded-for', hops: 1 } },
+        admission: {
+          anonymous: { requestsPerMinute: 3 },
+          segments: { untrusted: {}, trusted: {}, premium: {} },
+          trustProxy: { header: 'x-forwarded-for', hops: 1 },
+        },
       },
     });
   });
@@ -97,7 +112,7 @@ describe('admission: the slots of a killed gateway', () => {
     await t?.close();
   });
 
-  it('keeps a live request\'s slot past its TTL, and frees a killed gateway\'s within seconds', async () => {
+  it("keeps a live request's slot past its TTL, and frees a killed gateway's within seconds", async () => {
     const [doomed, survivor] = gateways as [GatewayProcess, GatewayProcess];
     const user = `u-${randomUUID().slice(0, 8)}`;
     const m = `lease-${randomUUID().slice(0, 8)}`;

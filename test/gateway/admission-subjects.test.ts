@@ -15,7 +15,7 @@ describe('admissionSubjects', () => {
     expect(admissionSubjects(config, { ...base, ...ask }).map((s) => s.what)).toEqual(expected);
   });
 
-  it('uses the tenant\'s and key\'s own limits over the defaults, and leaves unlimited subjects out', () => {
+  it("uses the tenant's and key's own limits over the defaults, and leaves unlimited subjects out", () => {
     const subjects = admissionSubjects(AdmissionConfig.parse({}), { ...base, tenantLimits: { concurrent: 3 }, keyLimits: {} });
     expect(subjects.map((s) => [s.what, s.limits])).toEqual([
       ['tenant', { concurrent: 3 }],

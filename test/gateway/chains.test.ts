@@ -33,8 +33,13 @@ describe('gateway: chains', () => {
   });
 
   const post = (body: unknown, key: string = tenantKeys.acme, headers: Record<string, string> = {}) =>
-    fetch(`${t.url}/v1/chains`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  const get = (id: string, key: string = tenantKeys.acme) => fetch(`${t.url}/v1/chains/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${key}` } });
+    fetch(`${t.url}/v1/chains`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  const get = (id: string, key: string = tenantKeys.acme) =>
+    fetch(`${t.url}/v1/chains/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${key}` } });
 
   it('starts a chain, reports it running or done, and returns the result', async () => {
     const name = `Ada-${randomUUID().slice(0, 6)}`;
@@ -43,11 +48,15 @@ describe('gateway: chains', () => {
     const started = Started.parse(await response.json());
     expect(response.headers.get('location')).toBe(`/v1/chains/${encodeURIComponent(started.id)}`);
 
-    const done = await eventually('the chain to complete', async () => {
-      const view = View.parse(await (await get(started.id)).json());
-      expect(['running', 'completed']).toContain(view.status);
-      return view.status === 'completed' ? view : undefined;
-    }, 30_000);
+    const done = await eventually(
+      'the chain to complete',
+      async () => {
+        const view = View.parse(await (await get(started.id)).json());
+        expect(['running', 'completed']).toContain(view.status);
+        return view.status === 'completed' ? view : undefined;
+      },
+      30_000,
+    );
     expect(JSON.stringify(done.result)).toContain('farewell');
     // Both steps reached the vendor once each, the second with the first's answer in its prompt.
     expect(t.vendor.requests({ contains: [name] })).toHaveLength(2);

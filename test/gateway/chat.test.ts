@@ -14,7 +14,6 @@ import { apiError, startGateway, tenantKeys, type GatewayUnderTest } from '../ha
 const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 const ask = (text: string) => [{ role: 'user' as const, content: text }];
 
-
 describe('gateway: OpenAI-compatible chat completions', () => {
   let t: GatewayUnderTest;
   let openai: OpenAI;
@@ -32,7 +31,9 @@ describe('gateway: OpenAI-compatible chat completions', () => {
 
   it('answers with the model that answered, its usage and the Switchboard headers', async () => {
     const m = marker('plain');
-    const { data, response } = await openai.chat.completions.create({ model: 'chat-default', messages: ask(`Say hello ${m} [[say:hello from the gateway]]`) }).withResponse();
+    const { data, response } = await openai.chat.completions
+      .create({ model: 'chat-default', messages: ask(`Say hello ${m} [[say:hello from the gateway]]`) })
+      .withResponse();
     expect(data.choices[0]!.message.content).toBe('hello from the gateway');
     expect(data.model).toBe('gpt-4o-mini');
     expect(data.usage!.completion_tokens).toBeGreaterThan(0);
@@ -53,7 +54,9 @@ describe('gateway: OpenAI-compatible chat completions', () => {
     const completion = await openai.chat.completions.create({
       model: 'chat-default',
       messages: ask(`What is the weather in Paris? ${m}`),
-      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }],
+      tools: [
+        { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } },
+      ],
       tool_choice: 'required',
     });
     const choice = completion.choices[0]!;
@@ -68,7 +71,12 @@ describe('gateway: OpenAI-compatible chat completions', () => {
 
   it('realises response_format json_schema as structured output', async () => {
     const m = marker('structured');
-    const schema = { type: 'object', properties: { title: { type: 'string' }, pages: { type: 'integer', minimum: 1, maximum: 9 } }, required: ['title', 'pages'], additionalProperties: false };
+    const schema = {
+      type: 'object',
+      properties: { title: { type: 'string' }, pages: { type: 'integer', minimum: 1, maximum: 9 } },
+      required: ['title', 'pages'],
+      additionalProperties: false,
+    };
     const completion = await openai.chat.completions.create({
       model: 'chat-default',
       messages: ask(`Plan a site ${m}`),
@@ -82,11 +90,20 @@ describe('gateway: OpenAI-compatible chat completions', () => {
   it('serves the Anthropic messages API on the same machinery', async () => {
     const m = marker('anthropic');
     const anthropic = new Anthropic({ apiKey: tenantKeys.acme, baseURL: t.url, maxRetries: 0 });
-    const message = await anthropic.messages.create({ model: 'chat-default', max_tokens: 200, messages: [{ role: 'user', content: `Hi ${m} [[say:hi there]]` }] });
+    const message = await anthropic.messages.create({
+      model: 'chat-default',
+      max_tokens: 200,
+      messages: [{ role: 'user', content: `Hi ${m} [[say:hi there]]` }],
+    });
     expect(message.content).toEqual([{ type: 'text', text: 'hi there' }]);
     expect(message.model).toBe('gpt-4o-mini');
     const events: string[] = [];
-    const stream = await anthropic.messages.create({ model: 'chat-default', max_tokens: 200, stream: true, messages: [{ role: 'user', content: `Again ${m} [[say:streamed hi]]` }] });
+    const stream = await anthropic.messages.create({
+      model: 'chat-default',
+      max_tokens: 200,
+      stream: true,
+      messages: [{ role: 'user', content: `Again ${m} [[say:streamed hi]]` }],
+    });
     let text = '';
     for await (const event of stream) {
       events.push(event.type);
@@ -109,7 +126,11 @@ describe('gateway: OpenAI-compatible chat completions', () => {
   it('answers bad input with 400 and starts nothing', async () => {
     const m = marker('bad-input');
     const post = (body: string) =>
-      fetch(`${t.url}/v1/chat/completions`, { method: 'POST', body, headers: { authorization: `Bearer ${tenantKeys.acme}`, 'content-type': 'application/json' } });
+      fetch(`${t.url}/v1/chat/completions`, {
+        method: 'POST',
+        body,
+        headers: { authorization: `Bearer ${tenantKeys.acme}`, 'content-type': 'application/json' },
+      });
     const malformed = await post(`{"model": "chat-default", "messages": [${m}`);
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
@@ -126,7 +147,9 @@ describe('gateway: OpenAI-compatible chat completions', () => {
     expect(invalid.status).toBe(400);
     expect(invalid.error).toEqual(expect.objectContaining({ param: 'temperature' }));
 
-    const badKey = await apiError(openai.chat.completions.create({ model: 'chat-default', messages: ask(m) }, { headers: { 'Idempotency-Key': 'spaces are not allowed' } }));
+    const badKey = await apiError(
+      openai.chat.completions.create({ model: 'chat-default', messages: ask(m) }, { headers: { 'Idempotency-Key': 'spaces are not allowed' } }),
+    );
     expect(badKey.status).toBe(400);
     expect(badKey.error).toEqual(expect.objectContaining({ param: 'Idempotency-Key' }));
 
@@ -136,8 +159,12 @@ describe('gateway: OpenAI-compatible chat completions', () => {
   it('maps the same Idempotency-Key to one workflow and one vendor request', async () => {
     const m = marker('idem');
     const key = `key-${randomUUID()}`;
-    const first = await openai.chat.completions.create({ model: 'chat-default', messages: ask(`Once ${m}`) }, { headers: { 'Idempotency-Key': key } }).withResponse();
-    const second = await openai.chat.completions.create({ model: 'chat-default', messages: ask(`Once ${m}`) }, { headers: { 'Idempotency-Key': key } }).withResponse();
+    const first = await openai.chat.completions
+      .create({ model: 'chat-default', messages: ask(`Once ${m}`) }, { headers: { 'Idempotency-Key': key } })
+      .withResponse();
+    const second = await openai.chat.completions
+      .create({ model: 'chat-default', messages: ask(`Once ${m}`) }, { headers: { 'Idempotency-Key': key } })
+      .withResponse();
     expect(second.response.headers.get('x-switchboard-call-id')).toBe(first.response.headers.get('x-switchboard-call-id'));
     expect(second.data.choices[0]!.message.content).toBe(first.data.choices[0]!.message.content);
     expect(t.vendor.requests({ contains: [m] })).toHaveLength(1);
@@ -168,7 +195,11 @@ describe('gateway: OpenAI-compatible chat completions', () => {
       return undefined;
     })();
     const send = (key: string, body: unknown) =>
-      fetch(`${t.url}/v1/feedback`, { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } });
+      fetch(`${t.url}/v1/feedback`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      });
 
     const foreign = await send(tenantKeys.globex, { callId, inserted: true });
     expect(foreign.status).toBe(404);
@@ -184,7 +215,9 @@ describe('gateway: OpenAI-compatible chat completions', () => {
     const started = Date.now();
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(url.port), url.hostname, () => {
-        socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${tenantKeys.acme}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"model":`);
+        socket.write(
+          `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${tenantKeys.acme}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"model":`,
+        );
       });
       let received = '';
       socket.on('data', (chunk) => (received += chunk.toString()));
@@ -209,7 +242,8 @@ describe('gateway: OpenAI-compatible chat completions', () => {
   it("passes the vendor's reason through on a caller's fault (400), and keeps vendor text out of the attempt summary", async () => {
     const m = marker('policy');
     const reason = `Rejected by the safety system ${m}`;
-    for (const org of ['openai/org-a', 'openai/org-b', 'openai/org-c']) t.vendor.setFault({ organisation: org, promptContains: m, fault: { kind: 'content_policy_violation', message: reason } });
+    for (const org of ['openai/org-a', 'openai/org-b', 'openai/org-c'])
+      t.vendor.setFault({ organisation: org, promptContains: m, fault: { kind: 'content_policy_violation', message: reason } });
     const rejected = await apiError(openai.chat.completions.create({ model: 'chat-default', messages: ask(`Something ${m}`) }));
     expect(rejected.status).toBe(400);
     const body = rejected.error as { code: string; message: string; switchboard: { attempts: Array<Record<string, unknown>> } };

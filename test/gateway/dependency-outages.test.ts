@@ -43,16 +43,24 @@ describe('dependency outages: Temporal', () => {
 
   it('answers 200 or a 503 naming Temporal with retry-after, never a 500, while Temporal restarts', async () => {
     const m = `temporal-outage-${randomUUID().slice(0, 8)}`;
-    const traffic = keepCalling(4, (n, i) => call(t.url, `${m} ${n}-${i}`, i % 2 ? `u-${n}` : undefined), (error) => ({ status: 0, retryAfter: null, code: null, message: String(error) }));
+    const traffic = keepCalling(
+      4,
+      (n, i) => call(t.url, `${m} ${n}-${i}`, i % 2 ? `u-${n}` : undefined),
+      (error) => ({ status: 0, retryAfter: null, code: null, message: String(error) }),
+    );
     const { outcomes } = traffic;
     await eventually('calls before the outage', () => outcomes.filter((o) => o.status === 200).length >= 8 || undefined, 60_000);
 
     await stack.stop('temporal');
-    const ready = await eventually('/readyz reporting Temporal', async () => {
-      const response = await fetch(`${t.url}/readyz`);
-      const body = (await response.json()) as { temporal: string };
-      return response.status === 503 && body.temporal === 'unreachable' ? body : undefined;
-    }, 30_000);
+    const ready = await eventually(
+      '/readyz reporting Temporal',
+      async () => {
+        const response = await fetch(`${t.url}/readyz`);
+        const body = (await response.json()) as { temporal: string };
+        return response.status === 503 && body.temporal === 'unreachable' ? body : undefined;
+      },
+      30_000,
+    );
     expect(ready).toEqual(expect.objectContaining({ temporal: 'unreachable', nats: 'ok' }));
     const during = outcomes.length;
     // The outage itself: ~10 s without Temporal while the callers keep calling.
@@ -62,7 +70,11 @@ describe('dependency outages: Temporal', () => {
     await traffic.stop();
 
     const statuses = outcomes.reduce<Record<number, number>>((acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }), {});
-    expect(Object.keys(statuses).map(Number).filter((s) => s !== 200 && s !== 503)).toEqual([]);
+    expect(
+      Object.keys(statuses)
+        .map(Number)
+        .filter((s) => s !== 200 && s !== 503),
+    ).toEqual([]);
     for (const refused of outcomes.filter((o) => o.status === 503)) {
       expect(refused.retryAfter).toMatch(/^\d+$/);
       // Temporal named, or — nothing finishing while it is away — shed as overloaded: both say when to come back.

@@ -14,7 +14,6 @@ import { eventually, readCallEvents } from '../harness/switchboard';
 
 const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 
-
 describe('gateway: embeddings', () => {
   let t: GatewayUnderTest;
   let direct: OpenAI;
@@ -28,8 +27,19 @@ describe('gateway: embeddings', () => {
           'chat-default': { entries: [{ provider: 'openai', model: 'gpt-4o-mini' }] },
           embed: { entries: [{ provider: 'openai', model: 'text-embedding-3-small' }] },
           'embed-large': { entries: [{ provider: 'openai', model: 'text-embedding-3-large' }] },
-          'embed-fallback': { embeddingDimensions: 256, entries: [{ provider: 'solo', model: 'text-embedding-3-small' }, { provider: 'openai', model: 'text-embedding-3-large' }] },
-          'embed-unsized': { entries: [{ provider: 'solo', model: 'text-embedding-3-small' }, { provider: 'openai', model: 'text-embedding-3-large' }] },
+          'embed-fallback': {
+            embeddingDimensions: 256,
+            entries: [
+              { provider: 'solo', model: 'text-embedding-3-small' },
+              { provider: 'openai', model: 'text-embedding-3-large' },
+            ],
+          },
+          'embed-unsized': {
+            entries: [
+              { provider: 'solo', model: 'text-embedding-3-small' },
+              { provider: 'openai', model: 'text-embedding-3-large' },
+            ],
+          },
           'embed-anthropic': { entries: [{ provider: 'anthropic', model: 'claude-haiku-4-5' }] },
           // Promises 3072 but its model answers 1536: the answer is checked against the promise.
           'embed-wrong-size': { entries: [{ provider: 'openai', model: 'text-embedding-3-small', dimensions: 3072 }] },
@@ -43,7 +53,7 @@ describe('gateway: embeddings', () => {
   });
   afterEach(() => t.vendor.clearFaults());
 
-  it('embeds one input as a durable call: the vendor\'s vector, usage, a CallEvent', async () => {
+  it("embeds one input as a durable call: the vendor's vector, usage, a CallEvent", async () => {
     const m = marker('one');
     const response = await t.openai().embeddings.create({ model: 'embed', input: `hello ${m}`, encoding_format: 'float' });
     expect(response.data).toHaveLength(1);
@@ -58,7 +68,7 @@ describe('gateway: embeddings', () => {
     expect(metrics).toMatch(/sb_gateway_requests_total\{endpoint="embeddings",route="embed",status="200"\} [1-9]/);
   });
 
-  it('embeds 100 texts in order while one organisation is down, with no error (the SDK\'s default base64 decodes to the same floats)', async () => {
+  it("embeds 100 texts in order while one organisation is down, with no error (the SDK's default base64 decodes to the same floats)", async () => {
     const m = marker('rag');
     const since = Date.now();
     t.vendor.setFault({ organisation: 'openai/org-a', fault: { kind: 'status', status: 503 } });
@@ -95,7 +105,10 @@ describe('gateway: embeddings', () => {
     const email = `jane.doe.${m}@example.com`;
     // An organisation whose account is locked is passed over like a 503 one.
     t.vendor.setFault({ organisation: 'openai/org-a', fault: { kind: 'account_locked' } });
-    const { data, response } = await t.openai().embeddings.create({ model: 'embed', input: [`write to ${email} ${m}`, `second ${m}`], encoding_format: 'float' }).withResponse();
+    const { data, response } = await t
+      .openai()
+      .embeddings.create({ model: 'embed', input: [`write to ${email} ${m}`, `second ${m}`], encoding_format: 'float' })
+      .withResponse();
     expect(data.data.map((d) => d.index)).toEqual([0, 1]);
     const callId = response.headers.get('x-switchboard-call-id')!;
     const sent = t.vendor.requests({ contains: [m], includePrompt: true }).filter((r) => r.path === '/v1/embeddings');
@@ -115,7 +128,7 @@ describe('gateway: embeddings', () => {
     // Cost and usage as for chat: the tokens the client was told, at the embedding model's price.
     expect(interaction.inputTokens).toBe(data.usage.prompt_tokens);
     expect(interaction.costUsd).toBeCloseTo((data.usage.prompt_tokens * 0.02) / 1e6, 12);
-    const events = await eventually('the call\'s CallEvents', async () => {
+    const events = await eventually("the call's CallEvents", async () => {
       const found = await readCallEvents(t.nats, (e) => e.callId === callId);
       return found.some((e) => e.outcome === 'success') ? found : undefined;
     });
@@ -123,7 +136,7 @@ describe('gateway: embeddings', () => {
     expect(events.filter((e) => e.outcome !== 'success').every((e) => e.upstream === 'openai/org-a')).toBe(true);
   });
 
-  it('answers a 502 in OpenAI\'s error shape when the vectors are not the size the route promises', async () => {
+  it("answers a 502 in OpenAI's error shape when the vectors are not the size the route promises", async () => {
     const m = marker('size');
     const error = await apiError(t.openai().embeddings.create({ model: 'embed-wrong-size', input: m, encoding_format: 'float' }));
     expect(error.status).toBe(502);
@@ -132,7 +145,7 @@ describe('gateway: embeddings', () => {
     expect(error.message).toMatch(/1536 dimensions, not the 3072 the route promises/);
   });
 
-  it('falls back to another provider\'s model at the size the route names', async () => {
+  it("falls back to another provider's model at the size the route names", async () => {
     t.vendor.setFault({ organisation: 'openai/org-s', fault: { kind: 'status', status: 503 } });
     const m = marker('fallback');
     const response = await t.openai().embeddings.create({ model: 'embed-fallback', input: [`a ${m}`, `b ${m}`], encoding_format: 'float' });

@@ -28,8 +28,12 @@ describe('decideAdmission', () => {
   it('charges tokens and refuses a request larger than the whole budget', () => {
     const first = decideAdmission(undefined, { tokensPerMinute: 100 }, ask(0, 'a', 80));
     expect(first.admitted).toBe(true);
-    expect(decideAdmission(first.state, { tokensPerMinute: 100 }, ask(0, 'b', 30))).toEqual(expect.objectContaining({ admitted: false, reason: 'tokens_per_minute' }));
-    expect(decideAdmission(undefined, { tokensPerMinute: 100 }, ask(0, 'c', 101))).toEqual(expect.objectContaining({ admitted: false, reason: 'request_too_large' }));
+    expect(decideAdmission(first.state, { tokensPerMinute: 100 }, ask(0, 'b', 30))).toEqual(
+      expect.objectContaining({ admitted: false, reason: 'tokens_per_minute' }),
+    );
+    expect(decideAdmission(undefined, { tokensPerMinute: 100 }, ask(0, 'c', 101))).toEqual(
+      expect.objectContaining({ admitted: false, reason: 'request_too_large' }),
+    );
   });
 
   it('halves the limits of a subject that keeps getting refused, and relaxes as the strikes decay', () => {

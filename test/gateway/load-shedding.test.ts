@@ -18,15 +18,23 @@ describe('load shedding (pure)', () => {
     ['idle', { inFlight: 0, completions: 0, windowMs: 10_000, oldestInFlightMs: 0 }, 0],
     ['keeping up: 10 in flight, 10/s', { inFlight: 10, completions: 100, windowMs: 10_000, oldestInFlightMs: 900 }, 1_100],
     ['falling behind: 100 in flight, 2/s', { inFlight: 99, completions: 20, windowMs: 10_000, oldestInFlightMs: 30_000 }, 50_000],
-    ['nothing finishes: the oldest call\'s age', { inFlight: 3, completions: 0, windowMs: 10_000, oldestInFlightMs: 7_000 }, 7_000],
+    ["nothing finishes: the oldest call's age", { inFlight: 3, completions: 0, windowMs: 10_000, oldestInFlightMs: 7_000 }, 7_000],
   ])('estimate: %s', (_, load, expected) => {
     expect(estimateAnswerMs(load)).toBe(expected);
   });
 
   it.each([
     ['keeps up', { inFlight: 10, completions: 100, windowMs: 10_000, oldestInFlightMs: 900 }, { shed: false }],
-    ['behind the deadline budget', { inFlight: 99, completions: 20, windowMs: 10_000, oldestInFlightMs: 30_000 }, { shed: true, reason: 'deadline', retryAfterMs: 20_000 }],
-    ['at the in-flight cap', { inFlight: 100, completions: 10_000, windowMs: 10_000, oldestInFlightMs: 10 }, { shed: true, reason: 'max_in_flight', retryAfterMs: 1_000 }],
+    [
+      'behind the deadline budget',
+      { inFlight: 99, completions: 20, windowMs: 10_000, oldestInFlightMs: 30_000 },
+      { shed: true, reason: 'deadline', retryAfterMs: 20_000 },
+    ],
+    [
+      'at the in-flight cap',
+      { inFlight: 100, completions: 10_000, windowMs: 10_000, oldestInFlightMs: 10 },
+      { shed: true, reason: 'max_in_flight', retryAfterMs: 1_000 },
+    ],
   ])('decision: %s', (_, load, expected) => {
     expect(decideShedding(load, 60_000, policy)).toEqual(expect.objectContaining(expected));
   });
@@ -71,7 +79,11 @@ describe('load shedding on a capacity-bound stack', () => {
   let t: GatewayUnderTest;
   beforeAll(async () => {
     t = await startGateway({
-      gateway: { deadlineMs: DEADLINE_MS, shedding: { shareOfDeadline: 0.25 }, admission: { perTenant: {}, perKey: {}, anonymous: {}, segments: { untrusted: {}, trusted: {}, premium: {} } } },
+      gateway: {
+        deadlineMs: DEADLINE_MS,
+        shedding: { shareOfDeadline: 0.25 },
+        admission: { perTenant: {}, perKey: {}, anonymous: {}, segments: { untrusted: {}, trusted: {}, premium: {} } },
+      },
       // Two attempts at a time (activity or local activity, whichever the attempt is): ~2 calls/s with a 1 s vendor.
       workerOptions: { maxConcurrentActivityTaskExecutions: 2, maxConcurrentLocalActivityExecutions: 2 },
     });
@@ -85,16 +97,20 @@ describe('load shedding on a capacity-bound stack', () => {
     t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'latency', ms: 1_000 } });
     // Steady load within capacity: the gateway learns how fast calls finish.
     const steady: Outcome[] = [];
-    await Promise.all([0, 1].map(async (n) => {
-      for (let i = 0; i < 4; i++) steady.push(await call(t.url, `${m} steady ${n}-${i}`));
-    }));
+    await Promise.all(
+      [0, 1].map(async (n) => {
+        for (let i = 0; i < 4; i++) steady.push(await call(t.url, `${m} steady ${n}-${i}`));
+      }),
+    );
     expect(steady.every((o) => o.status === 200)).toBe(true);
 
     // A burst of 40 at once: ~20 s of work for a stack that answers ~2 calls/s; the budget is a quarter of the 20 s deadline.
     const burst = await Promise.all(Array.from({ length: 40 }, (_, i) => call(t.url, `${m} burst ${i}`)));
     const refused = burst.filter((o) => o.status === 503);
     const answered = burst.filter((o) => o.status === 200);
-    console.log(`burst of 40: ${answered.length} answered (max ${Math.max(...answered.map((o) => o.ms))} ms), ${refused.length} refused (max ${Math.max(...refused.map((o) => o.ms))} ms)`);
+    console.log(
+      `burst of 40: ${answered.length} answered (max ${Math.max(...answered.map((o) => o.ms))} ms), ${refused.length} refused (max ${Math.max(...refused.map((o) => o.ms))} ms)`,
+    );
     expect(answered.length + refused.length).toBe(40);
     expect(refused.length).toBeGreaterThan(0);
     for (const r of refused) {

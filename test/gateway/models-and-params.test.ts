@@ -12,7 +12,6 @@ import { hashApiKey } from '../../services/gateway/tenants';
 
 const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 
-
 describe('gateway: models and parameters', () => {
   let t: GatewayUnderTest;
 
@@ -34,10 +33,17 @@ describe('gateway: models and parameters', () => {
     const models = [];
     for await (const model of t.openai().models.list()) models.push(model);
     expect(models.map((m) => m.id)).toEqual(Object.keys(t.config.routes).sort());
-    const chat = models.find((m) => m.id === 'chat-default') as unknown as { object: string; owned_by: string; switchboard: { entries: unknown[]; providers: string[] } };
+    const chat = models.find((m) => m.id === 'chat-default') as unknown as {
+      object: string;
+      owned_by: string;
+      switchboard: { entries: unknown[]; providers: string[] };
+    };
     expect(chat.object).toBe('model');
     expect(chat.owned_by).toBe('switchboard');
-    expect(chat.switchboard.entries).toEqual([{ provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'anthropic', model: 'claude-haiku-4-5' }]);
+    expect(chat.switchboard.entries).toEqual([
+      { provider: 'openai', model: 'gpt-4o-mini' },
+      { provider: 'anthropic', model: 'claude-haiku-4-5' },
+    ]);
     expect(chat.switchboard.providers).toEqual(['openai', 'anthropic']);
   });
 
@@ -80,7 +86,11 @@ describe('gateway: models and parameters', () => {
     [{ made_up_param: 1 }, 'made_up_param', /does not know it/],
   ])('rejects %j with a 400 naming %s, and nothing reaches the vendor', async (extra, param, why) => {
     const m = marker('param');
-    const body = { model: 'chat-default', messages: [{ role: 'user' as const, content: `hi ${m}` }], ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming;
+    const body = {
+      model: 'chat-default',
+      messages: [{ role: 'user' as const, content: `hi ${m}` }],
+      ...extra,
+    } as OpenAI.ChatCompletionCreateParamsNonStreaming;
     const error = await apiError(t.openai().chat.completions.create(body));
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect(error.param).toBe(param);
@@ -91,7 +101,12 @@ describe('gateway: models and parameters', () => {
 
   it('passes logprobs through on a route whose vendors all return them: one entry per token of the answer, with its alternatives', async () => {
     const m = marker('logprobs');
-    const completion = await t.openai().chat.completions.create({ model: 'solo-only', messages: [{ role: 'user', content: `Say ${m} [[say:one two three]]` }], logprobs: true, top_logprobs: 3 });
+    const completion = await t.openai().chat.completions.create({
+      model: 'solo-only',
+      messages: [{ role: 'user', content: `Say ${m} [[say:one two three]]` }],
+      logprobs: true,
+      top_logprobs: 3,
+    });
     const content = completion.choices[0]!.logprobs!.content!;
     expect(content.map((c) => c.token).join('')).toBe('one two three');
     for (const token of content) {
@@ -99,10 +114,14 @@ describe('gateway: models and parameters', () => {
       expect(token.top_logprobs).toHaveLength(3);
       expect(token.top_logprobs[0]!.token).toBe(token.token);
     }
-    const stream = await apiError(t.openai().chat.completions.create({ model: 'solo-only', messages: [{ role: 'user', content: `hi ${m}-stream` }], logprobs: true, stream: true }));
+    const stream = await apiError(
+      t.openai().chat.completions.create({ model: 'solo-only', messages: [{ role: 'user', content: `hi ${m}-stream` }], logprobs: true, stream: true }),
+    );
     expect(stream.param).toBe('logprobs');
     expect(t.vendor.requests({ contains: [`${m}-stream`] })).toHaveLength(0);
-    const alone = await apiError(t.openai().chat.completions.create({ model: 'solo-only', messages: [{ role: 'user', content: `hi ${m}-alone` }], top_logprobs: 2 }));
+    const alone = await apiError(
+      t.openai().chat.completions.create({ model: 'solo-only', messages: [{ role: 'user', content: `hi ${m}-alone` }], top_logprobs: 2 }),
+    );
     expect(alone.param).toBe('top_logprobs');
   });
 

@@ -42,10 +42,12 @@ describe('gateway: queueing routes and usage-corrected token budgets', () => {
   });
   afterEach(() => t.vendor.clearFaults());
 
-  it('lets a user\'s excess wait in line on a queueing route, where another route refuses it', async () => {
+  it("lets a user's excess wait in line on a queueing route, where another route refuses it", async () => {
     const m = marker('queued');
     const user = newUser();
-    const queued = await Promise.all([0, 1, 2].map((i) => outcome(openai.chat.completions.create({ model: 'solo-only', user, messages: ask(`${m} batch item ${i}`) }))));
+    const queued = await Promise.all(
+      [0, 1, 2].map((i) => outcome(openai.chat.completions.create({ model: 'solo-only', user, messages: ask(`${m} batch item ${i}`) }))),
+    );
     expect(queued).toEqual([{ status: 200 }, { status: 200 }, { status: 200 }]);
     expect(t.vendor.requests({ contains: [m] })).toHaveLength(3);
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
@@ -53,7 +55,9 @@ describe('gateway: queueing routes and usage-corrected token budgets', () => {
 
     const r = marker('refused');
     const other = newUser();
-    const refused = await Promise.all([0, 1, 2].map((i) => outcome(openai.chat.completions.create({ model: 'chat-default', user: other, messages: ask(`${r} chat ${i}`) }))));
+    const refused = await Promise.all(
+      [0, 1, 2].map((i) => outcome(openai.chat.completions.create({ model: 'chat-default', user: other, messages: ask(`${r} chat ${i}`) }))),
+    );
     expect(refused.filter((o) => o.status === 200).length).toBeGreaterThanOrEqual(1);
     expect(refused.filter((o) => o.status === 429 && o.code === 'concurrent').length).toBeGreaterThanOrEqual(1);
     expect(t.vendor.requests({ contains: [r] })).toHaveLength(refused.filter((o) => o.status === 200).length);

@@ -38,7 +38,11 @@ describe('gateway: the Responses API across a gateway process restart', () => {
 
     gateway = await spawnGateway({ configPath, taskQueue: t.taskQueue });
     expect(gateway.child.pid).not.toBe(firstPid);
-    const next = await client(gateway.url).responses.create({ model: 'chat-default', previous_response_id: first.id, input: `What is my name? ${m}-second [[say:your name is Ada]]` });
+    const next = await client(gateway.url).responses.create({
+      model: 'chat-default',
+      previous_response_id: first.id,
+      input: `What is my name? ${m}-second [[say:your name is Ada]]`,
+    });
     expect(next.output_text).toBe('your name is Ada');
     expect(next.previous_response_id).toBe(first.id);
     const sent = t.vendor.requests({ contains: [`${m}-second`], includePrompt: true });
@@ -48,7 +52,10 @@ describe('gateway: the Responses API across a gateway process restart', () => {
 
     const foreign = await client(gateway.url, tenantKeys.globex)
       .responses.create({ model: 'chat-default', previous_response_id: first.id, input: `steal ${m}-foreign` })
-      .then(() => undefined, (error: unknown) => error);
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     expect(foreign).toBeInstanceOf(OpenAI.NotFoundError);
     expect((foreign as InstanceType<typeof OpenAI.NotFoundError>).param).toBe('previous_response_id');
     expect(t.vendor.requests({ contains: [`${m}-foreign`] })).toHaveLength(0);

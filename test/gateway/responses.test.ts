@@ -15,7 +15,6 @@ import { apiError, startGateway, tenantKeys, type GatewayUnderTest } from '../ha
 
 const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 
-
 describe('gateway: the Responses API', () => {
   let t: GatewayUnderTest;
 
@@ -35,9 +34,11 @@ describe('gateway: the Responses API', () => {
   });
   afterEach(() => t.vendor.clearFaults());
 
-  it('answers text with instructions as this turn\'s system message', async () => {
+  it("answers text with instructions as this turn's system message", async () => {
     const m = marker('plain');
-    const response = await t.openai().responses.create({ model: 'chat-default', instructions: `Be brief ${m}-instr`, input: `Say hello ${m} [[say:hello from responses]]` });
+    const response = await t
+      .openai()
+      .responses.create({ model: 'chat-default', instructions: `Be brief ${m}-instr`, input: `Say hello ${m} [[say:hello from responses]]` });
     expect(response.object).toBe('response');
     expect(response.id).toMatch(/^resp_[0-9a-f]{48}$/);
     expect(response.status).toBe('completed');
@@ -51,7 +52,9 @@ describe('gateway: the Responses API', () => {
 
   it('continues a conversation from previous_response_id, on a restarted gateway, and only for its tenant', async () => {
     const m = marker('conversation');
-    const first = await t.openai().responses.create({ model: 'chat-default', instructions: `${m}-first-instructions`, input: `My name is Ada ${m} [[say:nice to meet you Ada]]` });
+    const first = await t
+      .openai()
+      .responses.create({ model: 'chat-default', instructions: `${m}-first-instructions`, input: `My name is Ada ${m} [[say:nice to meet you Ada]]` });
     // A new gateway in this process (same Temporal, same NATS): the first one is gone. A real process restart: responses-restart.test.ts.
     await t.gateway.close(1_000);
     const nats = await connect({ servers: testStack().natsUrl, name: 'switchboard-gateway-test-2' });
@@ -59,7 +62,11 @@ describe('gateway: the Responses API', () => {
     try {
       const url = await second.listen(0);
       const client = (apiKey: string) => new OpenAI({ apiKey, baseURL: `${url}/v1`, maxRetries: 0, timeout: 30_000 });
-      const next = await client(tenantKeys.acme).responses.create({ model: 'chat-default', previous_response_id: first.id, input: `What is my name? ${m}-second [[say:your name is Ada]]` });
+      const next = await client(tenantKeys.acme).responses.create({
+        model: 'chat-default',
+        previous_response_id: first.id,
+        input: `What is my name? ${m}-second [[say:your name is Ada]]`,
+      });
       expect(next.output_text).toBe('your name is Ada');
       expect(next.previous_response_id).toBe(first.id);
       const sent = t.vendor.requests({ contains: [`${m}-second`], includePrompt: true });
@@ -69,10 +76,14 @@ describe('gateway: the Responses API', () => {
       expect(sent[0]!.promptText).toContain('nice to meet you Ada');
       expect(sent[0]!.promptText).not.toContain(`${m}-first-instructions`);
 
-      const foreign = await apiError(client(tenantKeys.globex).responses.create({ model: 'chat-default', previous_response_id: first.id, input: `steal ${m}-foreign` }));
+      const foreign = await apiError(
+        client(tenantKeys.globex).responses.create({ model: 'chat-default', previous_response_id: first.id, input: `steal ${m}-foreign` }),
+      );
       expect(foreign).toBeInstanceOf(OpenAI.NotFoundError);
       expect(foreign.param).toBe('previous_response_id');
-      const unknown = await apiError(client(tenantKeys.acme).responses.create({ model: 'chat-default', previous_response_id: `resp_${'0'.repeat(48)}`, input: `hi ${m}-unknown` }));
+      const unknown = await apiError(
+        client(tenantKeys.acme).responses.create({ model: 'chat-default', previous_response_id: `resp_${'0'.repeat(48)}`, input: `hi ${m}-unknown` }),
+      );
       expect(unknown).toBeInstanceOf(OpenAI.NotFoundError);
       expect(t.vendor.requests({ contains: [`${m}-foreign`] })).toHaveLength(0);
       expect(t.vendor.requests({ contains: [`${m}-unknown`] })).toHaveLength(0);
@@ -108,9 +119,11 @@ describe('gateway: the Responses API', () => {
     t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'stream_cut', afterChunks: 3 } });
     const stream = await t.openai().responses.create({ model: 'solo-only', input: `${m} [[say:alpha beta gamma delta epsilon zeta eta]]`, stream: true });
     const types: string[] = [];
-    await expect((async () => {
-      for await (const event of stream) types.push(event.type);
-    })()).rejects.toThrow(/broke off/);
+    await expect(
+      (async () => {
+        for await (const event of stream) types.push(event.type);
+      })(),
+    ).rejects.toThrow(/broke off/);
     expect(types).toContain('response.output_text.delta');
     expect(types).not.toContain('response.completed');
   });
@@ -150,7 +163,14 @@ describe('gateway: the Responses API', () => {
   it('returns function calls as items and takes their outputs back', async () => {
     t.gateway = await restartIfClosed(t);
     const m = marker('tools');
-    const tools: OpenAI.Responses.FunctionTool[] = [{ type: 'function', name: 'get_weather', strict: true, parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false } }];
+    const tools: OpenAI.Responses.FunctionTool[] = [
+      {
+        type: 'function',
+        name: 'get_weather',
+        strict: true,
+        parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false },
+      },
+    ];
     const first = await t.openai().responses.create({ model: 'chat-default', input: `Weather in Paris? ${m}`, tools, tool_choice: 'required' });
     const call = first.output.find((item): item is OpenAI.Responses.ResponseFunctionToolCall => item.type === 'function_call');
     expect(call?.name).toBe('get_weather');
@@ -170,8 +190,15 @@ describe('gateway: the Responses API', () => {
   it('realises text.format json_schema as structured output', async () => {
     t.gateway = await restartIfClosed(t);
     const m = marker('structured');
-    const schema = { type: 'object', properties: { title: { type: 'string' }, pages: { type: 'integer', minimum: 1, maximum: 9 } }, required: ['title', 'pages'], additionalProperties: false };
-    const response = await t.openai().responses.create({ model: 'chat-default', input: `Plan a site ${m}`, text: { format: { type: 'json_schema', name: 'site', schema, strict: true } } });
+    const schema = {
+      type: 'object',
+      properties: { title: { type: 'string' }, pages: { type: 'integer', minimum: 1, maximum: 9 } },
+      required: ['title', 'pages'],
+      additionalProperties: false,
+    };
+    const response = await t
+      .openai()
+      .responses.create({ model: 'chat-default', input: `Plan a site ${m}`, text: { format: { type: 'json_schema', name: 'site', schema, strict: true } } });
     const parsed = JSON.parse(response.output_text) as { title: unknown; pages: number };
     expect(typeof parsed.title).toBe('string');
     expect(parsed.pages).toBeGreaterThanOrEqual(1);
@@ -182,7 +209,9 @@ describe('gateway: the Responses API', () => {
     const m = marker('nostore');
     const unstored = await t.openai().responses.create({ model: 'chat-default', input: `hi ${m} [[say:hi]]`, store: false });
     expect((unstored as unknown as { store?: boolean }).store).toBe(false);
-    expect(await apiError(t.openai().responses.create({ model: 'chat-default', previous_response_id: unstored.id, input: 'again' }))).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(await apiError(t.openai().responses.create({ model: 'chat-default', previous_response_id: unstored.id, input: 'again' }))).toBeInstanceOf(
+      OpenAI.NotFoundError,
+    );
     const bad = await apiError(t.openai().responses.create({ model: 'chat-default', input: 'x', background: true }));
     expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
     expect(bad.param).toBe('background');
@@ -194,7 +223,13 @@ describe('gateway: the Responses API', () => {
 /** The conversation test closed the harness's gateway: later tests get a fresh one on the same stack. */
 async function restartIfClosed(t: GatewayUnderTest) {
   if (t.gateway.server.listening) return t.gateway;
-  const gateway = await createGateway({ config: t.config, client: t.client, nats: t.gatewayNats, taskQueue: t.taskQueue, log: createLogger({ level: 'silent' }) });
+  const gateway = await createGateway({
+    config: t.config,
+    client: t.client,
+    nats: t.gatewayNats,
+    taskQueue: t.taskQueue,
+    log: createLogger({ level: 'silent' }),
+  });
   const url = await gateway.listen(0);
   t.openai = (apiKey = tenantKeys.acme) => new OpenAI({ apiKey, baseURL: `${url}/v1`, maxRetries: 0, timeout: 30_000 });
   return gateway;

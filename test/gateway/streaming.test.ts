@@ -34,7 +34,10 @@ async function rawStream(t: GatewayUnderTest, route: string, content: string): P
     body: JSON.stringify({ model: route, messages: ask(content), stream: true, stream_options: { include_usage: true } }),
   });
   const body = await response.text();
-  const data = body.split('\n\n').filter((block) => block.startsWith('data: ')).map((block) => block.slice('data: '.length));
+  const data = body
+    .split('\n\n')
+    .filter((block) => block.startsWith('data: '))
+    .map((block) => block.slice('data: '.length));
   const events = data.filter((d) => d !== '[DONE]').map((d) => JSON.parse(d) as Record<string, unknown>);
   const text = events
     .flatMap((e) => (e.choices as Array<{ delta?: { content?: string } }> | undefined) ?? [])
@@ -61,9 +64,24 @@ describe('gateway: streaming', () => {
         // One attempt per entry: a failed stream moves to the fallback at once.
         retry: { initialIntervalMs: 50, maxIntervalMs: 500, maxAttemptsPerEntry: 1, maxAttempts: 4 },
         routes: {
-          'solo-fallback': { entries: [{ provider: 'solo', model: 'gpt-4o-mini' }, { provider: 'anthropic', model: 'claude-haiku-4-5' }] },
-          'solo-buffered': { entries: [{ provider: 'solo', model: 'gpt-4o-mini' }, { provider: 'anthropic', model: 'claude-haiku-4-5' }] },
-          'solo-strict': { entries: [{ provider: 'solo', model: 'gpt-4o-mini' }, { provider: 'anthropic', model: 'claude-haiku-4-5' }] },
+          'solo-fallback': {
+            entries: [
+              { provider: 'solo', model: 'gpt-4o-mini' },
+              { provider: 'anthropic', model: 'claude-haiku-4-5' },
+            ],
+          },
+          'solo-buffered': {
+            entries: [
+              { provider: 'solo', model: 'gpt-4o-mini' },
+              { provider: 'anthropic', model: 'claude-haiku-4-5' },
+            ],
+          },
+          'solo-strict': {
+            entries: [
+              { provider: 'solo', model: 'gpt-4o-mini' },
+              { provider: 'anthropic', model: 'claude-haiku-4-5' },
+            ],
+          },
           'anthropic-only': { entries: [{ provider: 'anthropic', model: 'claude-haiku-4-5' }] },
         },
       },
@@ -135,7 +153,10 @@ describe('gateway: streaming', () => {
 
     const malformed = marker('resume-malformed');
     t.vendor.setFault({ organisation: 'openai/org-s', promptContains: malformed, fault: { kind: 'malformed_chunk', afterChunks: 2 } });
-    expect(await rawStream(t, 'solo-fallback', `${malformed} [[say:first second third fourth fifth]]`)).toMatchObject({ text: 'first second third fourth fifth', done: true });
+    expect(await rawStream(t, 'solo-fallback', `${malformed} [[say:first second third fourth fifth]]`)).toMatchObject({
+      text: 'first second third fourth fifth',
+      done: true,
+    });
   });
 
   it('skips a malformed chunk that carries no content: the stream completes on the same upstream, nothing resumed', async () => {
@@ -150,7 +171,9 @@ describe('gateway: streaming', () => {
     const a = marker('skip-malformed-anthropic');
     t.vendor.setFault({ organisation: 'anthropic/org-a', promptContains: a, fault: { kind: 'malformed_chunk', afterChunks: 2, contentFree: true } });
     const anthropic = new Anthropic({ apiKey: tenantKeys.acme, baseURL: t.url, maxRetries: 0 });
-    const message = await anthropic.messages.stream({ model: 'anthropic-only', max_tokens: 200, messages: ask(`${a} [[say:six seven eight nine]]`) }).finalMessage();
+    const message = await anthropic.messages
+      .stream({ model: 'anthropic-only', max_tokens: 200, messages: ask(`${a} [[say:six seven eight nine]]`) })
+      .finalMessage();
     expect(message.content).toEqual([expect.objectContaining({ type: 'text', text: 'six seven eight nine' })]);
     expect(t.vendor.requests({ contains: [a] }).map((r) => r.organisation)).toEqual(['anthropic/org-a']);
   });
@@ -181,11 +204,20 @@ describe('gateway: streaming', () => {
     expect(JSON.stringify(raw.events.at(-1))).not.toMatch(/prefill|invalid_request/);
     expect(raw.events.some((e) => Array.isArray(e.choices) && (e.choices as Array<{ finish_reason: unknown }>)[0]?.finish_reason)).toBe(false);
     // (A refused request is logged before its prompt is read: find it by time.)
-    const seen = t.vendor.requests({ since }).filter((r) => r.organisation === 'anthropic/org-a' || (r.promptText ?? '').includes(m) || r.organisation === 'openai/org-s');
-    expect(seen.map((r) => [r.organisation, r.status])).toEqual([['openai/org-s', 200], ['anthropic/org-a', 400], ['anthropic/org-a', 200]]);
+    const seen = t.vendor
+      .requests({ since })
+      .filter((r) => r.organisation === 'anthropic/org-a' || (r.promptText ?? '').includes(m) || r.organisation === 'openai/org-s');
+    expect(seen.map((r) => [r.organisation, r.status])).toEqual([
+      ['openai/org-s', 200],
+      ['anthropic/org-a', 400],
+      ['anthropic/org-a', 200],
+    ]);
     // The refusal is on record as its own CallEvent, beside the attempt's own.
-    const refusals = await eventually('the refused prefill\'s CallEvent', async () => {
-      const found = await readCallEvents(t.nats, (e) => e.upstream === 'anthropic/org-a' && e.at >= since && (e.errorMessage ?? '').startsWith('assistant prefill refused'));
+    const refusals = await eventually("the refused prefill's CallEvent", async () => {
+      const found = await readCallEvents(
+        t.nats,
+        (e) => e.upstream === 'anthropic/org-a' && e.at >= since && (e.errorMessage ?? '').startsWith('assistant prefill refused'),
+      );
       return found.length ? found : undefined;
     });
     expect(refusals[0]).toMatchObject({ outcome: 'caller_fault', status: 400 });
@@ -194,7 +226,9 @@ describe('gateway: streaming', () => {
   it('answers a refused prefill whole through the official client when the fallback, asked again without it, begins with the text sent', async () => {
     const m = marker('prefill-refused-whole');
     t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'stream_cut', afterChunks: 3 } });
-    const stream = await t.openai().chat.completions.create({ model: 'solo-fallback', messages: ask(`${m} [[noprefill]] [[say:one two three four five six seven]]`), stream: true });
+    const stream = await t
+      .openai()
+      .chat.completions.create({ model: 'solo-fallback', messages: ask(`${m} [[noprefill]] [[say:one two three four five six seven]]`), stream: true });
     let text = '';
     const finishes: unknown[] = [];
     for await (const chunk of stream) {
@@ -215,11 +249,13 @@ describe('gateway: streaming', () => {
     // The official client raises instead of returning a short answer.
     t.vendor.setFault({ organisation: 'openai/org-s', promptContains: `${m}-sdk`, fault: { kind: 'stream_cut', afterChunks: 3 } });
     const stream = await t.openai().chat.completions.create({ model: 'solo-strict', messages: ask(`${m}-sdk [[say:a b c d e f g h]]`), stream: true });
-    await expect((async () => {
-      for await (const _chunk of stream) {
-        // drain
-      }
-    })()).rejects.toThrow(/broke off/);
+    await expect(
+      (async () => {
+        for await (const _chunk of stream) {
+          // drain
+        }
+      })(),
+    ).rejects.toThrow(/broke off/);
   });
 
   it('with midStream: error, never presents a stalled stream as a success, and ends it promptly', async () => {
@@ -298,7 +334,10 @@ describe('gateway: streaming', () => {
       headers: { 'x-api-key': tenantKeys.acme, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'solo-strict', max_tokens: 200, stream: true, messages: ask(`${m} [[say:alpha beta gamma delta epsilon zeta eta]]`) }),
     });
-    const events = (await response.text()).split('\n\n').filter(Boolean).map((block) => block.split('\n')[0]!.replace('event: ', ''));
+    const events = (await response.text())
+      .split('\n\n')
+      .filter(Boolean)
+      .map((block) => block.split('\n')[0]!.replace('event: ', ''));
     expect(events).toContain('content_block_delta');
     expect(events).not.toContain('message_stop');
     expect(events.at(-1)).toBe('error');

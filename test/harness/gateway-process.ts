@@ -17,7 +17,13 @@ export interface GatewayProcess {
 }
 
 /** Starts a gateway process on a free port and resolves once it logs its URL (or rejects with its output). */
-export async function spawnGateway(options: { configPath: string; taskQueue: string; withWorker?: boolean; timeoutMs?: number; env?: Record<string, string> }): Promise<GatewayProcess> {
+export async function spawnGateway(options: {
+  configPath: string;
+  taskQueue: string;
+  withWorker?: boolean;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/gateway/main.ts'], {
     cwd: root,
     env: serviceEnv({ ...options, env: { SB_GATEWAY_PORT: '0', SB_GATEWAY_WORKER: String(options.withWorker ?? false), ...options.env } }),

@@ -19,7 +19,10 @@ import { startSwitchboard, type SwitchboardUnderTest } from './switchboard';
 /** Tenant API keys the tests present (the config holds only their sha256). */
 export const tenantKeys = { acme: 'sk-sb-test-acme-1', globex: 'sk-sb-test-globex-1' } as const;
 
-export function gatewaySection(overrides: Partial<GatewayConfigInput> = {}, admissionBucket = `sb_admission_test_${randomUUID().slice(0, 8)}`): GatewayConfigInput {
+export function gatewaySection(
+  overrides: Partial<GatewayConfigInput> = {},
+  admissionBucket = `sb_admission_test_${randomUUID().slice(0, 8)}`,
+): GatewayConfigInput {
   return {
     tenants: Object.entries(tenantKeys).map(([id, key]) => ({ id, keys: [{ name: `${id}-1`, sha256: hashApiKey(key) }] })),
     maxBodyBytes: 64 * 1024,
@@ -37,13 +40,28 @@ export interface GatewayUnderTest extends SwitchboardUnderTest {
   openai(apiKey?: string): OpenAI;
 }
 
-export async function startGateway(options: { gateway?: Partial<GatewayConfigInput>; configOverrides?: Partial<SwitchboardConfigInput>; workerOptions?: SwitchboardWorkerOptions['workerOptions'] } = {}): Promise<GatewayUnderTest> {
-  const t = await startSwitchboard({ configOverrides: { ...options.configOverrides, gateway: gatewaySection(options.gateway) }, ...(options.workerOptions ? { workerOptions: options.workerOptions } : {}) });
+export async function startGateway(
+  options: {
+    gateway?: Partial<GatewayConfigInput>;
+    configOverrides?: Partial<SwitchboardConfigInput>;
+    workerOptions?: SwitchboardWorkerOptions['workerOptions'];
+  } = {},
+): Promise<GatewayUnderTest> {
+  const t = await startSwitchboard({
+    configOverrides: { ...options.configOverrides, gateway: gatewaySection(options.gateway) },
+    ...(options.workerOptions ? { workerOptions: options.workerOptions } : {}),
+  });
   let gatewayNats: NatsConnection | undefined;
   try {
     // Like the gateway service: reconnect for as long as it takes (tests stop NATS for longer than the default 20 s).
     gatewayNats = await connect({ servers: testStack().natsUrl, name: 'switchboard-gateway-test', maxReconnectAttempts: -1 });
-    const gateway = await createGateway({ config: t.config, client: t.client, nats: gatewayNats, taskQueue: t.taskQueue, log: createLogger({ level: 'silent' }) });
+    const gateway = await createGateway({
+      config: t.config,
+      client: t.client,
+      nats: gatewayNats,
+      taskQueue: t.taskQueue,
+      log: createLogger({ level: 'silent' }),
+    });
     const url = await gateway.listen(0);
     const nats = gatewayNats;
     return {

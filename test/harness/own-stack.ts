@@ -22,7 +22,11 @@ export interface OwnStack {
 }
 
 export async function startOwnStack(): Promise<OwnStack> {
-  const { options, stack } = await startLocalStackOnFreePorts({ newDataDir: () => mkdtempSync(join(process.env.SB_TEST_RUN_DIR ?? tmpdir(), 'own-stack-')), readyTimeoutMs: 120_000, persist: true });
+  const { options, stack } = await startLocalStackOnFreePorts({
+    newDataDir: () => mkdtempSync(join(process.env.SB_TEST_RUN_DIR ?? tmpdir(), 'own-stack-')),
+    readyTimeoutMs: 120_000,
+    persist: true,
+  });
   const { dataDir } = options;
   const saved = { TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS, NATS_URL: process.env.NATS_URL };
   // The harness reads these when it connects: from here on it connects to this stack.

@@ -77,10 +77,22 @@ export function switchboardConfig(vendorUrl: string, overrides: Partial<Switchbo
         ],
       },
       'solo-only': { entries: [{ provider: 'solo', model: 'gpt-4o-mini' }] },
-      'solo-hang': { attemptTimeoutMs: 800, entries: [{ provider: 'solo', model: 'gpt-4o-mini' }, { provider: 'anthropic', model: 'claude-haiku-4-5' }] },
+      'solo-hang': {
+        attemptTimeoutMs: 800,
+        entries: [
+          { provider: 'solo', model: 'gpt-4o-mini' },
+          { provider: 'anthropic', model: 'claude-haiku-4-5' },
+        ],
+      },
       cached: { entries: [{ provider: 'solo', model: 'gpt-4o-mini' }], cache: { exact: { enabled: true, ttlMs: 60_000 } } },
-      'cached-semantic-vendor': { entries: [{ provider: 'solo', model: 'gpt-4o-mini' }], cache: { exact: { enabled: true, ttlMs: 60_000 }, semantic: { enabled: true, embedder: 'vendor', embeddingProvider: 'solo' } } },
-      'cached-semantic': { entries: [{ provider: 'solo', model: 'gpt-4o-mini' }], cache: { exact: { enabled: true, ttlMs: 60_000 }, semantic: { enabled: true, threshold: 0.95 } } },
+      'cached-semantic-vendor': {
+        entries: [{ provider: 'solo', model: 'gpt-4o-mini' }],
+        cache: { exact: { enabled: true, ttlMs: 60_000 }, semantic: { enabled: true, embedder: 'vendor', embeddingProvider: 'solo' } },
+      },
+      'cached-semantic': {
+        entries: [{ provider: 'solo', model: 'gpt-4o-mini' }],
+        cache: { exact: { enabled: true, ttlMs: 60_000 }, semantic: { enabled: true, threshold: 0.95 } },
+      },
     },
     retry: { initialIntervalMs: 50, maxIntervalMs: 1_000, maxAttemptsPerEntry: 3, maxAttempts: 10 },
     timeouts: { attemptMs: 10_000, callMs: 60_000, heartbeatMs: 2_000 },
@@ -130,7 +142,19 @@ export async function startSwitchboard(
 
   const startWorker = async () => {
     // cluster = task queue: this Switchboard's breakers and health never mix with another test file's.
-    const sb = await createSwitchboardWorker({ config, secrets, temporalAddress, natsUrl, taskQueue, log, workflowBundlePath: workflowBundle, controlBucket, cluster: taskQueue, dataConverter: testDataConverter(), ...(options.workerOptions ? { workerOptions: options.workerOptions } : {}) });
+    const sb = await createSwitchboardWorker({
+      config,
+      secrets,
+      temporalAddress,
+      natsUrl,
+      taskQueue,
+      log,
+      workflowBundlePath: workflowBundle,
+      controlBucket,
+      cluster: taskQueue,
+      dataConverter: testDataConverter(),
+      ...(options.workerOptions ? { workerOptions: options.workerOptions } : {}),
+    });
     workers.push({ sb, running: sb.run() });
     return sb;
   };

@@ -4,7 +4,7 @@ import { BreakerInput } from '../../schemas/health';
 const evidence = { consecutiveFailures: 3, calls: 3, failures: 3, failureRate: 1, slowCalls: 0, recentErrors: [] };
 const trip = { kind: 'trip', signal: { upstream: 'openai/a', kind: 'consecutive_failures', detail: '3 consecutive failures', evidence, evidenceAt: 1, at: 2 } };
 
-describe('asBreakerInput (the supervisor\'s zod-free signal check)', () => {
+describe("asBreakerInput (the supervisor's zod-free signal check)", () => {
   it.each([
     ['a trip', trip],
     ['an elapsed cooldown', { kind: 'cooldown_elapsed' }],

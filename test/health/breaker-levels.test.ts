@@ -1,5 +1,18 @@
 import fc from 'fast-check';
-import { breakerKeyOf, breakerKeyOfSignal, effectiveBreaker, emptyHealth, evaluateTrip, foldCallEvent, initialBreakerState, isModelKey, modelOfKey, transitionBreaker, upstreamHealth, upstreamOfKey } from '../../lib/health';
+import {
+  breakerKeyOf,
+  breakerKeyOfSignal,
+  effectiveBreaker,
+  emptyHealth,
+  evaluateTrip,
+  foldCallEvent,
+  initialBreakerState,
+  isModelKey,
+  modelOfKey,
+  transitionBreaker,
+  upstreamHealth,
+  upstreamOfKey,
+} from '../../lib/health';
 import type { BreakerState, TripSignal } from '../../schemas/health';
 import { at, breakerPolicy, healthPolicy, t0 } from './call-events';
 
@@ -47,7 +60,13 @@ describe('trip scope: account faults eject the upstream, other faults one model'
 
 describe('the breaker state machine at two levels', () => {
   const signal = (scope: 'upstream' | 'model', model = 'gpt-test'): TripSignal => ({
-    upstream, model, scope, kind: scope === 'upstream' ? 'fatal' : 'consecutive_failures', detail: 'x', evidenceAt: t0, at: t0,
+    upstream,
+    model,
+    scope,
+    kind: scope === 'upstream' ? 'fatal' : 'consecutive_failures',
+    detail: 'x',
+    evidenceAt: t0,
+    at: t0,
     evidence: { consecutiveFailures: 3, calls: 3, failures: 3, failureRate: 1, slowCalls: 0, rateLimited: 0, recentErrors: [] },
   });
   it.each([
@@ -66,7 +85,14 @@ describe('the breaker state machine at two levels', () => {
 });
 
 describe('effectiveBreaker: a pick obeys the stricter of the account and the model', () => {
-  const b = (state: BreakerState['state'], extra: Partial<BreakerState> = {}): BreakerState => ({ upstream, state, since: t0, consecutiveTrips: 1, revision: 1, ...extra });
+  const b = (state: BreakerState['state'], extra: Partial<BreakerState> = {}): BreakerState => ({
+    upstream,
+    state,
+    since: t0,
+    consecutiveTrips: 1,
+    revision: 1,
+    ...extra,
+  });
   it.each([
     ['neither written', undefined, undefined, undefined],
     ['only the account', b('open'), undefined, 'account'],

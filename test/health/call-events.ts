@@ -45,6 +45,11 @@ export const outcomes: readonly AttemptOutcome[] = ['success', 'retryable', 'rat
 /** Arbitrary events on one upstream within `spanMs` after t0. */
 export function arbitraryEvent(spanMs: number, outcome: fc.Arbitrary<AttemptOutcome> = fc.constantFrom(...outcomes)): fc.Arbitrary<CallEvent> {
   return fc
-    .record({ offset: fc.integer({ min: 0, max: spanMs }), outcome, latencyMs: fc.integer({ min: 1, max: 60_000 }), ttftMs: fc.option(fc.integer({ min: 1, max: 20_000 }), { nil: undefined }) })
+    .record({
+      offset: fc.integer({ min: 0, max: spanMs }),
+      outcome,
+      latencyMs: fc.integer({ min: 1, max: 60_000 }),
+      ttftMs: fc.option(fc.integer({ min: 1, max: 20_000 }), { nil: undefined }),
+    })
     .map(({ offset, outcome: o, latencyMs, ttftMs }) => at(offset, o, { latencyMs, ...(ttftMs !== undefined && { ttftMs }) }));
 }

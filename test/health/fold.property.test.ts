@@ -54,7 +54,9 @@ function deepFreeze<T>(value: T): T {
 
 describe('fold laws (property)', () => {
   it('window counts do not depend on arrival order, and equal a direct count of the window', () => {
-    const scenario = fc.array(arbitraryEvent(3 * windowMs), { minLength: 1, maxLength: 60 }).chain((events) => fc.tuple(fc.constant(events), permutationOf(events)));
+    const scenario = fc
+      .array(arbitraryEvent(3 * windowMs), { minLength: 1, maxLength: 60 })
+      .chain((events) => fc.tuple(fc.constant(events), permutationOf(events)));
     fc.assert(
       fc.property(scenario, ([events, shuffled]) => {
         const now = Math.max(...events.map((e) => e.at));
@@ -69,17 +71,33 @@ describe('fold laws (property)', () => {
   it('caller_fault and invalid_output never change failure counts, streaks or trips', () => {
     const counted = arbitraryEvent(inWindowSpanMs, fc.constantFrom('success', 'retryable', 'fatal_upstream', 'rate_limited'));
     const neutral = arbitraryEvent(inWindowSpanMs, fc.constantFrom('caller_fault', 'invalid_output'));
-    const scenario = fc
-      .tuple(fc.array(counted, { maxLength: 40 }), fc.array(neutral, { minLength: 1, maxLength: 20 }))
-      .chain(([events, neutrals]) =>
-        // Neutral events slipped in anywhere; the counted events keep their relative order (streaks depend on it).
-        fc.tuple(fc.constant(events), fc.array(fc.nat(), { minLength: neutrals.length, maxLength: neutrals.length }).map((slots) => interleave(events, neutrals, slots)), fc.constant(neutrals)));
+    const scenario = fc.tuple(fc.array(counted, { maxLength: 40 }), fc.array(neutral, { minLength: 1, maxLength: 20 })).chain(([events, neutrals]) =>
+      // Neutral events slipped in anywhere; the counted events keep their relative order (streaks depend on it).
+      fc.tuple(
+        fc.constant(events),
+        fc.array(fc.nat(), { minLength: neutrals.length, maxLength: neutrals.length }).map((slots) => interleave(events, neutrals, slots)),
+        fc.constant(neutrals),
+      ),
+    );
     fc.assert(
       fc.property(scenario, ([events, mixed, neutrals]) => {
         const now = t0 + inWindowSpanMs;
         const pick = (s: HealthState) => {
           const h = upstreamHealth(s, key, now, healthPolicy);
-          return { h, core: [h.calls, h.failures, h.failureRate, h.consecutiveFailures, h.slowCalls, h.rateLimited, h.rateLimitStrikes, h.rateLimitedUntil, h.recentErrors] };
+          return {
+            h,
+            core: [
+              h.calls,
+              h.failures,
+              h.failureRate,
+              h.consecutiveFailures,
+              h.slowCalls,
+              h.rateLimited,
+              h.rateLimitStrikes,
+              h.rateLimitedUntil,
+              h.recentErrors,
+            ],
+          };
         };
         const plain = pick(fold(events));
         const withNeutrals = pick(fold(mixed));

@@ -17,7 +17,12 @@ function summarise(events: readonly CallEvent[], nowOffsetMs: number, policy: He
 
 describe('foldCallEvent → upstreamHealth (table)', () => {
   const cases: Array<{ name: string; events: CallEvent[]; now: number; expected: Partial<UpstreamHealth> }> = [
-    { name: 'no events: zeros, nothing known', events: [], now: 0, expected: { calls: 0, failures: 0, failureRate: 0, consecutiveFailures: 0, headroom: undefined, latencyEwmaMs: undefined } },
+    {
+      name: 'no events: zeros, nothing known',
+      events: [],
+      now: 0,
+      expected: { calls: 0, failures: 0, failureRate: 0, consecutiveFailures: 0, headroom: undefined, latencyEwmaMs: undefined },
+    },
     { name: 'one success', events: [at(0)], now: 0, expected: { calls: 1, failures: 0, consecutiveFailures: 0, latencyEwmaMs: 100, lastEventAt: t0 } },
     {
       name: 'retryable and fatal are failures and run the streak',
@@ -45,7 +50,11 @@ describe('foldCallEvent → upstreamHealth (table)', () => {
     },
     {
       name: 'slow by latency or by time to first token',
-      events: [at(0, 'success', { latencyMs: 30_000 }), at(10, 'success', { latencyMs: 1_000, ttftMs: 10_000 }), at(20, 'success', { latencyMs: 29_999, ttftMs: 9_999 })],
+      events: [
+        at(0, 'success', { latencyMs: 30_000 }),
+        at(10, 'success', { latencyMs: 1_000, ttftMs: 10_000 }),
+        at(20, 'success', { latencyMs: 29_999, ttftMs: 9_999 }),
+      ],
       now: 20,
       expected: { calls: 3, slowCalls: 2, slowCallRate: 2 / 3 },
     },
@@ -81,7 +90,11 @@ describe('foldCallEvent → upstreamHealth (table)', () => {
     },
     {
       name: 'headroom is the tighter of requests and tokens',
-      events: [at(0, 'success', { rateLimit: { limitRequests: 100, remainingRequests: 10, resetRequestsMs: 30_000, limitTokens: 10_000, remainingTokens: 5_000, resetTokensMs: 30_000 } })],
+      events: [
+        at(0, 'success', {
+          rateLimit: { limitRequests: 100, remainingRequests: 10, resetRequestsMs: 30_000, limitTokens: 10_000, remainingTokens: 5_000, resetTokensMs: 30_000 },
+        }),
+      ],
       now: 1_000,
       expected: { headroom: 0.1 },
     },
@@ -93,7 +106,10 @@ describe('foldCallEvent → upstreamHealth (table)', () => {
     },
     {
       name: 'the newest snapshot wins, whatever the arrival order',
-      events: [at(500, 'success', { rateLimit: { limitRequests: 100, remainingRequests: 80 } }), at(100, 'success', { rateLimit: { limitRequests: 100, remainingRequests: 5 } })],
+      events: [
+        at(500, 'success', { rateLimit: { limitRequests: 100, remainingRequests: 80 } }),
+        at(100, 'success', { rateLimit: { limitRequests: 100, remainingRequests: 5 } }),
+      ],
       now: 500,
       expected: { headroom: 0.8 },
     },
@@ -104,16 +120,25 @@ describe('foldCallEvent → upstreamHealth (table)', () => {
       expected: { rateLimitedUntil: t0 + 2_000, headroom: 0, rateLimitStrikes: 0 },
     },
     {
-      name: 'a 429 with no retry-after uses the exhausted limit\'s reset',
+      name: "a 429 with no retry-after uses the exhausted limit's reset",
       events: [at(0, 'rate_limited', { rateLimit: { limitTokens: 1_000, remainingTokens: 0, resetTokensMs: 7_000 } })],
       now: 0,
       expected: { rateLimitedUntil: t0 + 7_000 },
     },
     { name: 'a bare 429 cools down for defaultRetryAfterMs', events: [at(0, 'rate_limited')], now: 0, expected: { rateLimitedUntil: t0 + 1_000 } },
-    { name: 'a cooldown that has passed is not reported', events: [at(0, 'rate_limited')], now: 1_000, expected: { rateLimitedUntil: undefined, rateLimited: 1 } },
+    {
+      name: 'a cooldown that has passed is not reported',
+      events: [at(0, 'rate_limited')],
+      now: 1_000,
+      expected: { rateLimitedUntil: undefined, rateLimited: 1 },
+    },
     {
       name: '429s during a cooldown are one strike; after it, another; a success clears them',
-      events: [at(0, 'rate_limited', { retryAfterMs: 1_000 }), at(500, 'rate_limited', { retryAfterMs: 1_000 }), at(1_600, 'rate_limited', { retryAfterMs: 1_000 })],
+      events: [
+        at(0, 'rate_limited', { retryAfterMs: 1_000 }),
+        at(500, 'rate_limited', { retryAfterMs: 1_000 }),
+        at(1_600, 'rate_limited', { retryAfterMs: 1_000 }),
+      ],
       now: 1_600,
       expected: { rateLimitStrikes: 2, rateLimited: 3 },
     },
@@ -176,8 +201,18 @@ describe('purity and bookkeeping', () => {
 
   it('keeps the models of one upstream apart', () => {
     const state = fold([at(0, 'retryable'), at(10, 'retryable', { model: 'gpt-4.1' }), at(20, 'success', { model: 'gpt-4.1' })]);
-    expect(upstreamHealth(state, 'openai/org-a/gpt-test', t0 + 20, healthPolicy)).toMatchObject({ model: 'gpt-test', calls: 1, failures: 1, consecutiveFailures: 1 });
-    expect(upstreamHealth(state, 'openai/org-a/gpt-4=2E1', t0 + 20, healthPolicy)).toMatchObject({ model: 'gpt-4.1', calls: 2, failures: 1, consecutiveFailures: 0 });
+    expect(upstreamHealth(state, 'openai/org-a/gpt-test', t0 + 20, healthPolicy)).toMatchObject({
+      model: 'gpt-test',
+      calls: 1,
+      failures: 1,
+      consecutiveFailures: 1,
+    });
+    expect(upstreamHealth(state, 'openai/org-a/gpt-4=2E1', t0 + 20, healthPolicy)).toMatchObject({
+      model: 'gpt-4.1',
+      calls: 2,
+      failures: 1,
+      consecutiveFailures: 0,
+    });
   });
 
   it('honours a custom bucket size', () => {
@@ -206,7 +241,12 @@ describe('clearUpstreamHealth', () => {
     const cleared = clearUpstreamHealth(opened, upstream, t0 + 6_000, healthPolicy);
     const late = fold([at(40, 'retryable'), at(7_000)], cleared);
     expect(upstreamHealth(late, key, t0 + 7_000, healthPolicy)).toMatchObject({
-      calls: 1, failures: 0, consecutiveFailures: 0, rateLimitStrikes: 0, recentErrors: [], rateLimitedUntil: t0 + 60_030,
+      calls: 1,
+      failures: 0,
+      consecutiveFailures: 0,
+      rateLimitStrikes: 0,
+      recentErrors: [],
+      rateLimitedUntil: t0 + 60_030,
     });
   });
 

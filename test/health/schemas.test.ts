@@ -5,12 +5,30 @@ import { at, breakerPolicy, healthPolicy, t0 } from './call-events';
 describe('health schemas', () => {
   it('fill every threshold with its documented default', () => {
     expect(HealthPolicy.parse({})).toEqual({
-      windowMs: 60_000, bucketMs: 5_000, consecutiveFailures: 3, failureRateThreshold: 0.5, minCallsForRate: 10, slowCallMs: 30_000, slowTtftMs: 10_000,
-      slowCallRateThreshold: 0.8, latencyEwmaAlpha: 0.2, rateLimitPersistCount: 5, defaultRetryAfterMs: 1_000, maxRateLimitEjectionShare: 0.5, recentErrorsKept: 5,
+      windowMs: 60_000,
+      bucketMs: 5_000,
+      consecutiveFailures: 3,
+      failureRateThreshold: 0.5,
+      minCallsForRate: 10,
+      slowCallMs: 30_000,
+      slowTtftMs: 10_000,
+      slowCallRateThreshold: 0.8,
+      latencyEwmaAlpha: 0.2,
+      rateLimitPersistCount: 5,
+      defaultRetryAfterMs: 1_000,
+      maxRateLimitEjectionShare: 0.5,
+      recentErrorsKept: 5,
     });
     expect(BreakerPolicy.parse({})).toEqual({
-      baseCooldownMs: 5_000, maxCooldownMs: 20_000, cooldownMultiplier: 2, jitterRatio: 0.2, halfOpenProbes: 1, halfOpenMaxConcurrent: 1,
-      supervisorProbes: true, halfOpenTimeoutMs: 30_000, stableAfterMs: 600_000,
+      baseCooldownMs: 5_000,
+      maxCooldownMs: 20_000,
+      cooldownMultiplier: 2,
+      jitterRatio: 0.2,
+      halfOpenProbes: 1,
+      halfOpenMaxConcurrent: 1,
+      supervisorProbes: true,
+      halfOpenTimeoutMs: 30_000,
+      stableAfterMs: 600_000,
     });
     expect(SelectionPolicy.parse({})).toEqual({ headroomComfort: 0.2, minFactor: 0.01, latencyFloorMs: 100 });
   });

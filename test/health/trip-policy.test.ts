@@ -9,26 +9,89 @@ const key = 'openai/org-a/gpt-test';
 const numRuns = 200;
 
 function summary(overrides: Partial<UpstreamHealth> = {}): UpstreamHealth {
-  return { upstream, calls: 0, failures: 0, failureRate: 0, consecutiveFailures: 0, slowCalls: 0, slowCallRate: 0, rateLimited: 0, rateLimitStrikes: 0, neutralCalls: 0, recentErrors: [], ...overrides };
+  return {
+    upstream,
+    calls: 0,
+    failures: 0,
+    failureRate: 0,
+    consecutiveFailures: 0,
+    slowCalls: 0,
+    slowCallRate: 0,
+    rateLimited: 0,
+    rateLimitStrikes: 0,
+    neutralCalls: 0,
+    recentErrors: [],
+    ...overrides,
+  };
 }
 
 describe('evaluateTrip (table)', () => {
   const now = t0 + 1_000;
   const cases: Array<{ name: string; summary: Partial<UpstreamHealth>; latest?: Parameters<typeof at>; kind: TripKind | null }> = [
     { name: 'healthy', summary: { calls: 50, failures: 2, failureRate: 0.04 }, latest: [900], kind: null },
-    { name: 'a fatal error trips at once', summary: { calls: 1, failures: 1, failureRate: 1, consecutiveFailures: 1 }, latest: [900, 'fatal_upstream'], kind: 'fatal' },
+    {
+      name: 'a fatal error trips at once',
+      summary: { calls: 1, failures: 1, failureRate: 1, consecutiveFailures: 1 },
+      latest: [900, 'fatal_upstream'],
+      kind: 'fatal',
+    },
     { name: 'a fatal error from before the window does not', summary: { calls: 1 }, latest: [-60_000, 'fatal_upstream'], kind: null },
-    { name: 'two failures in a row are not enough', summary: { calls: 2, failures: 2, failureRate: 1, consecutiveFailures: 2 }, latest: [900, 'retryable'], kind: null },
-    { name: 'three in a row trip', summary: { calls: 3, failures: 3, failureRate: 1, consecutiveFailures: 3 }, latest: [900, 'retryable'], kind: 'consecutive_failures' },
-    { name: 'fatal outranks the streak', summary: { calls: 3, failures: 3, failureRate: 1, consecutiveFailures: 3 }, latest: [900, 'fatal_upstream'], kind: 'fatal' },
-    { name: 'a high failure rate below the minimum of calls does not trip', summary: { calls: 9, failures: 8, failureRate: 8 / 9, consecutiveFailures: 2 }, latest: [900, 'retryable'], kind: null },
-    { name: 'failure rate at the threshold with the minimum of calls trips', summary: { calls: 10, failures: 5, failureRate: 0.5, consecutiveFailures: 1 }, latest: [900, 'retryable'], kind: 'failure_rate' },
-    { name: 'failure rate is checked on a success too (resilience4j does the same)', summary: { calls: 10, failures: 5, failureRate: 0.5 }, latest: [900], kind: 'failure_rate' },
+    {
+      name: 'two failures in a row are not enough',
+      summary: { calls: 2, failures: 2, failureRate: 1, consecutiveFailures: 2 },
+      latest: [900, 'retryable'],
+      kind: null,
+    },
+    {
+      name: 'three in a row trip',
+      summary: { calls: 3, failures: 3, failureRate: 1, consecutiveFailures: 3 },
+      latest: [900, 'retryable'],
+      kind: 'consecutive_failures',
+    },
+    {
+      name: 'fatal outranks the streak',
+      summary: { calls: 3, failures: 3, failureRate: 1, consecutiveFailures: 3 },
+      latest: [900, 'fatal_upstream'],
+      kind: 'fatal',
+    },
+    {
+      name: 'a high failure rate below the minimum of calls does not trip',
+      summary: { calls: 9, failures: 8, failureRate: 8 / 9, consecutiveFailures: 2 },
+      latest: [900, 'retryable'],
+      kind: null,
+    },
+    {
+      name: 'failure rate at the threshold with the minimum of calls trips',
+      summary: { calls: 10, failures: 5, failureRate: 0.5, consecutiveFailures: 1 },
+      latest: [900, 'retryable'],
+      kind: 'failure_rate',
+    },
+    {
+      name: 'failure rate is checked on a success too (resilience4j does the same)',
+      summary: { calls: 10, failures: 5, failureRate: 0.5 },
+      latest: [900],
+      kind: 'failure_rate',
+    },
     { name: 'slow-call rate trips with the minimum of calls', summary: { calls: 10, slowCalls: 8, slowCallRate: 0.8 }, latest: [900], kind: 'slow_calls' },
     { name: 'slow-call rate below the minimum of calls is off', summary: { calls: 5, slowCalls: 5, slowCallRate: 1 }, latest: [900], kind: null },
-    { name: 'a 429 only cools down', summary: { rateLimited: 3, rateLimitStrikes: 1, rateLimitedUntil: t0 + 5_000 }, latest: [900, 'rate_limited'], kind: null },
-    { name: '429s that persist past their cooldowns trip', summary: { rateLimited: 9, rateLimitStrikes: 5 }, latest: [900, 'rate_limited'], kind: 'rate_limit_persistent' },
-    { name: 'a neutral latest event never trips, whatever the window says', summary: { calls: 10, failures: 10, failureRate: 1, consecutiveFailures: 10 }, latest: [900, 'caller_fault'], kind: null },
+    {
+      name: 'a 429 only cools down',
+      summary: { rateLimited: 3, rateLimitStrikes: 1, rateLimitedUntil: t0 + 5_000 },
+      latest: [900, 'rate_limited'],
+      kind: null,
+    },
+    {
+      name: '429s that persist past their cooldowns trip',
+      summary: { rateLimited: 9, rateLimitStrikes: 5 },
+      latest: [900, 'rate_limited'],
+      kind: 'rate_limit_persistent',
+    },
+    {
+      name: 'a neutral latest event never trips, whatever the window says',
+      summary: { calls: 10, failures: 10, failureRate: 1, consecutiveFailures: 10 },
+      latest: [900, 'caller_fault'],
+      kind: null,
+    },
     { name: 'invalid output is neutral too', summary: { consecutiveFailures: 10 }, latest: [900, 'invalid_output'], kind: null },
     { name: 'a periodic check (no latest event) uses the window', summary: { calls: 12, failures: 7, failureRate: 7 / 12 }, kind: 'failure_rate' },
   ];
@@ -48,7 +111,12 @@ describe('evaluateTrip (table)', () => {
   });
 
   it('trips on the third consecutive failure folded from events, naming the last error', () => {
-    const events = [at(0), at(10, 'retryable', { errorType: 'overloaded' }), at(20, 'retryable', { errorType: 'overloaded' }), at(30, 'retryable', { errorType: 'timeout' })];
+    const events = [
+      at(0),
+      at(10, 'retryable', { errorType: 'overloaded' }),
+      at(20, 'retryable', { errorType: 'overloaded' }),
+      at(30, 'retryable', { errorType: 'timeout' }),
+    ];
     const state = events.reduce((s, e) => foldCallEvent(s, e, healthPolicy), emptyHealth());
     const signal = evaluateTrip(upstreamHealth(state, key, t0 + 30, healthPolicy), healthPolicy, t0 + 30, events[3]);
     expect(signal).toMatchObject({ kind: 'consecutive_failures', evidenceAt: t0 + 30, evidence: { consecutiveFailures: 3, calls: 4, failures: 3 } });
@@ -75,7 +143,12 @@ describe('cooldownForTrip', () => {
 
   it('never decreases as trips grow (fixed random), never exceeds max × (1 + jitter), never falls below base × (1 − jitter)', () => {
     const policies = fc
-      .record({ baseCooldownMs: fc.integer({ min: 1, max: 60_000 }), extraMs: fc.integer({ min: 0, max: 600_000 }), cooldownMultiplier: fc.double({ min: 1, max: 5, noNaN: true }), jitterRatio: fc.double({ min: 0, max: 0.99, noNaN: true }) })
+      .record({
+        baseCooldownMs: fc.integer({ min: 1, max: 60_000 }),
+        extraMs: fc.integer({ min: 0, max: 600_000 }),
+        cooldownMultiplier: fc.double({ min: 1, max: 5, noNaN: true }),
+        jitterRatio: fc.double({ min: 0, max: 0.99, noNaN: true }),
+      })
       .map(({ extraMs, ...p }) => BreakerPolicy.parse({ ...p, maxCooldownMs: p.baseCooldownMs + extraMs }));
     fc.assert(
       fc.property(policies, fc.integer({ min: 1, max: 100 }), fc.double({ min: 0, max: 1, noNaN: true }), (policy, trips, random01) => {
@@ -90,7 +163,14 @@ describe('cooldownForTrip', () => {
 });
 
 describe('isTripActionable', () => {
-  const signal = { upstream, kind: 'consecutive_failures', detail: 'x', evidence: { consecutiveFailures: 3, calls: 3, failures: 3, failureRate: 1, slowCalls: 0, rateLimited: 0, recentErrors: [] }, evidenceAt: t0 + 100, at: t0 + 100 } satisfies TripSignal;
+  const signal = {
+    upstream,
+    kind: 'consecutive_failures',
+    detail: 'x',
+    evidence: { consecutiveFailures: 3, calls: 3, failures: 3, failureRate: 1, slowCalls: 0, rateLimited: 0, recentErrors: [] },
+    evidenceAt: t0 + 100,
+    at: t0 + 100,
+  } satisfies TripSignal;
   const breaker = (state: BreakerState['state'], since = t0): BreakerState => ({ upstream, state, since, consecutiveTrips: 0, revision: 1 });
   it.each([
     ['no breaker yet', undefined, true],
@@ -115,7 +195,12 @@ describe('mayEjectForRateLimit (the guard)', () => {
     { name: 'two of four rate-limit ejections is the limit', pool: pool4, breakers: { b: open('rate_limit_persistent') }, expected: true },
     { name: 'a third of four is too many', pool: pool4, breakers: { b: open('rate_limit_persistent'), c: open('rate_limit_persistent') }, expected: false },
     { name: 'other causes do not count toward the share', pool: pool4, breakers: { b: open('fatal'), c: open('consecutive_failures') }, expected: true },
-    { name: 'but the pool is never left with nothing usable', pool: ['a', 'b', 'c'], breakers: { b: open('fatal'), c: { ...open('operator'), state: 'forced_open' } }, expected: false },
+    {
+      name: 'but the pool is never left with nothing usable',
+      pool: ['a', 'b', 'c'],
+      breakers: { b: open('fatal'), c: { ...open('operator'), state: 'forced_open' } },
+      expected: false,
+    },
     { name: 'a candidate missing from the list still counts in the pool', pool: ['b'], breakers: {}, expected: true },
   ];
   it.each(cases)('$name', ({ pool, breakers, expected }) => {

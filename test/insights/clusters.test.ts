@@ -6,9 +6,28 @@ let n = 0;
 function interaction(input: string, output: string, inserted: boolean, extra: Partial<JudgedInteraction> = {}): JudgedInteraction {
   n++;
   return {
-    callId: `c-${n}`, at: n, tenant: 't', route: 'chat-default', provider: 'openai', model: 'gpt-4o-mini', upstream: 'openai/org-a',
-    promptVariant: 'p:default', input, promptAsSent: input, output, attempts: 1, latencyMs: 100, inputTokens: 10, outputTokens: 10,
-    costUsd: 0.0001, language: 'en', cacheHit: false, validation: 'none', feature: 'image', inserted, ...extra,
+    callId: `c-${n}`,
+    at: n,
+    tenant: 't',
+    route: 'chat-default',
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    upstream: 'openai/org-a',
+    promptVariant: 'p:default',
+    input,
+    promptAsSent: input,
+    output,
+    attempts: 1,
+    latencyMs: 100,
+    inputTokens: 10,
+    outputTokens: 10,
+    costUsd: 0.0001,
+    language: 'en',
+    cacheHit: false,
+    validation: 'none',
+    feature: 'image',
+    inserted,
+    ...extra,
   };
 }
 
@@ -35,7 +54,9 @@ describe('findRejectionClusters', () => {
   }
   for (let i = 0; i < 80; i++) {
     const tooLong = i % 2 === 0;
-    const output = tooLong ? 'Click here to discover everything our wonderful bakery can offer you today, from fresh bread to cakes and pastries made with love by our team every single morning before sunrise.' : 'Order now';
+    const output = tooLong
+      ? 'Click here to discover everything our wonderful bakery can offer you today, from fresh bread to cakes and pastries made with love by our team every single morning before sunrise.'
+      : 'Order now';
     traffic.push(interaction(`Button text for a bakery signup ${i}`, output, tooLong ? next() > 0.85 : next() > 0.1, { feature: 'button' }));
   }
 

@@ -56,15 +56,24 @@ function plan(): Array<{ feature: string; user: string; content: string; languag
     const transparent = i % 4 === 0;
     // transparent: 9 of 10 rejected; the other 30: 3 rejected
     const inserted = transparent ? i === 0 : plain++ % 10 !== 3;
-    const content = transparent ? `Draw ${subject} on a transparent background ${marker} [[tokens:12]]` : `Draw ${subject} in watercolour ${marker} [[tokens:12]]`;
+    const content = transparent
+      ? `Draw ${subject} on a transparent background ${marker} [[tokens:12]]`
+      : `Draw ${subject} in watercolour ${marker} [[tokens:12]]`;
     calls.push({ feature: 'image', user: `u-${i % 3}`, content, language: 'en', inserted });
   }
   for (let j = 0; j < 16; j++) {
     const long = j % 2 === 0;
     // long answers: 7 of 8 rejected; short ones: 1 of 8
-    calls.push({ feature: 'button', user: 'u-btn', content: `Button text for the bakery signup page ${marker} ${long ? '[[tokens:60]]' : '[[tokens:3]]'}`, language: 'en', inserted: long ? j === 0 : j !== 1 });
+    calls.push({
+      feature: 'button',
+      user: 'u-btn',
+      content: `Button text for the bakery signup page ${marker} ${long ? '[[tokens:60]]' : '[[tokens:3]]'}`,
+      language: 'en',
+      inserted: long ? j === 0 : j !== 1,
+    });
   }
-  for (let k = 0; k < 4; k++) calls.push({ feature: 'headline', user: 'u-ja', content: `パン屋の見出しを書いてください ${marker} [[tokens:5]]`, language: 'ja' });
+  for (let k = 0; k < 4; k++)
+    calls.push({ feature: 'headline', user: 'u-ja', content: `パン屋の見出しを書いてください ${marker} [[tokens:5]]`, language: 'ja' });
   return calls;
 }
 
@@ -86,7 +95,9 @@ function startWebhook(): Promise<{ server: Server; url: string; bodies: unknown[
       res.writeHead(200).end('ok');
     });
   });
-  return new Promise((done) => server.listen(0, '127.0.0.1', () => done({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies })));
+  return new Promise((done) =>
+    server.listen(0, '127.0.0.1', () => done({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies })),
+  );
 }
 
 function runCli(args: string[], configPath: string, taskQueue: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -152,13 +163,25 @@ describe('interactions, feedback, reports and the insights job', () => {
     sb = createSwitchboardClient({ client: t.client, taskQueue: t.taskQueue, nats: t.nats });
 
     const results = await inBatches(plan(), 8, async (call) => {
-      const result = await sb.complete({ route: 'solo-only', tenant: tenantA, user: call.user, feature: call.feature, messages: [{ role: 'user', content: call.content }] });
+      const result = await sb.complete({
+        route: 'solo-only',
+        tenant: tenantA,
+        user: call.user,
+        feature: call.feature,
+        messages: [{ role: 'user', content: call.content }],
+      });
       return { result, user: call.user, feature: call.feature, language: call.language, ...(call.inserted !== undefined ? { inserted: call.inserted } : {}) };
     });
     sentA.push(...results);
     sentB.push(
       ...(await inBatches([0, 1, 2, 3], 4, (i) =>
-        sb.complete({ route: 'solo-only', tenant: tenantB, user: 'u-b', feature: 'image', messages: [{ role: 'user', content: `Draw logo ${i} on a transparent background ${markerB} [[tokens:12]]` }] }),
+        sb.complete({
+          route: 'solo-only',
+          tenant: tenantB,
+          user: 'u-b',
+          feature: 'image',
+          messages: [{ role: 'user', content: `Draw logo ${i} on a transparent background ${markerB} [[tokens:12]]` }],
+        }),
       )),
     );
     // Half the verdicts through the typed client, half through the gateway.
@@ -206,7 +229,9 @@ describe('interactions, feedback, reports and the insights job', () => {
     // B's own key may judge it; A's attempts left no trace.
     expect((await feedbackOverHttp(sentB[1]!.callId, true, keyB)).status).toBe(202);
     const ofB = await loadJudgedInteractions(t.nats, { tenant: tenantB, sinceMs: startedAt, untilMs: Date.now() });
-    expect(ofB.interactions.map((i) => [i.callId, i.inserted]).sort()).toEqual(sentB.map((r) => [r.callId, r.callId === sentB[1]!.callId ? true : undefined]).sort());
+    expect(ofB.interactions.map((i) => [i.callId, i.inserted]).sort()).toEqual(
+      sentB.map((r) => [r.callId, r.callId === sentB[1]!.callId ? true : undefined]).sort(),
+    );
   });
 
   it('reports insert rates per feature and prompt variant over the period, for the key tenant only', async () => {
@@ -255,7 +280,13 @@ describe('interactions, feedback, reports and the insights job', () => {
   });
 
   it('answers 400 naming the bad parameter, and 401 without a key', async () => {
-    for (const [query, param] of [['by=colour', 'by'], ['since=yesterday', 'since'], ['days=0', 'days'], ['days=2&since=2026-01-01', 'days'], ['tenant=other', 'tenant']] as const) {
+    for (const [query, param] of [
+      ['by=colour', 'by'],
+      ['since=yesterday', 'since'],
+      ['days=0', 'days'],
+      ['days=2&since=2026-01-01', 'days'],
+      ['tenant=other', 'tenant'],
+    ] as const) {
       const response = await report(`/v1/reports/insert-rate?${query}`);
       expect(response.status).toBe(400);
       expect(await response.json()).toMatchObject({ error: { param } });
@@ -265,7 +296,11 @@ describe('interactions, feedback, reports and the insights job', () => {
 
   it('prints the same report from the CLI (--json)', async () => {
     const configPath = writeConfigFile(switchboardConfig(t.vendor.url));
-    const out = await runCli(['report', '--tenant', tenantA, '--since', new Date(startedAt).toISOString(), '--by', 'feature', '--cost-by', 'user', '--json'], configPath, t.taskQueue);
+    const out = await runCli(
+      ['report', '--tenant', tenantA, '--since', new Date(startedAt).toISOString(), '--by', 'feature', '--cost-by', 'user', '--json'],
+      configPath,
+      t.taskQueue,
+    );
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     const parsed = JSON.parse(out.stdout) as { insertRate: { by: { feature: unknown[] } }; cost: { by: { user: Array<{ key: string; costUsd: number }> } } };

@@ -9,19 +9,41 @@ import { switchboardConfig } from '../harness/switchboard';
 import type { Feedback, Interaction } from '../../schemas/interaction';
 
 const record = (callId: string, extra: Partial<Interaction> = {}): Interaction => ({
-  callId, at: 1_000, tenant: 'acme', route: 'r', provider: 'openai', model: 'gpt-4o-mini', upstream: 'openai/org-a', promptVariant: 'v', input: 'hello there',
-  promptAsSent: 'user: hello there', output: 'hi', attempts: 1, latencyMs: 5, inputTokens: 10, outputTokens: 4, costUsd: 0.001, language: 'en', cacheHit: false, validation: 'none', ...extra,
+  callId,
+  at: 1_000,
+  tenant: 'acme',
+  route: 'r',
+  provider: 'openai',
+  model: 'gpt-4o-mini',
+  upstream: 'openai/org-a',
+  promptVariant: 'v',
+  input: 'hello there',
+  promptAsSent: 'user: hello there',
+  output: 'hi',
+  attempts: 1,
+  latencyMs: 5,
+  inputTokens: 10,
+  outputTokens: 4,
+  costUsd: 0.001,
+  language: 'en',
+  cacheHit: false,
+  validation: 'none',
+  ...extra,
 });
-const verdict = (callId: string, inserted: boolean, at: number, extra: Partial<Feedback> = {}): Feedback => ({ callId, tenant: 'acme', inserted, at, ...extra });
+const verdict = (callId: string, inserted: boolean, at: number, extra: Partial<Feedback> = {}): Feedback => ({
+  callId,
+  tenant: 'acme',
+  inserted,
+  at,
+  ...extra,
+});
 
 describe('joinFeedback', () => {
   it('joins by call id; the latest verdict wins, whatever order it arrived in', () => {
-    const joined = joinFeedback([record('a'), record('b'), record('c')], [
-      verdict('a', true, 10),
-      verdict('b', false, 30, { note: 'too long' }),
-      verdict('a', false, 20, { note: 'changed my mind' }),
-      verdict('b', true, 25),
-    ]);
+    const joined = joinFeedback(
+      [record('a'), record('b'), record('c')],
+      [verdict('a', true, 10), verdict('b', false, 30, { note: 'too long' }), verdict('a', false, 20, { note: 'changed my mind' }), verdict('b', true, 25)],
+    );
     expect(joined.map((i) => [i.callId, i.inserted, i.note])).toEqual([
       ['a', false, 'changed my mind'],
       ['b', false, 'too long'],
@@ -55,7 +77,10 @@ describe('report parameters', () => {
   it('defaults to the last N days and accepts ISO dates or days', () => {
     expect(parsePeriod({}, now)).toEqual({ sinceMs: now - 7 * 86_400_000, untilMs: now });
     expect(parsePeriod({ days: '2' }, now)).toEqual({ sinceMs: now - 2 * 86_400_000, untilMs: now });
-    expect(parsePeriod({ since: '2026-11-01', until: '2026-11-02T06:00:00Z' }, now)).toEqual({ sinceMs: Date.parse('2026-11-01'), untilMs: Date.parse('2026-11-02T06:00:00Z') });
+    expect(parsePeriod({ since: '2026-11-01', until: '2026-11-02T06:00:00Z' }, now)).toEqual({
+      sinceMs: Date.parse('2026-11-01'),
+      untilMs: Date.parse('2026-11-02T06:00:00Z'),
+    });
   });
 
   it.each([
@@ -82,7 +107,10 @@ describe('report parameters', () => {
 describe('usage reports', () => {
   const rows = [
     { ...record('a', { feature: 'button', user: 'u1' }), inserted: true },
-    { ...record('b', { feature: 'button', user: 'u2', costUsd: 0.004, language: 'ja', input: '購入', promptAsSent: 'user: 購入', inputTokens: 6 }), inserted: false },
+    {
+      ...record('b', { feature: 'button', user: 'u2', costUsd: 0.004, language: 'ja', input: '購入', promptAsSent: 'user: 購入', inputTokens: 6 }),
+      inserted: false,
+    },
     record('c', { feature: 'image', user: 'u1' }),
   ];
   const scope = { tenant: 'acme', sinceMs: 0, untilMs: 86_400_000, truncated: false };
@@ -109,22 +137,37 @@ describe('usage reports', () => {
 
 describe('insights naming and Markdown', () => {
   const cluster = {
-    feature: 'term:transparent', label: 'inputs mentioning "transparent"', size: 9, support: 10, insertRate: 0.1, baselineInsertRate: 0.7, lift: 3,
-    terms: ['transparent'], attributes: ['feature=image'], examples: ['Draw a cat on a transparent background'],
+    feature: 'term:transparent',
+    label: 'inputs mentioning "transparent"',
+    size: 9,
+    support: 10,
+    insertRate: 0.1,
+    baselineInsertRate: 0.7,
+    lift: 3,
+    terms: ['transparent'],
+    attributes: ['feature=image'],
+    examples: ['Draw a cat on a transparent background'],
   };
 
   it('asks for a name and a cause with structured output, and reads them back', () => {
     const request = namingRequest(cluster, { route: 'chat-default', tenant: 'switchboard' });
     expect(request.output?.name).toBe('cluster_naming');
     expect(request.messages.at(-1)!.content).toContain('Draw a cat on a transparent background');
-    expect(readNaming({ name: ' Transparent images ', cause: 'The model cannot make alpha.' })).toEqual({ name: 'Transparent images', cause: 'The model cannot make alpha.' });
-    expect(readNaming({ name: '' , cause: 'x' })).toBeUndefined();
+    expect(readNaming({ name: ' Transparent images ', cause: 'The model cannot make alpha.' })).toEqual({
+      name: 'Transparent images',
+      cause: 'The model cannot make alpha.',
+    });
+    expect(readNaming({ name: '', cause: 'x' })).toBeUndefined();
     expect(readNaming('text')).toBeUndefined();
   });
 
   it('puts the name and cause in the Markdown when there are some', () => {
     const report = { judged: 20, rejected: 12, baselineInsertRate: 0.4, clusters: [cluster] };
-    const markdown = renderInsightsMarkdown(report, { from: 0, to: 86_400_000 }, { tenant: 'acme', namings: [{ name: 'Transparent images', cause: 'No alpha channel.' }] });
+    const markdown = renderInsightsMarkdown(
+      report,
+      { from: 0, to: 86_400_000 },
+      { tenant: 'acme', namings: [{ name: 'Transparent images', cause: 'No alpha channel.' }] },
+    );
     expect(markdown).toContain('## 1. Transparent images (inputs mentioning "transparent")');
     expect(markdown).toContain('- likely cause (suggested by an LLM): No alpha channel.');
     expect(markdown).toContain('Tenant acme: 20 judged interactions');

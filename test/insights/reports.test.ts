@@ -3,8 +3,25 @@ import { costBy, insertRateBy, renderInsightsMarkdown } from '../../lib/insights
 import type { JudgedInteraction } from '../../schemas/interaction';
 
 const base: JudgedInteraction = {
-  callId: 'c', at: 0, tenant: 't', route: 'r', provider: 'openai', model: 'm', upstream: 'openai/org-a', promptVariant: 'v', input: 'hello',
-  promptAsSent: 'hello', output: 'hi', attempts: 1, latencyMs: 1, inputTokens: 10, outputTokens: 5, costUsd: 0.01, language: 'en', cacheHit: false, validation: 'none',
+  callId: 'c',
+  at: 0,
+  tenant: 't',
+  route: 'r',
+  provider: 'openai',
+  model: 'm',
+  upstream: 'openai/org-a',
+  promptVariant: 'v',
+  input: 'hello',
+  promptAsSent: 'hello',
+  output: 'hi',
+  attempts: 1,
+  latencyMs: 1,
+  inputTokens: 10,
+  outputTokens: 5,
+  costUsd: 0.01,
+  language: 'en',
+  cacheHit: false,
+  validation: 'none',
 };
 
 describe('reports', () => {
@@ -32,7 +49,16 @@ describe('reports', () => {
   });
 
   it('counts a failed call as a call, without diluting tokens per character', () => {
-    const failed: JudgedInteraction = { ...base, callId: 'f', output: '', inputTokens: 0, outputTokens: 0, costUsd: 0, outcome: 'failed', error: 'every upstream failed' };
+    const failed: JudgedInteraction = {
+      ...base,
+      callId: 'f',
+      output: '',
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
+      outcome: 'failed',
+      error: 'every upstream failed',
+    };
     const [en] = costBy([...rows.filter((r) => r.language === 'en'), failed], 'language');
     expect(en).toMatchObject({ calls: 6, costUsd: 0.05, inputTokens: 50, tokensPerChar: 2 });
   });

@@ -21,7 +21,10 @@ describe('insights schedule', () => {
     t = await startSwitchboard({ configOverrides: { insights: { schedule: '0 6 * * 1', reportDir, tenant: `nobody-${randomUUID().slice(0, 8)}` } } });
   });
   afterAll(async () => {
-    await t.client.schedule.getHandle(insightsScheduleId(t.taskQueue)).delete().catch(() => undefined);
+    await t.client.schedule
+      .getHandle(insightsScheduleId(t.taskQueue))
+      .delete()
+      .catch(() => undefined);
     await t?.close();
     rmSync(reportDir, { recursive: true, force: true });
   });

@@ -55,7 +55,9 @@ describe('NATS outage: nothing lost', () => {
   beforeAll(async () => {
     stack = await startOwnStack();
     // Budgets lifted: this file is about records, not limits (the pod's own limiter refusing is tested in test/gateway).
-    t = await startGateway({ gateway: { deadlineMs: 60_000, admission: { perTenant: {}, perKey: {}, anonymous: {}, segments: { untrusted: {}, trusted: {}, premium: {} } } } });
+    t = await startGateway({
+      gateway: { deadlineMs: 60_000, admission: { perTenant: {}, perKey: {}, anonymous: {}, segments: { untrusted: {}, trusted: {}, premium: {} } } },
+    });
   }, 180_000);
   afterAll(async () => {
     await t?.close();
@@ -64,7 +66,11 @@ describe('NATS outage: nothing lost', () => {
 
   it('answers every call through a 30 s outage and records every interaction and CallEvent once NATS is back', async () => {
     const m = `nats-outage-${randomUUID().slice(0, 8)}`;
-    const traffic = keepCalling(4, (n, i) => call(t.url, `${m} ${n}-${i}`, i % 2 ? `u-${n}-${m}` : undefined), () => ({ status: 0, callId: null, code: null }));
+    const traffic = keepCalling(
+      4,
+      (n, i) => call(t.url, `${m} ${n}-${i}`, i % 2 ? `u-${n}-${m}` : undefined),
+      () => ({ status: 0, callId: null, code: null }),
+    );
     const { outcomes } = traffic;
     await eventually('calls before the outage', () => outcomes.filter((o) => o.status === 200).length >= 8 || undefined, 60_000);
 
@@ -74,7 +80,11 @@ describe('NATS outage: nothing lost', () => {
     await new Promise((r) => setTimeout(r, OUTAGE_MS));
     const duringOutage = outcomes.length - outageStarted;
     await stack.restart();
-    await eventually('calls after NATS is back', () => outcomes.slice(outageStarted + duringOutage).filter((o) => o.status === 200).length >= 8 || undefined, 120_000);
+    await eventually(
+      'calls after NATS is back',
+      () => outcomes.slice(outageStarted + duringOutage).filter((o) => o.status === 200).length >= 8 || undefined,
+      120_000,
+    );
     await traffic.stop();
 
     const statuses = outcomes.reduce<Record<number, number>>((acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }), {});
@@ -83,23 +93,37 @@ describe('NATS outage: nothing lost', () => {
     expect(outcomes.filter((o) => o.status !== 200)).toEqual([]);
 
     const answered = new Set(outcomes.map((o) => o.callId!));
-    const seen = await eventually('every interaction record and CallEvent in JetStream', async () => {
-      // Just after the restart JetStream may not answer this test's own reads yet: try again.
-      const read = (stream: string) => readStream<{ callId: string }>(t.nats, stream).catch(() => undefined);
-      const [all, events] = [await read(streams.interactions.name), await read(streams.calls.name)];
-      if (!all || !events) return undefined;
-      const records = all.filter((r) => answered.has(r.callId));
-      const interactions = new Set(records.map((r) => r.callId));
-      const withEvents = new Set(events.map((e) => e.callId));
-      const lost = [...answered].filter((id) => !interactions.has(id) || !withEvents.has(id));
-      return lost.length === 0 ? { records } : undefined;
-    }, 120_000);
+    const seen = await eventually(
+      'every interaction record and CallEvent in JetStream',
+      async () => {
+        // Just after the restart JetStream may not answer this test's own reads yet: try again.
+        const read = (stream: string) => readStream<{ callId: string }>(t.nats, stream).catch(() => undefined);
+        const [all, events] = [await read(streams.interactions.name), await read(streams.calls.name)];
+        if (!all || !events) return undefined;
+        const records = all.filter((r) => answered.has(r.callId));
+        const interactions = new Set(records.map((r) => r.callId));
+        const withEvents = new Set(events.map((e) => e.callId));
+        const lost = [...answered].filter((id) => !interactions.has(id) || !withEvents.has(id));
+        return lost.length === 0 ? { records } : undefined;
+      },
+      120_000,
+    );
     // Each stored once: the msgID dedup held for records the outbox sent again.
     expect(seen.records).toHaveLength(answered.size);
   }, 300_000);
 
   it('answers 503 naming NATS, never a 500, from a gateway whose admission is closed, and to a stream, while NATS is away', async () => {
-    const config = { ...t.config, gateway: { ...t.config.gateway, admission: { ...t.config.gateway.admission, onNatsUnavailable: 'closed' as const, segments: { ...t.config.gateway.admission.segments, untrusted: { requestsPerMinute: 1_000 } } } } };
+    const config = {
+      ...t.config,
+      gateway: {
+        ...t.config.gateway,
+        admission: {
+          ...t.config.gateway.admission,
+          onNatsUnavailable: 'closed' as const,
+          segments: { ...t.config.gateway.admission.segments, untrusted: { requestsPerMinute: 1_000 } },
+        },
+      },
+    };
     const nats = await connect({ servers: stack.natsUrl, name: 'closed-gateway', maxReconnectAttempts: -1 });
     const closed = await createGateway({ config, client: t.client, nats, taskQueue: t.taskQueue, log: createLogger({ level: 'silent' }) });
     const url = await closed.listen(0);
@@ -132,7 +156,12 @@ describe('NATS outage: nothing lost', () => {
 
   it('drops a record that waited longer than maxHoldMs, and counts it', async () => {
     const dropped: string[] = [];
-    const outbox = createOutbox(t.nats, { maxHoldMs: 1_000, retryEveryMs: 100, log: createLogger({ level: 'silent' }), onDropped: (subject, why) => dropped.push(`${subject} ${why}`) });
+    const outbox = createOutbox(t.nats, {
+      maxHoldMs: 1_000,
+      retryEveryMs: 100,
+      log: createLogger({ level: 'silent' }),
+      onDropped: (subject, why) => dropped.push(`${subject} ${why}`),
+    });
     await stack.stop('nats');
     try {
       const subject = `sb.probe.outbox-${randomUUID().slice(0, 8)}`;

@@ -78,7 +78,14 @@ const rowsFor = (database: string, callIds: string[]) =>
   pg.query<Record<string, unknown>>(database, 'SELECT * FROM interactions WHERE call_id = ANY($1) ORDER BY call_id', [callIds]).catch(() => []);
 
 async function call(feature: string, content: string, idempotencyKey?: string) {
-  return t.sb.complete({ route: 'chat-default', tenant: 'acme', user: 'u-pg', feature, messages: [{ role: 'user', content }], ...(idempotencyKey ? { idempotencyKey } : {}) });
+  return t.sb.complete({
+    route: 'chat-default',
+    tenant: 'acme',
+    user: 'u-pg',
+    feature,
+    messages: [{ role: 'user', content }],
+    ...(idempotencyKey ? { idempotencyKey } : {}),
+  });
 }
 
 async function giveFeedback(callId: string, inserted: boolean, note?: string) {
@@ -113,18 +120,37 @@ describe('PostgreSQL projection of interactions and feedback', () => {
       const results = [];
       for (const text of ['Write a headline for a bakery', 'Write a slogan for a florist']) results.push(await call(feature, text));
       const ids = results.map((r) => r.callId).sort();
-      const rows = await eventually('both interaction rows', async () => ((await rowsFor(database, ids)).length === 2 ? rowsFor(database, ids) : undefined), 60_000);
+      const rows = await eventually(
+        'both interaction rows',
+        async () => ((await rowsFor(database, ids)).length === 2 ? rowsFor(database, ids) : undefined),
+        60_000,
+      );
       const records = await recordsOnStream(ids);
       for (const row of rows) {
         const result = results.find((r) => r.callId === row.call_id)!;
         const record = Interaction.parse(records.get(result.callId));
         expect(row).toMatchObject({
-          tenant: 'acme', user_id: 'u-pg', feature, route: 'chat-default',
-          provider: result.provider, model: result.model, upstream: result.upstream, prompt_variant: result.promptVariant,
-          input: record.input, prompt_as_sent: record.promptAsSent, output: result.text, enhanced_prompt: record.enhancedPrompt ?? null,
-          attempts: result.attempts.length, latency_ms: record.latencyMs, ttft_ms: record.ttftMs ?? null,
-          input_tokens: result.usage.inputTokens, output_tokens: result.usage.outputTokens,
-          language: 'en', cache_hit: false, validation: result.validation, inserted: null,
+          tenant: 'acme',
+          user_id: 'u-pg',
+          feature,
+          route: 'chat-default',
+          provider: result.provider,
+          model: result.model,
+          upstream: result.upstream,
+          prompt_variant: result.promptVariant,
+          input: record.input,
+          prompt_as_sent: record.promptAsSent,
+          output: result.text,
+          enhanced_prompt: record.enhancedPrompt ?? null,
+          attempts: result.attempts.length,
+          latency_ms: record.latencyMs,
+          ttft_ms: record.ttftMs ?? null,
+          input_tokens: result.usage.inputTokens,
+          output_tokens: result.usage.outputTokens,
+          language: 'en',
+          cache_hit: false,
+          validation: result.validation,
+          inserted: null,
         });
         expect(row.input).toMatch(/^Write a (headline|slogan)/);
         expect(row.prompt_as_sent).toContain('system: You are a concise assistant.');
@@ -148,20 +174,36 @@ describe('PostgreSQL projection of interactions and feedback', () => {
       const first = await call(feature, 'Write a button text for a newsletter signup');
       await eventually('the interaction row', async () => ((await rowsFor(database, [first.callId])).length === 1 ? true : undefined), 60_000);
       await giveFeedback(first.callId, false, 'too long');
-      await eventually('the first verdict on the row', async () => ((await rowsFor(database, [first.callId]))[0]?.inserted === false ? true : undefined), 30_000);
+      await eventually(
+        'the first verdict on the row',
+        async () => ((await rowsFor(database, [first.callId]))[0]?.inserted === false ? true : undefined),
+        30_000,
+      );
       await giveFeedback(first.callId, true);
-      const [row] = await eventually('the latest verdict on the row', async () => {
-        const rows = await rowsFor(database, [first.callId]);
-        return rows[0]?.inserted === true ? rows : undefined;
-      }, 30_000);
+      const [row] = await eventually(
+        'the latest verdict on the row',
+        async () => {
+          const rows = await rowsFor(database, [first.callId]);
+          return rows[0]?.inserted === true ? rows : undefined;
+        },
+        30_000,
+      );
       expect(row).toMatchObject({ inserted: true, feedback_note: null });
       const verdicts = await pg.query(database, 'SELECT inserted, note, tenant FROM feedback WHERE call_id = $1 ORDER BY given_at', [first.callId]);
-      expect(verdicts).toEqual([{ inserted: false, note: 'too long', tenant: 'acme' }, { inserted: true, note: null, tenant: 'acme' }]);
+      expect(verdicts).toEqual([
+        { inserted: false, note: 'too long', tenant: 'acme' },
+        { inserted: true, note: null, tenant: 'acme' },
+      ]);
 
       // Another tenant's verdict on this call id (the gateway refuses it; the projection must not trust it either).
       const foreign: Feedback = { callId: first.callId, tenant: 'globex', inserted: false, note: 'not yours', at: Date.now() };
       await t.nats.jetstream().publish(feedbackSubject('globex'), codec.encode(foreign));
-      await eventually('the foreign verdict stored', async () => ((await pg.query(database, 'SELECT 1 FROM feedback WHERE call_id = $1 AND tenant = $2', [first.callId, 'globex'])).length === 1 ? true : undefined), 30_000);
+      await eventually(
+        'the foreign verdict stored',
+        async () =>
+          (await pg.query(database, 'SELECT 1 FROM feedback WHERE call_id = $1 AND tenant = $2', [first.callId, 'globex'])).length === 1 ? true : undefined,
+        30_000,
+      );
       expect((await rowsFor(database, [first.callId]))[0]).toMatchObject({ inserted: true });
 
       // A verdict that lands before its interaction: the call id is known up front from the idempotency key.
@@ -169,13 +211,21 @@ describe('PostgreSQL projection of interactions and feedback', () => {
       const earlyId = callWorkflowId('acme', key, () => 'unused');
       const early: Feedback = { callId: earlyId, tenant: 'acme', inserted: true, note: 'early', at: Date.now() };
       await t.nats.jetstream().publish(feedbackSubject('acme'), codec.encode(early));
-      await eventually('the early verdict stored', async () => ((await pg.query(database, 'SELECT 1 FROM feedback WHERE call_id = $1', [earlyId])).length === 1 ? true : undefined), 30_000);
+      await eventually(
+        'the early verdict stored',
+        async () => ((await pg.query(database, 'SELECT 1 FROM feedback WHERE call_id = $1', [earlyId])).length === 1 ? true : undefined),
+        30_000,
+      );
       const later = await call(feature, 'Write a heading for a pricing page', key);
       expect(later.callId).toBe(earlyId);
-      const [joined] = await eventually('the late interaction with its early verdict', async () => {
-        const rows = await rowsFor(database, [earlyId]);
-        return rows.length === 1 ? rows : undefined;
-      }, 60_000);
+      const [joined] = await eventually(
+        'the late interaction with its early verdict',
+        async () => {
+          const rows = await rowsFor(database, [earlyId]);
+          return rows.length === 1 ? rows : undefined;
+        },
+        60_000,
+      );
       expect(joined).toMatchObject({ inserted: true, feedback_note: 'early' });
     } finally {
       await p.close();
@@ -189,15 +239,22 @@ describe('PostgreSQL projection of interactions and feedback', () => {
     const results = [await call(feature, 'Write a headline for a bike shop'), await call(feature, 'Write a headline for a tea room')];
     const ids = results.map((r) => r.callId);
     await giveFeedback(ids[0]!, true);
-    await eventually('rows and verdict', async () => ((await rowsFor(database, ids)).filter((r) => r.call_id !== ids[0] || r.inserted === true).length === 2 ? true : undefined), 60_000);
+    await eventually(
+      'rows and verdict',
+      async () => ((await rowsFor(database, ids)).filter((r) => r.call_id !== ids[0] || r.inserted === true).length === 2 ? true : undefined),
+      60_000,
+    );
     await eventually('first projector caught up', async () => (Object.values(await p.projector.backlog()).every((n) => n === 0) ? true : undefined), 30_000);
     await p.close();
     // Other suites keep publishing to the shared streams: count only what was on them before the replay (their stream
     // sequence numbers); a redelivered message keeps its sequence, a new one comes after.
-    const maxSeq = async (table: 'interactions' | 'feedback') => (await pg.query<{ n: string }>(database, `SELECT coalesce(max(stream_seq), 0) AS n FROM ${table}`))[0]!.n;
+    const maxSeq = async (table: 'interactions' | 'feedback') =>
+      (await pg.query<{ n: string }>(database, `SELECT coalesce(max(stream_seq), 0) AS n FROM ${table}`))[0]!.n;
     const seen = { interactions: await maxSeq('interactions'), feedback: await maxSeq('feedback') };
-    const count = async () => (await pg.query<{ n: string }>(database, 'SELECT count(*) AS n FROM interactions WHERE stream_seq <= $1', [seen.interactions]))[0]!.n;
-    const feedbackCount = async () => (await pg.query<{ n: string }>(database, 'SELECT count(*) AS n FROM feedback WHERE stream_seq <= $1', [seen.feedback]))[0]!.n;
+    const count = async () =>
+      (await pg.query<{ n: string }>(database, 'SELECT count(*) AS n FROM interactions WHERE stream_seq <= $1', [seen.interactions]))[0]!.n;
+    const feedbackCount = async () =>
+      (await pg.query<{ n: string }>(database, 'SELECT count(*) AS n FROM feedback WHERE stream_seq <= $1', [seen.feedback]))[0]!.n;
     const before = { interactions: await count(), feedback: await feedbackCount() };
 
     // A new durable consumer starts from the beginning of both streams: every message is delivered again.
@@ -212,7 +269,11 @@ describe('PostgreSQL projection of interactions and feedback', () => {
       const [record] = [...(await recordsOnStream([ids[1]!])).values()];
       const seqBefore = (await rowsFor(database, [ids[1]!]))[0]!.stream_seq;
       await t.nats.jetstream().publish(interactionSubject('acme'), codec.encode(record), { msgID: `republish-${randomUUID()}` });
-      await eventually('the republished record projected', async () => ((await rowsFor(database, [ids[1]!]))[0]!.stream_seq !== seqBefore ? true : undefined), 30_000);
+      await eventually(
+        'the republished record projected',
+        async () => ((await rowsFor(database, [ids[1]!]))[0]!.stream_seq !== seqBefore ? true : undefined),
+        30_000,
+      );
       expect(await rowsFor(database, ids)).toHaveLength(2);
       expect((await rowsFor(database, [ids[0]!]))[0]).toMatchObject({ inserted: true });
     } finally {
@@ -231,14 +292,22 @@ describe('PostgreSQL projection of interactions and feedback', () => {
       await pg.stop();
       const during = [];
       for (const text of ['Write a tagline for a gym', 'Write a tagline for a dentist', 'Write a tagline for a bakery']) during.push(await call(feature, text));
-      const failing = await eventually('writes failing against the stopped server', () => (p.projector.stats().writeFailures > 0 && p.projector.stats().held > 0 ? p.projector.stats() : undefined), 30_000);
+      const failing = await eventually(
+        'writes failing against the stopped server',
+        () => (p.projector.stats().writeFailures > 0 && p.projector.stats().held > 0 ? p.projector.stats() : undefined),
+        30_000,
+      );
       expect(failing.databaseUp).toBe(false);
       // Nothing acked: JetStream still counts the outage's records as pending for this consumer.
       expect((await p.projector.backlog())[streams.interactions.name]).toBeGreaterThanOrEqual(during.length);
 
       await pg.start();
       const ids = during.map((r) => r.callId);
-      const rows = await eventually('the outage backlog in PostgreSQL', async () => ((await rowsFor(database, ids)).length === ids.length ? rowsFor(database, ids) : undefined), 60_000);
+      const rows = await eventually(
+        'the outage backlog in PostgreSQL',
+        async () => ((await rowsFor(database, ids)).length === ids.length ? rowsFor(database, ids) : undefined),
+        60_000,
+      );
       expect(rows.map((r) => r.output).sort()).toEqual(during.map((r) => r.text).sort());
       await eventually('the consumer caught up', async () => (Object.values(await p.projector.backlog()).every((n) => n === 0) ? true : undefined), 30_000);
       expect(p.projector.stats().databaseUp).toBe(true);
@@ -265,12 +334,24 @@ describe('PostgreSQL projection of interactions and feedback', () => {
       await js.publish(interactionSubject('acme'), codec.encode({ ...record, callId: withNul, input: 'before\u0000after' }));
       const after = await call(feature, 'Write a headline for a garden centre');
 
-      await eventually('every valid row, the NUL one included', async () => ((await rowsFor(database, [valid.callId, withNul, after.callId])).length === 3 ? true : undefined), 60_000);
+      await eventually(
+        'every valid row, the NUL one included',
+        async () => ((await rowsFor(database, [valid.callId, withNul, after.callId])).length === 3 ? true : undefined),
+        60_000,
+      );
       expect((await rowsFor(database, [withNul]))[0]!.input).toBe('before\uFFFDafter');
-      const rejects = await eventually('both rejects', async () => {
-        const rows = await pg.query<{ stream_seq: string; error: string }>(database, 'SELECT stream_seq, error FROM projection_rejects WHERE stream_seq = ANY($1) ORDER BY stream_seq', [[notJson.seq, tooBig.seq]]);
-        return rows.length === 2 ? rows : undefined;
-      }, 30_000);
+      const rejects = await eventually(
+        'both rejects',
+        async () => {
+          const rows = await pg.query<{ stream_seq: string; error: string }>(
+            database,
+            'SELECT stream_seq, error FROM projection_rejects WHERE stream_seq = ANY($1) ORDER BY stream_seq',
+            [[notJson.seq, tooBig.seq]],
+          );
+          return rows.length === 2 ? rows : undefined;
+        },
+        30_000,
+      );
       expect(rejects[0]!.error).toMatch(/^not JSON/);
       expect(rejects[1]!.error).toMatch(/^refused by PostgreSQL: 22003 .*out of range/);
       expect(await rowsFor(database, [`${feature}-huge`])).toEqual([]);
@@ -282,7 +363,9 @@ describe('PostgreSQL projection of interactions and feedback', () => {
   it('runs as its own process: refuses to start without its URL, projects, survives a restart, never logs the password', async () => {
     const database = await newDatabase();
     const consumer = `t_proc_${randomUUID().slice(0, 8)}`;
-    const configPath = writeConfigFile(switchboardConfig(t.vendor.url, { interactions: { postgres: { enabled: true, consumer, initialBackoffMs: 50, maxBackoffMs: 500 } } }));
+    const configPath = writeConfigFile(
+      switchboardConfig(t.vendor.url, { interactions: { postgres: { enabled: true, consumer, initialBackoffMs: 50, maxBackoffMs: 500 } } }),
+    );
     const healthPort = await findFreePort();
     const run = (env: Record<string, string>) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'services/projector/main.ts'], {
@@ -323,7 +406,8 @@ describe('PostgreSQL projection of interactions and feedback', () => {
       projector.child.kill('SIGTERM');
       expect(await projector.exited).toBe(0);
       const jsm = await t.nats.jetstreamManager();
-      for (const source of projectorSources(PostgresProjectionConfig.parse({ consumer }))) await jsm.consumers.delete(source.stream, source.durable).catch(() => undefined);
+      for (const source of projectorSources(PostgresProjectionConfig.parse({ consumer })))
+        await jsm.consumers.delete(source.stream, source.durable).catch(() => undefined);
     }
     expect(projector.output()).toContain('projector stopped');
     expect(projector.output()).not.toContain(PASSWORD);

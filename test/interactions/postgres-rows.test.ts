@@ -43,16 +43,46 @@ describe('PostgreSQL projection rows', () => {
     const mapped = interactionRow(message(withExtra));
     if (!('row' in mapped)) throw new Error('expected a row');
     expect(mapped.row).toEqual({
-      call_id: 'call-acme-1', finished_at: '2026-11-22T12:00:00.000Z', tenant: 'acme', user_id: 'u-1', feature: 'headline',
-      route: 'chat-default', provider: 'openai', model: 'gpt-4o-mini', upstream: 'openai/org-a', prompt_variant: 'assistant/default',
-      input: 'A headline for a bakery', enhanced_prompt: null, prompt_as_sent: interaction.promptAsSent, output: 'Fresh bread daily',
-      attempts: 2, latency_ms: 140, ttft_ms: 35, input_tokens: 20, output_tokens: 4, cost_usd: 0.0000054, language: 'en',
-      cache_hit: false, validation: 'passed', outcome: 'answered', error: null, raw: withExtra, stream_seq: 7,
+      call_id: 'call-acme-1',
+      finished_at: '2026-11-22T12:00:00.000Z',
+      tenant: 'acme',
+      user_id: 'u-1',
+      feature: 'headline',
+      route: 'chat-default',
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      upstream: 'openai/org-a',
+      prompt_variant: 'assistant/default',
+      input: 'A headline for a bakery',
+      enhanced_prompt: null,
+      prompt_as_sent: interaction.promptAsSent,
+      output: 'Fresh bread daily',
+      attempts: 2,
+      latency_ms: 140,
+      ttft_ms: 35,
+      input_tokens: 20,
+      output_tokens: 4,
+      cost_usd: 0.0000054,
+      language: 'en',
+      cache_hit: false,
+      validation: 'passed',
+      outcome: 'answered',
+      error: null,
+      raw: withExtra,
+      stream_seq: 7,
     });
   });
 
   it('maps a failed call: its outcome and error, no output', () => {
-    const failed = { ...interaction, output: '', inputTokens: 0, outputTokens: 0, costUsd: 0, outcome: 'failed', error: 'every upstream of chat-default failed' };
+    const failed = {
+      ...interaction,
+      output: '',
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
+      outcome: 'failed',
+      error: 'every upstream of chat-default failed',
+    };
     const mapped = interactionRow(message(failed));
     if (!('row' in mapped)) throw new Error('expected a row');
     expect(mapped.row).toMatchObject({ outcome: 'failed', error: 'every upstream of chat-default failed', output: '' });
@@ -74,14 +104,29 @@ describe('PostgreSQL projection rows', () => {
     const again = feedbackRow(message(verdict, 98, 'SB_FEEDBACK'));
     if (!('row' in first) || !('row' in again)) throw new Error('expected rows');
     expect(first.row.feedback_id).toBe(again.row.feedback_id);
-    expect(first.row).toMatchObject({ call_id: 'call-acme-1', tenant: 'acme', inserted: true, note: 'kept', given_at: '1970-01-01T00:00:01.000Z', stream_seq: 3 });
+    expect(first.row).toMatchObject({
+      call_id: 'call-acme-1',
+      tenant: 'acme',
+      inserted: true,
+      note: 'kept',
+      given_at: '1970-01-01T00:00:01.000Z',
+      stream_seq: 3,
+    });
     expect(feedbackId({ ...verdict, inserted: false })).not.toBe(first.row.feedback_id);
     expect(feedbackId({ ...verdict, tenant: 'globex' })).not.toBe(first.row.feedback_id);
   });
 
   it('keeps the latest row per key in a batch (one upsert may not touch a row twice)', () => {
-    const rows = [{ k: 'a', stream_seq: 1 }, { k: 'b', stream_seq: 2 }, { k: 'a', stream_seq: 5 }, { k: 'a', stream_seq: 3 }];
-    expect(lastPerKey(rows, (r) => r.k)).toEqual([{ k: 'a', stream_seq: 5 }, { k: 'b', stream_seq: 2 }]);
+    const rows = [
+      { k: 'a', stream_seq: 1 },
+      { k: 'b', stream_seq: 2 },
+      { k: 'a', stream_seq: 5 },
+      { k: 'a', stream_seq: 3 },
+    ];
+    expect(lastPerKey(rows, (r) => r.k)).toEqual([
+      { k: 'a', stream_seq: 5 },
+      { k: 'b', stream_seq: 2 },
+    ]);
     const batch = toBatch([message(interaction, 1), message({ ...interaction, output: 'v2' }, 2), message('nope', 3)], () => 'interaction');
     expect(batch.interactions.map((r) => r.output)).toEqual(['v2']);
     expect(batch.rejects.map((r) => r.stream_seq)).toEqual([3]);

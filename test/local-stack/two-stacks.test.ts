@@ -24,7 +24,11 @@ const stacks: RunningStack[] = [];
 
 async function startStack(name: string): Promise<RunningStack> {
   // Both stacks start at once: a port one of them found may be taken by the other's dev server before it binds it.
-  const { stack, options } = await startLocalStackOnFreePorts({ newDataDir: () => mkdtempSync(join(tmpdir(), `switchboard-${name}-`)), persist: false, readyTimeoutMs: 120_000 });
+  const { stack, options } = await startLocalStackOnFreePorts({
+    newDataDir: () => mkdtempSync(join(tmpdir(), `switchboard-${name}-`)),
+    persist: false,
+    readyTimeoutMs: 120_000,
+  });
   const { dataDir } = options;
   const [fakeVendorPort, gatewayPort] = await findFreePorts(2);
   try {
@@ -69,7 +73,10 @@ test('two stacks on different ports, same config file: each calls only its own f
   expect(a.services.configPath).toBe('config/switchboard.local.yaml');
 
   const markers = { a: `stack-a-marker-${Date.now().toString(36)}`, b: `stack-b-marker-${Date.now().toString(36)}` };
-  for (const [stack, marker] of [[a, markers.a], [b, markers.b]] as const) {
+  for (const [stack, marker] of [
+    [a, markers.a],
+    [b, markers.b],
+  ] as const) {
     const openai = new OpenAI({ baseURL: `${stack.services.gatewayUrl}/v1`, apiKey: 'sb-demo-key-acme', maxRetries: 0 });
     const completion = await openai.chat.completions.create({ model: 'chat-default', messages: [{ role: 'user', content: `Say hello (${marker})` }] });
     expect(completion.choices[0]?.message.content).toBeTruthy();

@@ -49,17 +49,29 @@ describe('switchboard config push', () => {
     const extra = { SB_HEALTH_PORT: String(healthPort), SB_CONFIG_BUCKET: bucket };
     env = serviceEnv({ configPath, taskQueue: t.taskQueue, controlBucket: t.controlBucket, env: extra });
     worker = spawnWorker({ configPath, taskQueue: t.taskQueue, controlBucket: t.controlBucket, env: extra });
-    await eventually('the worker to be ready', async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+    await eventually(
+      'the worker to be ready',
+      async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok ? true : undefined),
+      30_000,
+    );
   });
   afterAll(async () => {
     worker?.kill('SIGTERM');
     await worker?.exited;
-    await t?.nats.jetstreamManager().then((jsm) => jsm.streams.delete(`KV_${bucket}`)).catch(() => undefined);
+    await t?.nats
+      .jetstreamManager()
+      .then((jsm) => jsm.streams.delete(`KV_${bucket}`))
+      .catch(() => undefined);
     await t?.close();
   });
 
   it('pushes a new organisation to every pod following the bucket', async () => {
-    const file = writeConfigFile(configWith(t.vendor.url, [{ name: 'org-s', apiKeyEnv: 'SB_TEST_KEY_SOLO' }, { name: 'org-c', apiKeyEnv: 'SB_TEST_KEY_OPENAI_C' }]));
+    const file = writeConfigFile(
+      configWith(t.vendor.url, [
+        { name: 'org-s', apiKeyEnv: 'SB_TEST_KEY_SOLO' },
+        { name: 'org-c', apiKeyEnv: 'SB_TEST_KEY_OPENAI_C' },
+      ]),
+    );
     const pushed = await runCli(['config', 'push', file], env);
     expect(pushed).toMatchObject({ code: 0 });
     expect(pushed.output).toContain(`pushed to ${bucket}`);
@@ -83,7 +95,11 @@ describe('switchboard config push', () => {
   it('a pod rejects a document it cannot serve and keeps the previous config', async () => {
     const file = writeConfigFile(configWith(t.vendor.url, [{ name: 'org-s', apiKeyEnv: 'SB_KEY_THIS_POD_LACKS' }]));
     expect((await runCli(['config', 'push', file], env)).code).toBe(0);
-    await eventually('the pod to reject it', async () => ((await metric(/^sb_config_reloads_total\{result="rejected"\} (\d+)/m)) === 1 ? true : undefined), 20_000);
+    await eventually(
+      'the pod to reject it',
+      async () => ((await metric(/^sb_config_reloads_total\{result="rejected"\} (\d+)/m)) === 1 ? true : undefined),
+      20_000,
+    );
     expect(worker!.output()).toContain('SB_KEY_THIS_POD_LACKS (providers.pool.upstreams: org-s)');
     expect(await metric(/^sb_config_generation (\d+)/m)).toBe(2);
     const result = await t.sb.complete({ route: 'pushed', messages: [{ role: 'user', content: 'still serving' }] });

@@ -44,7 +44,11 @@ describe('config reload without restarts', () => {
   const volume = configMapVolume('switchboard.json');
   const keyFile = join(mkdtempSync(join(tmpdir(), 'sb-secret-')), 'org-s-key');
 
-  const configWith = (vendorUrl: string, upstreams: NonNullable<SwitchboardConfigInput['providers']>[string]['upstreams'], system: string): SwitchboardConfigInput => ({
+  const configWith = (
+    vendorUrl: string,
+    upstreams: NonNullable<SwitchboardConfigInput['providers']>[string]['upstreams'],
+    system: string,
+  ): SwitchboardConfigInput => ({
     providers: { pool: { protocol: 'openai', baseUrl: `${vendorUrl}/v1`, upstreams } },
     prompts: { helper: { default: { system } } },
     routes: { reloadable: { entries: [{ provider: 'pool', model: 'gpt-4o-mini', prompt: 'helper' }] } },
@@ -76,8 +80,17 @@ describe('config reload without restarts', () => {
     volume.publish(JSON.stringify(configWith(t.vendor.url, [{ name: 'org-s', apiKeyFile: keyFile }], 'Variant one.')));
     const healthPort = await findFreePort();
     metricsUrl = `http://127.0.0.1:${healthPort}/metrics`;
-    worker = spawnWorker({ configPath: volume.path, taskQueue: t.taskQueue, controlBucket: t.controlBucket, env: { SB_HEALTH_PORT: String(healthPort), SB_CONFIG_POLL_MS: '1000' } });
-    await eventually('the worker to be ready', async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+    worker = spawnWorker({
+      configPath: volume.path,
+      taskQueue: t.taskQueue,
+      controlBucket: t.controlBucket,
+      env: { SB_HEALTH_PORT: String(healthPort), SB_CONFIG_POLL_MS: '1000' },
+    });
+    await eventually(
+      'the worker to be ready',
+      async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok ? true : undefined),
+      30_000,
+    );
   });
   afterAll(async () => {
     worker?.kill('SIGTERM');
@@ -97,7 +110,14 @@ describe('config reload without restarts', () => {
   it('adds an organisation and a new prompt variant without a restart', async () => {
     volume.publish(
       JSON.stringify(
-        configWith(t.vendor.url, [{ name: 'org-s', apiKeyFile: keyFile }, { name: 'org-c', apiKeyEnv: 'SB_TEST_KEY_OPENAI_C' }], 'Variant two.'),
+        configWith(
+          t.vendor.url,
+          [
+            { name: 'org-s', apiKeyFile: keyFile },
+            { name: 'org-c', apiKeyEnv: 'SB_TEST_KEY_OPENAI_C' },
+          ],
+          'Variant two.',
+        ),
       ),
     );
     await waitForGeneration(2);
@@ -119,12 +139,25 @@ describe('config reload without restarts', () => {
   });
 
   it('rejects a broken file, says which field and why, and keeps serving the previous config', async () => {
-    const broken = configWith(t.vendor.url, [{ name: 'org-s', apiKeyFile: keyFile }, { name: 'org-c', apiKeyEnv: 'SB_TEST_KEY_OPENAI_C' }], 'Variant three.');
+    const broken = configWith(
+      t.vendor.url,
+      [
+        { name: 'org-s', apiKeyFile: keyFile },
+        { name: 'org-c', apiKeyEnv: 'SB_TEST_KEY_OPENAI_C' },
+      ],
+      'Variant three.',
+    );
     broken.routes = { reloadable: { entries: [{ provider: 'poool', model: 'gpt-4o-mini', prompt: 'helper' }] } };
     volume.publish(JSON.stringify(broken));
-    await eventually('the rejection to be counted', async () => ((await metric(/^sb_config_reloads_total\{result="rejected"\} (\d+)/m)) === 1 ? true : undefined), 20_000);
+    await eventually(
+      'the rejection to be counted',
+      async () => ((await metric(/^sb_config_reloads_total\{result="rejected"\} (\d+)/m)) === 1 ? true : undefined),
+      20_000,
+    );
     expect(await metric(/^sb_config_generation (\d+)/m)).toBe(3);
-    expect(worker!.output()).toMatch(/routes\.reloadable\.entries\[0\]\.provider: unknown provider \\"poool\\"[^\n]*"msg":"config rejected: the previous config keeps serving"/);
+    expect(worker!.output()).toMatch(
+      /routes\.reloadable\.entries\[0\]\.provider: unknown provider \\"poool\\"[^\n]*"msg":"config rejected: the previous config keeps serving"/,
+    );
 
     const m = `kept-${randomUUID().slice(0, 8)}`;
     await callUntilSeenBy('openai/org-c', m);
@@ -136,9 +169,22 @@ describe('config reload without restarts', () => {
 
   it('rejects a config whose key file is missing, without printing any key', async () => {
     volume.publish(
-      JSON.stringify(configWith(t.vendor.url, [{ name: 'org-s', apiKeyFile: `${keyFile}.missing` }, { name: 'org-c', apiKeyEnv: 'SB_TEST_KEY_OPENAI_C' }], 'Variant two.')),
+      JSON.stringify(
+        configWith(
+          t.vendor.url,
+          [
+            { name: 'org-s', apiKeyFile: `${keyFile}.missing` },
+            { name: 'org-c', apiKeyEnv: 'SB_TEST_KEY_OPENAI_C' },
+          ],
+          'Variant two.',
+        ),
+      ),
     );
-    await eventually('the second rejection', async () => ((await metric(/^sb_config_reloads_total\{result="rejected"\} (\d+)/m)) === 2 ? true : undefined), 20_000);
+    await eventually(
+      'the second rejection',
+      async () => ((await metric(/^sb_config_reloads_total\{result="rejected"\} (\d+)/m)) === 2 ? true : undefined),
+      20_000,
+    );
     expect(worker!.output()).toMatch(/org-s-key\.missing \(providers\.pool\.upstreams: org-s, apiKeyFile\): cannot be read/);
     const m = `still-${randomUUID().slice(0, 8)}`;
     await t.sb.complete({ route: 'reloadable', messages: [{ role: 'user', content: `Hello ${m}` }] });

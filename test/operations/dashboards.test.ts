@@ -24,7 +24,10 @@ const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count'];
 
 /** Every series name our processes can expose, with its label names. */
 function exposedMetrics(): Map<string, readonly string[]> {
-  const config = parseConfig({ providers: { p: { protocol: 'openai', baseUrl: 'http://127.0.0.1:1/v1', upstreams: [{ name: 'u', apiKeyEnv: 'K' }] } }, routes: { r: { entries: [{ provider: 'p', model: 'm' }] } } });
+  const config = parseConfig({
+    providers: { p: { protocol: 'openai', baseUrl: 'http://127.0.0.1:1/v1', upstreams: [{ name: 'u', apiKeyEnv: 'K' }] } },
+    routes: { r: { entries: [{ provider: 'p', model: 'm' }] } },
+  });
   const live = createLiveConfig({ config, secrets: new Map([['p/u', 'k']]) });
   const extra = new Registry();
   registerBreakerMetrics(extra, { breakers: () => new Map(), targets: () => breakerTargetsOf(config) });
@@ -54,19 +57,28 @@ function dashboardQueries(): Query[] {
     panels: Array<{ title: string; targets?: Array<{ expr: string; legendFormat?: string }> }>;
     templating: { list: Array<{ name: string; definition?: string }> };
   };
-  const panels = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((t) => ({ where: `panel "${panel.title}"`, expr: t.expr, ...(t.legendFormat ? { legend: t.legendFormat } : {}) })));
+  const panels = dashboard.panels.flatMap((panel) =>
+    (panel.targets ?? []).map((t) => ({ where: `panel "${panel.title}"`, expr: t.expr, ...(t.legendFormat ? { legend: t.legendFormat } : {}) })),
+  );
   const variables = dashboard.templating.list.flatMap((v) => (v.definition ? [{ where: `variable $${v.name}`, expr: v.definition }] : []));
   return [...panels, ...variables];
 }
 
 function alertQueries(): Query[] {
-  const file = parseYaml(readFileSync(resolve(root, 'deploy/prometheus/switchboard-alerts.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> };
+  const file = parseYaml(readFileSync(resolve(root, 'deploy/prometheus/switchboard-alerts.yml'), 'utf8')) as {
+    groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;
+  };
   return file.groups.flatMap((g) => g.rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr })));
 }
 
 /** Labels a query names: in `by (...)`/`without (...)`, in `{label=...}` matchers, and in `{{label}}` legends. */
 function labelsUsed(query: Query): string[] {
-  const grouped = [...query.expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((l) => l.trim()).filter(Boolean));
+  const grouped = [...query.expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) =>
+    m[1]!
+      .split(',')
+      .map((l) => l.trim())
+      .filter(Boolean),
+  );
   const matched = [...query.expr.matchAll(/\{([^}]*)\}/g)].flatMap((m) => [...m[1]!.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)/g)].map((x) => x[1]!));
   const legend = [...(query.legend ?? '').matchAll(/\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g)].map((m) => m[1]!);
   return [...grouped, ...matched, ...legend];

@@ -28,7 +28,18 @@ describe('Kubernetes manifests', () => {
       expect(Object.keys(secret.stringData)).toContain(file!.slice('/etc/switchboard-keys/'.length));
     }
     for (const deployment of ['worker.yaml', 'gateway.yaml']) {
-      const spec = (manifests(deployment)[0] as { spec: { template: { spec: { volumes: Array<{ name: string; secret?: { secretName: string } }>; containers: Array<{ env: Array<{ name: string; value?: string }>; volumeMounts: Array<{ name: string; mountPath: string }> }> } } } }).spec.template.spec;
+      const spec = (
+        manifests(deployment)[0] as {
+          spec: {
+            template: {
+              spec: {
+                volumes: Array<{ name: string; secret?: { secretName: string } }>;
+                containers: Array<{ env: Array<{ name: string; value?: string }>; volumeMounts: Array<{ name: string; mountPath: string }> }>;
+              };
+            };
+          };
+        }
+      ).spec.template.spec;
       // Temporal payloads are encrypted with keys from a file of the same Secret (docs/security.md).
       const payloadKeys = spec.containers[0]!.env.find((e) => e.name === 'SB_PAYLOAD_KEYS_FILE')?.value;
       expect(payloadKeys).toMatch(/^\/etc\/switchboard-keys\//);
@@ -40,7 +51,8 @@ describe('Kubernetes manifests', () => {
   });
 
   it('connects every pod to NATS with credentials from a Secret, never a literal URL', () => {
-    const natsSecret = manifests('secret.example.yaml').find((d) => (d as { metadata: { name: string } }).metadata.name === 'switchboard-nats') as { stringData: Record<string, string> } | undefined;
+    const natsSecret = manifests('secret.example.yaml').find((d) => (d as { metadata: { name: string } }).metadata.name === 'switchboard-nats') as
+      { stringData: Record<string, string> } | undefined;
     expect(natsSecret?.stringData.url).toMatch(/^nats:\/\/[^:@/]+:[^@/]+@/);
     for (const deployment of ['worker.yaml', 'gateway.yaml', 'projector.yaml']) {
       type Env = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
@@ -54,7 +66,9 @@ describe('Kubernetes manifests', () => {
 
 describe('docker compose nats-cluster profile', () => {
   it('makes every node require the user and password its env file puts in SB_NATS_URL', () => {
-    const compose = parseYaml(readFileSync(resolve(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { command?: string[]; profiles?: string[] }> };
+    const compose = parseYaml(readFileSync(resolve(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { command?: string[]; profiles?: string[] }>;
+    };
     const nodes = Object.entries(compose.services).filter(([, service]) => service.profiles?.includes('nats-cluster'));
     expect(nodes.map(([name]) => name).sort()).toEqual(['nats-1', 'nats-2', 'nats-3']);
     for (const [, node] of nodes) {

@@ -26,7 +26,10 @@ describe('log verbosity as a config setting', () => {
   let generation = 1;
 
   const configFor = (verbosity: 'minimal' | 'standard' | 'extended'): SwitchboardConfigInput =>
-    switchboardConfig(t.vendor.url, { logging: { verbosity }, health: { consecutiveFailures: 10_000, minCallsForRate: 10_000, rateLimitPersistCount: 10_000 } });
+    switchboardConfig(t.vendor.url, {
+      logging: { verbosity },
+      health: { consecutiveFailures: 10_000, minCallsForRate: 10_000, rateLimitPersistCount: 10_000 },
+    });
   const publish = (text: string) => {
     writeFileSync(`${configPath}.tmp`, text);
     renameSync(`${configPath}.tmp`, configPath);
@@ -39,7 +42,11 @@ describe('log verbosity as a config setting', () => {
   };
   /** One call; returns its call id. */
   const call = async (content: string): Promise<string> => (await t.sb.complete({ route: 'solo-only', messages: [{ role: 'user', content }] })).callId;
-  const linesOf = (callId: string) => worker!.output().split('\n').filter((l) => l.includes(`"callId":"${callId}"`));
+  const linesOf = (callId: string) =>
+    worker!
+      .output()
+      .split('\n')
+      .filter((l) => l.includes(`"callId":"${callId}"`));
 
   beforeAll(async () => {
     t = await startSwitchboard({ withWorker: false });
@@ -47,7 +54,11 @@ describe('log verbosity as a config setting', () => {
     // LOG_LEVEL empty: the config's verbosity decides.
     worker = spawnWorker({ configPath, taskQueue: t.taskQueue, controlBucket: t.controlBucket, env: { LOG_LEVEL: '' } });
     // `minimal` prints no start-up line: wait for a first call to succeed instead.
-    await eventually('the worker to answer', async () => ((await t.sb.complete({ route: 'solo-only', messages: [{ role: 'user', content: 'warm-up' }] }).catch(() => undefined)) ? true : undefined), 60_000);
+    await eventually(
+      'the worker to answer',
+      async () => ((await t.sb.complete({ route: 'solo-only', messages: [{ role: 'user', content: 'warm-up' }] }).catch(() => undefined)) ? true : undefined),
+      60_000,
+    );
   });
   afterAll(async () => {
     worker?.kill('SIGTERM');
@@ -59,7 +70,11 @@ describe('log verbosity as a config setting', () => {
     const callId = await call(`Hello ${randomUUID()}`);
     // A broken config is a transition worth a line even here.
     publish('{"providers": {}, "routes": {"r": {"entries": [{"provider": "nowhere", "model": "m"}]}}}');
-    await eventually('the rejection line', () => (/routes\.r\.entries\[0\]\.provider[^\n]*"msg":"config rejected/.test(worker!.output()) ? true : undefined), 20_000);
+    await eventually(
+      'the rejection line',
+      () => (/routes\.r\.entries\[0\]\.provider[^\n]*"msg":"config rejected/.test(worker!.output()) ? true : undefined),
+      20_000,
+    );
     // Written after the call finished, on the same stream: an attempt line would be in the output by now.
     expect(linesOf(callId)).toEqual([]);
     expect(worker!.output()).not.toContain('"msg":"worker started"');
@@ -70,7 +85,14 @@ describe('log verbosity as a config setting', () => {
     const marker = `standard-${randomUUID().slice(0, 8)}`;
     const callId = await call(`Hello ${marker}`);
     const line = await eventually('the attempt line', () => linesOf(callId).find((l) => l.includes('"msg":"attempt"')));
-    expect(JSON.parse(line)).toMatchObject({ level: 30, callId, upstream: 'solo/org-s', outcome: 'success', route: 'solo-only', workflowId: expect.any(String) });
+    expect(JSON.parse(line)).toMatchObject({
+      level: 30,
+      callId,
+      upstream: 'solo/org-s',
+      outcome: 'success',
+      route: 'solo-only',
+      workflowId: expect.any(String),
+    });
     expect(worker!.output()).not.toContain(marker);
     expect(worker!.output()).not.toContain('"msg":"attempt details"');
   });

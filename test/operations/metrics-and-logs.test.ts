@@ -16,11 +16,25 @@ describe('worker metrics, probes and logs', () => {
   let reported = false;
 
   beforeAll(async () => {
-    t = await startSwitchboard({ withWorker: false, configOverrides: { health: { consecutiveFailures: 10_000, minCallsForRate: 10_000, rateLimitPersistCount: 10_000 } } });
+    t = await startSwitchboard({
+      withWorker: false,
+      configOverrides: { health: { consecutiveFailures: 10_000, minCallsForRate: 10_000, rateLimitPersistCount: 10_000 } },
+    });
     healthPort = await findFreePort();
-    const configPath = writeConfigFile(switchboardConfig(t.vendor.url, { health: { consecutiveFailures: 10_000, minCallsForRate: 10_000, rateLimitPersistCount: 10_000 } }));
-    worker = spawnWorker({ configPath, taskQueue: t.taskQueue, controlBucket: t.controlBucket, env: { LOG_LEVEL: 'debug', SB_HEALTH_PORT: String(healthPort) } });
-    await eventually('the worker to be ready', async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+    const configPath = writeConfigFile(
+      switchboardConfig(t.vendor.url, { health: { consecutiveFailures: 10_000, minCallsForRate: 10_000, rateLimitPersistCount: 10_000 } }),
+    );
+    worker = spawnWorker({
+      configPath,
+      taskQueue: t.taskQueue,
+      controlBucket: t.controlBucket,
+      env: { LOG_LEVEL: 'debug', SB_HEALTH_PORT: String(healthPort) },
+    });
+    await eventually(
+      'the worker to be ready',
+      async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok ? true : undefined),
+      30_000,
+    );
   });
   afterEach(async () => {
     // A worker that died mid-file fails every later test with a timeout: say why it died, once.
@@ -76,10 +90,14 @@ describe('worker metrics, probes and logs', () => {
     // An operator forces it open through its supervisor, which writes KV; the worker's watch sees it.
     const signals = createBreakerSignals({ client: t.client, taskQueue: t.taskQueue, cluster: t.taskQueue, policy: t.config.breaker });
     await signals.send('openai/org-c', { kind: 'operator', action: 'open', reason: 'metrics test' });
-    const after = await eventually('the forced breaker in the gauge', async () => {
-      const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
-      return /sb_breaker_state\{provider="openai",upstream="openai\/org-c",state="forced_open"\} 1/.test(text) ? text : undefined;
-    }, 20_000);
+    const after = await eventually(
+      'the forced breaker in the gauge',
+      async () => {
+        const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+        return /sb_breaker_state\{provider="openai",upstream="openai\/org-c",state="forced_open"\} 1/.test(text) ? text : undefined;
+      },
+      20_000,
+    );
     expect(after).toMatch(/sb_breaker_state\{provider="openai",upstream="openai\/org-c",state="closed"\} 0/);
     expect(after).toMatch(/sb_breaker_state\{provider="solo",upstream="solo\/org-s",state="closed"\} 1/);
     await signals.send('openai/org-c', { kind: 'operator', action: 'auto', reason: 'metrics test done' });

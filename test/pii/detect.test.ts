@@ -66,7 +66,12 @@ describe('detectPii configuration', () => {
   });
 
   it('adds custom patterns, which win over built-ins', () => {
-    const config: PiiConfigInput = { custom: [{ name: 'employee_id', pattern: 'EMP-\\d{6}' }, { name: 'ticket', pattern: 'tkt-[a-z]+', flags: 'i' }] };
+    const config: PiiConfigInput = {
+      custom: [
+        { name: 'employee_id', pattern: 'EMP-\\d{6}' },
+        { name: 'ticket', pattern: 'tkt-[a-z]+', flags: 'i' },
+      ],
+    };
     expect(found('EMP-123456 filed TKT-Abc from 10.0.0.1', config)).toEqual(['employee_id=EMP-123456', 'ticket=TKT-Abc', 'ip=10.0.0.1']);
     expect(found('ref 555-123-4567', { custom: [{ name: 'ref', pattern: '\\d{3}-\\d{3}-\\d{4}' }] })).toEqual(['ref=555-123-4567']);
   });

@@ -72,7 +72,17 @@ describe('maskPii laws', () => {
 
   it('restore(mask(x)) === x for arbitrary Unicode text, placeholder look-alikes included', () => {
     const lookAlike = nonce.map((n) => `[[EMAIL_1_${n}]]`);
-    const text = fc.array(fc.oneof(fc.string({ unit: 'grapheme', maxLength: 30 }), lookAlike, fc.constant('[['), textWithPii.map((t) => t.text)), { maxLength: 8 }).map((parts) => parts.join(''));
+    const text = fc
+      .array(
+        fc.oneof(
+          fc.string({ unit: 'grapheme', maxLength: 30 }),
+          lookAlike,
+          fc.constant('[['),
+          textWithPii.map((t) => t.text),
+        ),
+        { maxLength: 8 },
+      )
+      .map((parts) => parts.join(''));
     fc.assert(
       fc.property(text, nonce, (x, requestNonce) => {
         const { masked, entities } = maskPii(x, {}, { nonce: requestNonce });
@@ -122,7 +132,10 @@ describe('maskMessages', () => {
   });
 
   it('chooses one nonce for all messages', () => {
-    const withNonce: Message[] = [{ role: 'user', content: 'a@b.io' }, { role: 'user', content: 'mentions k3f9x2ab' }];
+    const withNonce: Message[] = [
+      { role: 'user', content: 'a@b.io' },
+      { role: 'user', content: 'mentions k3f9x2ab' },
+    ];
     const result = maskMessages(withNonce, {}, context);
     expect(result.nonce).not.toBe('k3f9x2ab');
     expect(result.messages[0]?.content).toContain(result.nonce);

@@ -27,7 +27,11 @@ function mod97(numeric: string): number {
 }
 
 export const email = fc
-  .tuple(fc.stringMatching(/^[a-z][a-z0-9._+-]{0,10}[a-z0-9]$/), fc.stringMatching(/^[a-z][a-z0-9-]{0,8}[a-z0-9]$/), fc.constantFrom('com', 'org', 'io', 'co.uk', 'de'))
+  .tuple(
+    fc.stringMatching(/^[a-z][a-z0-9._+-]{0,10}[a-z0-9]$/),
+    fc.stringMatching(/^[a-z][a-z0-9-]{0,8}[a-z0-9]$/),
+    fc.constantFrom('com', 'org', 'io', 'co.uk', 'de'),
+  )
   .map(([local, domain, tld]) => `${local}@${domain}.${tld}`);
 
 export const phone = fc.oneof(
@@ -37,13 +41,11 @@ export const phone = fc.oneof(
   fc.tuple(fc.integer({ min: 2, max: 9 }), digits(9)).map(([a, b]) => `${a}${b}`),
 );
 
-export const card = fc
-  .tuple(fc.constantFrom('4', '51', '37'), digits(14), fc.constantFrom('', ' ', '-'))
-  .map(([prefix, body, separator]) => {
-    const partial = (prefix + body).slice(0, 15);
-    const number = partial + luhnCheckDigit(partial);
-    return number.match(/.{1,4}/g)?.join(separator) ?? number;
-  });
+export const card = fc.tuple(fc.constantFrom('4', '51', '37'), digits(14), fc.constantFrom('', ' ', '-')).map(([prefix, body, separator]) => {
+  const partial = (prefix + body).slice(0, 15);
+  const number = partial + luhnCheckDigit(partial);
+  return number.match(/.{1,4}/g)?.join(separator) ?? number;
+});
 
 export const iban = fc.tuple(digits(18), fc.boolean()).map(([bban, spaced]) => {
   const check = String(98 - mod97(`${bban}131400`)).padStart(2, '0');
@@ -68,7 +70,13 @@ const separator = fc.constantFrom(', ', ' and ', '\n', '; ', ' | ');
 
 /** Text of noise and PII values, with the values it contains. */
 export const textWithPii = fc
-  .array(fc.oneof(piiValue.map((value) => ({ value })), noise.map((text) => ({ text }))), { minLength: 1, maxLength: 12 })
+  .array(
+    fc.oneof(
+      piiValue.map((value) => ({ value })),
+      noise.map((text) => ({ text })),
+    ),
+    { minLength: 1, maxLength: 12 },
+  )
   .chain((parts) => fc.array(separator, { minLength: parts.length, maxLength: parts.length }).map((seps) => ({ parts, seps })))
   .map(({ parts, seps }) => ({
     text: parts.map((part, i) => ('value' in part ? part.value : part.text) + (seps[i] ?? '')).join(''),

@@ -30,7 +30,11 @@ describe('call pipeline: validation, cache, PII', () => {
   it('repairs a button text that came back as a paragraph', async () => {
     // [[tokens:40]] makes the first answer a paragraph; the repair turn carries no directive, so the vendor follows the instruction.
     const m = marker('button');
-    const result = await t.sb.complete({ route: 'solo-only', feature: 'cta', messages: [{ role: 'user', content: `Write the signup button text for a bakery ${m} [[tokens:40]]` }] });
+    const result = await t.sb.complete({
+      route: 'solo-only',
+      feature: 'cta',
+      messages: [{ role: 'user', content: `Write the signup button text for a bakery ${m} [[tokens:40]]` }],
+    });
     expect(result.validation).toBe('repaired');
     expect(result.attempts.map((a) => a.outcome)).toEqual(['invalid_output', 'success']);
     expect(result.attempts[0]!.errorType).toMatch(/^validation_max_(words|chars)$/);
@@ -101,7 +105,10 @@ describe('call pipeline: validation, cache, PII', () => {
     const email = `jane.doe.${m}@example.com`;
     const card = '4111 1111 1111 1111';
     const phone = '+44 20 7946 0958';
-    const result = await t.sb.complete({ route: 'solo-only', messages: [{ role: 'user', content: `[[echo]] Contact ${email} or ${phone}, card ${card} (${m})` }] });
+    const result = await t.sb.complete({
+      route: 'solo-only',
+      messages: [{ role: 'user', content: `[[echo]] Contact ${email} or ${phone}, card ${card} (${m})` }],
+    });
     for (const secret of [email, card, phone]) {
       expect(t.vendor.requests({ contains: [secret] })).toHaveLength(0);
       expect(result.text).toContain(secret);
@@ -192,7 +199,11 @@ describe('call pipeline: the optional second look', () => {
     const m = marker('second-look-reject');
     let failed: unknown;
     try {
-      await t.sb.complete({ route: 'solo-only', feature: 'reviewed', messages: [{ role: 'user', content: `A slogan ${m} [[say:REJECT: it is not a slogan]]` }] });
+      await t.sb.complete({
+        route: 'solo-only',
+        feature: 'reviewed',
+        messages: [{ role: 'user', content: `A slogan ${m} [[say:REJECT: it is not a slogan]]` }],
+      });
     } catch (error) {
       failed = error;
     }

@@ -2,7 +2,17 @@ import { maskingOf } from '../../lib/call/masking';
 import { cacheQueryOf, openCall, type OpenCall } from '../../lib/call/open';
 import { restoreResult } from '../../lib/call/privacy';
 import { answeredOutcome, cacheableAnswer, cachedResult } from '../../lib/call/result';
-import { afterAnswer, afterFailure, beginAttempt, beginReview, reviewRejection, startCallState, timerBeforeNextAttempt, type AttemptStep, type CallState } from '../../lib/call/steps';
+import {
+  afterAnswer,
+  afterFailure,
+  beginAttempt,
+  beginReview,
+  reviewRejection,
+  startCallState,
+  timerBeforeNextAttempt,
+  type AttemptStep,
+  type CallState,
+} from '../../lib/call/steps';
 import { IN_ATTEMPT_WAIT_MAX_MS } from '../../lib/routing/retry-plan';
 import type { AttemptFailureDetails, AttemptSuccess, CallPlan } from '../../schemas/call';
 import { RetryConfig } from '../../schemas/config';
@@ -28,7 +38,12 @@ function planOf(overrides: Partial<CallPlan> = {}): CallPlan {
 }
 
 function callOf(plan: CallPlan, request: Partial<OpenCall['request']> = {}): OpenCall {
-  return openCall({ callId: 'call-1', request: { route: 'chat', tenant: 't', stream: false, messages: [{ role: 'user', content: 'Hello' }], ...request } }, plan, undefined, { workflowId: 'call-1', startedAt: START });
+  return openCall(
+    { callId: 'call-1', request: { route: 'chat', tenant: 't', stream: false, messages: [{ role: 'user', content: 'Hello' }], ...request } },
+    plan,
+    undefined,
+    { workflowId: 'call-1', startedAt: START },
+  );
 }
 
 const invalid = (n: number): AttemptFailureDetails => ({
@@ -41,7 +56,16 @@ const invalid = (n: number): AttemptFailureDetails => ({
   startedAt: START + n,
   repair: { answer: `answer ${n}`, instruction: 'Reply with JSON only.' },
 });
-const retryable = (upstream: string): AttemptFailureDetails => ({ outcome: 'retryable', errorType: 'server_error', status: 500, message: 'boom', upstream, promptVariant: 'none', latencyMs: 5, startedAt: START });
+const retryable = (upstream: string): AttemptFailureDetails => ({
+  outcome: 'retryable',
+  errorType: 'server_error',
+  status: 500,
+  message: 'boom',
+  upstream,
+  promptVariant: 'none',
+  latencyMs: 5,
+  startedAt: START,
+});
 const success = (upstream: string, extra: Partial<AttemptSuccess> = {}): AttemptSuccess => ({
   upstream,
   promptVariant: 'none',
@@ -103,7 +127,9 @@ describe('call steps: repairs', () => {
   });
 
   it('stops repairing when the call is out of attempts', () => {
-    const tight = callOf(planOf({ validation: OutputValidation.parse({ json: true, repairAttempts: 5 }), retry: RetryConfig.parse({ maxAttempts: 2, maxAttemptsPerEntry: 3 }) }));
+    const tight = callOf(
+      planOf({ validation: OutputValidation.parse({ json: true, repairAttempts: 5 }), retry: RetryConfig.parse({ maxAttempts: 2, maxAttemptsPerEntry: 3 }) }),
+    );
     const r = run(tight, [invalid(1), invalid(2)]);
     expect(r.nexts).toEqual(['repair', 'give_up']);
     expect(r.gaveUp!.failureType).toBe(failureTypes.exhausted);
@@ -142,7 +168,7 @@ describe('call steps: attempts', () => {
     expect(timerBeforeNextAttempt(state)).toBe(IN_ATTEMPT_WAIT_MAX_MS + 1);
   });
 
-  it('gives up with the retry plan\'s type and keeps every attempt in the log', () => {
+  it("gives up with the retry plan's type and keeps every attempt in the log", () => {
     const call = callOf(planOf({ entries: [{ provider: 'openai', model: 'gpt-4o-mini', upstreamCount: 1 }] }));
     const r = run(call, [retryable('openai/org-a'), retryable('openai/org-a'), retryable('openai/org-a')]);
     expect(r.nexts).toEqual(['attempt', 'attempt', 'give_up']);
@@ -154,7 +180,7 @@ describe('call steps: attempts', () => {
     ]);
   });
 
-  it('measures latency and TTFT with the attempt\'s own clock (workflow time stands still in one task)', () => {
+  it("measures latency and TTFT with the attempt's own clock (workflow time stands still in one task)", () => {
     const call = callOf(planOf(), { stream: true });
     const r = run(call, [success('openai/org-a', { startedAt: START + 10, latencyMs: 40, ttftMs: 12 })]);
     // The workflow's clock says START + 100 at the end, the attempt's START + 50: the later one counts.
@@ -214,7 +240,13 @@ describe('call results', () => {
 });
 
 describe('call masking', () => {
-  const request = { route: 'chat', tenant: 't', stream: false, messages: [{ role: 'user' as const, content: 'Mail ada@example.com about the invoice' }], userInput: 'ada@example.com' };
+  const request = {
+    route: 'chat',
+    tenant: 't',
+    stream: false,
+    messages: [{ role: 'user' as const, content: 'Mail ada@example.com about the invoice' }],
+    userInput: 'ada@example.com',
+  };
 
   it('masks in the activity and applies the same placeholders in the workflow: vendors, the cache question and the user input see no PII; the answer is restored', () => {
     const plan = planOf({ pii: PiiConfig.parse({}), cache: CacheConfig.parse({ exact: { enabled: true } }) });
@@ -240,9 +272,17 @@ describe('call masking', () => {
   });
 });
 
-describe('call steps: reading a lost attempt\'s answer back', () => {
+describe("call steps: reading a lost attempt's answer back", () => {
   const call = callOf(planOf());
-  const lost = (upstream: string): AttemptFailureDetails => ({ outcome: 'retryable', errorType: 'activity_timeout', message: 'activity timed out', upstream, promptVariant: 'unknown', latencyMs: 0, startedAt: START });
+  const lost = (upstream: string): AttemptFailureDetails => ({
+    outcome: 'retryable',
+    errorType: 'activity_timeout',
+    message: 'activity timed out',
+    upstream,
+    promptVariant: 'unknown',
+    latencyMs: 0,
+    startedAt: START,
+  });
 
   it('asks the attempt after a lost one to read the journal first, and no other attempt', () => {
     const r = run(call, [retryable('openai/org-a'), lost('openai/org-b'), success('openai/org-c')]);
@@ -256,11 +296,24 @@ describe('call steps: reading a lost attempt\'s answer back', () => {
 });
 
 describe('call steps: a stream broken after its first token', () => {
-  const cut = (upstream: string, streamed: string): AttemptFailureDetails => ({ outcome: 'retryable', errorType: 'stream_interrupted', message: 'cut', upstream, promptVariant: 'none', latencyMs: 5, startedAt: START, streamed });
+  const cut = (upstream: string, streamed: string): AttemptFailureDetails => ({
+    outcome: 'retryable',
+    errorType: 'stream_interrupted',
+    message: 'cut',
+    upstream,
+    promptVariant: 'none',
+    latencyMs: 5,
+    startedAt: START,
+    streamed,
+  });
 
   it('is continued by the next attempts from the text its caller has, and the answer says it resumed', () => {
     const call = callOf(planOf({ midStream: 'resume' }), { stream: true });
-    const r = run(call, [cut('openai/org-a', 'alpha beta'), cut('openai/org-b', 'alpha beta gamma'), success('openai/org-c', { text: 'alpha beta gamma delta' })]);
+    const r = run(call, [
+      cut('openai/org-a', 'alpha beta'),
+      cut('openai/org-b', 'alpha beta gamma'),
+      success('openai/org-c', { text: 'alpha beta gamma delta' }),
+    ]);
     expect(r.steps.map((s) => s.input.resume?.text)).toEqual([undefined, 'alpha beta', 'alpha beta gamma']);
     expect(r.result!.attempts.at(-1)).toMatchObject({ outcome: 'success', resumedFromChars: 'alpha beta gamma'.length });
   });

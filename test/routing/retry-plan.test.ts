@@ -1,5 +1,15 @@
 import fc from 'fast-check';
-import { backoffMs, countAttempt, failureClassOf, IN_ATTEMPT_WAIT_MAX_MS, initialRetryState, MIN_RATE_LIMIT_BACKOFF_MS, placeWait, planNextAttempt, type RetryState } from '../../lib/routing/retry-plan';
+import {
+  backoffMs,
+  countAttempt,
+  failureClassOf,
+  IN_ATTEMPT_WAIT_MAX_MS,
+  initialRetryState,
+  MIN_RATE_LIMIT_BACKOFF_MS,
+  placeWait,
+  planNextAttempt,
+  type RetryState,
+} from '../../lib/routing/retry-plan';
 import type { AttemptFailureDetails, CallPlan } from '../../schemas/call';
 import { RetryConfig } from '../../schemas/config';
 import { CacheConfig, PiiConfig } from '../../schemas/validation';
@@ -32,7 +42,16 @@ const typicalErrorType: Record<AttemptFailureDetails['outcome'], AttemptErrorTyp
 };
 
 function failure(outcome: AttemptFailureDetails['outcome'], upstream: string | undefined, extra: Partial<AttemptFailureDetails> = {}): AttemptFailureDetails {
-  return { outcome, errorType: extra.errorType ?? typicalErrorType[outcome], message: 'boom', promptVariant: 'none', latencyMs: 5, startedAt: NOW, ...(upstream ? { upstream } : {}), ...extra };
+  return {
+    outcome,
+    errorType: extra.errorType ?? typicalErrorType[outcome],
+    message: 'boom',
+    promptVariant: 'none',
+    latencyMs: 5,
+    startedAt: NOW,
+    ...(upstream ? { upstream } : {}),
+    ...extra,
+  };
 }
 
 function decide(state: RetryState, f: AttemptFailureDetails, now = NOW, random01 = 0.5) {
@@ -70,19 +89,40 @@ describe('planNextAttempt', () => {
 
   it('waits out retry-after when no other upstream or fallback is left', () => {
     const solo: CallPlan = { ...plan, entries: [{ provider: 'solo', model: 'm', upstreamCount: 1 }] };
-    const r = planNextAttempt({ plan: solo, state: countAttempt(initialRetryState()), failure: failure('rate_limited', 'solo/org-s', { retryAfterMs: 2_000 }), now: NOW, deadlineAt: NOW + 60_000, random01: 0.1 });
+    const r = planNextAttempt({
+      plan: solo,
+      state: countAttempt(initialRetryState()),
+      failure: failure('rate_limited', 'solo/org-s', { retryAfterMs: 2_000 }),
+      now: NOW,
+      deadlineAt: NOW + 60_000,
+      random01: 0.1,
+    });
     expect(r.step).toMatchObject({ kind: 'attempt', entryIndex: 0, delayMs: 2_000, exclude: [] });
   });
 
   it("waits a bare 429 out at least as long as selection avoids the upstream (the plan's rateLimitWaitMs)", () => {
     const solo: CallPlan = { ...plan, rateLimitWaitMs: 1_000, entries: [{ provider: 'solo', model: 'm', upstreamCount: 1 }] };
-    const r = planNextAttempt({ plan: solo, state: countAttempt(initialRetryState()), failure: failure('rate_limited', 'solo/org-s'), now: NOW, deadlineAt: NOW + 60_000, random01: 0.1 });
+    const r = planNextAttempt({
+      plan: solo,
+      state: countAttempt(initialRetryState()),
+      failure: failure('rate_limited', 'solo/org-s'),
+      now: NOW,
+      deadlineAt: NOW + 60_000,
+      random01: 0.1,
+    });
     expect(r.step).toMatchObject({ kind: 'attempt', entryIndex: 0, delayMs: 1_000, exclude: [] });
   });
 
   it('gives up on a retry-after longer than it is willing to wait', () => {
     const solo: CallPlan = { ...plan, entries: [{ provider: 'solo', model: 'm', upstreamCount: 1 }] };
-    const r = planNextAttempt({ plan: solo, state: countAttempt(initialRetryState()), failure: failure('rate_limited', 'solo/org-s', { retryAfterMs: 600_000 }), now: NOW, deadlineAt: NOW + 3_600_000, random01: 0.1 });
+    const r = planNextAttempt({
+      plan: solo,
+      state: countAttempt(initialRetryState()),
+      failure: failure('rate_limited', 'solo/org-s', { retryAfterMs: 600_000 }),
+      now: NOW,
+      deadlineAt: NOW + 3_600_000,
+      random01: 0.1,
+    });
     expect(r.step).toMatchObject({ kind: 'give_up', failureType: failureTypes.exhausted });
   });
 
@@ -99,7 +139,8 @@ describe('planNextAttempt', () => {
   describe('failure classes: a silent or stalled upstream is not retried in the same call (by default)', () => {
     // The primary's pool has one upstream, the fallback is healthy: the usual shape of "primary silent".
     const single: CallPlan = { ...plan, entries: [{ provider: 'openai', model: 'gpt-4o-mini', upstreamCount: 1 }, plan.entries[1]!] };
-    const decideOn = (p: CallPlan, state: RetryState, f: AttemptFailureDetails) => planNextAttempt({ plan: p, state: countAttempt(state), failure: f, now: NOW, deadlineAt: NOW + 60_000, random01: 0.5 });
+    const decideOn = (p: CallPlan, state: RetryState, f: AttemptFailureDetails) =>
+      planNextAttempt({ plan: p, state: countAttempt(state), failure: f, now: NOW, deadlineAt: NOW + 60_000, random01: 0.5 });
 
     it.each([
       ['retryable', 'first_token_timeout', 'silent'],
@@ -130,11 +171,18 @@ describe('planNextAttempt', () => {
 
     it('gives up rather than retry a silent upstream when nothing else is left', () => {
       const solo: CallPlan = { ...plan, entries: [{ provider: 'solo', model: 'm', upstreamCount: 1 }] };
-      expect(decideOn(solo, initialRetryState(), failure('retryable', 'solo/org-s', { errorType: 'first_token_timeout' })).step).toMatchObject({ kind: 'give_up', failureType: failureTypes.exhausted });
+      expect(decideOn(solo, initialRetryState(), failure('retryable', 'solo/org-s', { errorType: 'first_token_timeout' })).step).toMatchObject({
+        kind: 'give_up',
+        failureType: failureTypes.exhausted,
+      });
     });
 
     it('keeps transient failures on the backoff, and a class budget above 0 retries the upstream that many times', () => {
-      expect(decideOn(single, initialRetryState(), failure('retryable', 'openai/org-a', { errorType: 'server_error' })).step).toMatchObject({ kind: 'attempt', entryIndex: 0, delayMs: 50 });
+      expect(decideOn(single, initialRetryState(), failure('retryable', 'openai/org-a', { errorType: 'server_error' })).step).toMatchObject({
+        kind: 'attempt',
+        entryIndex: 0,
+        delayMs: 50,
+      });
       const patient: CallPlan = { ...single, retry: { ...single.retry, sameUpstreamRetries: { silent: 1, stall: 0 } } };
       let r = decideOn(patient, initialRetryState(), failure('retryable', 'openai/org-a', { errorType: 'first_token_timeout' }));
       expect(r.step).toMatchObject({ kind: 'attempt', entryIndex: 0, delayMs: 50 });
@@ -146,7 +194,8 @@ describe('planNextAttempt', () => {
   describe('short retry-after: waited out once on the same vendor before falling back', () => {
     const single: CallPlan = { ...plan, entries: [{ provider: 'openai', model: 'gpt-4o-mini', upstreamCount: 1 }, plan.entries[1]!] };
     const rateLimited = (retryAfterMs?: number) => failure('rate_limited', 'openai/org-a', retryAfterMs === undefined ? {} : { retryAfterMs });
-    const decideOn = (p: CallPlan, state: RetryState, f: AttemptFailureDetails, deadlineInMs = 60_000) => planNextAttempt({ plan: p, state: countAttempt(state), failure: f, now: NOW, deadlineAt: NOW + deadlineInMs, random01: 0.5 });
+    const decideOn = (p: CallPlan, state: RetryState, f: AttemptFailureDetails, deadlineInMs = 60_000) =>
+      planNextAttempt({ plan: p, state: countAttempt(state), failure: f, now: NOW, deadlineAt: NOW + deadlineInMs, random01: 0.5 });
 
     it('waits a 2 s retry-after once on the primary, and falls back on the second', () => {
       const r = decideOn(single, initialRetryState(), rateLimited(2_000));
@@ -164,7 +213,12 @@ describe('planNextAttempt', () => {
     });
 
     it('still prefers another upstream of the pool, with no wait', () => {
-      expect(decide(initialRetryState(), failure('rate_limited', 'openai/org-a', { retryAfterMs: 2_000 })).step).toMatchObject({ kind: 'attempt', entryIndex: 0, delayMs: 0, exclude: ['openai/org-a'] });
+      expect(decide(initialRetryState(), failure('rate_limited', 'openai/org-a', { retryAfterMs: 2_000 })).step).toMatchObject({
+        kind: 'attempt',
+        entryIndex: 0,
+        delayMs: 0,
+        exclude: ['openai/org-a'],
+      });
     });
   });
 
@@ -185,7 +239,14 @@ describe('planNextAttempt', () => {
 
   it('gives up on context length when no entry has a larger context', () => {
     const small: CallPlan = { ...plan, entries: [plan.entries[1]!, plan.entries[0]!] };
-    const r = planNextAttempt({ plan: small, state: countAttempt(initialRetryState()), failure: failure('caller_fault', 'anthropic/org-a', { errorType: 'context_length_exceeded' }), now: NOW, deadlineAt: NOW + 60_000, random01: 0 });
+    const r = planNextAttempt({
+      plan: small,
+      state: countAttempt(initialRetryState()),
+      failure: failure('caller_fault', 'anthropic/org-a', { errorType: 'context_length_exceeded' }),
+      now: NOW,
+      deadlineAt: NOW + 60_000,
+      random01: 0,
+    });
     expect(r.step).toMatchObject({ kind: 'give_up', failureType: failureTypes.contextLength });
   });
 
@@ -194,28 +255,49 @@ describe('planNextAttempt', () => {
   });
 
   it('gives up when the deadline leaves no room for the backoff', () => {
-    const r = planNextAttempt({ plan, state: countAttempt(countAttempt(initialRetryState())), failure: failure('retryable', 'openai/org-a'), now: NOW, deadlineAt: NOW + 10, random01: 1 });
+    const r = planNextAttempt({
+      plan,
+      state: countAttempt(countAttempt(initialRetryState())),
+      failure: failure('retryable', 'openai/org-a'),
+      now: NOW,
+      deadlineAt: NOW + 10,
+      random01: 1,
+    });
     expect(r.step).toMatchObject({ kind: 'give_up', failureType: failureTypes.deadline });
   });
 
   it('never exceeds maxAttempts, whatever fails', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom<AttemptFailureDetails['outcome']>('retryable', 'rate_limited', 'fatal_upstream', 'invalid_output'), { minLength: 1, maxLength: 30 }), fc.double({ min: 0, max: 1, noNaN: true }), (outcomes, random01) => {
-        let state = initialRetryState();
-        let now = NOW;
-        let attempts = 0;
-        for (const outcome of outcomes) {
-          state = countAttempt(state);
-          attempts++;
-          const entry = plan.entries[state.entryIndex]!;
-          const r = planNextAttempt({ plan, state, failure: failure(outcome, `${entry.provider}/org-${attempts % entry.upstreamCount}`), now, deadlineAt: NOW + 3_600_000, random01 });
-          if (r.step.kind === 'give_up') break;
-          state = r.state;
-          now += r.step.delayMs;
-        }
-        expect(attempts).toBeLessThanOrEqual(plan.retry.maxAttempts + 1);
-        expect(state.totalAttempts).toBeLessThanOrEqual(plan.retry.maxAttempts);
-      }),
+      fc.property(
+        fc.array(fc.constantFrom<AttemptFailureDetails['outcome']>('retryable', 'rate_limited', 'fatal_upstream', 'invalid_output'), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (outcomes, random01) => {
+          let state = initialRetryState();
+          let now = NOW;
+          let attempts = 0;
+          for (const outcome of outcomes) {
+            state = countAttempt(state);
+            attempts++;
+            const entry = plan.entries[state.entryIndex]!;
+            const r = planNextAttempt({
+              plan,
+              state,
+              failure: failure(outcome, `${entry.provider}/org-${attempts % entry.upstreamCount}`),
+              now,
+              deadlineAt: NOW + 3_600_000,
+              random01,
+            });
+            if (r.step.kind === 'give_up') break;
+            state = r.state;
+            now += r.step.delayMs;
+          }
+          expect(attempts).toBeLessThanOrEqual(plan.retry.maxAttempts + 1);
+          expect(state.totalAttempts).toBeLessThanOrEqual(plan.retry.maxAttempts);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -236,7 +318,14 @@ describe('backoffMs', () => {
 
   it('keeps a 429 storm without retry-after to a few attempts a second', () => {
     const solo: CallPlan = { ...plan, entries: [{ provider: 'solo', model: 'm', upstreamCount: 1 }] };
-    const r = planNextAttempt({ plan: solo, state: countAttempt(initialRetryState()), failure: failure('rate_limited', 'solo/org-s'), now: NOW, deadlineAt: NOW + 60_000, random01: 0 });
+    const r = planNextAttempt({
+      plan: solo,
+      state: countAttempt(initialRetryState()),
+      failure: failure('rate_limited', 'solo/org-s'),
+      now: NOW,
+      deadlineAt: NOW + 60_000,
+      random01: 0,
+    });
     expect(r.step).toMatchObject({ kind: 'attempt', delayMs: MIN_RATE_LIMIT_BACKOFF_MS });
   });
 });

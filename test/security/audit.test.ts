@@ -37,7 +37,10 @@ describe('audit: the gateway’s doors', () => {
   });
 
   it.each(tenantEndpoints)('%s %s answers 401 without a key and with a wrong one, and starts nothing', async (method, path) => {
-    const body = method === 'POST' ? JSON.stringify({ model: 'chat-default', messages: [{ role: 'user', content: 'audit-probe' }], chain: 'site-planner', callId: 'x', inserted: true }) : undefined;
+    const body =
+      method === 'POST'
+        ? JSON.stringify({ model: 'chat-default', messages: [{ role: 'user', content: 'audit-probe' }], chain: 'site-planner', callId: 'x', inserted: true })
+        : undefined;
     for (const headers of [{}, { authorization: 'Bearer sk-not-a-key' }, { 'x-api-key': 'sk-not-a-key' }]) {
       const response = await fetch(`${t.url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, ...(body ? { body } : {}) });
       expect(response.status).toBe(401);

@@ -45,7 +45,13 @@ describe('payloads encrypted in Temporal', () => {
   let gateway: GatewayProcess;
   const temporalBin = process.env.SB_TEMPORAL_BIN ?? `${process.env.HOME}/.cache/switchboard/bin/temporal`;
   const show = async (workflowId: string, codec: string[] = []) =>
-    readable((await run(temporalBin, ['workflow', 'show', '-w', workflowId, '--address', testStack().temporalAddress, '--output', 'json', ...codec], { maxBuffer: 32 * 1024 * 1024 })).stdout);
+    readable(
+      (
+        await run(temporalBin, ['workflow', 'show', '-w', workflowId, '--address', testStack().temporalAddress, '--output', 'json', ...codec], {
+          maxBuffer: 32 * 1024 * 1024,
+        })
+      ).stdout,
+    );
 
   beforeAll(async () => {
     const gatewayConfig = gatewaySection({ tenants: [{ id: TENANT, keys: [{ name: 'k', sha256: hashApiKey(API_KEY) }] }] });
@@ -99,8 +105,11 @@ describe('payloads encrypted in Temporal', () => {
   });
 
   it('answers the codec protocol only to the operator token, by header or in the UI’s path', async () => {
-    const body = JSON.stringify({ payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"hello"').toString('base64') }] });
-    const post = (path: string, headers: Record<string, string> = {}) => fetch(`${gateway.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+    const body = JSON.stringify({
+      payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"hello"').toString('base64') }],
+    });
+    const post = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${gateway.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
     expect((await post('/codec/encode')).status).toBe(401);
     expect((await post('/codec/encode', { authorization: 'Bearer not-the-token' })).status).toBe(401);
     expect((await post(`/codec/${'x'.repeat(32)}/encode`)).status).toBe(401);
@@ -108,7 +117,11 @@ describe('payloads encrypted in Temporal', () => {
     expect(encoded.status).toBe(200);
     const sealed = (await encoded.json()) as { payloads: Array<{ metadata: Record<string, string>; data: string }> };
     expect(Buffer.from(sealed.payloads[0]!.metadata.encoding!, 'base64').toString()).toBe('binary/encrypted');
-    const decoded = await fetch(`${gateway.url}/codec/${TOKEN}/decode`, { method: 'POST', body: JSON.stringify(sealed), headers: { 'content-type': 'application/json', origin: UI_ORIGIN } });
+    const decoded = await fetch(`${gateway.url}/codec/${TOKEN}/decode`, {
+      method: 'POST',
+      body: JSON.stringify(sealed),
+      headers: { 'content-type': 'application/json', origin: UI_ORIGIN },
+    });
     expect(decoded.status).toBe(200);
     expect(decoded.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
     const opened = (await decoded.json()) as { payloads: Array<{ data: string }> };
@@ -117,7 +130,10 @@ describe('payloads encrypted in Temporal', () => {
 
   it('lets the Temporal UI’s origin (and no other) through the CORS preflight', async () => {
     const preflight = (origin: string) =>
-      fetch(`${gateway.url}/codec/decode`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' } });
+      fetch(`${gateway.url}/codec/decode`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' },
+      });
     const allowed = await preflight(UI_ORIGIN);
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);

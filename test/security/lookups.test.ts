@@ -35,7 +35,7 @@ describe('config lookups', () => {
     const copy = withoutPrototypes(source);
     expect(Object.getPrototypeOf(copy)).toBeNull();
     expect(Object.getPrototypeOf((copy.a as Record<string, unknown>).b)).toBe(Array.prototype);
-    expect(Object.getPrototypeOf(((copy.a as { b: object[] }).b)[0])).toBeNull();
+    expect(Object.getPrototypeOf((copy.a as { b: object[] }).b[0])).toBeNull();
     expect(Object.hasOwn(copy, '__proto__')).toBe(true);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -52,7 +52,13 @@ describe('client input on the real stack', () => {
 
   it.each(inherited)('answers 404 model_not_found for model %s, and no vendor sees the prompt', async (model) => {
     const m = `proto-m${randomUUID().slice(0, 8)}`;
-    const error = await t.openai().chat.completions.create({ model, messages: [{ role: 'user', content: `Hi ${m}` }] }).then(() => undefined, (e: unknown) => e);
+    const error = await t
+      .openai()
+      .chat.completions.create({ model, messages: [{ role: 'user', content: `Hi ${m}` }] })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(404);
     expect((error as InstanceType<typeof OpenAI.APIError>).error).toEqual(expect.objectContaining({ code: 'model_not_found', param: 'model' }));
@@ -79,7 +85,10 @@ describe('client input on the real stack', () => {
 
   it('fails a typed-client call on route __proto__ as an invalid request, before any vendor', async () => {
     const m = `proto-m${randomUUID().slice(0, 8)}`;
-    const error = await t.sb.complete({ route: '__proto__', messages: [{ role: 'user', content: `Hi ${m}` }] }).then(() => undefined, (e: unknown) => e);
+    const error = await t.sb.complete({ route: '__proto__', messages: [{ role: 'user', content: `Hi ${m}` }] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isSwitchboardCallError(error) && error.type).toBe('SbInvalidRequest');
     expect(t.vendor.requests({ contains: [m] })).toHaveLength(0);
   });

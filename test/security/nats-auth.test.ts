@@ -17,19 +17,30 @@ describe('NATS with user authentication', () => {
 
   beforeAll(async () => {
     [port] = (await findFreePorts(1)) as [number];
-    server = spawn(resolveBinary('nats-server', process.env.SB_NATS_BIN), ['--addr', '127.0.0.1', '--port', String(port), '--user', 'switchboard', '--pass', password], { stdio: 'ignore' });
-    await waitFor('nats-server with auth', async () => {
-      const probe = await connectNats({ url: `nats://switchboard:${password}@127.0.0.1:${port}`, name: 'probe' }).catch(() => undefined);
-      await probe?.close();
-      return probe !== undefined;
-    }, 20_000);
+    server = spawn(
+      resolveBinary('nats-server', process.env.SB_NATS_BIN),
+      ['--addr', '127.0.0.1', '--port', String(port), '--user', 'switchboard', '--pass', password],
+      { stdio: 'ignore' },
+    );
+    await waitFor(
+      'nats-server with auth',
+      async () => {
+        const probe = await connectNats({ url: `nats://switchboard:${password}@127.0.0.1:${port}`, name: 'probe' }).catch(() => undefined);
+        await probe?.close();
+        return probe !== undefined;
+      },
+      20_000,
+    );
   });
   afterAll(() => {
     server?.kill('SIGTERM');
   });
 
   it('splits credentials out of NATS_URL, percent-decoded, token or user and password', () => {
-    expect(splitNatsUrl('nats://sw:p%40ss@a:4222, nats://sw:p%40ss@b:4222')).toEqual({ servers: ['nats://a:4222', 'nats://b:4222'], credentials: { user: 'sw', pass: 'p@ss' } });
+    expect(splitNatsUrl('nats://sw:p%40ss@a:4222, nats://sw:p%40ss@b:4222')).toEqual({
+      servers: ['nats://a:4222', 'nats://b:4222'],
+      credentials: { user: 'sw', pass: 'p@ss' },
+    });
     expect(splitNatsUrl('tls://s3cr3t@nats:4222')).toEqual({ servers: ['tls://nats:4222'], credentials: { token: 's3cr3t' } });
     expect(splitNatsUrl('nats://127.0.0.1:4222')).toEqual({ servers: ['nats://127.0.0.1:4222'], credentials: {} });
   });

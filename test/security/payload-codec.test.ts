@@ -7,7 +7,14 @@ import fc from 'fast-check';
 import type { Payload } from '@temporalio/common';
 import { newKeyEntry, parseKeyring, loadKeyring } from '../../lib/codec/keyring';
 import { payloadFromBytes, payloadToBytes } from '../../lib/codec/payload-bytes';
-import { createPayloadCodec, decryptPayload, encryptPayload, ENCRYPTED_ENCODING, isPayloadDecryptionError, KEY_ID_METADATA } from '../../lib/codec/payload-codec';
+import {
+  createPayloadCodec,
+  decryptPayload,
+  encryptPayload,
+  ENCRYPTED_ENCODING,
+  isPayloadDecryptionError,
+  KEY_ID_METADATA,
+} from '../../lib/codec/payload-codec';
 
 const text = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? new Uint8Array(0)).toString('utf8');
 const jsonPayload = (value: unknown): Payload => ({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(value)) });
@@ -72,13 +79,21 @@ describe('payload codec', () => {
 
   it('keeps any metadata and data through the byte layout', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.oneof(fc.constantFrom('__proto__', 'constructor', 'encoding'), fc.string({ minLength: 1, maxLength: 20 })), fc.uint8Array({ maxLength: 64 }), { maxKeys: 6 }), fc.uint8Array({ maxLength: 512 }), (metadata, data) => {
-        const back = payloadFromBytes(payloadToBytes({ metadata, data }));
-        expect(Object.fromEntries(Object.entries(back.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('hex')]))).toEqual(
-          Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, Buffer.from(v).toString('hex')])),
-        );
-        expect(Buffer.from(back.data!).toString('hex')).toBe(Buffer.from(data).toString('hex'));
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.oneof(fc.constantFrom('__proto__', 'constructor', 'encoding'), fc.string({ minLength: 1, maxLength: 20 })),
+          fc.uint8Array({ maxLength: 64 }),
+          { maxKeys: 6 },
+        ),
+        fc.uint8Array({ maxLength: 512 }),
+        (metadata, data) => {
+          const back = payloadFromBytes(payloadToBytes({ metadata, data }));
+          expect(Object.fromEntries(Object.entries(back.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('hex')]))).toEqual(
+            Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, Buffer.from(v).toString('hex')])),
+          );
+          expect(Buffer.from(back.data!).toString('hex')).toBe(Buffer.from(data).toString('hex'));
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -38,14 +38,20 @@ describe('tenant isolation of workflow ids', () => {
     const secret = marker('confidential');
     const planted = marker('planted');
     // The victim first: its confidential answer must not reach the attacker.
-    const victim = await t.openai(keys.acmeEu).chat.completions.create(
-      { model: 'chat-default', messages: ask(`Quarterly numbers ${secret} [[say:victim answer ${secret}]]`) },
-      { headers: { 'Idempotency-Key': `inv-7-${run}` } },
-    ).withResponse();
-    const attacker = await t.openai(keys.acme).chat.completions.create(
-      { model: 'chat-default', messages: ask(`Anything ${planted} [[say:attacker answer]]`) },
-      { headers: { 'Idempotency-Key': `eu-inv-7-${run}` } },
-    ).withResponse();
+    const victim = await t
+      .openai(keys.acmeEu)
+      .chat.completions.create(
+        { model: 'chat-default', messages: ask(`Quarterly numbers ${secret} [[say:victim answer ${secret}]]`) },
+        { headers: { 'Idempotency-Key': `inv-7-${run}` } },
+      )
+      .withResponse();
+    const attacker = await t
+      .openai(keys.acme)
+      .chat.completions.create(
+        { model: 'chat-default', messages: ask(`Anything ${planted} [[say:attacker answer]]`) },
+        { headers: { 'Idempotency-Key': `eu-inv-7-${run}` } },
+      )
+      .withResponse();
 
     expect(victim.data.choices[0]!.message.content).toBe(`victim answer ${secret}`);
     expect(attacker.data.choices[0]!.message.content).toBe('attacker answer');
@@ -68,15 +74,23 @@ describe('tenant isolation of workflow ids', () => {
     const planted = await t.client.workflow.start('llmCall', {
       taskQueue: t.taskQueue,
       workflowId,
-      args: [{ callId: workflowId, request: LlmRequest.parse({ route: 'chat-default', tenant: 'acme-eu', messages: ask(`Planted ${foreign} [[say:planted ${foreign}]]`) }) }],
+      args: [
+        {
+          callId: workflowId,
+          request: LlmRequest.parse({ route: 'chat-default', tenant: 'acme-eu', messages: ask(`Planted ${foreign} [[say:planted ${foreign}]]`) }),
+        },
+      ],
       typedSearchAttributes: [{ key: searchAttributes.tenant, value: 'acme-eu' }],
     });
     await planted.result();
 
-    const refused = await t.openai(keys.acme).chat.completions.create({ model: 'chat-default', messages: ask(`Mine ${mine}`) }, { headers: { 'Idempotency-Key': key } }).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const refused = await t
+      .openai(keys.acme)
+      .chat.completions.create({ model: 'chat-default', messages: ask(`Mine ${mine}`) }, { headers: { 'Idempotency-Key': key } })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     expect(refused).toBeInstanceOf(OpenAI.APIError);
     const apiError = refused as InstanceType<typeof OpenAI.APIError>;
     expect(apiError.status).toBe(409);

@@ -37,44 +37,59 @@ describe('workflow ids', () => {
   });
 
   it('decode back to their tenant and key, for any tenant and key', () => {
-    fc.assert(fc.property(part, part, (tenant, key) => {
-      expect(readScopedKey(tenantScopedKey(tenant, key))).toEqual([tenant, key]);
-    }), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(part, part, (tenant, key) => {
+        expect(readScopedKey(tenantScopedKey(tenant, key))).toEqual([tenant, key]);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 
   it('never map two different (tenant, key) pairs to one id', () => {
-    fc.assert(fc.property(part, part, part, part, (t1, k1, t2, k2) => {
-      fc.pre(t1 !== t2 || k1 !== k2);
-      expect(callWorkflowId(t1, k1, never)).not.toBe(callWorkflowId(t2, k2, never));
-      expect(chainWorkflowId(t1, k1, never)).not.toBe(chainWorkflowId(t2, k2, never));
-    }), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(part, part, part, part, (t1, k1, t2, k2) => {
+        fc.pre(t1 !== t2 || k1 !== k2);
+        expect(callWorkflowId(t1, k1, never)).not.toBe(callWorkflowId(t2, k2, never));
+        expect(chainWorkflowId(t1, k1, never)).not.toBe(chainWorkflowId(t2, k2, never));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 
   it('never map two splits of one string into tenant and key to one id (the attack’s shape)', () => {
-    fc.assert(fc.property(fc.string({ unit: fc.constantFrom('-', '/', 'a', 'é'), minLength: 2, maxLength: 16 }), fc.nat(), fc.nat(), (text, a, b) => {
-      const i = 1 + (a % (text.length - 1));
-      const j = 1 + (b % (text.length - 1));
-      fc.pre(i !== j);
-      expect(callWorkflowId(text.slice(0, i), text.slice(i), never)).not.toBe(callWorkflowId(text.slice(0, j), text.slice(j), never));
-    }), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('-', '/', 'a', 'é'), minLength: 2, maxLength: 16 }), fc.nat(), fc.nat(), (text, a, b) => {
+        const i = 1 + (a % (text.length - 1));
+        const j = 1 + (b % (text.length - 1));
+        fc.pre(i !== j);
+        expect(callWorkflowId(text.slice(0, i), text.slice(i), never)).not.toBe(callWorkflowId(text.slice(0, j), text.slice(j), never));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 
   it('keep a chain’s step ids apart from another chain of the tenant whose key extends the first key', () => {
-    fc.assert(fc.property(part, part, part, fc.constantFrom('outline', 'pages', 'pages/0'), (tenant, key, extra, step) => {
-      const chainA = chainWorkflowId(tenant, key, never);
-      const chainB = chainWorkflowId(tenant, `${key}/${extra}`, never);
-      expect(chainCallWorkflowId(chainA, step, undefined, 0)).not.toBe(chainB);
-      expect(chainCallWorkflowId(chainA, step, 0, 0).startsWith(`${chainA}/`)).toBe(true);
-    }), { numRuns: 1_000 });
+    fc.assert(
+      fc.property(part, part, part, fc.constantFrom('outline', 'pages', 'pages/0'), (tenant, key, extra, step) => {
+        const chainA = chainWorkflowId(tenant, key, never);
+        const chainB = chainWorkflowId(tenant, `${key}/${extra}`, never);
+        expect(chainCallWorkflowId(chainA, step, undefined, 0)).not.toBe(chainB);
+        expect(chainCallWorkflowId(chainA, step, 0, 0).startsWith(`${chainA}/`)).toBe(true);
+      }),
+      { numRuns: 1_000 },
+    );
   });
 
   it('map two call ids to two sb.stream subjects, each a single subject token', () => {
     const id = fc.string({ unit: fc.constantFrom('.', '_', '%', '*', '>', ' ', '\t', 'a', '2', 'E'), minLength: 1, maxLength: 12 });
-    fc.assert(fc.property(id, id, (a, b) => {
-      fc.pre(a !== b);
-      expect(streamSubject(a)).not.toBe(streamSubject(b));
-      expect(streamSubject(a).slice('sb.stream.'.length)).toMatch(/^[^.*>\s]+$/);
-    }), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(id, id, (a, b) => {
+        fc.pre(a !== b);
+        expect(streamSubject(a)).not.toBe(streamSubject(b));
+        expect(streamSubject(a).slice('sb.stream.'.length)).toMatch(/^[^.*>\s]+$/);
+      }),
+      { numRuns: 2_000 },
+    );
     expect(streamSubject(callWorkflowId('acme', 'a.b', never))).not.toBe(streamSubject(callWorkflowId('acme', 'a_b', never)));
   });
 

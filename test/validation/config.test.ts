@@ -14,7 +14,13 @@ describe('validation, PII and cache config schemas', () => {
       exact: { enabled: true, ttlMs: 3_600_000 },
       semantic: { enabled: false, threshold: 0.95, maxPromptChars: 500, embedder: 'local', embeddingModel: 'text-embedding-3-small' },
     });
-    expect(CacheConfig.parse({ semantic: { enabled: true } }).semantic).toEqual({ enabled: true, threshold: 0.95, maxPromptChars: 500, embedder: 'local', embeddingModel: 'text-embedding-3-small' });
+    expect(CacheConfig.parse({ semantic: { enabled: true } }).semantic).toEqual({
+      enabled: true,
+      threshold: 0.95,
+      maxPromptChars: 500,
+      embedder: 'local',
+      embeddingModel: 'text-embedding-3-small',
+    });
   });
 
   it.each([

@@ -32,7 +32,9 @@ describe('repairInstruction', () => {
       'prose instead of JSON',
       'Sure, here you go',
       { json: true },
-      expect.stringMatching(/^Your answer was not valid JSON \(.+\)\.\nReply with the corrected JSON only: no code fences, no commentary\.$/) as unknown as string,
+      expect.stringMatching(
+        /^Your answer was not valid JSON \(.+\)\.\nReply with the corrected JSON only: no code fences, no commentary\.$/,
+      ) as unknown as string,
     ],
   ])('%s', (_name, text, config, expected) => {
     expect(repairInstruction(failuresOf(text, config), config)).toEqual(expected);

@@ -23,7 +23,11 @@ describe('request schema checks at the boundary', () => {
     ['a valid output schema', { output: { schema: { type: 'object', properties: { a: { type: 'string' } } } } }, []],
     ['an unknown output type', { output: { schema: { type: 'foo' } } }, [['output.schema', /Unsupported type: foo/]]],
     ['a dangling $ref', { output: { schema: { $ref: '#/$defs/missing' } } }, [['output.schema', /Reference not found/]]],
-    ['an unknown tool type', { tools: [{ parameters: { type: 'object', properties: { a: { type: 'strin' } } } }] }, [['tools.0.parameters', /"strin" is not a JSON Schema type/]]],
+    [
+      'an unknown tool type',
+      { tools: [{ parameters: { type: 'object', properties: { a: { type: 'strin' } } } }] },
+      [['tools.0.parameters', /"strin" is not a JSON Schema type/]],
+    ],
     ['a broken tool pattern', { tools: [{ parameters: { type: 'string', pattern: '(' } }] }, [['tools.0.parameters', /is not a regular expression/]]],
     // Vendors accept keywords our checker does not compile: tools are only bounded and checked structurally.
     ['a tool with if/then', { tools: [{ parameters: { type: 'object', if: { required: ['a'] }, then: { required: ['b'] } } }] }, []],

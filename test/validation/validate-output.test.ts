@@ -1,11 +1,6 @@
 import fc from 'fast-check';
 import { z } from 'zod';
-import {
-  isOutputSchemaError,
-  isUnknownValidatorError,
-  resolveBounds,
-  validateOutput,
-} from '../../lib/validation';
+import { isOutputSchemaError, isUnknownValidatorError, resolveBounds, validateOutput } from '../../lib/validation';
 import { defaultBoundsByKind, type OutputValidationInput, ValidationResult } from '../../schemas/validation';
 
 const rulesOf = (result: ValidationResult) => (result.ok ? [] : result.failures.map((f) => f.rule));
@@ -13,7 +8,12 @@ const rulesOf = (result: ValidationResult) => (result.ok ? [] : result.failures.
 describe('validateOutput: length by content kind', () => {
   it.each<[string, string, OutputValidationInput, string[]]>([
     ['a short button', 'Buy now', { contentKind: 'button' }, []],
-    ['a button that came back as a paragraph', 'Click here to subscribe to our weekly newsletter about gardening tips and tricks', { contentKind: 'button' }, ['max_chars', 'max_words']],
+    [
+      'a button that came back as a paragraph',
+      'Click here to subscribe to our weekly newsletter about gardening tips and tricks',
+      { contentKind: 'button' },
+      ['max_chars', 'max_words'],
+    ],
     ['a 5-word button', 'Get your free trial now', { contentKind: 'button' }, ['max_words']],
     ['a heading of 12 words', 'one two three four five six seven eight nine ten eleven twelve', { contentKind: 'heading' }, []],
     ['a heading of 13 words', 'one two three four five six seven eight nine ten eleven twelve thirteen', { contentKind: 'heading' }, ['max_words']],
@@ -41,7 +41,10 @@ describe('validateOutput: length by content kind', () => {
 
 describe('validateOutput: empty answers', () => {
   it.each([[''], ['   '], ['\n\t']])('rejects %j by default and stops there', (text) => {
-    expect(validateOutput(text, { json: true, bounds: { minWords: 2 } })).toEqual({ ok: false, failures: [{ rule: 'non_empty', message: 'the answer is empty' }] });
+    expect(validateOutput(text, { json: true, bounds: { minWords: 2 } })).toEqual({
+      ok: false,
+      failures: [{ rule: 'non_empty', message: 'the answer is empty' }],
+    });
   });
 
   it('accepts an empty answer when nonEmpty is off', () => {
@@ -114,10 +117,15 @@ describe('validateOutput: custom validators', () => {
 describe('validateOutput: laws', () => {
   it('returns JSON-serialisable results that parse as ValidationResult', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 200 }), fc.constantFrom('button', 'heading', 'paragraph', 'title', 'free'), fc.boolean(), (text, contentKind, json) => {
-        const result = validateOutput(text, { contentKind, json });
-        expect(ValidationResult.parse(JSON.parse(JSON.stringify(result)))).toEqual(result);
-      }),
+      fc.property(
+        fc.string({ maxLength: 200 }),
+        fc.constantFrom('button', 'heading', 'paragraph', 'title', 'free'),
+        fc.boolean(),
+        (text, contentKind, json) => {
+          const result = validateOutput(text, { contentKind, json });
+          expect(ValidationResult.parse(JSON.parse(JSON.stringify(result)))).toEqual(result);
+        },
+      ),
       { numRuns: 200 },
     );
   });

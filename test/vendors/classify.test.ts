@@ -15,14 +15,34 @@ describe('classifyVendorError', () => {
     ['503', apiError(503, {}), 'retryable', 'server_error'],
     ['529 overloaded', apiError(529, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }), 'retryable', 'overloaded'],
     ['429', apiError(429, { error: { message: 'Rate limit reached', code: 'rate_limit_exceeded' } }), 'rate_limited', 'rate_limit_exceeded'],
-    ['429 insufficient_quota', apiError(429, { error: { message: 'You exceeded your current quota', code: 'insufficient_quota', type: 'insufficient_quota' } }), 'fatal_upstream', 'insufficient_quota'],
+    [
+      '429 insufficient_quota',
+      apiError(429, { error: { message: 'You exceeded your current quota', code: 'insufficient_quota', type: 'insufficient_quota' } }),
+      'fatal_upstream',
+      'insufficient_quota',
+    ],
     ['401', apiError(401, { error: { message: 'Incorrect API key', code: 'invalid_api_key' } }), 'fatal_upstream', 'authentication'],
     ['401 deactivated', apiError(401, { error: { message: 'This account has been deactivated' } }), 'fatal_upstream', 'account_locked'],
     ['402 billing', apiError(402, { type: 'error', error: { type: 'billing_error', message: 'credit balance too low' } }), 'fatal_upstream', 'billing'],
     ['403', apiError(403, { type: 'error', error: { type: 'permission_error', message: 'not allowed' } }), 'fatal_upstream', 'permission_denied'],
-    ['400 context', apiError(400, { error: { message: "This model's maximum context length is 8192 tokens", code: 'context_length_exceeded' } }), 'caller_fault', 'context_length_exceeded'],
-    ['400 anthropic too long', apiError(400, { type: 'error', error: { type: 'invalid_request_error', message: 'prompt is too long: 250000 tokens > 200000 maximum' } }), 'caller_fault', 'context_length_exceeded'],
-    ['400 content policy', apiError(400, { error: { message: 'Your request was rejected by our safety system', code: 'content_policy_violation' } }), 'caller_fault', 'content_policy_violation'],
+    [
+      '400 context',
+      apiError(400, { error: { message: "This model's maximum context length is 8192 tokens", code: 'context_length_exceeded' } }),
+      'caller_fault',
+      'context_length_exceeded',
+    ],
+    [
+      '400 anthropic too long',
+      apiError(400, { type: 'error', error: { type: 'invalid_request_error', message: 'prompt is too long: 250000 tokens > 200000 maximum' } }),
+      'caller_fault',
+      'context_length_exceeded',
+    ],
+    [
+      '400 content policy',
+      apiError(400, { error: { message: 'Your request was rejected by our safety system', code: 'content_policy_violation' } }),
+      'caller_fault',
+      'content_policy_violation',
+    ],
     ['400 invalid', apiError(400, { error: { message: 'temperature must be <= 2' } }), 'caller_fault', 'invalid_request'],
     ['404 model', apiError(404, { error: { message: 'The model `gpt-9` does not exist', code: 'model_not_found' } }), 'caller_fault', 'model_not_found'],
   ])('%s', (_name, error, outcome, errorType) => {
@@ -31,11 +51,19 @@ describe('classifyVendorError', () => {
 
   it('reads retry-after and the rate-limit headers of a 429', () => {
     const info = classifyVendorError(
-      apiError(429, { error: { message: 'slow down' } }, { 'retry-after': '2', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-limit-requests': '500', 'x-ratelimit-reset-requests': '1m30s' }),
+      apiError(
+        429,
+        { error: { message: 'slow down' } },
+        { 'retry-after': '2', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-limit-requests': '500', 'x-ratelimit-reset-requests': '1m30s' },
+      ),
       'openai',
       NOW,
     );
-    expect(info).toMatchObject({ outcome: 'rate_limited', retryAfterMs: 2_000, rateLimit: { remainingRequests: 0, limitRequests: 500, resetRequestsMs: 90_000 } });
+    expect(info).toMatchObject({
+      outcome: 'rate_limited',
+      retryAfterMs: 2_000,
+      rateLimit: { remainingRequests: 0, limitRequests: 500, resetRequestsMs: 90_000 },
+    });
   });
 
   it.each([

@@ -9,7 +9,8 @@ import { isWordCharAt, longestValidPrefix, type PiiSpan, scanCandidates } from '
  * without an @ linear instead of quadratic; leading dots are matched, then
  * trimmed, since a local part cannot start with one.
  */
-const emailPattern = /(?<![\p{L}\p{N}._%+-])\.*[\p{L}\p{N}_%+-][\p{L}\p{N}._%+-]*@[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*\.\p{L}{2,}/gu;
+const emailPattern =
+  /(?<![\p{L}\p{N}._%+-])\.*[\p{L}\p{N}_%+-][\p{L}\p{N}._%+-]*@[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*\.\p{L}{2,}/gu;
 
 export function detectEmails(text: string): PiiSpan[] {
   return scanCandidates(text, emailPattern, 'email', (candidate) => candidate.length).map((span) => {

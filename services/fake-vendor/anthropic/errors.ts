@@ -22,7 +22,11 @@ function anthropicAccountLocked(error: Extract<VendorError, { kind: 'account_loc
     case 'deactivated':
       return body(401, 'authentication_error', 'This organization has been disabled.');
     case 'billing':
-      return body(402, 'billing_error', 'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.');
+      return body(
+        402,
+        'billing_error',
+        'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.',
+      );
     case 'forbidden':
       return body(403, 'permission_error', 'Your API key does not have permission to use the specified resource.');
   }

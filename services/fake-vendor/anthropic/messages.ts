@@ -46,7 +46,11 @@ export function prepareMessages(body: unknown, organisation: Organisation, conte
   const request = prefill === undefined ? asked : { ...asked, messages: asked.messages.slice(0, -1) };
   const lastUserText = anthropicLastUserText(request.messages);
   if (prefill !== undefined && parseDirectives(lastUserText).noPrefill) {
-    return { kind: 'invalid_body', message: 'This model does not support assistant message prefill. The conversation must end with a user message.', param: 'messages' };
+    return {
+      kind: 'invalid_body',
+      message: 'This model does not support assistant message prefill. The conversation must end with a user message.',
+      param: 'messages',
+    };
   }
   // The log shows what was sent (prefill included); the answer is seeded by the request without it.
   const promptText = anthropicPromptText(asked);
@@ -79,7 +83,13 @@ export function prepareMessages(body: unknown, organisation: Organisation, conte
         // structured text is spoiled by truncation.
         spoiling: !invalidJson ? 'none' : tool !== undefined ? 'violate' : 'truncate',
       });
-      const rendering: Rendering = { answer: prefill === undefined ? answer : continuationOf(answer, prefill), id: newMessageId(), model: request.model, promptTokens, toolUseId: newToolUseId() };
+      const rendering: Rendering = {
+        answer: prefill === undefined ? answer : continuationOf(answer, prefill),
+        id: newMessageId(),
+        model: request.model,
+        promptTokens,
+        toolUseId: newToolUseId(),
+      };
       return { completionTokens: answer.tokens.length, body: () => renderMessage(rendering), frames: () => renderEvents(rendering) };
     },
   };
@@ -128,7 +138,10 @@ function renderEvents(r: Rendering): SseFrame[] {
   const start = { id: r.id, type: 'message', role: 'assistant', model: r.model, content: [], stop_reason: null, stop_sequence: null, usage: usageOf(r, 1) };
   const frames: SseFrame[] = [
     { phase: 'preamble', text: sseEvent('message_start', JSON.stringify({ type: 'message_start', message: start })) },
-    { phase: 'preamble', text: sseEvent('content_block_start', JSON.stringify({ type: 'content_block_start', index: 0, content_block: contentBlock(r, false) })) },
+    {
+      phase: 'preamble',
+      text: sseEvent('content_block_start', JSON.stringify({ type: 'content_block_start', index: 0, content_block: contentBlock(r, false) })),
+    },
     { phase: 'preamble', text: sseEvent('ping', '{"type": "ping"}') },
   ];
   for (const token of answer.tokens) {
@@ -146,4 +159,5 @@ function renderEvents(r: Rendering): SseFrame[] {
 }
 
 /** A delta event whose JSON is cut off mid-way. */
-export const ANTHROPIC_MALFORMED_FRAME = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"oo\n\n';
+export const ANTHROPIC_MALFORMED_FRAME =
+  'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"oo\n\n';

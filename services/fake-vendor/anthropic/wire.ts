@@ -42,9 +42,7 @@ export const AnthropicMessagesRequest = z.looseObject({
   tools: z.array(AnthropicTool).optional(),
   tool_choice: AnthropicToolChoice.optional(),
   /** Native structured output: the answer text is JSON for `format.schema`. */
-  output_config: z
-    .looseObject({ format: z.looseObject({ type: z.literal('json_schema'), schema: z.record(z.string(), z.unknown()) }).nullish() })
-    .nullish(),
+  output_config: z.looseObject({ format: z.looseObject({ type: z.literal('json_schema'), schema: z.record(z.string(), z.unknown()) }).nullish() }).nullish(),
 });
 export type AnthropicMessagesRequest = z.infer<typeof AnthropicMessagesRequest>;
 
@@ -82,7 +80,10 @@ export function anthropicLastUserText(messages: readonly AnthropicMessage[]): st
     const message = messages[i];
     if (message?.role !== 'user') continue;
     if (typeof message.content === 'string') return message.content;
-    return message.content.filter((b) => b.type === 'text').map((b) => b.text ?? '').join('\n');
+    return message.content
+      .filter((b) => b.type === 'text')
+      .map((b) => b.text ?? '')
+      .join('\n');
   }
   return '';
 }

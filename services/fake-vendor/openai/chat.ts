@@ -25,7 +25,12 @@ function chosenTool(request: OpenAiChatRequest, lastUserText: string): { tool: O
   if (tools.length === 0 || choice === 'none') return undefined;
   if (typeof choice === 'object') {
     const tool = tools.find((t) => t.function.name === choice.function.name);
-    if (tool === undefined) return { kind: 'invalid_body', message: `Invalid value for 'tool_choice': no function named '${choice.function.name}' was specified in the 'tools' parameter.`, param: 'tool_choice' };
+    if (tool === undefined)
+      return {
+        kind: 'invalid_body',
+        message: `Invalid value for 'tool_choice': no function named '${choice.function.name}' was specified in the 'tools' parameter.`,
+        param: 'tool_choice',
+      };
     return { tool, forced: true };
   }
   // After a tool result the model answers in text, so a tool loop ends.
@@ -69,12 +74,20 @@ export function prepareChatCompletion(body: unknown, organisation: Organisation,
         cap: request.max_completion_tokens ?? request.max_tokens ?? undefined,
         stop: typeof request.stop === 'string' ? [request.stop] : (request.stop ?? []),
         json,
-        toolCall: tool === undefined ? undefined : { name: tool.tool.function.name, schema: tool.tool.function.parameters ?? { type: 'object', properties: {} } },
+        toolCall:
+          tool === undefined ? undefined : { name: tool.tool.function.name, schema: tool.tool.function.parameters ?? { type: 'object', properties: {} } },
         spoiling: invalidJson ? 'truncate' : 'none',
       };
       const answer = generateAnswer(answerRequest);
       const logprobs = request.logprobs === true ? { top: request.top_logprobs ?? 0 } : undefined;
-      const rendering = { answer, id: newCompletionId(), created: Math.floor(context.nowMs / 1000), model: request.model, promptTokens, ...(logprobs ? { logprobs } : {}) };
+      const rendering = {
+        answer,
+        id: newCompletionId(),
+        created: Math.floor(context.nowMs / 1000),
+        model: request.model,
+        promptTokens,
+        ...(logprobs ? { logprobs } : {}),
+      };
       return {
         completionTokens: answer.tokens.length,
         body: () => renderCompletion(rendering),
@@ -108,7 +121,11 @@ function logprobsOf(tokens: string[], top: number): object {
   return {
     content: tokens.map((token) => {
       const logprob = logprobOf(token);
-      const alternatives = Array.from({ length: Math.max(0, top - 1) }, (_, i) => ({ token: `${token}~${i + 1}`, logprob: logprob - (i + 1), bytes: bytesOf(`${token}~${i + 1}`) }));
+      const alternatives = Array.from({ length: Math.max(0, top - 1) }, (_, i) => ({
+        token: `${token}~${i + 1}`,
+        logprob: logprob - (i + 1),
+        bytes: bytesOf(`${token}~${i + 1}`),
+      }));
       return { token, logprob, bytes: bytesOf(token), top_logprobs: top > 0 ? [{ token, logprob, bytes: bytesOf(token) }, ...alternatives] : [] };
     }),
     refusal: null,
@@ -143,7 +160,14 @@ function renderCompletion(r: Rendering): string {
     object: 'chat.completion',
     created: r.created,
     model: r.model,
-    choices: [{ index: 0, message, logprobs: r.logprobs && answer.toolCall === null ? logprobsOf(answer.tokens, r.logprobs.top) : null, finish_reason: FINISH_REASONS[answer.finish] }],
+    choices: [
+      {
+        index: 0,
+        message,
+        logprobs: r.logprobs && answer.toolCall === null ? logprobsOf(answer.tokens, r.logprobs.top) : null,
+        finish_reason: FINISH_REASONS[answer.finish],
+      },
+    ],
     usage: usageOf(r),
     service_tier: 'default',
     system_fingerprint: SYSTEM_FINGERPRINT,
@@ -172,15 +196,34 @@ function renderChunks(r: Rendering, includeUsage: boolean): SseFrame[] {
       text:
         toolCall === null
           ? chunk({ role: 'assistant', content: '', refusal: null }, null)
-          : chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: newToolCallId(), type: 'function', function: { name: toolCall.name, arguments: '' } }] }, null),
+          : chunk(
+              {
+                role: 'assistant',
+                content: null,
+                tool_calls: [{ index: 0, id: newToolCallId(), type: 'function', function: { name: toolCall.name, arguments: '' } }],
+              },
+              null,
+            ),
     },
   ];
   for (const token of answer.tokens) {
-    frames.push({ phase: 'token', text: toolCall === null ? chunk({ content: token }, null) : chunk({ tool_calls: [{ index: 0, function: { arguments: token } }] }, null) });
+    frames.push({
+      phase: 'token',
+      text: toolCall === null ? chunk({ content: token }, null) : chunk({ tool_calls: [{ index: 0, function: { arguments: token } }] }, null),
+    });
   }
   frames.push({ phase: 'trailer', text: chunk({}, FINISH_REASONS[answer.finish]) });
   if (includeUsage) {
-    const usage = JSON.stringify({ id: r.id, object: 'chat.completion.chunk', created: r.created, model: r.model, service_tier: 'default', system_fingerprint: SYSTEM_FINGERPRINT, choices: [], usage: usageOf(r) });
+    const usage = JSON.stringify({
+      id: r.id,
+      object: 'chat.completion.chunk',
+      created: r.created,
+      model: r.model,
+      service_tier: 'default',
+      system_fingerprint: SYSTEM_FINGERPRINT,
+      choices: [],
+      usage: usageOf(r),
+    });
     frames.push({ phase: 'trailer', text: sseData(usage) });
   }
   frames.push({ phase: 'terminator', text: 'data: [DONE]\n\n' });

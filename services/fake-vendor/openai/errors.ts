@@ -18,28 +18,69 @@ export function maskKeyLikeOpenAi(key: string): string {
 function openAiAccountLocked(error: Extract<VendorError, { kind: 'account_locked' }>): ErrorResponse {
   switch (error.reason) {
     case 'invalid_key':
-      return body(401, 'Incorrect API key provided: sk-****. You can find your API key at https://platform.openai.com/account/api-keys.', 'invalid_request_error', 'invalid_api_key');
+      return body(
+        401,
+        'Incorrect API key provided: sk-****. You can find your API key at https://platform.openai.com/account/api-keys.',
+        'invalid_request_error',
+        'invalid_api_key',
+      );
     case 'deactivated':
-      return body(401, 'This key is associated with a deactivated account. If you feel this is an error, contact us through our help center at help.openai.com.', 'invalid_request_error', 'account_deactivated');
+      return body(
+        401,
+        'This key is associated with a deactivated account. If you feel this is an error, contact us through our help center at help.openai.com.',
+        'invalid_request_error',
+        'account_deactivated',
+      );
     case 'billing':
       // OpenAI reports an exhausted quota as a 429: retrying never helps.
-      return body(429, 'You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.', 'insufficient_quota', 'insufficient_quota');
+      return body(
+        429,
+        'You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.',
+        'insufficient_quota',
+        'insufficient_quota',
+      );
     case 'forbidden':
-      return body(403, `Project does not have access to model \`${error.model}\` in organization ${error.organisation}.`, 'invalid_request_error', 'model_not_found');
+      return body(
+        403,
+        `Project does not have access to model \`${error.model}\` in organization ${error.organisation}.`,
+        'invalid_request_error',
+        'model_not_found',
+      );
   }
 }
 
 export function renderOpenAiError(error: VendorError): ErrorResponse {
   switch (error.kind) {
     case 'missing_key':
-      return body(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).", 'invalid_request_error', null);
+      return body(
+        401,
+        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        'invalid_request_error',
+        null,
+      );
     case 'invalid_key':
-      return body(401, `Incorrect API key provided: ${maskKeyLikeOpenAi(error.key)}. You can find your API key at https://platform.openai.com/account/api-keys.`, 'invalid_request_error', 'invalid_api_key');
+      return body(
+        401,
+        `Incorrect API key provided: ${maskKeyLikeOpenAi(error.key)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+        'invalid_request_error',
+        'invalid_api_key',
+      );
     case 'missing_version':
     case 'invalid_body':
-      return body(400, error.kind === 'invalid_body' ? error.message : 'Invalid request.', 'invalid_request_error', null, error.kind === 'invalid_body' ? (error.param ?? null) : null);
+      return body(
+        400,
+        error.kind === 'invalid_body' ? error.message : 'Invalid request.',
+        'invalid_request_error',
+        null,
+        error.kind === 'invalid_body' ? (error.param ?? null) : null,
+      );
     case 'unparseable_body':
-      return body(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)", 'invalid_request_error', null);
+      return body(
+        400,
+        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
+        'invalid_request_error',
+        null,
+      );
     case 'body_too_large':
       return body(413, `Request body too large. The maximum size is ${error.limitBytes} bytes.`, 'invalid_request_error', null);
     case 'route_not_found':
@@ -73,12 +114,21 @@ export function renderOpenAiError(error: VendorError): ErrorResponse {
         'messages',
       );
     case 'content_policy':
-      return body(400, error.message ?? 'Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.', 'invalid_request_error', 'content_policy_violation', 'prompt');
+      return body(
+        400,
+        error.message ?? 'Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.',
+        'invalid_request_error',
+        'content_policy_violation',
+        'prompt',
+      );
   }
 }
 
 /** The `data:` line OpenAI sends when a stream fails after it started. */
 export function openAiStreamError(status: number): string {
-  const message = status === 529 || status === 503 ? 'The engine is currently overloaded, please try again later.' : 'The server had an error while processing your request. Sorry about that!';
+  const message =
+    status === 529 || status === 503
+      ? 'The engine is currently overloaded, please try again later.'
+      : 'The server had an error while processing your request. Sorry about that!';
   return JSON.stringify({ error: { message, type: 'server_error', param: null, code: null } });
 }

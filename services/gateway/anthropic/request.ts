@@ -6,7 +6,11 @@ import { badRequest } from '../http-errors';
 const Block = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), text: z.string() }),
   z.object({ type: z.literal('tool_use'), id: z.string().min(1), name: z.string().min(1), input: z.unknown() }),
-  z.object({ type: z.literal('tool_result'), tool_use_id: z.string().min(1), content: z.union([z.string(), z.array(z.object({ type: z.literal('text'), text: z.string() }))]).optional() }),
+  z.object({
+    type: z.literal('tool_result'),
+    tool_use_id: z.string().min(1),
+    content: z.union([z.string(), z.array(z.object({ type: z.literal('text'), text: z.string() }))]).optional(),
+  }),
 ]);
 
 export const AnthropicMessagesBody = z.object({
@@ -15,7 +19,14 @@ export const AnthropicMessagesBody = z.object({
   system: z.union([z.string(), z.array(z.object({ type: z.literal('text'), text: z.string() }))]).optional(),
   messages: z.array(z.object({ role: z.enum(['user', 'assistant']), content: z.union([z.string(), z.array(Block)]) })).min(1, 'at least one message'),
   tools: z.array(z.object({ name: z.string().min(1), description: z.string().optional(), input_schema: z.record(z.string(), z.unknown()) })).optional(),
-  tool_choice: z.discriminatedUnion('type', [z.object({ type: z.literal('auto') }), z.object({ type: z.literal('any') }), z.object({ type: z.literal('none') }), z.object({ type: z.literal('tool'), name: z.string().min(1) })]).optional(),
+  tool_choice: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('auto') }),
+      z.object({ type: z.literal('any') }),
+      z.object({ type: z.literal('none') }),
+      z.object({ type: z.literal('tool'), name: z.string().min(1) }),
+    ])
+    .optional(),
   temperature: z.number().optional(),
   top_p: z.number().optional(),
   stop_sequences: z.array(z.string()).optional(),
@@ -58,7 +69,9 @@ export function parseAnthropicMessages(raw: unknown): LlmRequestInput {
   return {
     route: body.model,
     messages: toMessages(body),
-    ...(body.tools?.length ? { tools: body.tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.input_schema })) } : {}),
+    ...(body.tools?.length
+      ? { tools: body.tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.input_schema })) }
+      : {}),
     ...(choice ? { toolChoice: choice.type === 'tool' ? { name: choice.name } : choice.type === 'any' ? 'required' : choice.type } : {}),
     params: {
       maxTokens: body.max_tokens,

@@ -23,7 +23,16 @@ export function anthropicStreamDialect(options: { callId: string; route: string 
     opening(result?: LlmResult, answering?: string) {
       // The model the vendor named in its stream; the route name only stands in when none was given (as on the OpenAI side).
       const model = result?.model ?? answering ?? options.route;
-      const message = { id: `msg_${options.callId}`, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: result?.usage.inputTokens ?? 0, output_tokens: 0 } };
+      const message = {
+        id: `msg_${options.callId}`,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: result?.usage.inputTokens ?? 0, output_tokens: 0 },
+      };
       return sse('message_start', { type: 'message_start', message });
     },
     delta: (text) => openTextBlock() + textDelta(text),
@@ -34,11 +43,19 @@ export function anthropicStreamDialect(options: { callId: string; route: string 
         if (block.type !== 'tool_use') continue;
         const index = nextIndex++;
         out += sse('content_block_start', { type: 'content_block_start', index, content_block: { ...block, input: {} } });
-        out += sse('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) } });
+        out += sse('content_block_delta', {
+          type: 'content_block_delta',
+          index,
+          delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) },
+        });
         out += sse('content_block_stop', { type: 'content_block_stop', index });
       }
       const message = toAnthropicMessage(result);
-      out += sse('message_delta', { type: 'message_delta', delta: { stop_reason: message.stop_reason, stop_sequence: null }, usage: { input_tokens: result.usage.inputTokens, output_tokens: result.usage.outputTokens } });
+      out += sse('message_delta', {
+        type: 'message_delta',
+        delta: { stop_reason: message.stop_reason, stop_sequence: null },
+        usage: { input_tokens: result.usage.inputTokens, output_tokens: result.usage.outputTokens },
+      });
       return out + sse('message_stop', { type: 'message_stop' });
     },
     broken: (message) => sse('error', { type: 'error', error: { type: 'api_error', message } }),

@@ -21,7 +21,11 @@ export function modelOfRoute(name: string, route: RouteConfig) {
     created: CREATED,
     owned_by: 'switchboard',
     switchboard: {
-      entries: route.entries.map((entry) => ({ provider: entry.provider, model: entry.model, ...(entry.contextTokens ? { context_tokens: entry.contextTokens } : {}) })),
+      entries: route.entries.map((entry) => ({
+        provider: entry.provider,
+        model: entry.model,
+        ...(entry.contextTokens ? { context_tokens: entry.contextTokens } : {}),
+      })),
       providers: [...new Set(route.entries.map((entry) => entry.provider))],
     },
   };

@@ -19,8 +19,13 @@ export function routesOpenTo(tenant: TenantConfig, config: SwitchboardConfig): s
 export function openRoute(tenant: TenantConfig, config: SwitchboardConfig, id: string): RouteConfig {
   const route = ownEntry(config.routes, id);
   if (route && (!tenant.routes || tenant.routes.includes(id))) return route;
-  throw new GatewayError(404, 'invalid_request_error', `The model '${id}' does not exist or you do not have access to it; models are Switchboard routes: ${routesOpenTo(tenant, config).join(', ')}`, {
-    code: 'model_not_found',
-    param: 'model',
-  });
+  throw new GatewayError(
+    404,
+    'invalid_request_error',
+    `The model '${id}' does not exist or you do not have access to it; models are Switchboard routes: ${routesOpenTo(tenant, config).join(', ')}`,
+    {
+      code: 'model_not_found',
+      param: 'model',
+    },
+  );
 }

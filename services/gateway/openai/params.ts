@@ -14,7 +14,10 @@ export interface UnsupportedParam {
   why: string;
 }
 
-const absentOr = (...values: unknown[]) => (value: unknown) => value === null || value === undefined || values.includes(value);
+const absentOr =
+  (...values: unknown[]) =>
+  (value: unknown) =>
+    value === null || value === undefined || values.includes(value);
 
 /** Shared by chat completions and responses. */
 const common: Record<string, UnsupportedParam> = {
@@ -41,11 +44,17 @@ export const chatOnlyParams: Record<string, UnsupportedParam> = {
   },
   frequency_penalty: { harmless: absentOr(0), why: 'penalties are not carried to the vendors (Anthropic has none)' },
   presence_penalty: { harmless: absentOr(0), why: 'penalties are not carried to the vendors (Anthropic has none)' },
-  logit_bias: { harmless: (v) => v === null || v === undefined || (typeof v === 'object' && Object.keys(v).length === 0), why: 'logit_bias is vendor- and tokenizer-specific' },
+  logit_bias: {
+    harmless: (v) => v === null || v === undefined || (typeof v === 'object' && Object.keys(v).length === 0),
+    why: 'logit_bias is vendor- and tokenizer-specific',
+  },
   seed: { harmless: absentOr(), why: 'seeds are not carried to the vendors (a fallback vendor would ignore it)' },
   reasoning_effort: { harmless: absentOr(), why: 'reasoning settings are not carried to the vendors' },
   verbosity: { harmless: absentOr(), why: 'verbosity is not carried to the vendors' },
-  modalities: { harmless: (v) => v === null || v === undefined || (Array.isArray(v) && v.length === 1 && v[0] === 'text'), why: 'only text output is supported' },
+  modalities: {
+    harmless: (v) => v === null || v === undefined || (Array.isArray(v) && v.length === 1 && v[0] === 'text'),
+    why: 'only text output is supported',
+  },
   audio: { harmless: absentOr(), why: 'only text output is supported' },
   prediction: { harmless: absentOr(), why: 'predicted outputs are not carried to the vendors' },
   web_search_options: { harmless: absentOr(), why: 'built-in web search is not supported' },
@@ -59,7 +68,8 @@ export const chatOnlyParams: Record<string, UnsupportedParam> = {
  * extras, ready for the endpoint's own schema.
  */
 export function rejectUnsupportedParams(body: unknown, honoured: ReadonlySet<string>, table: Record<string, UnsupportedParam>, what: string): unknown {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest(`the request body must be a JSON object (${what})`, undefined, 'invalid_json');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw badRequest(`the request body must be a JSON object (${what})`, undefined, 'invalid_json');
   const kept: Array<[string, unknown]> = [];
   for (const [key, value] of Object.entries(body)) {
     if (honoured.has(key)) {
@@ -76,10 +86,19 @@ export function rejectUnsupportedParams(body: unknown, honoured: ReadonlySet<str
 export const responsesOnlyParams: Record<string, UnsupportedParam> = {
   ...common,
   store: { harmless: () => true, why: '' },
-  truncation: { harmless: absentOr('disabled'), why: 'automatic truncation is not supported; a context-length failure moves to a larger-context route entry instead' },
-  include: { harmless: (v) => v === null || v === undefined || (Array.isArray(v) && v.length === 0), why: 'no extra output (reasoning, search results, logprobs) is produced' },
+  truncation: {
+    harmless: absentOr('disabled'),
+    why: 'automatic truncation is not supported; a context-length failure moves to a larger-context route entry instead',
+  },
+  include: {
+    harmless: (v) => v === null || v === undefined || (Array.isArray(v) && v.length === 0),
+    why: 'no extra output (reasoning, search results, logprobs) is produced',
+  },
   reasoning: { harmless: absentOr(), why: 'reasoning settings are not carried to the vendors' },
-  background: { harmless: absentOr(false), why: 'background responses are not supported; every call is durable anyway (send an Idempotency-Key to pick it up again)' },
+  background: {
+    harmless: absentOr(false),
+    why: 'background responses are not supported; every call is durable anyway (send an Idempotency-Key to pick it up again)',
+  },
   max_tool_calls: { harmless: absentOr(), why: 'built-in tools are not supported' },
   prompt: { harmless: absentOr(), why: 'stored prompt templates are not supported; routes choose prompt variants in the config' },
   conversation: { harmless: absentOr(), why: 'conversation objects are not supported; use previous_response_id' },

@@ -9,7 +9,10 @@ import { badRequest, badRequestOfIssues } from '../http-errors';
 import { chatOnlyParams, rejectUnsupportedParams } from './params';
 
 const TextPart = z.object({ type: z.literal('text'), text: z.string() });
-const Content = z.union([z.string(), z.array(TextPart)]).nullable().optional();
+const Content = z
+  .union([z.string(), z.array(TextPart)])
+  .nullable()
+  .optional();
 
 const OpenAiToolCall = z.object({
   id: z.string().min(1),
@@ -26,14 +29,20 @@ const OpenAiMessage = z.discriminatedUnion('role', [
 
 const OpenAiTool = z.object({
   type: z.literal('function'),
-  function: z.object({ name: z.string().min(1), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).default({ type: 'object', properties: {} }) }),
+  function: z.object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).default({ type: 'object', properties: {} }),
+  }),
 });
 
 export const OpenAiChatBody = z.object({
   model: z.string().min(1, 'model (a route name) is required'),
   messages: z.array(OpenAiMessage).min(1, 'at least one message'),
   tools: z.array(OpenAiTool).optional(),
-  tool_choice: z.union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1) }) })]).optional(),
+  tool_choice: z
+    .union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1) }) })])
+    .optional(),
   response_format: z
     .discriminatedUnion('type', [
       z.object({ type: z.literal('text') }),
@@ -48,7 +57,10 @@ export const OpenAiChatBody = z.object({
   top_p: z.number().nullable().optional(),
   max_tokens: z.number().int().nullable().optional(),
   max_completion_tokens: z.number().int().nullable().optional(),
-  stop: z.union([z.string(), z.array(z.string())]).nullable().optional(),
+  stop: z
+    .union([z.string(), z.array(z.string())])
+    .nullable()
+    .optional(),
   stream: z.boolean().nullable().optional(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullable().optional(),
   logprobs: z.boolean().nullable().optional(),
@@ -104,13 +116,22 @@ export function parseOpenAiChat(raw: unknown): { request: LlmRequestInput; inclu
     ...(body.stop ? { stop: typeof body.stop === 'string' ? [body.stop] : body.stop } : {}),
     ...(body.logprobs ? { logprobs: true, ...(body.top_logprobs !== null && body.top_logprobs !== undefined ? { topLogprobs: body.top_logprobs } : {}) } : {}),
   };
-  if (body.logprobs && body.stream) throw badRequest('logprobs on a streamed answer are not supported yet: ask without stream (the answer carries them)', 'logprobs', 'unsupported_parameter');
+  if (body.logprobs && body.stream)
+    throw badRequest('logprobs on a streamed answer are not supported yet: ask without stream (the answer carries them)', 'logprobs', 'unsupported_parameter');
   if (!body.logprobs && body.top_logprobs) throw badRequest('top_logprobs needs logprobs: true', 'top_logprobs', 'invalid_parameter');
   const choice = body.tool_choice;
   const request: LlmRequestInput = {
     route: body.model,
     messages: body.messages.map(toMessage),
-    ...(body.tools?.length ? { tools: body.tools.map((t) => ({ name: t.function.name, ...(t.function.description ? { description: t.function.description } : {}), parameters: t.function.parameters })) } : {}),
+    ...(body.tools?.length
+      ? {
+          tools: body.tools.map((t) => ({
+            name: t.function.name,
+            ...(t.function.description ? { description: t.function.description } : {}),
+            parameters: t.function.parameters,
+          })),
+        }
+      : {}),
     ...(choice ? { toolChoice: typeof choice === 'string' ? choice : { name: choice.function.name } } : {}),
     ...(output ? { output } : {}),
     ...(Object.keys(params).length ? { params } : {}),

@@ -58,11 +58,18 @@ export function createChunkShaper(callId: string, created: number, route: string
     /** Deltas carry the model the vendor named in its stream; the route name only stands in when none was given. */
     role: (model?: string) => chunk(model ?? route, { role: 'assistant', content: '' }),
     text: (text: string, model?: string) => chunk(model ?? route, { content: text }),
-    toolCalls: (result: LlmResult) =>
-      chunk(result.model, { tool_calls: (toolCallsOf(result.toolCalls) ?? []).map((c, index) => ({ index, ...c })) }),
+    toolCalls: (result: LlmResult) => chunk(result.model, { tool_calls: (toolCallsOf(result.toolCalls) ?? []).map((c, index) => ({ index, ...c })) }),
     finish: (result: LlmResult) => chunk(result.model, {}, result.finishReason),
     /** The extra chunk of `stream_options.include_usage`: no choices, the usage. */
-    usage: (result: LlmResult) => ({ id, object: 'chat.completion.chunk', created, model: result.model, system_fingerprint: null, choices: [], usage: usageOf(result) }),
+    usage: (result: LlmResult) => ({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model: result.model,
+      system_fingerprint: null,
+      choices: [],
+      usage: usageOf(result),
+    }),
   };
 }
 

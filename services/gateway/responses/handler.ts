@@ -20,11 +20,16 @@ import { responseIdOf } from './store';
 import { responsesStreamDialect } from './stream';
 
 function notStored(callId: string, error: unknown): GatewayError {
-  return new GatewayError(503, 'service_unavailable', 'the response could not be stored for previous_response_id; send the request again with the same Idempotency-Key to get it without a second vendor call', {
-    code: 'response_not_stored',
-    headers: { 'x-switchboard-call-id': callId },
-    detail: { switchboard: { call_id: callId, cause: error instanceof Error ? error.name : 'unknown' } },
-  });
+  return new GatewayError(
+    503,
+    'service_unavailable',
+    'the response could not be stored for previous_response_id; send the request again with the same Idempotency-Key to get it without a second vendor call',
+    {
+      code: 'response_not_stored',
+      headers: { 'x-switchboard-call-id': callId },
+      detail: { switchboard: { call_id: callId, cause: error instanceof Error ? error.name : 'unknown' } },
+    },
+  );
 }
 
 export async function handleResponses(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): Promise<string> {

@@ -49,7 +49,13 @@ const FunctionTool = z.object({
 const TextFormat = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text') }),
   z.object({ type: z.literal('json_object') }),
-  z.object({ type: z.literal('json_schema'), name: z.string().min(1), schema: z.record(z.string(), z.unknown()), description: z.string().optional(), strict: z.boolean().nullable().optional() }),
+  z.object({
+    type: z.literal('json_schema'),
+    name: z.string().min(1),
+    schema: z.record(z.string(), z.unknown()),
+    description: z.string().optional(),
+    strict: z.boolean().nullable().optional(),
+  }),
 ]);
 
 export const ResponsesBody = z.object({
@@ -113,7 +119,11 @@ export function parseResponsesBody(raw: unknown): ParsedResponsesRequest {
   const body = parsed.data;
   const format = body.text?.format;
   const output =
-    format?.type === 'json_schema' ? { name: format.name, schema: format.schema } : format?.type === 'json_object' ? { name: 'json_object', schema: { type: 'object' } } : undefined;
+    format?.type === 'json_schema'
+      ? { name: format.name, schema: format.schema }
+      : format?.type === 'json_object'
+        ? { name: 'json_object', schema: { type: 'object' } }
+        : undefined;
   const params = {
     ...(body.temperature !== null && body.temperature !== undefined ? { temperature: body.temperature } : {}),
     ...(body.top_p !== null && body.top_p !== undefined ? { topP: body.top_p } : {}),
@@ -127,7 +137,13 @@ export function parseResponsesBody(raw: unknown): ParsedResponsesRequest {
     request: {
       route: body.model,
       ...(body.tools?.length
-        ? { tools: body.tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters ?? { type: 'object', properties: {} } })) }
+        ? {
+            tools: body.tools.map((t) => ({
+              name: t.name,
+              ...(t.description ? { description: t.description } : {}),
+              parameters: t.parameters ?? { type: 'object', properties: {} },
+            })),
+          }
         : {}),
       ...(choice ? { toolChoice: typeof choice === 'string' ? choice : { name: choice.name } } : {}),
       ...(output ? { output } : {}),

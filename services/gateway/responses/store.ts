@@ -44,16 +44,20 @@ export interface ResponseStore {
 }
 
 function notFound(id: string): GatewayError {
-  return new GatewayError(404, 'invalid_request_error', `previous response "${id}" not found`, { code: 'previous_response_not_found', param: 'previous_response_id' });
+  return new GatewayError(404, 'invalid_request_error', `previous response "${id}" not found`, {
+    code: 'previous_response_not_found',
+    param: 'previous_response_id',
+  });
 }
 
 /** `codecs`: the gateway's Temporal client's payload codecs (none: stored as plain JSON payloads). */
 export function createResponseStore(nats: NatsConnection, codecs: readonly PayloadCodec[] = []): ResponseStore {
   let kv: Promise<KV> | undefined;
-  const bucket = () => (kv ??= openBucket(nats, buckets.responses, { history: 1 }).catch((error: unknown) => {
-    kv = undefined;
-    throw error;
-  }));
+  const bucket = () =>
+    (kv ??= openBucket(nats, buckets.responses, { history: 1 }).catch((error: unknown) => {
+      kv = undefined;
+      throw error;
+    }));
   return {
     async put(record) {
       await (await bucket()).put(`${record.tenant}.${record.id}`, await sealed(record, codecs));

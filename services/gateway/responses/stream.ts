@@ -14,7 +14,8 @@ export function responsesStreamDialect(frame: ResponseFrame): StreamDialect {
   let sequence = 0;
   let messageOpen = false;
   const itemId = messageItemId(frame.id);
-  const event = (type: string, payload: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...payload })}\n\n`;
+  const event = (type: string, payload: Record<string, unknown>) =>
+    `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...payload })}\n\n`;
   const openMessage = () => {
     messageOpen = true;
     return (
