@@ -145,6 +145,11 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
     const target = plan.entries[index]!;
     return { state, step: { kind: 'attempt', entryIndex: index, exclude: excludeFor(state, target.provider, now + delayMs), delayMs, reason } };
   };
+  /** Another attempt on the same entry after `delayMs`, avoiding `exclude`. */
+  const stay = (exclude: string[], delayMs: number, reason: string): { state: RetryState; step: NextStep } => ({
+    state,
+    step: { kind: 'attempt', entryIndex: state.entryIndex, exclude, delayMs, reason },
+  });
   const fallBack = (reason: string) => {
     const index = nextEntry(plan, state, state.entryIndex, () => true);
     return index === undefined
@@ -207,66 +212,30 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
 
   if (classSpent) {
     const what = `${upstream} was ${failureClass === 'silent' ? 'silent' : 'stalled'} (${failure.errorType})`;
-    if (usableNow > 0 && entryBudgetLeft) {
-      return {
-        state,
-        step: {
-          kind: 'attempt',
-          entryIndex: state.entryIndex,
-          exclude: excludeFor(state, entry.provider, now),
-          delayMs: 0,
-          reason: `${what}; another upstream of ${entry.provider} at once`,
-        },
-      };
-    }
+    if (usableNow > 0 && entryBudgetLeft) return stay(excludeFor(state, entry.provider, now), 0, `${what}; another upstream of ${entry.provider} at once`);
     return fallBack(what);
   }
 
   if (failure.outcome === 'fatal_upstream') {
-    if (usableNow > 0 && entryBudgetLeft) {
-      return {
-        state,
-        step: {
-          kind: 'attempt',
-          entryIndex: state.entryIndex,
-          exclude: excludeFor(state, entry.provider, now),
-          delayMs: 0,
-          reason: `${upstream} is unusable (${failure.errorType}); another upstream of ${entry.provider}`,
-        },
-      };
-    }
+    if (usableNow > 0 && entryBudgetLeft)
+      return stay(excludeFor(state, entry.provider, now), 0, `${upstream} is unusable (${failure.errorType}); another upstream of ${entry.provider}`);
     return fallBack(`every ${entry.provider} upstream failed fatally`);
   }
 
   if (failure.outcome === 'rate_limited') {
-    if (usableNow > 0 && entryBudgetLeft) {
-      return {
-        state,
-        step: {
-          kind: 'attempt',
-          entryIndex: state.entryIndex,
-          exclude: excludeFor(state, entry.provider, now),
-          delayMs: 0,
-          reason: `${upstream} is rate-limited; another upstream of ${entry.provider}`,
-        },
-      };
-    }
+    if (usableNow > 0 && entryBudgetLeft)
+      return stay(excludeFor(state, entry.provider, now), 0, `${upstream} is rate-limited; another upstream of ${entry.provider}`);
     // A short retry-after is waited out once per upstream rather than leaving the model the caller asked for.
     const shortWaitMs = failure.retryAfterMs;
     const shortEnough = shortWaitMs !== undefined && shortWaitMs <= (plan.retry.shortRetryAfterMs ?? 0) && now + shortWaitMs < deadlineAt;
     if (upstream && shortEnough && !state.shortWaited!.includes(upstream)) {
       state.shortWaited!.push(upstream);
       state.attemptsOnEntry = Math.max(0, state.attemptsOnEntry - 1);
-      return {
-        state,
-        step: {
-          kind: 'attempt',
-          entryIndex: state.entryIndex,
-          exclude: excludeFor(state, entry.provider, now + shortWaitMs),
-          delayMs: shortWaitMs,
-          reason: `${upstream} asked for ${shortWaitMs} ms (retry-after); waiting once rather than falling back`,
-        },
-      };
+      return stay(
+        excludeFor(state, entry.provider, now + shortWaitMs),
+        shortWaitMs,
+        `${upstream} asked for ${shortWaitMs} ms (retry-after); waiting once rather than falling back`,
+      );
     }
     const fallback = nextEntry(plan, state, state.entryIndex, () => true);
     if (fallback !== undefined)
@@ -281,16 +250,7 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
       return give(failureTypes.exhausted, `rate-limited for ${waitMs} ms, longer than the ${plan.retry.maxRetryAfterWaitMs} ms we wait`);
     if (now + waitMs >= deadlineAt) return give(failureTypes.deadline, `rate-limited until after the call's deadline`);
     state.attemptsOnEntry = Math.max(0, state.attemptsOnEntry - 1); // waiting out a 429 is not a failed try of the vendor
-    return {
-      state,
-      step: {
-        kind: 'attempt',
-        entryIndex: state.entryIndex,
-        exclude: excludeFor(state, entry.provider, now + waitMs),
-        delayMs: waitMs,
-        reason: `waiting ${waitMs} ms for ${entry.provider}'s rate limit`,
-      },
-    };
+    return stay(excludeFor(state, entry.provider, now + waitMs), waitMs, `waiting ${waitMs} ms for ${entry.provider}'s rate limit`);
   }
 
   // retryable, invalid_output
@@ -305,16 +265,7 @@ export function planNextAttempt({ plan, state: previous, failure, now, deadlineA
   const base = excludeFor(state, entry.provider, now + delayMs);
   const untried = entry.upstreamCount - new Set([...base, ...state.failedOnEntry]).size;
   const exclude = untried > 0 ? excludeFor(state, entry.provider, now + delayMs, state.failedOnEntry) : base;
-  return {
-    state,
-    step: {
-      kind: 'attempt',
-      entryIndex: state.entryIndex,
-      exclude,
-      delayMs,
-      reason: `${failure.errorType} on ${upstream ?? entry.provider}; retrying in ${delayMs} ms`,
-    },
-  };
+  return stay(exclude, delayMs, `${failure.errorType} on ${upstream ?? entry.provider}; retrying in ${delayMs} ms`);
 }
 
 /**

@@ -7,13 +7,9 @@ import type { ContentBlockParam, MessageCreateParamsBase, MessageParam, Tool as 
 import type { FinishReason, Message, ToolCall } from '../../schemas/llm';
 import { namingTimeouts, VendorFailure, VendorProtocolError } from './errors';
 import { skippingFetch } from './sse-filter';
-import { asStreamError } from './openai';
 import { readRateLimit } from './rate-limit-headers';
-import { linkedAbortController, StreamWatchdog } from './stream-watchdog';
+import { StreamSession } from './stream-session';
 import type { VendorCallRequest, VendorCallResult, VendorClient, VendorClientOptions } from './types';
-
-/** How long a stream may stay open after its stop reason before it is ended as complete. */
-const FINISH_GRACE_MS = 250;
 
 /** Anthropic requires max_tokens; this is ours when the caller sets none. */
 const DEFAULT_MAX_TOKENS = 1024;
@@ -129,65 +125,51 @@ export function createAnthropicClient(options: VendorClientOptions): VendorClien
   }
 
   async function callStreaming(request: VendorCallRequest): Promise<VendorCallResult> {
-    const controller = linkedAbortController(request.signal);
-    const watchdog = new StreamWatchdog(controller, request.firstTokenTimeoutMs, request.stallTimeoutMs);
-    const startedAt = performance.now();
-    let ttftMs: number | undefined;
+    const session = new StreamSession('anthropic', request);
     const blocks: Array<{ type: string; text?: string; id?: string; name?: string; input?: unknown; json?: string }> = [];
     let stopReason: string | null | undefined;
     let inputTokens = 0;
     let outputTokens = 0;
     let model = request.model;
-    let stopped = false;
-    const markToken = () => {
-      if (ttftMs === undefined) ttftMs = performance.now() - startedAt;
-      watchdog.firstToken();
-    };
-    let status = 200;
-    let rateLimit: VendorCallResult['rateLimit'];
-    try {
-      const { data: stream, response } = await sdk.messages
-        .create({ ...buildBody(request), stream: true }, { timeout: request.timeoutMs, signal: controller.signal })
-        .withResponse();
-      status = response.status;
-      rateLimit = readRateLimit('anthropic', response.headers, Date.now());
-      for await (const event of stream) {
-        watchdog.touch();
-        if (event.type === 'message_start') {
-          model = event.message.model || model;
-          inputTokens = event.message.usage.input_tokens;
-        } else if (event.type === 'content_block_start') {
-          const block = event.content_block;
-          blocks[event.index] = block.type === 'tool_use' ? { type: 'tool_use', id: block.id, name: block.name, json: '' } : { type: block.type, text: '' };
-        } else if (event.type === 'content_block_delta') {
-          const block = blocks[event.index];
-          if (!block) throw new VendorProtocolError('malformed_response', `delta for unknown content block ${event.index}`);
-          if (event.delta.type === 'text_delta') {
-            markToken();
-            block.text = (block.text ?? '') + event.delta.text;
-            // Structured output is a tool call: its JSON is not relayed as text.
-            if (!request.output) request.onTextDelta?.(event.delta.text, model);
-          } else if (event.delta.type === 'input_json_delta') {
-            markToken();
-            block.json = (block.json ?? '') + event.delta.partial_json;
+    await session.read(
+      async () => {
+        const { data: stream, response } = await sdk.messages
+          .create({ ...buildBody(request), stream: true }, { timeout: request.timeoutMs, signal: session.signal })
+          .withResponse();
+        session.opened(response);
+        for await (const event of stream) {
+          session.chunk();
+          if (event.type === 'message_start') {
+            model = event.message.model || model;
+            inputTokens = event.message.usage.input_tokens;
+          } else if (event.type === 'content_block_start') {
+            const block = event.content_block;
+            blocks[event.index] = block.type === 'tool_use' ? { type: 'tool_use', id: block.id, name: block.name, json: '' } : { type: block.type, text: '' };
+          } else if (event.type === 'content_block_delta') {
+            const block = blocks[event.index];
+            if (!block) throw new VendorProtocolError('malformed_response', `delta for unknown content block ${event.index}`);
+            if (event.delta.type === 'text_delta') {
+              session.token();
+              block.text = (block.text ?? '') + event.delta.text;
+              // Structured output is a tool call: its JSON is not relayed as text.
+              if (!request.output) request.onTextDelta?.(event.delta.text, model);
+            } else if (event.delta.type === 'input_json_delta') {
+              session.token();
+              block.json = (block.json ?? '') + event.delta.partial_json;
+            }
+          } else if (event.type === 'message_delta') {
+            stopReason = event.delta.stop_reason ?? stopReason;
+            outputTokens = event.usage.output_tokens ?? outputTokens;
+            // message_delta carries the stop reason and the final usage: a missing message_stop gets a short grace, no more.
+            if (stopReason) session.finishing();
+          } else if (event.type === 'message_stop') {
+            return;
           }
-        } else if (event.type === 'message_delta') {
-          stopReason = event.delta.stop_reason ?? stopReason;
-          outputTokens = event.usage.output_tokens ?? outputTokens;
-          // message_delta carries the stop reason and the final usage: a missing message_stop gets a short grace, no more.
-          if (stopReason) watchdog.finished(FINISH_GRACE_MS);
-        } else if (event.type === 'message_stop') {
-          stopped = true;
-          break;
         }
-      }
-      if (!stopped && !stopReason) throw new VendorProtocolError('stream_interrupted', 'the stream ended before message_stop');
-    } catch (error) {
-      if (!(watchdog.graceEnded && stopReason)) throw watchdog.failure ?? asStreamError(error);
-    } finally {
-      watchdog.stop();
-      controller.abort();
-    }
+        if (!stopReason) throw new VendorProtocolError('stream_interrupted', 'the stream ended before message_stop');
+      },
+      () => Boolean(stopReason),
+    );
     for (const block of blocks) {
       if (block?.type === 'tool_use') block.input = block.json ? parseToolJson(block.json) : {};
     }
@@ -201,9 +183,7 @@ export function createAnthropicClient(options: VendorClientOptions): VendorClien
       finishReason: toFinishReason(stopReason),
       usage: { inputTokens, outputTokens },
       model,
-      status,
-      rateLimit,
-      ...(ttftMs !== undefined ? { ttftMs } : {}),
+      ...session.exchange(),
     };
   }
 

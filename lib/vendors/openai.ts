@@ -8,7 +8,7 @@ import type { FinishReason, Message, ToolCall } from '../../schemas/llm';
 import { namingTimeouts, VendorProtocolError } from './errors';
 import { readRateLimit } from './rate-limit-headers';
 import { skippingFetch } from './sse-filter';
-import { linkedAbortController, StreamWatchdog } from './stream-watchdog';
+import { StreamSession } from './stream-session';
 import { parseStructuredOutput } from './structured-output';
 import type { VendorCallRequest, VendorCallResult, VendorClient, VendorClientOptions } from './types';
 import { MAX_EMBEDDING_INPUTS_PER_REQUEST, packEmbeddings } from './embeddings';
@@ -56,9 +56,6 @@ function buildBody(request: VendorCallRequest): ChatCompletionCreateParamsBase {
   };
 }
 
-/** How long a stream may stay open after its finish reason before it is ended as complete. */
-const FINISH_GRACE_MS = 250;
-
 export function createOpenAiClient(options: VendorClientOptions): VendorClient {
   const sdk = new OpenAI({
     apiKey: options.apiKey,
@@ -103,58 +100,48 @@ export function createOpenAiClient(options: VendorClientOptions): VendorClient {
   }
 
   async function callStreaming(request: VendorCallRequest): Promise<VendorCallResult> {
-    const controller = linkedAbortController(request.signal);
-    const watchdog = new StreamWatchdog(controller, request.firstTokenTimeoutMs, request.stallTimeoutMs);
-    const startedAt = performance.now();
-    let ttftMs: number | undefined;
+    const session = new StreamSession('openai', request);
     let text = '';
     let finish: string | null | undefined;
     let usage: { prompt_tokens: number; completion_tokens: number } | undefined;
     let model = request.model;
     const toolCalls = new Map<number, { id: string; name: string; arguments: string }>();
-    let status = 200;
-    let rateLimit: VendorCallResult['rateLimit'];
-    try {
-      const { data: stream, response } = await sdk.chat.completions
-        .create({ ...buildBody(request), stream: true, stream_options: { include_usage: true } }, { timeout: request.timeoutMs, signal: controller.signal })
-        .withResponse();
-      status = response.status;
-      rateLimit = readRateLimit('openai', response.headers, Date.now());
-      for await (const chunk of stream) {
-        watchdog.touch();
-        model = chunk.model || model;
-        if (chunk.usage) usage = chunk.usage;
-        const choice = chunk.choices[0];
-        const delta = choice?.delta;
-        if (delta?.content) {
-          if (ttftMs === undefined) ttftMs = performance.now() - startedAt;
-          watchdog.firstToken();
-          text += delta.content;
-          request.onTextDelta?.(delta.content, model);
+    await session.read(
+      async () => {
+        const { data: stream, response } = await sdk.chat.completions
+          .create({ ...buildBody(request), stream: true, stream_options: { include_usage: true } }, { timeout: request.timeoutMs, signal: session.signal })
+          .withResponse();
+        session.opened(response);
+        for await (const chunk of stream) {
+          session.chunk();
+          model = chunk.model || model;
+          if (chunk.usage) usage = chunk.usage;
+          const choice = chunk.choices[0];
+          const delta = choice?.delta;
+          if (delta?.content) {
+            session.token();
+            text += delta.content;
+            request.onTextDelta?.(delta.content, model);
+          }
+          for (const call of delta?.tool_calls ?? []) {
+            session.token();
+            const current = toolCalls.get(call.index) ?? { id: '', name: '', arguments: '' };
+            toolCalls.set(call.index, {
+              id: call.id ?? current.id,
+              name: call.function?.name ?? current.name,
+              arguments: current.arguments + (call.function?.arguments ?? ''),
+            });
+          }
+          if (choice?.finish_reason) finish = choice.finish_reason;
+          // The usage chunk comes last; a vendor that then forgets `[DONE]` must not keep us waiting.
+          if (finish && usage) break;
+          // Usage may never come either: a short grace, then the answer stands without it.
+          if (finish) session.finishing();
         }
-        for (const call of delta?.tool_calls ?? []) {
-          if (ttftMs === undefined) ttftMs = performance.now() - startedAt;
-          watchdog.firstToken();
-          const current = toolCalls.get(call.index) ?? { id: '', name: '', arguments: '' };
-          toolCalls.set(call.index, {
-            id: call.id ?? current.id,
-            name: call.function?.name ?? current.name,
-            arguments: current.arguments + (call.function?.arguments ?? ''),
-          });
-        }
-        if (choice?.finish_reason) finish = choice.finish_reason;
-        // The usage chunk comes last; a vendor that then forgets `[DONE]` must not keep us waiting.
-        if (finish && usage) break;
-        // Usage may never come either: a short grace, then the answer stands without it.
-        if (finish) watchdog.finished(FINISH_GRACE_MS);
-      }
-      if (!finish) throw new VendorProtocolError('stream_interrupted', 'the stream ended before a finish reason');
-    } catch (error) {
-      if (!(watchdog.graceEnded && finish)) throw watchdog.failure ?? asStreamError(error);
-    } finally {
-      watchdog.stop();
-      controller.abort();
-    }
+        if (!finish) throw new VendorProtocolError('stream_interrupted', 'the stream ended before a finish reason');
+      },
+      () => Boolean(finish),
+    );
     return {
       text,
       ...(toolCalls.size ? { toolCalls: [...toolCalls.values()] } : {}),
@@ -162,9 +149,7 @@ export function createOpenAiClient(options: VendorClientOptions): VendorClient {
       finishReason: toFinishReason(finish),
       usage: { inputTokens: usage?.prompt_tokens ?? 0, outputTokens: usage?.completion_tokens ?? 0 },
       model,
-      status,
-      rateLimit,
-      ...(ttftMs !== undefined ? { ttftMs } : {}),
+      ...session.exchange(),
     };
   }
 
@@ -207,10 +192,4 @@ export function createOpenAiClient(options: VendorClientOptions): VendorClient {
       return [...response.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
     },
   };
-}
-
-/** The SDK throws a SyntaxError for a chunk that is not JSON: vendor garbage, never the caller's. */
-export function asStreamError(error: unknown): unknown {
-  if (error instanceof SyntaxError) return new VendorProtocolError('malformed_response', `malformed stream chunk: ${error.message}`, { cause: error });
-  return error;
 }
