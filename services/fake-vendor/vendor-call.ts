@@ -5,7 +5,9 @@
  * rate limiting, timing and the request log once for both.
  */
 import type { IncomingMessage } from 'node:http';
+import type { z } from 'zod';
 import type { VendorProtocol } from '../../schemas/fake-vendor';
+import { generateAnswer, type Answer, type AnswerRequest } from './answers';
 import type { ModelSettings, Organisation } from './organisations';
 import type { LimitSnapshot } from './rate-limit';
 import type { SseFrame } from './sse';
@@ -57,7 +59,7 @@ export interface ProtocolAdapter {
   contentFreeMalformedFrame: string;
 }
 
-export function isVendorError(value: VendorCall | VendorError): value is VendorError {
+export function isVendorError<T extends object>(value: T | VendorError): value is VendorError {
   return 'kind' in value;
 }
 
@@ -68,3 +70,24 @@ export function describeBodyIssues(issues: readonly { path: PropertyKey[]; messa
   const param = first.path.map(String).join('.');
   return param === '' ? { message: first.message } : { message: `${param}: ${first.message}`, param };
 }
+
+/** The body read with the dialect's schema, and the organisation's settings for the model it names: or the error to answer with. */
+export function readCall<T extends { model: string }>(
+  schema: z.ZodType<T>,
+  body: unknown,
+  organisation: Organisation,
+): { request: T; model: ModelSettings } | VendorError {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) return { kind: 'invalid_body', ...describeBodyIssues(parsed.error.issues) };
+  const model = organisation.models.get(parsed.data.model);
+  if (model === undefined) return { kind: 'model_not_found', model: parsed.data.model };
+  return { request: parsed.data, model };
+}
+
+/** The answer to a call, its seed and length bounds from the call's context. */
+export function answerFor(context: CallContext, asked: Omit<AnswerRequest, 'seed' | 'minTokens' | 'maxTokens'>): Answer {
+  return generateAnswer({ seed: context.seed, minTokens: context.answerTokens.min, maxTokens: context.answerTokens.max, ...asked });
+}
+
+/** What a tool's schema is when the request gives none. */
+export const EMPTY_TOOL_SCHEMA = { type: 'object', properties: {} };

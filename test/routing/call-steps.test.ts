@@ -2,17 +2,7 @@ import { maskingOf } from '../../lib/call/masking';
 import { cacheQueryOf, openCall, type OpenCall } from '../../lib/call/open';
 import { restoreResult } from '../../lib/call/privacy';
 import { answeredOutcome, cacheableAnswer, cachedResult } from '../../lib/call/result';
-import {
-  afterAnswer,
-  afterFailure,
-  beginAttempt,
-  beginReview,
-  reviewRejection,
-  startCallState,
-  timerBeforeNextAttempt,
-  type AttemptStep,
-  type CallState,
-} from '../../lib/call/steps';
+import * as callSteps from '../../lib/call/steps';
 import { IN_ATTEMPT_WAIT_MAX_MS } from '../../lib/routing/retry-plan';
 import type { AttemptFailureDetails, AttemptSuccess, CallPlan } from '../../schemas/call';
 import { RetryConfig } from '../../schemas/config';
@@ -80,15 +70,15 @@ const success = (upstream: string, extra: Partial<AttemptSuccess> = {}): Attempt
 
 /** Runs the reducer over a script of attempt outcomes, as the workflow would; returns the steps taken and how it ended. */
 function run(call: OpenCall, script: Array<AttemptFailureDetails | AttemptSuccess>, o: { child?: boolean } = {}) {
-  let state: CallState = startCallState();
-  const steps: AttemptStep[] = [];
+  let state: callSteps.CallState = callSteps.startCallState();
+  const steps: callSteps.AttemptStep[] = [];
   const nexts: string[] = [];
   for (const outcome of script) {
-    const begun = beginAttempt(call, state, { now: START, child: o.child ?? false });
+    const begun = callSteps.beginAttempt(call, state, { now: START, child: o.child ?? false });
     state = begun.state;
     steps.push(begun.step);
-    if ('text' in outcome) return { steps, nexts, state, result: afterAnswer(call, state, begun.step, outcome, START + 100) };
-    const decided = afterFailure(call, state, begun.step, outcome, { now: START, random01: 0 });
+    if ('text' in outcome) return { steps, nexts, state, result: callSteps.afterAnswer(call, state, begun.step, outcome, START + 100) };
+    const decided = callSteps.afterFailure(call, state, begun.step, outcome, { now: START, random01: 0 });
     state = decided.state;
     nexts.push(decided.next.kind);
     if (decided.next.kind === 'give_up') return { steps, nexts, state, gaveUp: decided.next };
@@ -150,22 +140,22 @@ describe('call steps: attempts', () => {
 
   it('bounds an attempt by the deadline and puts a short backoff inside the next attempt', () => {
     const call = callOf(planOf(), { deadlineMs: 4_000 });
-    const begun = beginAttempt(call, startCallState(), { now: START, child: false });
+    const begun = callSteps.beginAttempt(call, callSteps.startCallState(), { now: START, child: false });
     const first = begun.step;
     expect(first.input.attemptTimeoutMs).toBe(4_000);
-    const decided = afterFailure(call, begun.state, first, retryable('openai/org-a'), { now: START, random01: 0.5 });
+    const decided = callSteps.afterFailure(call, begun.state, first, retryable('openai/org-a'), { now: START, random01: 0.5 });
     expect(decided.next).toMatchObject({ kind: 'attempt', delayMs: 50 });
     const state = decided.state;
-    expect(timerBeforeNextAttempt(state)).toBe(0);
-    const second = beginAttempt(call, state, { now: START + 1_000, child: false }).step;
+    expect(callSteps.timerBeforeNextAttempt(state)).toBe(0);
+    const second = callSteps.beginAttempt(call, state, { now: START + 1_000, child: false }).step;
     expect(second.input.waitMs).toBe(50);
     expect(second.input.attemptTimeoutMs).toBe(3_000);
     expect(second.activityTimeoutMs).toBe(50 + 3_000 + 5_000);
   });
 
   it('waits a long backoff on a durable timer', () => {
-    const state: CallState = { ...startCallState(), next: { entryIndex: 0, exclude: [], delayMs: IN_ATTEMPT_WAIT_MAX_MS + 1 } };
-    expect(timerBeforeNextAttempt(state)).toBe(IN_ATTEMPT_WAIT_MAX_MS + 1);
+    const state: callSteps.CallState = { ...callSteps.startCallState(), next: { entryIndex: 0, exclude: [], delayMs: IN_ATTEMPT_WAIT_MAX_MS + 1 } };
+    expect(callSteps.timerBeforeNextAttempt(state)).toBe(IN_ATTEMPT_WAIT_MAX_MS + 1);
   });
 
   it("gives up with the retry plan's type and keeps every attempt in the log", () => {
@@ -195,25 +185,25 @@ describe('call steps: the second look', () => {
   const answer = success('openai/org-a', { text: 'Paris is in Spain.' });
 
   it('reviews with one more counted attempt on the same entry, and turns a REJECT into a repair', () => {
-    const begun = beginAttempt(call, startCallState(), { now: START, child: false });
-    const review = beginReview(call, begun.state, begun.step, answer)!;
+    const begun = callSteps.beginAttempt(call, callSteps.startCallState(), { now: START, child: false });
+    const review = callSteps.beginReview(call, begun.state, begun.step, answer)!;
     expect(review.input.attempt).toBe(2);
     expect(review.input.request.stream).toBe(false);
     expect(review.input.request.messages.at(-1)!.content).toContain('Paris is in Spain.');
-    const rejection = reviewRejection(answer, 'REJECT: Paris is in France.')!;
+    const rejection = callSteps.reviewRejection(answer, 'REJECT: Paris is in France.')!;
     expect(rejection).toMatchObject({ outcome: 'invalid_output', errorType: 'second_look_rejected', repair: { answer: 'Paris is in Spain.' } });
     expect(rejection.repair!.instruction).toContain('Paris is in France');
-    const decided = afterFailure(call, review.state, begun.step, rejection, { now: START, random01: 0 });
+    const decided = callSteps.afterFailure(call, review.state, begun.step, rejection, { now: START, random01: 0 });
     expect(decided.next.kind).toBe('repair');
     expect(decided.state.attempts.map((a) => a.attempt)).toEqual([2]);
   });
 
   it('approves anything but a clear REJECT, and skips tool calls', () => {
-    expect(reviewRejection(answer, 'APPROVE')).toBeUndefined();
-    expect(reviewRejection(answer, 'looks fine to me')).toBeUndefined();
-    const begun = beginAttempt(call, startCallState(), { now: START, child: false });
-    expect(beginReview(call, begun.state, begun.step, { ...answer, toolCalls: [{ id: 'c', name: 'f', arguments: '{}' }] })).toBeUndefined();
-    expect(beginReview(callOf(planOf()), begun.state, begun.step, answer)).toBeUndefined();
+    expect(callSteps.reviewRejection(answer, 'APPROVE')).toBeUndefined();
+    expect(callSteps.reviewRejection(answer, 'looks fine to me')).toBeUndefined();
+    const begun = callSteps.beginAttempt(call, callSteps.startCallState(), { now: START, child: false });
+    expect(callSteps.beginReview(call, begun.state, begun.step, { ...answer, toolCalls: [{ id: 'c', name: 'f', arguments: '{}' }] })).toBeUndefined();
+    expect(callSteps.beginReview(callOf(planOf()), begun.state, begun.step, answer)).toBeUndefined();
   });
 });
 
@@ -290,8 +280,8 @@ describe("call steps: reading a lost attempt's answer back", () => {
   });
 
   it('asks the first attempt to read it when the workflow task it runs in was tried before', () => {
-    expect(beginAttempt(call, startCallState(), { now: START, child: false, readBack: true }).step.input.readBack).toBe(true);
-    expect(beginAttempt(call, startCallState(), { now: START, child: false }).step.input.readBack).toBeUndefined();
+    expect(callSteps.beginAttempt(call, callSteps.startCallState(), { now: START, child: false, readBack: true }).step.input.readBack).toBe(true);
+    expect(callSteps.beginAttempt(call, callSteps.startCallState(), { now: START, child: false }).step.input.readBack).toBeUndefined();
   });
 });
 

@@ -4,12 +4,13 @@
  * sequence, with tool use (forced tool use is how Switchboard asks Anthropic
  * for structured output), native `output_config.format` JSON, and usage.
  */
-import { generateAnswer, parseDirectives, type Answer } from '../answers';
-import { anthropicContentText, anthropicLastUserText, anthropicPromptText, AnthropicMessagesRequest, endsWithToolResult, type AnthropicTool } from './wire';
+import { parseDirectives, type Answer } from '../answers';
+import { anthropicContentText, anthropicLastUserText, anthropicPromptText, AnthropicMessagesRequest, endsWithToolResult } from './wire';
 import type { Organisation } from '../organisations';
 import { sseEvent, type SseFrame } from '../sse';
 import { countTokens, tokenize } from '../tokenizer';
-import { describeBodyIssues, type CallContext, type VendorCall } from '../vendor-call';
+import { chooseTool, type ToolChoice } from '../tool-choice';
+import { answerFor, EMPTY_TOOL_SCHEMA, isVendorError, readCall, type CallContext, type VendorCall } from '../vendor-call';
 import type { VendorError } from '../vendor-errors';
 import { idFactory } from '../vendor-ids';
 
@@ -18,28 +19,17 @@ const newToolUseId = idFactory('toolu_', 24);
 
 const STOP_REASONS = { end: 'end_turn', length: 'max_tokens', stop_sequence: 'stop_sequence', tool_call: 'tool_use' } as const;
 
-/** The tool to use: forced by `tool_choice` (`tool`, `any`), or asked for with `[[tool]]` under `auto`. */
-function chosenTool(request: AnthropicMessagesRequest, lastUserText: string): { tool: AnthropicTool; forced: boolean } | VendorError | undefined {
-  const tools = request.tools ?? [];
-  const choice = request.tool_choice?.type ?? 'auto';
-  if (tools.length === 0 || choice === 'none') return undefined;
-  if (choice === 'tool') {
-    const name = request.tool_choice?.name;
-    const tool = tools.find((t) => t.name === name);
-    return tool === undefined ? { kind: 'invalid_body', message: `tool_choice.name: tool '${name ?? ''}' not found in tools` } : { tool, forced: true };
-  }
-  const directive = parseDirectives(lastUserText).tool;
-  if (choice === 'auto' && (directive === undefined || endsWithToolResult(request.messages))) return undefined;
-  const tool = (typeof directive === 'string' ? tools.find((t) => t.name === directive) : undefined) ?? tools[0];
-  return tool === undefined ? undefined : { tool, forced: choice === 'any' };
+/** The request's tool choice in the shared terms (`any` is OpenAI's `required`). */
+function toolChoiceOf(request: AnthropicMessagesRequest): ToolChoice {
+  const choice = request.tool_choice;
+  if (choice?.type === 'tool') return { name: choice.name ?? '' };
+  return choice?.type === 'any' ? 'required' : (choice?.type ?? 'auto');
 }
 
 export function prepareMessages(body: unknown, organisation: Organisation, context: CallContext): VendorCall | VendorError {
-  const parsed = AnthropicMessagesRequest.safeParse(body);
-  if (!parsed.success) return { kind: 'invalid_body', ...describeBodyIssues(parsed.error.issues) };
-  const asked = parsed.data;
-  const model = organisation.models.get(asked.model);
-  if (model === undefined) return { kind: 'model_not_found', model: asked.model };
+  const read = readCall(AnthropicMessagesRequest, body, organisation);
+  if (isVendorError(read)) return read;
+  const { request: asked, model } = read;
   // A trailing assistant turn is a prefill: the answer continues it. The answer is the one the request without it gets.
   const last = asked.messages.at(-1);
   const prefill = last?.role === 'assistant' ? anthropicContentText(last.content) : undefined;
@@ -55,7 +45,13 @@ export function prepareMessages(body: unknown, organisation: Organisation, conte
   // The log shows what was sent (prefill included); the answer is seeded by the request without it.
   const promptText = anthropicPromptText(asked);
   const answerPrompt = anthropicPromptText(request);
-  const tool = chosenTool(request, lastUserText);
+  const tool = chooseTool(request.tools ?? [], toolChoiceOf(request), {
+    nameOf: (t) => t.name,
+    lastUserText,
+    afterToolResult: endsWithToolResult(request.messages),
+    autoNeedsDirective: true,
+    unknownTool: (name) => ({ kind: 'invalid_body', message: `tool_choice.name: tool '${name}' not found in tools` }),
+  });
   if (tool !== undefined && 'kind' in tool) return tool;
   const promptTokens = countTokens(promptText);
   const format = request.output_config?.format;
@@ -68,17 +64,14 @@ export function prepareMessages(body: unknown, organisation: Organisation, conte
     promptText,
     promptTokens,
     produce(invalidJson) {
-      const answer = generateAnswer({
-        seed: context.seed,
+      const answer = answerFor(context, {
         model: request.model,
         promptText: answerPrompt,
         lastUserText,
-        minTokens: context.answerTokens.min,
-        maxTokens: context.answerTokens.max,
         cap: request.max_tokens,
         stop: request.stop_sequences ?? [],
         json,
-        toolCall: tool === undefined ? undefined : { name: tool.tool.name, schema: tool.tool.input_schema ?? { type: 'object', properties: {} } },
+        toolCall: tool === undefined ? undefined : { name: tool.tool.name, schema: tool.tool.input_schema ?? EMPTY_TOOL_SCHEMA },
         // A tool's `input` always arrives parsed, so a spoiled one is valid JSON that breaks the schema;
         // structured text is spoiled by truncation.
         spoiling: !invalidJson ? 'none' : tool !== undefined ? 'violate' : 'truncate',

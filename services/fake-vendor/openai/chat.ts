@@ -3,12 +3,13 @@
  * its answer as a `chat.completion` body or as `chat.completion.chunk` events
  * ending in `data: [DONE]`, with tool calls, structured output and usage.
  */
-import { generateAnswer, parseDirectives, type Answer, type AnswerRequest } from '../answers';
-import { OpenAiChatRequest, openAiLastUserText, openAiPromptText, type OpenAiTool } from './wire';
+import type { Answer } from '../answers';
+import { OpenAiChatRequest, openAiLastUserText, openAiPromptText } from './wire';
 import type { Organisation } from '../organisations';
 import { sseData, type SseFrame } from '../sse';
 import { countTokens } from '../tokenizer';
-import { describeBodyIssues, type CallContext, type VendorCall } from '../vendor-call';
+import { chooseTool, type ToolChoice } from '../tool-choice';
+import { answerFor, EMPTY_TOOL_SCHEMA, isVendorError, readCall, type CallContext, type VendorCall } from '../vendor-call';
 import { idFactory } from '../vendor-ids';
 import type { VendorError } from '../vendor-errors';
 
@@ -18,38 +19,29 @@ const SYSTEM_FINGERPRINT = 'fp_fakevendor';
 
 const FINISH_REASONS = { end: 'stop', length: 'length', stop_sequence: 'stop', tool_call: 'tool_calls' } as const;
 
-/** The tool to call, if the request makes (or lets) the model call one. */
-function chosenTool(request: OpenAiChatRequest, lastUserText: string): { tool: OpenAiTool; forced: boolean } | VendorError | undefined {
-  const tools = request.tools ?? [];
+/** The request's tool choice in the shared terms. */
+function toolChoiceOf(request: OpenAiChatRequest): ToolChoice {
   const choice = request.tool_choice ?? 'auto';
-  if (tools.length === 0 || choice === 'none') return undefined;
-  if (typeof choice === 'object') {
-    const tool = tools.find((t) => t.function.name === choice.function.name);
-    if (tool === undefined)
-      return {
-        kind: 'invalid_body',
-        message: `Invalid value for 'tool_choice': no function named '${choice.function.name}' was specified in the 'tools' parameter.`,
-        param: 'tool_choice',
-      };
-    return { tool, forced: true };
-  }
-  // After a tool result the model answers in text, so a tool loop ends.
-  if (choice === 'auto' && request.messages[request.messages.length - 1]?.role === 'tool') return undefined;
-  const directive = parseDirectives(lastUserText).tool;
-  const named = typeof directive === 'string' ? tools.find((t) => t.function.name === directive) : undefined;
-  const tool = named ?? tools[0];
-  return tool === undefined ? undefined : { tool, forced: choice === 'required' };
+  return typeof choice === 'object' ? { name: choice.function.name } : choice;
 }
 
 export function prepareChatCompletion(body: unknown, organisation: Organisation, context: CallContext): VendorCall | VendorError {
-  const parsed = OpenAiChatRequest.safeParse(body);
-  if (!parsed.success) return { kind: 'invalid_body', ...describeBodyIssues(parsed.error.issues) };
-  const request = parsed.data;
-  const model = organisation.models.get(request.model);
-  if (model === undefined) return { kind: 'model_not_found', model: request.model };
+  const read = readCall(OpenAiChatRequest, body, organisation);
+  if (isVendorError(read)) return read;
+  const { request, model } = read;
   const promptText = openAiPromptText(request.messages);
   const lastUserText = openAiLastUserText(request.messages);
-  const tool = chosenTool(request, lastUserText);
+  const tool = chooseTool(request.tools ?? [], toolChoiceOf(request), {
+    nameOf: (t) => t.function.name,
+    lastUserText,
+    afterToolResult: request.messages.at(-1)?.role === 'tool',
+    autoNeedsDirective: false,
+    unknownTool: (name) => ({
+      kind: 'invalid_body',
+      message: `Invalid value for 'tool_choice': no function named '${name}' was specified in the 'tools' parameter.`,
+      param: 'tool_choice',
+    }),
+  });
   if (tool !== undefined && 'kind' in tool) return tool;
   const format = request.response_format;
   const json = format?.type === 'json_schema' ? { schema: format.json_schema.schema } : format?.type === 'json_object' ? { schema: undefined } : undefined;
@@ -64,21 +56,16 @@ export function prepareChatCompletion(body: unknown, organisation: Organisation,
     promptText,
     promptTokens,
     produce(invalidJson) {
-      const answerRequest: AnswerRequest = {
-        seed: context.seed,
+      const answer = answerFor(context, {
         model: request.model,
         promptText,
         lastUserText,
-        minTokens: context.answerTokens.min,
-        maxTokens: context.answerTokens.max,
         cap: request.max_completion_tokens ?? request.max_tokens ?? undefined,
         stop: typeof request.stop === 'string' ? [request.stop] : (request.stop ?? []),
         json,
-        toolCall:
-          tool === undefined ? undefined : { name: tool.tool.function.name, schema: tool.tool.function.parameters ?? { type: 'object', properties: {} } },
+        toolCall: tool === undefined ? undefined : { name: tool.tool.function.name, schema: tool.tool.function.parameters ?? EMPTY_TOOL_SCHEMA },
         spoiling: invalidJson ? 'truncate' : 'none',
-      };
-      const answer = generateAnswer(answerRequest);
+      });
       const logprobs = request.logprobs === true ? { top: request.top_logprobs ?? 0 } : undefined;
       const rendering = {
         answer,
@@ -176,7 +163,7 @@ function renderCompletion(r: Rendering): string {
 
 function renderChunks(r: Rendering, includeUsage: boolean): SseFrame[] {
   const { answer } = r;
-  const chunk = (delta: object, finishReason: string | null): string =>
+  const frame = (fields: { choices: object[]; usage?: object | null }): string =>
     sseData(
       JSON.stringify({
         id: r.id,
@@ -185,10 +172,11 @@ function renderChunks(r: Rendering, includeUsage: boolean): SseFrame[] {
         model: r.model,
         service_tier: 'default',
         system_fingerprint: SYSTEM_FINGERPRINT,
-        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-        ...(includeUsage ? { usage: null } : {}),
+        ...fields,
       }),
     );
+  const chunk = (delta: object, finishReason: string | null): string =>
+    frame({ choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...(includeUsage ? { usage: null } : {}) });
   const toolCall = answer.toolCall;
   const frames: SseFrame[] = [
     {
@@ -213,19 +201,7 @@ function renderChunks(r: Rendering, includeUsage: boolean): SseFrame[] {
     });
   }
   frames.push({ phase: 'trailer', text: chunk({}, FINISH_REASONS[answer.finish]) });
-  if (includeUsage) {
-    const usage = JSON.stringify({
-      id: r.id,
-      object: 'chat.completion.chunk',
-      created: r.created,
-      model: r.model,
-      service_tier: 'default',
-      system_fingerprint: SYSTEM_FINGERPRINT,
-      choices: [],
-      usage: usageOf(r),
-    });
-    frames.push({ phase: 'trailer', text: sseData(usage) });
-  }
+  if (includeUsage) frames.push({ phase: 'trailer', text: frame({ choices: [], usage: usageOf(r) }) });
   frames.push({ phase: 'terminator', text: 'data: [DONE]\n\n' });
   return frames;
 }

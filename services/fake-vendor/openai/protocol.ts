@@ -11,7 +11,7 @@ import type { Organisation } from '../organisations';
 import { formatResetDuration } from '../rate-limit';
 import { createRandom, hashText } from '../seeded-random';
 import { countTokens } from '../tokenizer';
-import { describeBodyIssues, type CallContext, type ProtocolAdapter, type VendorCall } from '../vendor-call';
+import { isVendorError, readCall, type CallContext, type ProtocolAdapter, type VendorCall } from '../vendor-call';
 import type { VendorError } from '../vendor-errors';
 import { idFactory } from '../vendor-ids';
 
@@ -62,11 +62,9 @@ function embeddingVector(seed: number, model: string, text: string, dimensions: 
 }
 
 export function prepareEmbeddings(body: unknown, organisation: Organisation, context: CallContext): VendorCall | VendorError {
-  const parsed = OpenAiEmbeddingsRequest.safeParse(body);
-  if (!parsed.success) return { kind: 'invalid_body', ...describeBodyIssues(parsed.error.issues) };
-  const request = parsed.data;
-  const model = organisation.models.get(request.model);
-  if (model === undefined) return { kind: 'model_not_found', model: request.model };
+  const read = readCall(OpenAiEmbeddingsRequest, body, organisation);
+  if (isVendorError(read)) return read;
+  const { request, model } = read;
   const inputs = embeddingInputs(request.input);
   const promptText = inputs.join('\n');
   const promptTokens = inputs.reduce((sum, text) => sum + countTokens(text), 0);
