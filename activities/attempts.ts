@@ -395,4 +395,4 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
 
 /** Route and tenant named by the supervisor's probes in their CallEvents. */
 export const PROBE_ROUTE = 'breaker-probe';
-export const PROBE_TENANT = 'switchboard';
+const PROBE_TENANT = 'switchboard';

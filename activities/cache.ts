@@ -15,11 +15,6 @@ const SemanticIndex = z.array(z.object({ key: z.string(), embedding: z.array(z.n
 const SEMANTIC_INDEX_SIZE = 100;
 const EMBEDDING_DIMS = 128;
 
-export interface SemanticSettings {
-  enabled: boolean;
-  threshold: number;
-  maxPromptChars: number;
-}
 /** The bucket keeps entries at most this long; each entry's own TTL is checked on read. */
 export const BUCKET_MAX_AGE_MS = 7 * 24 * 3_600_000;
 

@@ -35,8 +35,14 @@ export const chainFailureTypes = {
   invalidChain: 'SbInvalidChain',
 } as const;
 
-/** Every failure type above, for exhaustive handling. */
-export type FailureType = (typeof failureTypes)[keyof typeof failureTypes] | (typeof chainFailureTypes)[keyof typeof chainFailureTypes];
+/** A call's failure types: what the typed client's SwitchboardCallError carries and the gateway maps, case by case. */
+export type CallFailureType = (typeof failureTypes)[keyof typeof failureTypes];
+
+const callFailureTypeSet: ReadonlySet<string> = new Set(Object.values(failureTypes));
+
+export function isCallFailureType(type: string | undefined): type is CallFailureType {
+  return type !== undefined && callFailureTypeSet.has(type);
+}
 
 /**
  * Every kind of failed attempt, by who names it: the vendor classifier

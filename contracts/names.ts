@@ -121,7 +121,7 @@ export function probeWorkflowId(runId: string): string {
  * `breaker-<upstreamId>`); tests and side-by-side deployments name theirs so
  * breakers never leak between them.
  */
-export const DEFAULT_BREAKER_BUCKET = 'sb_breakers';
+const DEFAULT_BREAKER_BUCKET = 'sb_breakers';
 
 /** KV bucket of the breaker states of `cluster` (written only by supervisors). */
 export function breakerBucket(cluster: string | undefined): string {

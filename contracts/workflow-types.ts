@@ -55,7 +55,7 @@ export interface BreakerSupervisorInput {
 }
 
 /** Signals and queries of the breakerSupervisor workflow. */
-export const breakerNames = {
+const breakerNames = {
   /** Carries a BreakerInput (trip, probe result, operator action). */
   input: 'breakerInput',
   /** Returns the supervisor's current BreakerState. */

@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
  * Paths pino blanks in every log line. API keys live only in the secrets map
  * and SDK clients, but a careless `log.info({ upstream })` must still not leak one.
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'apiKey',
   '*.apiKey',
   '*.*.apiKey',

@@ -54,12 +54,12 @@ function refill(bucket: { level: number; at: number } | undefined, perMinute: nu
   return Math.min(perMinute, bucket.level + ((now - bucket.at) * perMinute) / MINUTE_MS);
 }
 
-export function decayedStrikes(state: LimiterState, now: number): number {
+function decayedStrikes(state: LimiterState, now: number): number {
   return state.strikes * 0.5 ** (Math.max(0, now - state.strikesAt) / STRIKE_HALF_LIFE_MS);
 }
 
 /** Limits after abuse tightening: halved (concurrency at least 1). */
-export function effectiveLimits(limits: AdmissionLimits, tightened: boolean): AdmissionLimits {
+function effectiveLimits(limits: AdmissionLimits, tightened: boolean): AdmissionLimits {
   if (!tightened) return limits;
   return {
     ...(limits.requestsPerMinute ? { requestsPerMinute: Math.max(1, Math.floor(limits.requestsPerMinute / 2)) } : {}),

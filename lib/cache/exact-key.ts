@@ -61,7 +61,7 @@ export function withoutPiiNonce(text: string, nonce: string | undefined): string
   return text.replace(/[\\*]/g, '\\$&').replaceAll(nonce, '*');
 }
 
-export function messagesWithoutPiiNonce(messages: ReadonlyArray<Message>, nonce: string | undefined): Message[] {
+function messagesWithoutPiiNonce(messages: ReadonlyArray<Message>, nonce: string | undefined): Message[] {
   return messages.map((message): Message => {
     const content = withoutPiiNonce(message.content, nonce);
     if (message.role !== 'assistant' || !message.toolCalls) return { ...message, content };

@@ -32,7 +32,7 @@ export interface HowAnswered {
   validation: LlmResult['validation'];
 }
 
-export function toLlmResult(call: ResultContext, answer: Answer, how: HowAnswered): LlmResult {
+function toLlmResult(call: ResultContext, answer: Answer, how: HowAnswered): LlmResult {
   return {
     callId: call.callId,
     workflowId: call.workflowId,

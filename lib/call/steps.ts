@@ -35,7 +35,7 @@ export function startCallState(): CallState {
 export const ACTIVITY_TIMEOUT_MARGIN_MS = 5_000;
 
 /** Repairs per route entry when the route's validation names none. */
-export const DEFAULT_REPAIR_ATTEMPTS = 2;
+const DEFAULT_REPAIR_ATTEMPTS = 2;
 
 export interface AttemptStep {
   entry: PlannedEntry;

@@ -74,7 +74,7 @@ function checkTemplates(step: StepShape, index: number, known: Set<string>): Cha
 }
 
 /** The first dependency cycle found, as step ids (`a → b → a`), or undefined. */
-export function findCycle(steps: ReadonlyArray<StepShape>): string[] | undefined {
+function findCycle(steps: ReadonlyArray<StepShape>): string[] | undefined {
   const deps = new Map(steps.map((s) => [s.id, stepDependencies(s)]));
   const state = new Map<string, 'visiting' | 'done'>();
   const trail: string[] = [];

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { ChainDefinition, ChainDefinitionInput } from '../../schemas/chain';
 import { ChainDefinition as ChainDefinitionSchema } from '../../schemas/chain';
 
-export const SITE_PLANNER = 'site-planner';
+const SITE_PLANNER = 'site-planner';
 
 /** The interview a customer answers before planning. */
 export const SiteInterview = z.object({

@@ -11,7 +11,7 @@ const wholePlaceholder = /^\{\{\s*([^{}]*?)\s*\}\}$/;
 const pathSyntax = /^[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+|\[\d+\])*$/;
 
 /** The roots a template may start from. */
-export const templateRoots = ['input', 'steps', 'item', 'index'] as const;
+const templateRoots = ['input', 'steps', 'item', 'index'] as const;
 export type TemplateRoot = (typeof templateRoots)[number];
 
 export type TemplateScope = Partial<Record<TemplateRoot, unknown>>;
@@ -26,7 +26,7 @@ export function isTemplateError(error: unknown): error is TemplateError {
 }
 
 /** `steps.siteMap.pages[2].title` → `['steps', 'siteMap', 'pages', 2, 'title']`; throws TemplateError on bad syntax. */
-export function parsePath(path: string): Array<string | number> {
+function parsePath(path: string): Array<string | number> {
   if (!pathSyntax.test(path)) throw new TemplateError(`"{{${path}}}" is not a path (like input.name or steps.siteMap.pages[0])`);
   const segments: Array<string | number> = [];
   for (const match of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {

@@ -1,6 +1,6 @@
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { AttemptRecord } from '../../schemas/llm';
-import { failureTypes } from '../../contracts/failures';
+import { failureTypes, isCallFailureType, type CallFailureType } from '../../contracts/failures';
 
 /** The request is malformed; nothing was started. `field` names the first bad field. */
 export class SwitchboardRequestError extends Error {
@@ -23,7 +23,7 @@ export class SwitchboardCallError extends Error {
   override readonly name = 'SwitchboardCallError';
   constructor(
     message: string,
-    readonly type: string,
+    readonly type: CallFailureType,
     readonly callId: string,
     readonly attempts: AttemptRecord[],
     options?: { cause?: unknown },
@@ -47,7 +47,8 @@ export function callErrorOf(error: unknown, callId: string): unknown {
   if (!(error instanceof WorkflowFailedError)) return error;
   if (error.cause instanceof ApplicationFailure) {
     const details = error.cause.details?.[0] as { attempts?: AttemptRecord[] } | undefined;
-    return new SwitchboardCallError(error.cause.message, error.cause.type ?? failureTypes.exhausted, callId, details?.attempts ?? [], { cause: error });
+    const type = isCallFailureType(error.cause.type ?? undefined) ? (error.cause.type as CallFailureType) : failureTypes.workflowFailed;
+    return new SwitchboardCallError(error.cause.message, type, callId, details?.attempts ?? [], { cause: error });
   }
   return new SwitchboardCallError(error.message, failureTypes.workflowFailed, callId, [], { cause: error });
 }

@@ -37,7 +37,7 @@ export interface CallHandle {
   handle: WorkflowHandle<LlmCallWorkflow>;
 }
 
-export function parseRequest(request: LlmRequestInput): LlmRequest {
+function parseRequest(request: LlmRequestInput): LlmRequest {
   const parsed = LlmRequest.safeParse(request);
   if (!parsed.success) {
     const first = parsed.error.issues[0];

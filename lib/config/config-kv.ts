@@ -13,7 +13,7 @@ import { openBucket } from '../nats/kv';
 import type { LiveConfig, LoadedConfig } from './live-config';
 import { ConfigError, parseConfig } from './load';
 
-export const CONFIG_DOCUMENT_KEY = 'document';
+const CONFIG_DOCUMENT_KEY = 'document';
 const codec = JSONCodec<unknown>();
 
 /** Where a pushed document came from, for logs and `source` labels. */

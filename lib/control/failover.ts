@@ -12,7 +12,7 @@ export const FailoverSwitch = z.object({
 });
 export type FailoverSwitch = z.infer<typeof FailoverSwitch>;
 
-export const FAILOVER_KEY = 'failover';
+const FAILOVER_KEY = 'failover';
 const codec = JSONCodec<unknown>();
 
 /** Flips the switch (CLI, tests, operators' scripts). */

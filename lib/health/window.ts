@@ -25,14 +25,14 @@ export interface RollingWindow {
   readonly headIndex: number;
 }
 
-export const zeroCounts: BucketCounts = Object.freeze({ calls: 0, failures: 0, slowCalls: 0, rateLimited: 0, neutralCalls: 0 });
+const zeroCounts: BucketCounts = Object.freeze({ calls: 0, failures: 0, slowCalls: 0, rateLimited: 0, neutralCalls: 0 });
 
 /** Buckets in a window: ceil(windowMs / bucketMs). */
 export function bucketCount(policy: Pick<HealthPolicy, 'windowMs' | 'bucketMs'>): number {
   return Math.ceil(policy.windowMs / policy.bucketMs);
 }
 
-export function bucketIndexOf(at: number, policy: Pick<HealthPolicy, 'bucketMs'>): number {
+function bucketIndexOf(at: number, policy: Pick<HealthPolicy, 'bucketMs'>): number {
   return Math.floor(at / policy.bucketMs);
 }
 

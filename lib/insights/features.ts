@@ -17,13 +17,13 @@ export function termsOf(text: string): string[] {
 }
 
 /** Output length as a coarse bucket (≤ 6 words, ≤ 25, more), so "answers that are too long" becomes a feature. */
-export function outputLengthBucket(output: string): 'short' | 'medium' | 'long' {
+function outputLengthBucket(output: string): 'short' | 'medium' | 'long' {
   const words = output.trim().split(/\s+/).filter(Boolean).length;
   return words <= 6 ? 'short' : words <= 25 ? 'medium' : 'long';
 }
 
 /** Attribute features: single attributes and the feature × output-length pair. */
-export function attributesOf(i: JudgedInteraction): string[] {
+function attributesOf(i: JudgedInteraction): string[] {
   const length = outputLengthBucket(i.output);
   return [
     ...(i.feature ? [`feature=${i.feature}`, `feature=${i.feature}&output=${length}`] : []),

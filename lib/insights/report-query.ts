@@ -5,7 +5,7 @@
  */
 import type { ReportDimension } from './reports';
 
-export const reportDimensions: readonly ReportDimension[] = ['feature', 'route', 'provider', 'promptVariant', 'model', 'user', 'language'];
+const reportDimensions: readonly ReportDimension[] = ['feature', 'route', 'provider', 'promptVariant', 'model', 'user', 'language'];
 
 /** A report parameter that cannot be used; `param` names it (`since`, `days`, `by`, ...). */
 export class ReportParamError extends Error {

@@ -55,7 +55,7 @@ export async function openAttemptJournal(nats: NatsConnection, log: { warn: (o: 
   return createAttemptJournal(() => kv, log);
 }
 
-export function createAttemptJournal(kv: () => KV | undefined, log: { warn: (o: object, m: string) => void }): AttemptJournal {
+function createAttemptJournal(kv: () => KV | undefined, log: { warn: (o: object, m: string) => void }): AttemptJournal {
   return {
     async read(input) {
       const bucket = kv();

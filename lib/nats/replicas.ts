@@ -8,9 +8,9 @@
 import type { JetStreamManager, KvOptions, KV, NatsConnection, StreamConfig } from 'nats';
 
 /** Default replica count: the embedded stack's single nats-server. */
-export const DEFAULT_REPLICAS = 1;
+const DEFAULT_REPLICAS = 1;
 /** JetStream's own ceiling. */
-export const MAX_REPLICAS = 5;
+const MAX_REPLICAS = 5;
 
 const replicasByConnection = new WeakMap<NatsConnection, number>();
 /** Buckets already reconciled through a connection: one stream-info round trip per bucket and process, not per open. */

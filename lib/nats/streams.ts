@@ -13,8 +13,6 @@ export const streams = {
   feedback: { name: 'SB_FEEDBACK', subjects: ['sb.feedback.>'], maxAgeMs: 30 * 24 * 3_600_000 },
 } as const;
 
-export type StreamName = (typeof streams)[keyof typeof streams]['name'];
-
 /**
  * Creates the streams if missing (idempotent, safe from every worker at
  * start-up: JetStream answers "already in use" only on a config clash, which

@@ -29,7 +29,7 @@ export function derivePiiNonce(seed: string): string {
 }
 
 /** Throws when a nonce could break placeholder uniqueness (must be /^[a-z][a-z0-9]{3,31}$/). */
-export function assertValidNonce(nonce: string): void {
+function assertValidNonce(nonce: string): void {
   if (!nonceFormat.test(nonce)) throw new RangeError(`PII nonce must match ${nonceFormat}: got ${JSON.stringify(nonce)}`);
 }
 

@@ -33,7 +33,7 @@ export function isExecutionNotOwnedError(error: unknown): error is ExecutionNotO
 }
 
 /** The tenant an execution's description names, or undefined when it names none. */
-export function tenantOfExecution(description: WorkflowExecutionDescription): string | undefined {
+function tenantOfExecution(description: WorkflowExecutionDescription): string | undefined {
   const tenant = description.typedSearchAttributes.get(searchAttributes.tenant);
   return typeof tenant === 'string' ? tenant : undefined;
 }

@@ -11,7 +11,7 @@ import { compileOutputSchema } from './json-schema';
 /** Deepest nesting of objects and arrays a schema may have. Vendors allow far less (OpenAI: 10 levels of properties). */
 export const MAX_SCHEMA_DEPTH = 64;
 /** Most objects, arrays and values in one schema. */
-export const MAX_SCHEMA_NODES = 20_000;
+const MAX_SCHEMA_NODES = 20_000;
 
 const JSON_TYPES: ReadonlySet<string> = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
 
@@ -63,7 +63,7 @@ function structuralProblem(schema: unknown): string | undefined {
  * compiled — we never check their arguments, and vendors accept keywords our
  * checker does not (if/then/else, draft-07 `definitions`).
  */
-export function checkToolSchema(schema: JsonSchema): string | undefined {
+function checkToolSchema(schema: JsonSchema): string | undefined {
   return exceedsJsonBounds(schema) ?? structuralProblem(schema);
 }
 

@@ -3,7 +3,7 @@ import type { RateLimitSnapshot } from '../../schemas/call-event';
 /** Reads a header from a fetch `Headers` or a plain record. */
 export type HeaderSource = { get(name: string): string | null } | Record<string, string | undefined> | undefined | null;
 
-export function readHeader(headers: HeaderSource, name: string): string | undefined {
+function readHeader(headers: HeaderSource, name: string): string | undefined {
   if (!headers) return undefined;
   if (typeof (headers as { get?: unknown }).get === 'function') {
     return (headers as { get(name: string): string | null }).get(name) ?? undefined;

@@ -12,7 +12,7 @@ import { linkedAbortController, StreamWatchdog } from './stream-watchdog';
 import type { VendorCallRequest, VendorCallResult } from './types';
 
 /** How long a stream may stay open after its finish reason before it is ended as complete. */
-export const FINISH_GRACE_MS = 250;
+const FINISH_GRACE_MS = 250;
 
 export class StreamSession {
   private readonly controller: AbortController;
@@ -80,7 +80,7 @@ export class StreamSession {
 }
 
 /** The SDKs throw a SyntaxError for a chunk that is not JSON: vendor garbage, never the caller's. */
-export function asStreamError(error: unknown): unknown {
+function asStreamError(error: unknown): unknown {
   if (error instanceof SyntaxError) return new VendorProtocolError('malformed_response', `malformed stream chunk: ${error.message}`, { cause: error });
   return error;
 }

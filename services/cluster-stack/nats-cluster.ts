@@ -46,7 +46,7 @@ export interface NatsCluster {
 
 const CLUSTER_NAME = 'sb-cluster';
 
-export function natsClusterNodes(options: Pick<NatsClusterOptions, 'ports' | 'host'>): NatsNode[] {
+function natsClusterNodes(options: Pick<NatsClusterOptions, 'ports' | 'host'>): NatsNode[] {
   const host = options.host ?? '127.0.0.1';
   return options.ports.map((p, i) => ({
     name: `nats-${i + 1}`,

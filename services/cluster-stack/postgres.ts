@@ -11,12 +11,12 @@ import { Client } from 'pg';
 import { waitFor } from '../../lib/ports';
 import { isOurProcessAlive, readPidFile, spawnDetached, type PidRecord } from '../local-stack/processes';
 
-export const POSTGRES_INSTALL_HINT =
+const POSTGRES_INSTALL_HINT =
   'PostgreSQL server binaries (initdb, postgres) were not found. Install them with `apt-get install postgresql` ' +
   '(Debian/Ubuntu; they land in /usr/lib/postgresql/<version>/bin), or set SB_PG_BIN to the directory holding initdb and postgres.';
 
 /** The directory holding initdb and postgres: SB_PG_BIN, else Debian's newest /usr/lib/postgresql/<v>/bin, else PATH; undefined when none. */
-export function locatePostgresBinDir(env: NodeJS.ProcessEnv = process.env, debian = '/usr/lib/postgresql'): string | undefined {
+function locatePostgresBinDir(env: NodeJS.ProcessEnv = process.env, debian = '/usr/lib/postgresql'): string | undefined {
   const candidates: string[] = [];
   if (env.SB_PG_BIN) candidates.push(env.SB_PG_BIN);
   if (existsSync(debian)) {

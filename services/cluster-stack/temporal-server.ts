@@ -39,7 +39,7 @@ const DATABASES = [
 ] as const;
 
 /** Creates both databases and brings their schemas to the binary's version (idempotent). */
-export function setUpTemporalSchema(o: TemporalServerOptions): void {
+function setUpTemporalSchema(o: TemporalServerOptions): void {
   const base = ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(o.postgresPort), '-u', 'postgres'];
   const run = (args: string[]) => execFileSync(o.binaries.sqlTool, [...base, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   for (const db of DATABASES) {
@@ -55,7 +55,7 @@ export function setUpTemporalSchema(o: TemporalServerOptions): void {
 }
 
 /** The server's YAML config: both stores on PostgreSQL, every service on loopback. */
-export function temporalServerConfig(o: TemporalServerOptions, dynamicConfigPath: string): string {
+function temporalServerConfig(o: TemporalServerOptions, dynamicConfigPath: string): string {
   const store = (db: string, conns: number) => `
       sql:
         pluginName: postgres12

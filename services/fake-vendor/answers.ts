@@ -38,7 +38,7 @@ export function parseDirectives(text: string): Directives {
   return directives;
 }
 
-export function stripDirectives(text: string): string {
+function stripDirectives(text: string): string {
   return text.replace(DIRECTIVE, '').trim();
 }
 
@@ -165,7 +165,7 @@ function answerText(request: AnswerRequest, directives: Directives, random: Rand
  * characters" in the last user message caps the generated answer (repair
  * prompts say exactly that). Directives above are never capped.
  */
-export function obeyLengthLimit(text: string, lastUserText: string): string {
+function obeyLengthLimit(text: string, lastUserText: string): string {
   const words = /at most (\d+) words?/i.exec(lastUserText);
   let result = words
     ? text

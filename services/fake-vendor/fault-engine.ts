@@ -8,7 +8,7 @@ import { isRuleLive, NO_FAULTS, planFaults, type FaultContext, type FaultPlan, t
 import type { Random } from './seeded-random';
 
 /** Rules held at once; a runaway test script gets an error instead of a slow vendor. */
-export const MAX_FAULT_RULES = 1000;
+const MAX_FAULT_RULES = 1000;
 
 export class FaultRuleLimitError extends Error {
   override readonly name = 'FaultRuleLimitError';

@@ -69,7 +69,7 @@ export function isRuleLive(stored: StoredRule, nowMs: number): boolean {
   return durationMs === undefined || nowMs < stored.createdAtMs + durationMs;
 }
 
-export function ruleMatches(stored: StoredRule, context: FaultContext): boolean {
+function ruleMatches(stored: StoredRule, context: FaultContext): boolean {
   const { rule } = stored;
   if (rule.organisation !== context.organisation) return false;
   if (rule.model !== undefined && rule.model !== context.model) return false;
@@ -87,7 +87,7 @@ export function isFlapDown(fault: Extract<Fault, { kind: 'flap' }>, createdAtMs:
   return (nowMs - createdAtMs) % cycleMs < fault.downMs;
 }
 
-export function drawLatencyMs(fault: Extract<Fault, { kind: 'latency' }>, random: Random): number {
+function drawLatencyMs(fault: Extract<Fault, { kind: 'latency' }>, random: Random): number {
   if (fault.distribution === 'uniform') {
     const min = fault.minMs ?? 0;
     return min + random() * ((fault.maxMs ?? min) - min);

@@ -64,7 +64,7 @@ export function isVendorError<T extends object>(value: T | VendorError): value i
 }
 
 /** `messages.0.content: Invalid input` from zod issues, the way vendors name a bad parameter. */
-export function describeBodyIssues(issues: readonly { path: PropertyKey[]; message: string }[]): { message: string; param?: string } {
+function describeBodyIssues(issues: readonly { path: PropertyKey[]; message: string }[]): { message: string; param?: string } {
   const [first] = issues;
   if (first === undefined) return { message: 'Invalid request body.' };
   const param = first.path.map(String).join('.');

@@ -28,7 +28,7 @@ export interface ErrorResponse {
 }
 
 /** What a load balancer in front of the vendor answers with when the backend is gone. */
-export function htmlErrorPage(status: number): string {
+function htmlErrorPage(status: number): string {
   const title = status === 502 ? '502 Bad Gateway' : status === 503 ? '503 Service Temporarily Unavailable' : `${status} Error`;
   return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n`;
 }

@@ -5,11 +5,23 @@
  * attempt summary (provider, upstream, outcome, status; no vendor messages,
  * which may quote the prompt).
  */
-import { failureTypes } from '../../contracts/failures';
+import { failureTypes, type CallFailureType } from '../../contracts/failures';
 import type { SwitchboardCallError } from '../../lib/client/errors';
 import { GatewayError } from './http-errors';
 
-const callerFault: ReadonlySet<string> = new Set([failureTypes.invalidRequest, failureTypes.contextLength, failureTypes.contentPolicy]);
+/** Every call failure type as an HTTP status and OpenAI error type: a new failure type does not compile until it is here. */
+const httpOfFailure: Record<CallFailureType, { status: number; type: string }> = {
+  [failureTypes.invalidRequest]: { status: 400, type: 'invalid_request_error' },
+  [failureTypes.contextLength]: { status: 400, type: 'invalid_request_error' },
+  [failureTypes.contentPolicy]: { status: 400, type: 'invalid_request_error' },
+  [failureTypes.exhausted]: { status: 503, type: 'service_unavailable' },
+  // Ours: the vendor answered, our own code failed; retrying elsewhere would not help.
+  [failureTypes.internal]: { status: 500, type: 'server_error' },
+  [failureTypes.deadline]: { status: 504, type: 'timeout' },
+  [failureTypes.attemptFailed]: { status: 502, type: 'upstream_error' },
+  [failureTypes.invalidOutput]: { status: 502, type: 'upstream_error' },
+  [failureTypes.workflowFailed]: { status: 502, type: 'upstream_error' },
+};
 
 export function gatewayErrorOfCall(error: SwitchboardCallError, callId: string): GatewayError {
   const detail = {
@@ -27,19 +39,10 @@ export function gatewayErrorOfCall(error: SwitchboardCallError, callId: string):
       })),
     },
   };
-  const headers = { 'x-switchboard-call-id': callId };
-  if (callerFault.has(error.type)) return new GatewayError(400, 'invalid_request_error', error.message, { code: error.type, headers, detail });
-  if (error.type === failureTypes.exhausted) {
-    return new GatewayError(503, 'service_unavailable', `every upstream of the route failed (${error.attempts.length} attempts): ${error.message}`, {
-      code: error.type,
-      headers,
-      detail,
-    });
-  }
-  // Ours: the vendor answered, our own code failed; retrying elsewhere would not help.
-  if (error.type === failureTypes.internal) return new GatewayError(500, 'server_error', error.message, { code: error.type, headers, detail });
-  if (error.type === failureTypes.deadline) return new GatewayError(504, 'timeout', error.message, { code: error.type, headers, detail });
-  return new GatewayError(502, 'upstream_error', error.message, { code: error.type, headers, detail });
+  const { status, type } = httpOfFailure[error.type];
+  const message =
+    error.type === failureTypes.exhausted ? `every upstream of the route failed (${error.attempts.length} attempts): ${error.message}` : error.message;
+  return new GatewayError(status, type, message, { code: error.type, headers: { 'x-switchboard-call-id': callId }, detail });
 }
 
 export function deadlineError(callId: string, deadlineMs: number): GatewayError {

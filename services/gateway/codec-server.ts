@@ -97,4 +97,3 @@ export function createCodecServer({ keyring, token, corsOrigins }: CodecServerOp
 export function withoutCodecToken(url: string | undefined): string | undefined {
   return url?.replace(/^\/codec\/[A-Za-z0-9_-]{16,128}\//, '/codec/…/');
 }
-export type CodecServer = ReturnType<typeof createCodecServer>;

@@ -35,7 +35,7 @@ export function isTemporalUnavailable(error: unknown): boolean {
   return false;
 }
 
-export function isNatsUnavailable(error: unknown): boolean {
+function isNatsUnavailable(error: unknown): boolean {
   for (const e of causes(error)) {
     if (isNatsUnavailableError(e)) return true;
     const code = (e as { code?: unknown }).code;

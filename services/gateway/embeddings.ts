@@ -23,12 +23,12 @@ import { resultHeaders } from './openai/response';
  * Temporal payload — 196,608 floats are 1 MiB there (the server refuses a
  * payload of 2 MiB: 128 vectors of 3072 floats hung the call).
  */
-export const EMBEDDING_FLOATS_PER_CALL = 196_608;
+const EMBEDDING_FLOATS_PER_CALL = 196_608;
 /** The vector size assumed when neither the caller nor the route names one (text-embedding-3-large's). */
 const ASSUMED_DIMENSIONS = 3_072;
 
 /** Inputs per llmCall for vectors of this size: 128 of 1536, 64 of 3072 (or of an unnamed size). */
-export function inputsPerCall(dimensions: number | undefined): number {
+function inputsPerCall(dimensions: number | undefined): number {
   return Math.max(1, Math.floor(EMBEDDING_FLOATS_PER_CALL / (dimensions ?? ASSUMED_DIMENSIONS)));
 }
 /** OpenAI's own limit on inputs per request. */

@@ -31,7 +31,7 @@ export interface NodeServicesOptions {
 }
 
 const root = resolve(__dirname, '../..');
-export const NODE_SERVICES = ['fake-vendor', 'worker', 'gateway'] as const;
+const NODE_SERVICES = ['fake-vendor', 'worker', 'gateway'] as const;
 
 /** KEY=VALUE lines (comments and blanks ignored): the fake vendor's test keys for the local worker. */
 export function readEnvFile(path: string): Record<string, string> {

@@ -37,7 +37,7 @@ export interface LocalStack {
 
 /** Update-with-start and eager start cut a call's latency; the dev server has them off or gated. */
 /** The dev server's SQLite file in WAL mode with normal syncs (the default is a rollback journal with full syncs). */
-export const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
+const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
 
 export const TEMPORAL_DYNAMIC_CONFIG = [
   'system.enableEagerWorkflowStart=true',

@@ -37,7 +37,7 @@ const phonePattern = /(?:\+|\b00)?(?:\(\d{1,5}\)|\d)(?:\d|[ .\-/]?\(\d{1,5}\)|[ 
  * the last group has at least two digits (numbers do not end in "… 2"), and
  * the SSN shape ddd-dd-dddd is left to the national-id detector.
  */
-export function isPhoneNumber(candidate: string): boolean {
+function isPhoneNumber(candidate: string): boolean {
   // The SSN shape (ddd-dd-dddd) is never a phone number; national-id decides about it.
   if (/\D\d$/.test(candidate) || /^\d{3}-\d{2}-\d{4}$/.test(candidate)) return false;
   const international = /^(\+|00)/.test(candidate);

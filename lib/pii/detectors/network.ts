@@ -18,7 +18,7 @@ const ipv4Tail = new RegExp(`^(?:${octet}\\.){3}${octet}$`, 'u');
  * with under three groups (`::1`, `fe80::1`) are not masked: they identify no
  * one, and `a::b` shows up in code.
  */
-export function isIpv6Address(candidate: string): boolean {
+function isIpv6Address(candidate: string): boolean {
   const halves = candidate.split('::');
   if (halves.length > 2) return false;
   const groups = halves.flatMap((half) => (half === '' ? [] : half.split(':')));

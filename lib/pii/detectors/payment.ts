@@ -7,7 +7,7 @@ import { isWordCharAt, longestValidPrefix, type PiiSpan, scanCandidates } from '
 const cardPattern = /\d(?:[ -]?\d){12,18}/gu;
 
 /** A card number: 13–19 digits that pass Luhn. */
-export function isCardNumber(candidate: string): boolean {
+function isCardNumber(candidate: string): boolean {
   const digits = candidate.replace(/\D/g, '');
   return digits.length >= 13 && digits.length <= 19 && isLuhnValid(digits);
 }

@@ -10,7 +10,7 @@ function body(status: number, message: string, type: string, code: string | null
 }
 
 /** How OpenAI quotes a wrong key back: first three and last four characters. */
-export function maskKeyLikeOpenAi(key: string): string {
+function maskKeyLikeOpenAi(key: string): string {
   if (key.length <= 8) return '*'.repeat(key.length);
   return `${key.slice(0, 3)}${'*'.repeat(Math.min(20, key.length - 7))}${key.slice(-4)}`;
 }

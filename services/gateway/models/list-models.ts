@@ -14,7 +14,7 @@ import { openRoute, routesOpenTo } from './open-routes';
 /** Routes have no creation time; OpenAI's field is required, so it is a fixed 0. */
 const CREATED = 0;
 
-export function modelOfRoute(name: string, route: RouteConfig) {
+function modelOfRoute(name: string, route: RouteConfig) {
   return {
     id: name,
     object: 'model' as const,

@@ -1,7 +1,7 @@
 /** LlmResult → OpenAI `chat.completion` and `chat.completion.chunk` shapes. `model` is the model that answered. */
 import type { LlmResult, TokenLogprob, ToolCall } from '../../../schemas/llm';
 
-export function completionId(callId: string): string {
+function completionId(callId: string): string {
   return `chatcmpl-${callId}`;
 }
 

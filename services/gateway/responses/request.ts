@@ -84,7 +84,7 @@ function text(content: z.infer<typeof Content>): string {
 }
 
 /** Input items → messages; consecutive function_call items become one assistant turn with tool calls. */
-export function messagesOfInput(input: ResponsesBody['input']): Message[] {
+function messagesOfInput(input: ResponsesBody['input']): Message[] {
   if (typeof input === 'string') return [{ role: 'user', content: input }];
   const messages: Message[] = [];
   for (const item of input) {

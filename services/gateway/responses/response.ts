@@ -38,7 +38,7 @@ export function functionCallItems(frame: ResponseFrame, result: LlmResult) {
 }
 
 /** The message item is left out when the answer is tool calls only. */
-export function outputItems(frame: ResponseFrame, result: LlmResult) {
+function outputItems(frame: ResponseFrame, result: LlmResult) {
   const calls = functionCallItems(frame, result);
   return [...(result.text || !calls.length ? [messageItem(frame, result.text, 'completed')] : []), ...calls];
 }
