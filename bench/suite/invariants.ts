@@ -4,6 +4,8 @@
  * chain had already completed was paid again, and with no fault injected
  * nothing failed.
  */
+import type { CallTally } from './stack-calls';
+import type { StackResult } from './stack-faults';
 import type { PartName, SuiteResult } from './suite-result';
 
 export function invariantFailures(r: SuiteResult, parts: Set<PartName>): string[] {
@@ -50,5 +52,38 @@ export function invariantFailures(r: SuiteResult, parts: Set<PartName>): string[
     if (c.unmatchedInVendorLog > 0)
       failures.push(`crashes: ${c.unmatchedInVendorLog} successful calls or chains missing from the vendor log (accounting broken)`);
   }
+  if (r.stack?.ok) failures.push(...stackFailures(r.stack.result));
+  return failures;
+}
+
+/**
+ * The stack part's hard guarantees (docs/gateway.md, docs/deploy.md): an
+ * outage of NATS or Temporal, a killed gateway or 2× overload never answers
+ * 500 and never leaves a caller without an answer; every refusal says when to
+ * come back; within the outbox's bound no answered call's record is lost.
+ * Speed, error counts and memory are figures, not invariants.
+ */
+function stackFailures(s: StackResult): string[] {
+  const failures: string[] = [];
+  const scenarios: Array<[string, CallTally]> = [
+    ...s.outages.map((o): [string, CallTally] => [o.id, o.calls]),
+    ['gateway-killed', s.gatewayKilled.calls],
+    ['overload', s.overload.overload],
+  ];
+  for (const [id, t] of scenarios) {
+    if (t.calls === 0) failures.push(`stack: ${id} sent no call`);
+    if (t.status500 > 0) failures.push(`stack: ${id}: ${t.status500} × 500 (${t.firstErrors.join('; ')})`);
+    if (t.refusalsWithoutRetryAfter > 0) failures.push(`stack: ${id}: ${t.refusalsWithoutRetryAfter} refusals without retry-after`);
+  }
+  for (const o of s.outages) {
+    if (o.calls.noAnswer > 0) failures.push(`stack: ${o.id}: ${o.calls.noAnswer} calls got no answer at all`);
+    if (o.refusalsNamingDependency < o.refusals503) failures.push(`stack: ${o.id}: ${o.refusals503 - o.refusalsNamingDependency} 503s named no dependency`);
+    if (o.records && (o.records.missingRecords > 0 || o.records.missingCallEvents > 0))
+      failures.push(
+        `stack: ${o.id}: of ${o.records.answered} answered calls, ${o.records.missingRecords} interaction records and ${o.records.missingCallEvents} calls' CallEvents lost`,
+      );
+    if (o.unfinishedWorkflows) failures.push(`stack: ${o.id}: ${o.unfinishedWorkflows} llmCall workflows never finished`);
+  }
+  if (s.gatewayKilled.readmittedAfterMs === null) failures.push('stack: gateway-killed: the held user was not admitted again within 60 s');
   return failures;
 }

@@ -3,7 +3,7 @@
  * isolated copy of the local stack, Switchboard side by side with Portkey's
  * open-source gateway. Writes results.json, results.md and SVG charts.
  *
- *   npx tsx bench/suite/main.ts [--smoke | --quick] [--parts overhead,faults,scale,crashes] [--scenarios a,b] [--out DIR] [--no-peer] [--cpu-prof DIR]
+ *   npx tsx bench/suite/main.ts [--smoke | --quick] [--parts overhead,faults,scale,crashes,stack] [--scenarios a,b] [--out DIR] [--no-peer] [--cpu-prof DIR]
  *   npx tsx bench/suite/main.ts --render bench/results/latest/results.json [--readme]   # redraw results.md and the charts (and the README's block) only
  *
  * Default output: bench/results/latest/ plus a dated copy bench/results/<date>/
@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { connect } from 'nats';
 import { createSwitchboardClient } from '../../lib/client';
 import { drawCharts } from './charts';
 import { measureCrashes } from './crashes';
@@ -29,6 +30,7 @@ import { measureScale } from './scale';
 import { ROOT, stopAll, stopService } from './services';
 import { sizesFor, type SuiteSize } from './sizes';
 import { FIRST_TOKEN_TIMEOUT_MS, startBenchStack, TENANT_KEY, type BenchStack } from './stack';
+import { measureStack } from './stack-faults';
 import type { PartName, PartOutcome, SuiteResult } from './suite-result';
 import { invariantFailures } from './invariants';
 import { vendorAdmin } from './vendor-admin';
@@ -39,7 +41,7 @@ const { values } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
-    parts: { type: 'string', default: 'overhead,faults,scale,crashes' },
+    parts: { type: 'string', default: 'overhead,faults,scale,crashes,stack' },
     out: { type: 'string' },
     'no-peer': { type: 'boolean', default: false },
     /** Part 2's scenarios by id, comma-separated (default: the size's own list). */
@@ -112,6 +114,7 @@ async function main(): Promise<number> {
   try {
     let portkeyDir: string | undefined;
     if (values['no-peer']) result.peer.skipped = '--no-peer';
+    else if (!parts.has('overhead') && !parts.has('faults')) result.peer.skipped = 'no part asked for runs it';
     else {
       try {
         portkeyDir = ensurePortkeyInstalled(log);
@@ -258,6 +261,18 @@ async function main(): Promise<number> {
       } finally {
         await pool.stop();
       }
+    }
+
+    // Last: it stops and restarts the stack's own servers.
+    if (parts.has('stack')) {
+      result.stack = await runPart('stack', sizes.stack.budgetMs, async () => {
+        const nats = await connect({ servers: s.natsUrl, name: 'bench-stack', maxReconnectAttempts: -1 });
+        try {
+          return await measureStack(s, admin, nats, sizes.stack, log);
+        } finally {
+          await nats.close().catch(() => undefined);
+        }
+      });
     }
   } catch (error) {
     result.failures.push(`the suite crashed: ${error instanceof Error ? error.message : String(error)}`);

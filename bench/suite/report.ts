@@ -1,4 +1,5 @@
 /** results.md: the run's tables in Markdown, with the machine and the command, linking the charts beside it. */
+import type { CallTally } from './stack-calls';
 import type { SuiteResult } from './suite-result';
 
 const cell = (v: number | string | null | undefined, unit = '') =>
@@ -133,6 +134,43 @@ export function scaleTable(r: SuiteResult): string {
   return `${partHeader('Scale', r.scale)}\n${lines.join('\n')}\n`;
 }
 
+const byStatus = (t: CallTally) =>
+  Object.entries(t.byStatus)
+    .filter(([status]) => status !== '200')
+    .map(([status, n]) => `${n} × ${status}`)
+    .join(', ') || 'none';
+
+export function stackTable(r: SuiteResult): string {
+  if (!r.stack) return '';
+  if (!r.stack.ok) return partHeader('Stack', r.stack);
+  const { sizes, outages, gatewayKilled: k, overload: o } = r.stack.result;
+  const lines = [
+    `${sizes.ratePerSecond} calls/s offered, open loop, through two gateways (no in-process worker) and one worker process, with the official \`openai\` client; a quarter of the calls streamed, a third with a \`user\`. ${sizes.beforeMs / 1000} s before each fault, ${sizes.afterMs / 1000} s after it.`,
+    '',
+    '| scenario | calls | answered | not answered | 500s | sent during the fault: answered | afterwards |',
+    '| --- | ---: | ---: | --- | ---: | ---: | --- |',
+  ];
+  for (const x of outages) {
+    const afterwards = x.records
+      ? `${x.records.missingRecords} interaction records and ${x.records.missingCallEvents} calls' CallEvents lost of ${x.records.answered} answered calls; ${x.records.duplicateRecords + x.records.duplicateCallEvents} duplicates; all in JetStream ${x.records.completeAfterMs === null ? 'never' : seconds(x.records.completeAfterMs)} after the traffic`
+      : `${x.unfinishedWorkflows ?? '–'} llmCall workflows unfinished; ${x.refusalsNamingDependency} of ${x.refusals503} 503s name the dependency, ${x.calls.refusalsWithoutRetryAfter} refusals without retry-after`;
+    const title = `${x.id === 'nats-down' ? 'nats-server' : 'Temporal dev server'} stopped ${seconds(x.outageMs)}`;
+    lines.push(
+      `| ${title} | ${x.calls.calls} | ${x.calls.answered} | ${byStatus(x.calls)} | ${x.calls.status500} | ${x.during.answered} / ${x.during.calls} | ${afterwards} |`,
+    );
+  }
+  lines.push(
+    `| one of two gateways SIGKILLed | ${k.calls.calls} | ${k.calls.answered} | ${byStatus(k.calls)} | ${k.calls.status500} | – | errors on the killed gateway ${k.errorsOnKilled} (${k.inFlightOnKilled} in flight at the kill), on the other ${k.errorsOnSurvivor}; a user whose ${k.heldRequests} in-flight slots were on the killed gateway admitted by the other after ${k.readmittedAfterMs === null ? 'never (60 s)' : seconds(k.readmittedAfterMs)} (${k.refusedBeforeReadmission} × 429 first) |`,
+    '',
+    `Overload, one gateway and one worker: a closed loop of ${sizes.overload.probeConcurrency} sustained ${o.sustainableCallsPerSecond} calls/s; then ${sizes.overload.unloadedMs / 1000} s at half of it (unloaded) and ${sizes.overload.overloadMs / 1000} s at ${o.offeredCallsPerSecond} calls/s (2×). RSS after: ${sizes.overload.cooldownMs / 1000} s after the last call.`,
+    '',
+    '| offered | admitted | admitted p50 / p99 ms (unloaded) | refused (p50 / p99 ms to the refusal) | other errors | RSS MB before → peak → after |',
+    '| ---: | ---: | --- | --- | ---: | --- |',
+    `| ${o.overload.calls} | ${o.overload.answered} | ${cell(o.overload.answeredP50Ms)} / ${cell(o.overload.answeredP99Ms)} (${cell(o.unloaded.answeredP50Ms)} / ${cell(o.unloaded.answeredP99Ms)}) | ${o.refused} (${cell(o.refusalP50Ms)} / ${cell(o.refusalP99Ms)}) | ${o.otherErrors} | ${o.memory.map((m) => `${m.name} ${cell(m.beforeMb)} → ${cell(m.peakMb)} → ${cell(m.afterMb)}`).join('; ')} |`,
+  );
+  return `${partHeader('Stack', r.stack)}\n${lines.join('\n')}\n`;
+}
+
 export function renderReport(r: SuiteResult, charts: string[]): string {
   const chart = (name: string) => (charts.includes(name) ? `\n![${name}](${name})\n` : '');
   return [
@@ -161,6 +199,9 @@ export function renderReport(r: SuiteResult, charts: string[]): string {
     '',
     scaleTable(r),
     chart('scale.svg'),
+    '## 5. Faults in our own stack',
+    '',
+    stackTable(r),
   ].join('\n');
 }
 
@@ -201,6 +242,14 @@ export function renderReadmeBlock(r: SuiteResult, charts: string[]): string {
     '',
     scaleTable(r),
     `${chart('scale.svg', 'calls/s against workers')} ${chart('crashes-latency.svg', 'latency with and without kills')}`,
+    ...(r.stack
+      ? [
+          '',
+          '**5. Faults in our own stack** (NATS and Temporal stopped, a gateway SIGKILLed, 2× overload) — `npx tsx bench/suite/main.ts --parts stack`',
+          '',
+          stackTable(r),
+        ]
+      : []),
     README_BLOCK_END,
   ].join('\n');
 }

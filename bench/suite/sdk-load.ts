@@ -161,12 +161,12 @@ export async function runClosedLoop(
  * answers; when `maxInFlight` calls are outstanding a beat is skipped (and
  * counted) rather than queued. Resolves when every call sent has finished.
  */
-export async function runOpenLoop(
-  call: (i: number) => Promise<CallOutcome>,
+export async function runOpenLoop<T = CallOutcome>(
+  call: (i: number) => Promise<T>,
   o: { ratePerSecond: number; durationMs: number; maxInFlight: number; at?: Array<{ afterMs: number; run: () => Promise<void> | void }> },
-): Promise<{ outcomes: CallOutcome[]; skipped: number; startedAt: number }> {
+): Promise<{ outcomes: T[]; skipped: number; startedAt: number }> {
   const startedAt = Date.now();
-  const pending: Array<Promise<CallOutcome>> = [];
+  const pending: Array<Promise<T>> = [];
   const events = [...(o.at ?? [])].sort((a, b) => a.afterMs - b.afterMs);
   let inFlight = 0;
   let skipped = 0;

@@ -8,6 +8,7 @@
  */
 import type { CrashSizes } from './crashes';
 import type { FaultTiming } from './faults';
+import type { StackSizes } from './stack-faults';
 
 export type SuiteSize = 'smoke' | 'quick' | 'default';
 
@@ -16,6 +17,7 @@ export interface Sizes {
   faults: FaultTiming & { scenarios: 'all' | string[]; budgetMs: number };
   scale: { maxWorkers: number; concurrency: number; warmupMs: number; durationMs: number; budgetMs: number };
   crashes: CrashSizes & { budgetMs: number };
+  stack: StackSizes & { budgetMs: number };
 }
 
 const DEFAULT: Sizes = {
@@ -23,6 +25,18 @@ const DEFAULT: Sizes = {
   faults: { scenarios: 'all', ratePerSecond: 3, beforeMs: 3_000, faultMs: 18_000, afterMs: 8_000, maxInFlight: 80, budgetMs: 620_000 },
   scale: { maxWorkers: 3, concurrency: 16, warmupMs: 3_000, durationMs: 15_000, budgetMs: 110_000 },
   crashes: { calls: 1_000, chains: 20, chainPages: 6, baselineCalls: 30, ratePerSecond: 3, killEveryMs: 5_000, vendorLatencyMs: 800, budgetMs: 500_000 },
+  stack: {
+    ratePerSecond: 4,
+    beforeMs: 5_000,
+    afterMs: 10_000,
+    natsOutageMs: 30_000,
+    temporalOutageMs: 10_000,
+    recordWaitMs: 60_000,
+    settleMs: 60_000,
+    heldRequestMs: 15_000,
+    overload: { probeConcurrency: 16, probeMs: 8_000, unloadedMs: 10_000, overloadMs: 40_000, cooldownMs: 30_000 },
+    budgetMs: 480_000,
+  },
 };
 
 export function sizesFor(size: SuiteSize): Sizes {
@@ -37,6 +51,18 @@ export function sizesFor(size: SuiteSize): Sizes {
         faults: { scenarios: ['org-dead'], ratePerSecond: 3, beforeMs: 2_000, faultMs: 6_000, afterMs: 5_000, maxInFlight: 40, budgetMs: 120_000 },
         scale: { maxWorkers: 2, concurrency: 4, warmupMs: 1_000, durationMs: 4_000, budgetMs: 90_000 },
         crashes: { calls: 24, chains: 1, chainPages: 3, baselineCalls: 6, ratePerSecond: 3, killEveryMs: 3_000, vendorLatencyMs: 800, budgetMs: 120_000 },
+        stack: {
+          ratePerSecond: 3,
+          beforeMs: 2_000,
+          afterMs: 5_000,
+          natsOutageMs: 4_000,
+          temporalOutageMs: 4_000,
+          recordWaitMs: 60_000,
+          settleMs: 60_000,
+          heldRequestMs: 10_000,
+          overload: { probeConcurrency: 8, probeMs: 3_000, unloadedMs: 3_000, overloadMs: 5_000, cooldownMs: 5_000 },
+          budgetMs: 240_000,
+        },
       };
   }
 }

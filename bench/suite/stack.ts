@@ -22,7 +22,8 @@ import { parse } from 'yaml';
 import { findFreePorts } from '../../lib/ports';
 import type { SwitchboardConfigInput } from '../../schemas/config';
 import { readEnvFile } from '../../services/local-stack/node-services';
-import { startLocalStack, stopLocalStack } from '../../services/local-stack/stack';
+import { stopRecorded } from '../../services/local-stack/processes';
+import { startLocalStack, stopLocalStack, type LocalStackOptions } from '../../services/local-stack/stack';
 import { ROOT, spawnService, stopService, waitUntilReady, type ServiceProcess } from './services';
 import { benchPayloadEnv } from '../payload-keys';
 
@@ -48,8 +49,12 @@ export interface BenchStack {
   keys: Record<string, string>;
   /** The fake vendor's organisation ids. */
   organisations: string[];
-  /** Pids of the Temporal dev server and nats-server. */
+  /** Pids of the Temporal dev server and nats-server (updated in place when one is restarted). */
   infrastructure: Array<{ name: string; pid: number }>;
+  /** Stops the Temporal dev server or nats-server (SIGTERM, waits for its exit): an outage of our own stack. */
+  stopInfrastructure(part: 'temporal' | 'nats'): Promise<void>;
+  /** Starts what was stopped again on the same ports and data (SQLite, JetStream), and waits until it is healthy. */
+  restartInfrastructure(): Promise<void>;
   startWorker(o: ServiceOptions): Promise<ServiceProcess>;
   spawnWorker(o: ServiceOptions): Promise<{ service: ServiceProcess; ready: Promise<void> }>;
   startGateway(o: ServiceOptions & { inProcessWorker: boolean }): Promise<{ service: ServiceProcess; url: string }>;
@@ -84,8 +89,15 @@ export async function startBenchStack(runDir: string, readyTimeoutMs = 180_000):
   mkdirSync(logDir, { recursive: true });
   const [temporalPort, natsPort, natsMonitorPort, vendorPort] = await findFreePorts(4);
   const stackDir = join(runDir, 'stack');
+  const stackOptions: LocalStackOptions = {
+    dataDir: stackDir,
+    temporalPort: temporalPort!,
+    natsPort: natsPort!,
+    natsMonitorPort: natsMonitorPort!,
+    readyTimeoutMs,
+  };
   const [stack, bundle] = await Promise.all([
-    startLocalStack({ dataDir: stackDir, temporalPort: temporalPort!, natsPort: natsPort!, natsMonitorPort: natsMonitorPort!, readyTimeoutMs }),
+    startLocalStack(stackOptions),
     bundleWorkflowCode({ workflowsPath: join(ROOT, 'workflows/index.ts'), logger: new DefaultLogger('ERROR') }),
   ]);
   const bundlePath = join(runDir, 'workflow-bundle.js');
@@ -132,6 +144,7 @@ export async function startBenchStack(runDir: string, readyTimeoutMs = 180_000):
     return { service, ready: waitUntilReady(service, `http://127.0.0.1:${port}/readyz`, readyTimeoutMs) };
   };
 
+  const infrastructure = stack.processes.map((p) => ({ name: p.name, pid: p.pid }));
   return {
     runDir,
     temporalAddress: stack.temporalAddress,
@@ -140,7 +153,17 @@ export async function startBenchStack(runDir: string, readyTimeoutMs = 180_000):
     vendorUrl,
     keys,
     organisations: vendorSettings.organisations.map((o) => o.id),
-    infrastructure: stack.processes.map((p) => ({ name: p.name, pid: p.pid })),
+    infrastructure,
+    async stopInfrastructure(part) {
+      await stopRecorded(join(stackDir, 'pids', `${part}.pid`));
+    },
+    async restartInfrastructure() {
+      const restarted = await startLocalStack(stackOptions);
+      for (const p of restarted.processes) {
+        const known = infrastructure.find((x) => x.name === p.name);
+        if (known) known.pid = p.pid;
+      }
+    },
     spawnWorker,
     async startWorker(o) {
       const { service, ready } = await spawnWorker(o);

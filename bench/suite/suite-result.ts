@@ -4,8 +4,9 @@ import type { FaultScenarioResult, FaultTiming } from './faults';
 import type { MachineDescription } from './machine';
 import type { OverheadTarget } from './overhead';
 import type { ScalePoint } from './scale';
+import type { StackResult } from './stack-faults';
 
-export type PartName = 'overhead' | 'faults' | 'crashes' | 'scale';
+export type PartName = 'overhead' | 'faults' | 'crashes' | 'scale' | 'stack';
 
 /** A part's figures, or why it has none. */
 export type PartOutcome<T> = { ok: true; durationMs: number; budgetMs: number; result: T } | { ok: false; durationMs: number; budgetMs: number; error: string };
@@ -29,6 +30,8 @@ export interface SuiteResult {
   faults?: PartOutcome<{ timing: FaultTiming; sickUpstream: string; scenarios: FaultScenarioResult[] }>;
   crashes?: PartOutcome<CrashResult>;
   scale?: PartOutcome<ScalePoint[]>;
+  /** Faults in our own stack: NATS and Temporal down, a gateway killed, 2× overload. */
+  stack?: PartOutcome<StackResult>;
   /** Invariants that failed (a lost call, a part that crashed): the run exits non-zero. Speed is never one. */
   failures: string[];
   totalDurationMs: number;
