@@ -77,7 +77,8 @@ function stackFailures(s: StackResult): string[] {
   }
   for (const o of s.outages) {
     if (o.calls.noAnswer > 0) failures.push(`stack: ${o.id}: ${o.calls.noAnswer} calls got no answer at all`);
-    if (o.refusalsNamingDependency < o.refusals503) failures.push(`stack: ${o.id}: ${o.refusals503 - o.refusalsNamingDependency} 503s named no dependency`);
+    const unexplained = o.refusals503 - o.refusalsNamingDependency - o.refusalsOverloaded;
+    if (unexplained > 0) failures.push(`stack: ${o.id}: ${unexplained} 503s neither named the dependency nor said overloaded`);
     if (o.records && (o.records.missingRecords > 0 || o.records.missingCallEvents > 0))
       failures.push(
         `stack: ${o.id}: of ${o.records.answered} answered calls, ${o.records.missingRecords} interaction records and ${o.records.missingCallEvents} calls' CallEvents lost`,

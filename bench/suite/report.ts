@@ -153,7 +153,7 @@ export function stackTable(r: SuiteResult): string {
   for (const x of outages) {
     const afterwards = x.records
       ? `${x.records.missingRecords} interaction records and ${x.records.missingCallEvents} calls' CallEvents lost of ${x.records.answered} answered calls; ${x.records.duplicateRecords + x.records.duplicateCallEvents} duplicates; all in JetStream ${x.records.completeAfterMs === null ? 'never' : seconds(x.records.completeAfterMs)} after the traffic`
-      : `${x.unfinishedWorkflows ?? '–'} llmCall workflows unfinished; ${x.refusalsNamingDependency} of ${x.refusals503} 503s name the dependency, ${x.calls.refusalsWithoutRetryAfter} refusals without retry-after`;
+      : `${x.unfinishedWorkflows ?? '–'} llmCall workflows unfinished; of ${x.refusals503} 503s, ${x.refusalsNamingDependency} name the dependency and ${x.refusalsOverloaded} say \`overloaded\`; ${x.calls.refusalsWithoutRetryAfter} refusals without retry-after`;
     const title = `${x.id === 'nats-down' ? 'nats-server' : 'Temporal dev server'} stopped ${seconds(x.outageMs)}`;
     lines.push(
       `| ${title} | ${x.calls.calls} | ${x.calls.answered} | ${byStatus(x.calls)} | ${x.calls.status500} | ${x.during.answered} / ${x.during.calls} | ${afterwards} |`,
