@@ -64,3 +64,29 @@ export function spawnWorker(options: { configPath: string; taskQueue: string; co
   const exited = new Promise<number | string>((resolveExit) => child.once('exit', (code, signal) => resolveExit(code ?? signal ?? 'unknown')));
   return { child, output: () => output, exited, kill: (signal = 'SIGKILL') => child.kill(signal) };
 }
+
+/** How long a spawned worker may take to become ready: it starts under tsx, which on a loaded 2-core machine takes its time. */
+export const WORKER_START_MS = 150_000;
+
+/**
+ * Waits until the spawned worker answers `/readyz` on `healthPort`, for as
+ * long as it lives: a worker that exits fails the wait at once, with its
+ * output; one that is slow (a loaded machine) is waited for up to
+ * WORKER_START_MS, which only catches a hung start. Give the hook that calls
+ * it a timeout above that.
+ */
+export async function waitUntilReady(worker: WorkerProcess, healthPort: number): Promise<void> {
+  let exit: number | string | undefined;
+  void worker.exited.then((code) => (exit = code));
+  const deadline = Date.now() + WORKER_START_MS;
+  for (;;) {
+    if (exit !== undefined) throw new Error(`the spawned worker exited (${String(exit)}) before it was ready; its output:\n${worker.output().slice(-4_000)}`);
+    const ready = await fetch(`http://127.0.0.1:${healthPort}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`the spawned worker was not ready within ${WORKER_START_MS} ms; its output:\n${worker.output().slice(-4_000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

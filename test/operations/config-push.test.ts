@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { findFreePort } from '../../lib/ports';
 import type { SwitchboardConfigInput } from '../../schemas/config';
 import { eventually, startSwitchboard, type SwitchboardUnderTest } from '../harness/switchboard';
-import { serviceEnv, spawnWorker, writeConfigFile, type WorkerProcess } from '../harness/worker-process';
+import { serviceEnv, spawnWorker, writeConfigFile, type WorkerProcess, waitUntilReady, WORKER_START_MS } from '../harness/worker-process';
 
 const root = resolve(__dirname, '../..');
 
@@ -49,12 +49,8 @@ describe('switchboard config push', () => {
     const extra = { SB_HEALTH_PORT: String(healthPort), SB_CONFIG_BUCKET: bucket };
     env = serviceEnv({ configPath, taskQueue: t.taskQueue, controlBucket: t.controlBucket, env: extra });
     worker = spawnWorker({ configPath, taskQueue: t.taskQueue, controlBucket: t.controlBucket, env: extra });
-    await eventually(
-      'the worker to be ready',
-      async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok ? true : undefined),
-      30_000,
-    );
-  });
+    await waitUntilReady(worker, healthPort);
+  }, WORKER_START_MS + 30_000);
   afterAll(async () => {
     worker?.kill('SIGTERM');
     await worker?.exited;

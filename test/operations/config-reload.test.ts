@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { findFreePort } from '../../lib/ports';
 import type { SwitchboardConfigInput } from '../../schemas/config';
 import { eventually, startSwitchboard, testSecretsEnv, type SwitchboardUnderTest } from '../harness/switchboard';
-import { spawnWorker, type WorkerProcess } from '../harness/worker-process';
+import { spawnWorker, type WorkerProcess, waitUntilReady, WORKER_START_MS } from '../harness/worker-process';
 
 /** A directory laid out like a Kubernetes configMap volume: `name -> ..data/name`, `..data -> ..<version>`. */
 function configMapVolume(fileName: string) {
@@ -86,12 +86,8 @@ describe('config reload without restarts', () => {
       controlBucket: t.controlBucket,
       env: { SB_HEALTH_PORT: String(healthPort), SB_CONFIG_POLL_MS: '1000' },
     });
-    await eventually(
-      'the worker to be ready',
-      async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok ? true : undefined),
-      30_000,
-    );
-  });
+    await waitUntilReady(worker, healthPort);
+  }, WORKER_START_MS + 30_000);
   afterAll(async () => {
     worker?.kill('SIGTERM');
     await worker?.exited;

@@ -7,7 +7,7 @@ import { findFreePort } from '../../lib/ports';
 import { isSwitchboardCallError } from '../../lib/client';
 import { createBreakerSignals } from '../../lib/health-registry/breaker-signals';
 import { eventually, startSwitchboard, switchboardConfig, testSecretsEnv, type SwitchboardUnderTest } from '../harness/switchboard';
-import { spawnWorker, writeConfigFile, type WorkerProcess } from '../harness/worker-process';
+import { spawnWorker, writeConfigFile, type WorkerProcess, waitUntilReady, WORKER_START_MS } from '../harness/worker-process';
 
 describe('worker metrics, probes and logs', () => {
   let t: SwitchboardUnderTest;
@@ -30,12 +30,8 @@ describe('worker metrics, probes and logs', () => {
       controlBucket: t.controlBucket,
       env: { LOG_LEVEL: 'debug', SB_HEALTH_PORT: String(healthPort) },
     });
-    await eventually(
-      'the worker to be ready',
-      async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok ? true : undefined),
-      30_000,
-    );
-  });
+    await waitUntilReady(worker, healthPort);
+  }, WORKER_START_MS + 30_000);
   afterEach(async () => {
     // A worker that died mid-file fails every later test with a timeout: say why it died, once.
     const code = await Promise.race([worker?.exited, new Promise((r) => setTimeout(() => r(undefined), 10))]);
