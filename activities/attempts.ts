@@ -53,6 +53,15 @@ function streamLimits(config: SwitchboardConfig, route: string): { firstTokenTim
   return { firstTokenTimeoutMs, stallTimeoutMs };
 }
 
+export interface AttemptOptions {
+  /**
+   * The attempt's CallEvent publishes go here instead of being awaited: the
+   * caller awaits them before its own activity completes (answerCall, so the
+   * event's ack overlaps the interaction record's instead of preceding it).
+   */
+  deferEvents?: Promise<void>[];
+}
+
 /**
  * One attempt = pick an upstream of the entry's provider, call it through its
  * SDK (retries off), publish a CallEvent whatever happened, then return or
@@ -62,17 +71,19 @@ function streamLimits(config: SwitchboardConfig, route: string): { firstTokenTim
 export function createAttemptActivities(deps: AttemptActivityDeps) {
   const { config, publishCallEvent, nats, log } = deps;
 
-  async function emit(event: CallEvent): Promise<void> {
-    try {
-      await publishCallEvent(event);
-    } catch (error) {
+  /** Publishes the event; with `deferred`, the ack is awaited there (by the caller) instead of here. Never throws. */
+  async function emit(event: CallEvent, deferred: Promise<void>[] | undefined): Promise<void> {
+    const published = publishCallEvent(event).catch((error: unknown) => {
       // The answer matters more than the event: log loudly, do not fail the call.
       log.error({ err: error, callId: event.callId, upstream: event.upstream }, 'could not publish CallEvent');
-    }
+    });
+    if (deferred) deferred.push(published);
+    else await published;
   }
 
   /** One attempt on the upstream `pick` chooses: the ordinary attempt and the supervisor's probe both run here. */
-  async function runAttempt(input: AttemptInput, pick: () => Promise<SelectedUpstream | NoUpstream>): Promise<AttemptSuccess> {
+  async function runAttempt(input: AttemptInput, pick: () => Promise<SelectedUpstream | NoUpstream>, options?: AttemptOptions): Promise<AttemptSuccess> {
+    const deferred = options?.deferEvents;
     const ctx = Context.current();
     // A short backoff waits here (precise, unlike a workflow timer); then the pick sees the health of now.
     if (input.waitMs) await ctx.sleep(input.waitMs);
@@ -221,16 +232,19 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         if (prefill === undefined || chunkIndex > 0 || refused.outcome !== 'caller_fault') throw error;
         callLog.warn({ err: error }, 'the upstream refused the assistant prefill; resuming without it');
         // The refused request is on record like any other (its own event id; neutral for health: the caller's side of the protocol).
-        await emit({
-          ...base,
-          eventId: randomUUID(),
-          at: Date.now(),
-          outcome: 'caller_fault',
-          ...(refused.status !== undefined ? { status: refused.status } : {}),
-          errorType: refused.errorType,
-          errorMessage: `assistant prefill refused; asked again without it: ${refused.message}`.slice(0, 500),
-          latencyMs: performance.now() - started,
-        });
+        await emit(
+          {
+            ...base,
+            eventId: randomUUID(),
+            at: Date.now(),
+            outcome: 'caller_fault',
+            ...(refused.status !== undefined ? { status: refused.status } : {}),
+            errorType: refused.errorType,
+            errorMessage: `assistant prefill refused; asked again without it: ${refused.message}`.slice(0, 500),
+            latencyMs: performance.now() - started,
+          },
+          deferred,
+        );
         streamed = createStreamedText(resume!.text);
         prefillRefused = true;
         return callVendor(false);
@@ -244,20 +258,23 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
       const cost = costUsd(cfg, entry.model, result.usage.inputTokens, result.usage.outputTokens);
       const at = Date.now();
       await settleProbe({ outcome: 'success', at });
-      await emit({
-        ...base,
-        at,
-        outcome: 'success',
-        status: result.status,
-        latencyMs,
-        ...(resume ? { resumedBy: prefill && !prefillRefused ? ('prefill' as const) : ('matching' as const) } : {}),
-        ...(skipped.count ? { skippedChunks: skipped.count } : {}),
-        ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
-        inputTokens: result.usage.inputTokens,
-        outputTokens: result.usage.outputTokens,
-        ...(cost !== undefined ? { costUsd: cost } : {}),
-        ...(result.rateLimit ? { rateLimit: result.rateLimit } : {}),
-      });
+      await emit(
+        {
+          ...base,
+          at,
+          outcome: 'success',
+          status: result.status,
+          latencyMs,
+          ...(resume ? { resumedBy: prefill && !prefillRefused ? ('prefill' as const) : ('matching' as const) } : {}),
+          ...(skipped.count ? { skippedChunks: skipped.count } : {}),
+          ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
+          inputTokens: result.usage.inputTokens,
+          outputTokens: result.usage.outputTokens,
+          ...(cost !== undefined ? { costUsd: cost } : {}),
+          ...(result.rateLimit ? { rateLimit: result.rateLimit } : {}),
+        },
+        deferred,
+      );
       callLog.debug(
         { latencyMs, status: result.status, ...(resume ? { resumed: prefill && !prefillRefused ? 'prefill' : 'matching the text sent' } : {}) },
         'attempt succeeded',
@@ -295,18 +312,21 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         errorType: info.errorType,
         errorMessage: info.message,
       });
-      await emit({
-        ...base,
-        at,
-        outcome: info.outcome,
-        ...(info.status !== undefined ? { status: info.status } : {}),
-        errorType: info.errorType,
-        errorMessage: info.message.slice(0, 500),
-        ...(skipped.count ? { skippedChunks: skipped.count } : {}),
-        latencyMs,
-        ...(info.retryAfterMs !== undefined ? { retryAfterMs: info.retryAfterMs } : {}),
-        ...(info.rateLimit ? { rateLimit: info.rateLimit } : {}),
-      });
+      await emit(
+        {
+          ...base,
+          at,
+          outcome: info.outcome,
+          ...(info.status !== undefined ? { status: info.status } : {}),
+          errorType: info.errorType,
+          errorMessage: info.message.slice(0, 500),
+          ...(skipped.count ? { skippedChunks: skipped.count } : {}),
+          latencyMs,
+          ...(info.retryAfterMs !== undefined ? { retryAfterMs: info.retryAfterMs } : {}),
+          ...(info.rateLimit ? { rateLimit: info.rateLimit } : {}),
+        },
+        deferred,
+      );
       if (request.stream && chunkIndex > 0) {
         nats.publish(streamSubject(input.callId), encodeStreamChunk({ type: 'attempt_failed', attempt: input.attempt, reason: info.errorType }));
       }
@@ -339,8 +359,9 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
   }
 
   return {
-    attemptCall: (input: AttemptInput): Promise<AttemptSuccess> =>
-      runAttempt(input, () => deps.pickHealthy(input.entry.provider, input.entry.model, new Set(input.exclude), input.allowPanic ?? false)),
+    /** Temporal passes only `input`; `options` is for callers in the same process (answerCall). */
+    attemptCall: (input: AttemptInput, options?: AttemptOptions): Promise<AttemptSuccess> =>
+      runAttempt(input, () => deps.pickHealthy(input.entry.provider, input.entry.model, new Set(input.exclude), input.allowPanic ?? false), options),
 
     /**
      * The breakerSupervisor's own half-open probe: one tiny request to

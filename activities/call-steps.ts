@@ -24,6 +24,7 @@ import { afterAnswer, beginAttempt, beginReview, startCallState } from '../lib/c
 import type { AttemptFailureDetails, AttemptInput, AttemptSuccess, CallPlan, LlmCallInput } from '../schemas/call';
 import type { CacheHit, CacheLookupInput, CacheStoreInput } from '../schemas/cache';
 import type { LlmResult } from '../schemas/llm';
+import type { AttemptOptions } from './attempts';
 import type { RecordInteractionInput } from './interactions';
 
 export type { FinishCallInput };
@@ -34,7 +35,7 @@ export interface CallStepDeps {
   storeCachedAnswer: (input: CacheStoreInput) => Promise<void>;
   recordInteraction: (input: RecordInteractionInput) => Promise<void>;
   /** One vendor attempt (activities/attempts.ts): its answer, or an ApplicationFailure of type SbAttemptFailed. */
-  attemptCall: (input: AttemptInput) => Promise<AttemptSuccess>;
+  attemptCall: (input: AttemptInput, options?: AttemptOptions) => Promise<AttemptSuccess>;
 }
 
 export interface PreparedCall {
@@ -91,30 +92,42 @@ export function createCallStepActivities(deps: CallStepDeps) {
       () => false,
     );
 
+  /** `answerCall`'s steps; the attempt's CallEvent publishes go to `events`. */
+  async function answerFirst({ input, workflowId, startedAt, rerun }: AnswerCallInput, events: Promise<void>[]): Promise<FirstAnswer> {
+    const prepared = await prepareCall(input);
+    const call = openCall(input, prepared.plan, prepared.masking, { workflowId, startedAt });
+    if (prepared.hit) {
+      const result = cachedResult(call, prepared.hit, Date.now());
+      return { kind: 'answered', prepared, result, finished: await finished(finishOf(call, result, call.plan.entries[0]!.prompt).finish) };
+    }
+    // The same first step the workflow derives (same call, same state, `now` = the start): it can pick up from here.
+    const begun = beginAttempt(call, startCallState(), { now: startedAt, child: false, ...(rerun ? { readBack: true } : {}) });
+    let success: AttemptSuccess;
+    try {
+      success = await deps.attemptCall(begun.step.input, { deferEvents: events });
+    } catch (error) {
+      const failure = attemptFailureOf(error);
+      if (!failure) throw error;
+      return { kind: 'failed', prepared, failure };
+    }
+    if (beginReview(call, begun.state, begun.step, success)) return { kind: 'to_review', prepared, success };
+    const result = afterAnswer(call, begun.state, begun.step, success, Date.now());
+    return { kind: 'answered', prepared, result, finished: await finished(finishOf(call, result, begun.step.entry.prompt).finish) };
+  }
+
   return {
     prepareCall,
     finishCall,
 
-    async answerCall({ input, workflowId, startedAt, rerun }: AnswerCallInput): Promise<FirstAnswer> {
-      const prepared = await prepareCall(input);
-      const call = openCall(input, prepared.plan, prepared.masking, { workflowId, startedAt });
-      if (prepared.hit) {
-        const result = cachedResult(call, prepared.hit, Date.now());
-        return { kind: 'answered', prepared, result, finished: await finished(finishOf(call, result, call.plan.entries[0]!.prompt).finish) };
-      }
-      // The same first step the workflow derives (same call, same state, `now` = the start): it can pick up from here.
-      const begun = beginAttempt(call, startCallState(), { now: startedAt, child: false, ...(rerun ? { readBack: true } : {}) });
-      let success: AttemptSuccess;
+    async answerCall(first: AnswerCallInput): Promise<FirstAnswer> {
+      // The attempt's CallEvent is acknowledged while the answer is stored and recorded, not before: one NATS round trip
+      // less on the call's path, and still every ack before this activity (and so the call) completes.
+      const events: Promise<void>[] = [];
       try {
-        success = await deps.attemptCall(begun.step.input);
-      } catch (error) {
-        const failure = attemptFailureOf(error);
-        if (!failure) throw error;
-        return { kind: 'failed', prepared, failure };
+        return await answerFirst(first, events);
+      } finally {
+        await Promise.all(events);
       }
-      if (beginReview(call, begun.state, begun.step, success)) return { kind: 'to_review', prepared, success };
-      const result = afterAnswer(call, begun.state, begun.step, success, Date.now());
-      return { kind: 'answered', prepared, result, finished: await finished(finishOf(call, result, begun.step.entry.prompt).finish) };
     },
   };
 }

@@ -9,7 +9,7 @@ import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { NatsConnection } from 'nats';
 import { connectNats } from '../../lib/nats/connect';
-import { createAttemptActivities } from '../../activities/attempts';
+import { createAttemptActivities, type AttemptOptions } from '../../activities/attempts';
 import { createCacheActivities } from '../../activities/cache';
 import { createCallStepActivities } from '../../activities/call-steps';
 import { createInteractionActivities } from '../../activities/interactions';
@@ -207,8 +207,8 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
       ...(options.cacheBucket ? { bucket: options.cacheBucket } : {}),
     });
     const interactionActivities = createInteractionActivities({ nats, outbox, config, log, onCallFinished: metrics.observeCall });
-    const attemptCall = async (input: AttemptInput) => {
-      const result = await attemptActivities.attemptCall(input);
+    const attemptCall = async (input: AttemptInput, options?: AttemptOptions) => {
+      const result = await attemptActivities.attemptCall(input, options);
       logAttemptDetails(log, input, result);
       return result;
     };
