@@ -39,8 +39,12 @@ export interface Admitted {
   segment: Segment | 'anonymous';
   /** Returns the in-flight slots and stops renewing them. */
   release(): Promise<void>;
-  /** Corrects the tokens/min buckets with the call's real usage (the admission charged its estimate). */
-  settle(actualTokens: number): Promise<void>;
+  /**
+   * The call is over: corrects the tokens/min buckets with its real usage (the
+   * admission charged its estimate) and returns the in-flight slots, in one
+   * update of each subject's state.
+   */
+  finish(actualTokens: number): Promise<void>;
   /** True when NATS was away and this pod's own limiter admitted the request. */
   local: boolean;
 }
@@ -112,9 +116,12 @@ export async function createAdmission(nats: NatsConnection, config: AdmissionCon
       const releaseAll = async () => {
         clearInterval(renewal);
         await Promise.all(
-          taken.map(({ key, store: s }) =>
-            s.update(key, (state) => ({ state: state ? releaseLease(state, leaseId) : LimiterState.parse({}), outcome: undefined })).catch(() => undefined),
-          ),
+          // Only subjects with an in-flight limit hold a lease.
+          taken
+            .filter(({ limits }) => limits.concurrent !== undefined)
+            .map(({ key, store: s }) =>
+              s.update(key, (state) => ({ state: state ? releaseLease(state, leaseId) : LimiterState.parse({}), outcome: undefined })).catch(() => undefined),
+            ),
         );
       };
       const leased = () => taken.filter((s) => s.limits.concurrent !== undefined);
@@ -166,21 +173,24 @@ export async function createAdmission(nats: NatsConnection, config: AdmissionCon
         await releaseAll();
         throw error;
       }
-      const settle = async (actualTokens: number) => {
-        if (actualTokens === ask.estimatedTokens) return;
+      const finish = async (actualTokens: number) => {
+        clearInterval(renewal);
         const settlement = { estimated: ask.estimatedTokens, actual: actualTokens, abuseStrikes: config.abuseRejectionsPerMinute };
+        const settles = (limits: AdmissionLimits) => limits.tokensPerMinute !== undefined && actualTokens !== ask.estimatedTokens;
+        const leases = (limits: AdmissionLimits) => limits.concurrent !== undefined;
         await Promise.all(
           taken
-            .filter(({ limits }) => limits.tokensPerMinute !== undefined)
+            .filter(({ limits }) => settles(limits) || leases(limits))
             .map(({ key, limits, store: s }) =>
-              s.update(key, (state) => ({
-                state: state ? settleTokens(state, limits, { ...settlement, now: Date.now() }) : LimiterState.parse({}),
-                outcome: undefined,
-              })),
+              s.update(key, (state) => {
+                if (!state) return { state: LimiterState.parse({}), outcome: undefined };
+                const settled = settles(limits) ? settleTokens(state, limits, { ...settlement, now: Date.now() }) : state;
+                return { state: leases(limits) ? releaseLease(settled, leaseId) : settled, outcome: undefined };
+              }),
             ),
         );
       };
-      return { segment: segment ?? 'anonymous', release: releaseAll, settle, local: store === local };
+      return { segment: segment ?? 'anonymous', release: releaseAll, finish, local: store === local };
     },
   };
 }

@@ -66,10 +66,13 @@ export async function admitted<T>(
     await admission.release().catch((error: unknown) => ctx.log.warn({ err: error }, 'could not release an admission lease (it expires on its own)'));
   };
   const finish = async (result: LlmResult) => {
+    if (released) return;
+    released = true;
     // A cache hit spent no vendor tokens.
     const used = result.cached ? 0 : result.usage.inputTokens + result.usage.outputTokens;
-    await admission.settle(used).catch((error: unknown) => ctx.log.warn({ err: error }, 'could not settle the tokens of a call with its real usage'));
-    await release();
+    await admission
+      .finish(used)
+      .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not settle the tokens of a call and return its slot (the slot expires on its own)'));
   };
   const ended = ctx.load.begin();
   try {
