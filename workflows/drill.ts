@@ -18,14 +18,12 @@ import type { AttemptFailureDetails, PlannedEntry } from '../schemas/call';
 import type { DrillEntryReport, DrillInput, DrillReport, DrillRoutePlan, DrillRun, DrillSample } from '../schemas/drill';
 import { failureTypes } from '../contracts/failures';
 import { DRILL_FEATURE, DRILL_TENANT } from '../contracts/names';
+import { planStep } from './step-options';
 
 type AttemptActivities = ReturnType<typeof createAttemptActivities>;
 type DrillActivities = ReturnType<typeof createDrillActivities>;
 
-const { planDrill } = proxyLocalActivities<DrillActivities>({
-  startToCloseTimeout: '5 seconds',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: [failureTypes.invalidRequest] },
-});
+const { planDrill } = proxyLocalActivities<DrillActivities>(planStep);
 const { publishDrillReport } = proxyActivities<DrillActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 3 },

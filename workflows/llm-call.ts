@@ -31,6 +31,7 @@ import type { AttemptFailureDetails, AttemptInput, AttemptSuccess, LlmCallInput 
 import type { LlmResult } from '../schemas/llm';
 import { failureTypes } from '../contracts/failures';
 import { CALL_SHAPE, callStartSearchAttributes, searchAttributes } from '../contracts/names';
+import { planStep, recordStep } from './step-options';
 
 type AttemptActivities = ReturnType<typeof createAttemptActivities>;
 
@@ -44,18 +45,9 @@ type CallStepActivities = ReturnType<typeof createCallStepActivities>;
  */
 const { answerCall } = proxyLocalActivities<CallStepActivities>({ startToCloseTimeout: '10 minutes', retry: { maximumAttempts: 1 } });
 // The same steps apart (a chain's call, or after answerCall failed before its attempt): plan + cache look-up, cache store + record.
-const { prepareCall } = proxyLocalActivities<CallStepActivities>({
-  startToCloseTimeout: '5 seconds',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: [failureTypes.invalidRequest] },
-});
-const { finishCall } = proxyLocalActivities<CallStepActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { maximumAttempts: 5 },
-});
-const { recordCallFailure } = proxyLocalActivities<ReturnType<typeof createInteractionActivities>>({
-  startToCloseTimeout: '10 seconds',
-  retry: { maximumAttempts: 5 },
-});
+const { prepareCall } = proxyLocalActivities<CallStepActivities>(planStep);
+const { finishCall } = proxyLocalActivities<CallStepActivities>(recordStep);
+const { recordCallFailure } = proxyLocalActivities<ReturnType<typeof createInteractionActivities>>(recordStep);
 
 /**
  * The attempt activity of a step. The call's first attempt is LOCAL: it runs
