@@ -12,7 +12,7 @@ export PATH := $(NODE_DIR):$(PATH)
 # Puts SB_TEMPORAL_BIN and SB_NATS_BIN in the environment of a recipe line.
 WITH_BINS = set -a && eval "$$(scripts/ensure-binaries.sh)" && set +a &&
 
-.PHONY: help setup up down status demo test lint typecheck jest bench bench-smoke format clean check-deploy cluster-up cluster-down cluster-status test-cluster record-histories test-clients
+.PHONY: help setup up down status demo test lint typecheck jest bench bench-smoke load format clean check-deploy cluster-up cluster-down cluster-status test-cluster record-histories test-clients
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -80,6 +80,9 @@ record-histories: setup ## record llmCall's histories for the replay test: make 
 
 bench: setup ## benchmark + chaos suite beside Portkey's gateway (< 20 min; bench/results/latest)
 	@$(WITH_BINS) npx tsx bench/suite/main.ts
+
+load: node_modules/.installed ## closed-loop load on the running stack (make up) with the openai client: vendor vs gateway, c=1 and 10
+	@npx tsx bench/demo-load.ts $(LOAD_ARGS)
 
 bench-smoke: setup ## the suite at tiny sizes (~3 min, CI): fails on a broken invariant, not on speed
 	@$(WITH_BINS) npx tsx bench/suite/main.ts --smoke
