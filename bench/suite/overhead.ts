@@ -59,72 +59,97 @@ export interface OverheadTargetSpec {
   streams?: boolean;
 }
 
+/**
+ * Every target at one concurrency, then the next concurrency: each target's
+ * row is measured next to the others' at the same load (not minutes apart,
+ * and not right after another target's saturating run), so the ratios to the
+ * floor compare like with like. A short pause between rows lets the Temporal
+ * server finish what the last row left it (visibility, timers).
+ */
 export async function measureOverhead(
   specs: OverheadTargetSpec[],
   o: { concurrency: number[]; warmupMs: number; log: (line: string) => void },
 ): Promise<OverheadTarget[]> {
-  const results: OverheadTarget[] = [];
-  let direct: OverheadLevel[] | undefined;
-  let directStreaming: StreamingFigures | undefined;
-  for (const spec of specs) {
-    const client = openaiClient(spec.target);
-    const levels: OverheadLevel[] = [];
-    for (const concurrency of o.concurrency) {
-      let usage: { end: () => ProcessUsage[] } | undefined;
-      let processes: ProcessUsage[] = [];
-      const { outcomes, callsPerSecond, completedInWindow, windowMs } = await runClosedLoop(
-        (i) => callOnce(client, spec.target.model, `Overhead ${spec.target.name} c${concurrency} #${i}: suggest a headline for a bakery.`, false),
-        concurrency,
-        {
-          warmupMs: o.warmupMs,
-          durationMs: spec.durationMs,
-          // At least one call per client measured, however slow the target (within its budget).
-          minCalls: concurrency,
-          maxDurationMs: spec.maxDurationMs,
-          onStart: () => (usage = startUsageWindow(spec.processes)),
-          onEnd: () => (processes = usage?.end() ?? []),
-        },
-      );
-      const summary = summarise(outcomes);
-      const baseline = direct?.find((d) => d.concurrency === concurrency);
-      const added = (mine: number | null, theirs: number | null | undefined) =>
-        mine === null || theirs === null || theirs === undefined ? null : round1(mine - theirs);
-      const own = processes.filter((_, i) => spec.processes[i]!.own);
-      // Direct calls have no process of their own to charge.
-      const ownCpu = own.length === 0 ? null : own.reduce<number | null>((sum, p) => (sum === null || p.cpuMs === null ? null : sum + p.cpuMs), 0);
-      const level: OverheadLevel = {
-        concurrency,
-        ...summary,
-        callsPerSecond,
-        windowMs,
-        addedP50Ms: added(summary.p50Ms, baseline?.p50Ms),
-        addedP95Ms: added(summary.p95Ms, baseline?.p95Ms),
-        addedP99Ms: added(summary.p99Ms, baseline?.p99Ms),
-        cpuMsPerCall: ownCpu === null || completedInWindow === 0 ? null : round1(ownCpu / completedInWindow),
-        processes,
-        firstErrors: [...new Set(outcomes.filter((x) => !x.ok).map((x) => x.error ?? 'unknown'))].slice(0, 3),
-      };
-      levels.push(level);
+  const levels = new Map<string, OverheadLevel[]>(specs.map((spec) => [spec.target.name, []]));
+  const clients = new Map(specs.map((spec) => [spec.target.name, openaiClient(spec.target)]));
+  for (const concurrency of o.concurrency) {
+    for (const spec of specs) {
+      await settle();
+      const baseline = levels.get('direct')?.find((d) => d.concurrency === concurrency);
+      const level = await measureLevel(clients.get(spec.target.name)!, spec, concurrency, o.warmupMs, baseline);
+      levels.get(spec.target.name)!.push(level);
       o.log(
-        `overhead ${spec.target.name.padEnd(11)} c=${String(concurrency).padEnd(3)} ${String(callsPerSecond).padStart(7)} calls/s  p50 ${level.p50Ms} p95 ${level.p95Ms} p99 ${level.p99Ms} ms  errors ${level.errors}  cpu/call ${level.cpuMsPerCall} ms`,
+        `overhead ${spec.target.name.padEnd(11)} c=${String(concurrency).padEnd(3)} ${String(level.callsPerSecond).padStart(7)} calls/s  p50 ${level.p50Ms} p95 ${level.p95Ms} p99 ${level.p99Ms} ms  errors ${level.errors}  cpu/call ${level.cpuMsPerCall} ms`,
       );
     }
-    if (spec.target.name === 'direct') direct = levels;
-    const streaming = spec.streams ? await measureStreaming(client, spec, o, directStreaming) : undefined;
-    if (spec.target.name === 'direct') directStreaming = streaming;
-    if (streaming)
-      o.log(
-        `overhead ${spec.target.name.padEnd(11)} stream c=1  TTFT p50 ${streaming.ttftP50Ms} p95 ${streaming.ttftP95Ms} p99 ${streaming.ttftP99Ms} ms  added p50 ${streaming.addedTtftP50Ms} ms  errors ${streaming.errors}`,
-      );
-    results.push({
+  }
+  const streamed = new Map<string, StreamingFigures>();
+  for (const spec of specs.filter((x) => x.streams)) {
+    await settle();
+    const streaming = await measureStreaming(clients.get(spec.target.name)!, spec, o, streamed.get('direct'));
+    streamed.set(spec.target.name, streaming);
+    o.log(
+      `overhead ${spec.target.name.padEnd(11)} stream c=1  TTFT p50 ${streaming.ttftP50Ms} p95 ${streaming.ttftP95Ms} p99 ${streaming.ttftP99Ms} ms  added p50 ${streaming.addedTtftP50Ms} ms  errors ${streaming.errors}`,
+    );
+  }
+  return specs.map((spec) => {
+    const mine = levels.get(spec.target.name)!;
+    const streaming = streamed.get(spec.target.name);
+    return {
       name: spec.target.name,
       description: spec.description,
-      levels,
-      saturationCallsPerSecond: Math.max(...levels.map((l) => l.callsPerSecond)),
+      levels: mine,
+      saturationCallsPerSecond: Math.max(...mine.map((l) => l.callsPerSecond)),
       ...(streaming ? { streaming } : {}),
-    });
-  }
-  return results;
+    };
+  });
+}
+
+/** Between two rows: the last row's leftovers (visibility writes, a saturated queue) are the server's to finish first. */
+const SETTLE_MS = 2_000;
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+
+/** One target at one concurrency: latency, throughput, and the CPU its processes spent per call. */
+async function measureLevel(
+  client: OpenAI,
+  spec: OverheadTargetSpec,
+  concurrency: number,
+  warmupMs: number,
+  baseline: OverheadLevel | undefined,
+): Promise<OverheadLevel> {
+  let usage: { end: () => ProcessUsage[] } | undefined;
+  let processes: ProcessUsage[] = [];
+  const { outcomes, callsPerSecond, completedInWindow, windowMs } = await runClosedLoop(
+    (i) => callOnce(client, spec.target.model, `Overhead ${spec.target.name} c${concurrency} #${i}: suggest a headline for a bakery.`, false),
+    concurrency,
+    {
+      warmupMs,
+      durationMs: spec.durationMs,
+      // At least one call per client measured, however slow the target (within its budget).
+      minCalls: concurrency,
+      maxDurationMs: spec.maxDurationMs,
+      onStart: () => (usage = startUsageWindow(spec.processes)),
+      onEnd: () => (processes = usage?.end() ?? []),
+    },
+  );
+  const summary = summarise(outcomes);
+  const added = (mine: number | null, theirs: number | null | undefined) =>
+    mine === null || theirs === null || theirs === undefined ? null : round1(mine - theirs);
+  const own = processes.filter((_, i) => spec.processes[i]!.own);
+  // Direct calls have no process of their own to charge.
+  const ownCpu = own.length === 0 ? null : own.reduce<number | null>((sum, p) => (sum === null || p.cpuMs === null ? null : sum + p.cpuMs), 0);
+  return {
+    concurrency,
+    ...summary,
+    callsPerSecond,
+    windowMs,
+    addedP50Ms: added(summary.p50Ms, baseline?.p50Ms),
+    addedP95Ms: added(summary.p95Ms, baseline?.p95Ms),
+    addedP99Ms: added(summary.p99Ms, baseline?.p99Ms),
+    cpuMsPerCall: ownCpu === null || completedInWindow === 0 ? null : round1(ownCpu / completedInWindow),
+    processes,
+    firstErrors: [...new Set(outcomes.filter((x) => !x.ok).map((x) => x.error ?? 'unknown'))].slice(0, 3),
+  };
 }
 
 /** One client streaming back to back: TTFT percentiles, and the added TTFT against the direct stream's. */
