@@ -78,8 +78,12 @@ record-histories: setup ## record llmCall's histories for the replay test: make 
 	@test -n "$(RELEASE)" || { echo "usage: make record-histories RELEASE=<name>"; exit 2; }
 	@$(WITH_BINS) SB_HISTORY_RELEASE=$(RELEASE) npx jest --testMatch '**/*.record.ts' test/calls/call-histories.record.ts
 
-bench: setup ## benchmark + chaos suite beside Portkey's gateway (< 20 min; bench/results/latest)
-	@$(WITH_BINS) npx tsx bench/suite/main.ts
+# Parts of `make bench`; `make bench PARTS=cluster` measures part 1 on the production topology (only when asked).
+PARTS ?= overhead,faults,scale,crashes,stack
+BENCH_BINS = $(if $(findstring cluster,$(PARTS)),$(WITH_SERVER_BINS),$(WITH_BINS))
+
+bench: setup ## benchmark + chaos suite beside Portkey's gateway (< 20 min; bench/results/latest); PARTS=cluster for the production topology
+	@$(BENCH_BINS) npx tsx bench/suite/main.ts --parts $(PARTS)
 
 load: node_modules/.installed ## closed-loop load on the running stack (make up) with the openai client: vendor vs gateway, c=1 and 10
 	@npx tsx bench/demo-load.ts $(LOAD_ARGS)

@@ -15,17 +15,21 @@ export function invariantFailures(r: SuiteResult, parts: Set<PartName>): string[
     if (!part) failures.push(`${name} did not run`);
     else if (!part.ok) failures.push(`${name}: ${part.error}`);
   }
-  if (r.overhead?.ok) {
-    for (const t of r.overhead.result.targets) {
+  for (const [name, part] of [
+    ['overhead', r.overhead],
+    ['cluster', r.cluster],
+  ] as const) {
+    if (!part?.ok) continue;
+    for (const t of part.result.targets) {
       const errors = t.levels.reduce((sum, l) => sum + l.errors, 0);
       if (errors > 0)
         failures.push(
-          `overhead: ${t.name} failed ${errors} calls with no fault injected (${t.levels
+          `${name}: ${t.name} failed ${errors} calls with no fault injected (${t.levels
             .flatMap((l) => l.firstErrors)
             .slice(0, 2)
             .join('; ')})`,
         );
-      if (t.levels.some((l) => l.calls === 0)) failures.push(`overhead: ${t.name} completed no call at some concurrency`);
+      if (t.levels.some((l) => l.calls === 0)) failures.push(`${name}: ${t.name} completed no call at some concurrency`);
     }
   }
   if (r.faults?.ok) {

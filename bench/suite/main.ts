@@ -3,13 +3,16 @@
  * isolated copy of the local stack, Switchboard side by side with Portkey's
  * open-source gateway. Writes results.json, results.md and SVG charts.
  *
- *   npx tsx bench/suite/main.ts [--smoke | --quick] [--parts overhead,faults,scale,crashes,stack] [--scenarios a,b] [--out DIR] [--no-peer] [--cpu-prof DIR]
+ *   npx tsx bench/suite/main.ts [--smoke | --quick] [--parts overhead,faults,scale,crashes,stack[,cluster]] [--scenarios a,b] [--out DIR] [--no-peer] [--cpu-prof DIR]
  *   npx tsx bench/suite/main.ts --render bench/results/latest/results.json [--readme]   # redraw results.md and the charts (and the README's block) only
  *
  * Default output: bench/results/latest/ plus a dated copy bench/results/<date>/
  * (smoke: bench/results/tmp/smoke/, not kept). Exits 1 when an invariant
  * broke (a lost call, a part that crashed or overran its budget), never
  * because something was slow. docs/benchmarks.md explains every scenario.
+ * Part `cluster` (part 1 on the production topology, bench/suite/cluster.ts)
+ * runs only when named in --parts; it needs the Temporal server binaries
+ * (scripts/ensure-temporal-server.sh, as make bench PARTS=cluster provides).
  */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +22,7 @@ import { Client, Connection } from '@temporalio/client';
 import { connect } from 'nats';
 import { createSwitchboardClient } from '../../lib/client';
 import { drawCharts } from './charts';
+import { measureCluster, stopBenchCluster } from './cluster';
 import { measureCrashes } from './crashes';
 import { startFloor } from './floor';
 import { measureFaults, SCENARIOS, SICK_ORGANISATION, type GatewayUnderTest } from './faults';
@@ -92,6 +96,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log(`${signal}: stopping every process the suite started`);
     void stopAll()
+      .then(() => stopBenchCluster())
       .then(() => stack?.close())
       .finally(() => process.exit(130));
   });
@@ -261,6 +266,10 @@ async function main(): Promise<number> {
       } finally {
         await pool.stop();
       }
+    }
+
+    if (parts.has('cluster')) {
+      result.cluster = await runPart('cluster', sizes.cluster.budgetMs, () => measureCluster(s, sizes.cluster, process.env, log));
     }
 
     // Last: it stops and restarts the stack's own servers.

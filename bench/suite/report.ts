@@ -1,6 +1,7 @@
 /** results.md: the run's tables in Markdown, with the machine and the command, linking the charts beside it. */
+import type { OverheadTarget } from './overhead';
 import type { CallTally } from './stack-calls';
-import type { SuiteResult } from './suite-result';
+import type { PartOutcome, SuiteResult } from './suite-result';
 
 const cell = (v: number | string | null | undefined, unit = '') =>
   v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? '–' : `${v}${unit}`;
@@ -18,13 +19,24 @@ function partHeader(name: string, part: { ok: boolean; durationMs: number; budge
 }
 
 export function overheadTables(r: SuiteResult): string {
-  if (!r.overhead) return '';
-  if (!r.overhead.ok) return partHeader('Overhead', r.overhead);
+  return targetTables('Overhead', r.overhead);
+}
+
+/** The `cluster` part: part 1's tables on the production topology. */
+export function clusterTables(r: SuiteResult): string {
+  if (!r.cluster) return '_Not run (only when asked: `--parts cluster`, `make bench PARTS=cluster`)._\n';
+  return `${r.cluster.ok ? `${r.cluster.result.topology}.\n\n` : ''}${targetTables('Cluster', r.cluster)}`;
+}
+
+function targetTables(name: string, part: PartOutcome<{ targets: OverheadTarget[] }> | undefined): string {
+  if (!part) return '';
+  if (!part.ok) return partHeader(name, part);
+  const targets = part.result.targets;
   const lines = [
     '| path | concurrency | calls/s | p50 ms | p95 ms | p99 ms | added p50 / p95 / p99 ms | errors | CPU ms per call |',
     '| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
   ];
-  for (const t of r.overhead.result.targets) {
+  for (const t of targets) {
     for (const l of t.levels) {
       const added = t.name === 'direct' ? '(baseline)' : `${cell(l.addedP50Ms)} / ${cell(l.addedP95Ms)} / ${cell(l.addedP99Ms)}`;
       lines.push(
@@ -32,8 +44,8 @@ export function overheadTables(r: SuiteResult): string {
       );
     }
   }
-  const floor = r.overhead.result.targets.find((t) => t.name === 'floor');
-  const switchboard = r.overhead.result.targets.find((t) => t.name === 'switchboard');
+  const floor = targets.find((t) => t.name === 'floor');
+  const switchboard = targets.find((t) => t.name === 'switchboard');
   if (floor && switchboard) {
     lines.push(
       '',
@@ -47,7 +59,7 @@ export function overheadTables(r: SuiteResult): string {
       );
     }
   }
-  const streams = r.overhead.result.targets.filter((t) => t.streaming);
+  const streams = targets.filter((t) => t.streaming);
   if (streams.length) {
     const floorAdded = floor?.levels.find((l) => l.concurrency === 1)?.addedP50Ms;
     lines.push(
@@ -65,12 +77,12 @@ export function overheadTables(r: SuiteResult): string {
   }
   if (floor && switchboard) lines.push('', TARGETS);
   lines.push('', '| path | throughput at saturation | processes at the highest concurrency: CPU cores busy, RSS (peak) |', '| --- | ---: | --- |');
-  for (const t of r.overhead.result.targets) {
+  for (const t of targets) {
     const last = t.levels.at(-1);
     const processes = (last?.processes ?? []).map((p) => `${p.name} ${cell(p.cores)} cores, ${cell(p.rssMb)} MB (${cell(p.peakRssMb)})`).join('; ');
     lines.push(`| ${t.name} | ${t.saturationCallsPerSecond} calls/s | ${processes} |`);
   }
-  return `${partHeader('Overhead', r.overhead)}\n${lines.join('\n')}\n`;
+  return `${partHeader(name, part)}\n${lines.join('\n')}\n`;
 }
 
 /** What the ratios are held against (issue 20): the cheapest durable shape on the same server is the yardstick. */
@@ -202,6 +214,9 @@ export function renderReport(r: SuiteResult, charts: string[]): string {
     '## 5. Faults in our own stack',
     '',
     stackTable(r),
+    '## 6. Cluster (production topology)',
+    '',
+    clusterTables(r),
   ].join('\n');
 }
 

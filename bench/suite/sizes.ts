@@ -17,6 +17,8 @@ export interface Sizes {
   scale: { maxWorkers: number; concurrency: number; warmupMs: number; durationMs: number; budgetMs: number };
   crashes: CrashSizes & { budgetMs: number };
   stack: StackSizes & { budgetMs: number };
+  /** Part 1's closed loop on the production topology; the budget includes starting and stopping the cluster. */
+  cluster: { concurrency: number[]; warmupMs: number; durationMs: number; switchboardDurationMs: number; switchboardMaxDurationMs: number; budgetMs: number };
 }
 
 const DEFAULT: Sizes = {
@@ -36,6 +38,7 @@ const DEFAULT: Sizes = {
     overload: { probeConcurrency: 16, probeMs: 8_000, unloadedMs: 10_000, overloadMs: 40_000, cooldownMs: 30_000 },
     budgetMs: 360_000,
   },
+  cluster: { concurrency: [1, 10], warmupMs: 1_000, durationMs: 3_000, switchboardDurationMs: 8_000, switchboardMaxDurationMs: 45_000, budgetMs: 420_000 },
 };
 
 export function sizesFor(size: SuiteSize): Sizes {
@@ -62,6 +65,7 @@ export function sizesFor(size: SuiteSize): Sizes {
           overload: { probeConcurrency: 8, probeMs: 3_000, unloadedMs: 3_000, overloadMs: 5_000, cooldownMs: 5_000 },
           budgetMs: 240_000,
         },
+        cluster: { concurrency: [1, 10], warmupMs: 500, durationMs: 1_500, switchboardDurationMs: 3_000, switchboardMaxDurationMs: 20_000, budgetMs: 300_000 },
       };
   }
 }

@@ -68,7 +68,7 @@ function vendorConfig(): { organisations: Array<{ id: string } & Record<string, 
   return { ...config, organisations: config.organisations.map((o) => ({ ...o, rpm: 1_000_000_000, tpm: 1_000_000_000_000 })) };
 }
 
-function switchboardConfig(vendorUrl: string): SwitchboardConfigInput {
+export function benchSwitchboardConfig(vendorUrl: string): SwitchboardConfigInput {
   const config = parse(readFileSync(join(ROOT, 'config/switchboard.local.yaml'), 'utf8')) as SwitchboardConfigInput;
   for (const provider of Object.values(config.providers)) provider.baseUrl = provider.protocol === 'openai' ? `${vendorUrl}/v1` : vendorUrl;
   const gateway = config.gateway ?? {};
@@ -116,7 +116,7 @@ export async function startBenchStack(runDir: string, readyTimeoutMs = 180_000):
   await waitUntilReady(vendor, `${vendorUrl}/_admin/health`, readyTimeoutMs);
 
   const configPath = join(runDir, 'switchboard.json');
-  writeFileSync(configPath, JSON.stringify(switchboardConfig(vendorUrl), null, 2));
+  writeFileSync(configPath, JSON.stringify(benchSwitchboardConfig(vendorUrl), null, 2));
   const keys = readEnvFile(join(ROOT, 'config/local.env'));
   const serviceEnv = (o: { taskQueue: string; cluster: string }): NodeJS.ProcessEnv => ({
     PATH: process.env.PATH,

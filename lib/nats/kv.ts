@@ -22,3 +22,17 @@ export const buckets = {
 export async function openBucket(nc: NatsConnection, bucket: string, options: Partial<KvOptions> = {}): Promise<KV> {
   return openReplicatedBucket(nc, bucket, { history: 5, ...options });
 }
+
+/**
+ * JetStream error codes of a write whose expected revision did not hold: 10071
+ * ("wrong last sequence: <seq>"), and 10164 ("wrong last sequence"), which a
+ * clustered stream answers while another write to the same key is still
+ * being proposed — on a NATS cluster that is the usual way to lose a race.
+ */
+const REVISION_CONFLICT_CODES: ReadonlySet<number> = new Set([10071, 10164]);
+
+/** Whether `error` says another writer changed the key first (compare-and-set lost), not that NATS failed. */
+export function isRevisionConflict(error: unknown): boolean {
+  const code = (error as { api_error?: { err_code?: unknown } } | null | undefined)?.api_error?.err_code;
+  return typeof code === 'number' && REVISION_CONFLICT_CODES.has(code);
+}

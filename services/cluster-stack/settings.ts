@@ -1,10 +1,21 @@
 import { z } from 'zod';
 
+/** The highest base whose Temporal membership ports fit PostgreSQL's smallint. */
+const MAX_PORT_BASE = 32_767 - 936;
+
 /** Environment of `make cluster-up` / `make cluster-down`. Every port derives from one base. */
 export const ClusterStackEnv = z.object({
   SB_CLUSTER_DATA_DIR: z.string().min(1).default('.data/cluster'),
-  /** First port of the cluster's range (it uses base … base+999). Default 27000. */
-  SB_CLUSTER_PORT_BASE: z.coerce.number().int().min(1024).max(64_000).default(27_000),
+  /**
+   * First port of the cluster's range (it uses base … base+999). Default 27000. At most 31831: Temporal's SQL
+   * schema keeps membership ports (base+933 … base+936) in a smallint, and the server exits on a port over 32767.
+   */
+  SB_CLUSTER_PORT_BASE: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(MAX_PORT_BASE, `at most ${MAX_PORT_BASE}: Temporal's membership ports (base+933 … base+936) must stay under 32768`)
+    .default(27_000),
   /** The Switchboard config the workers and gateways run. Default config/switchboard.local.yaml. */
   SB_CONFIG: z.string().min(1).default('config/switchboard.local.yaml'),
   SB_TEMPORAL_BIN: z.string().min(1).optional(),

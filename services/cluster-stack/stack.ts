@@ -35,8 +35,17 @@ export interface ClusterStack {
   pidFile(name: string): string;
 }
 
-/** Starts (or adopts the live parts of) the cluster stack and waits until every worker and gateway is ready. */
-export async function startClusterStack(env: ClusterStackEnv, say: (line: string) => void = () => undefined): Promise<ClusterStack> {
+/**
+ * Starts (or adopts the live parts of) the cluster stack and waits until every
+ * worker and gateway is ready. `serviceEnv` is added to the workers' and
+ * gateways' environment (e.g. the vendor keys of a config that points at a
+ * fake vendor of the caller's own); default none.
+ */
+export async function startClusterStack(
+  env: ClusterStackEnv,
+  say: (line: string) => void = () => undefined,
+  options: { serviceEnv?: NodeJS.ProcessEnv } = {},
+): Promise<ClusterStack> {
   const dataDir = resolve(env.SB_CLUSTER_DATA_DIR);
   const ports = clusterPorts(env.SB_CLUSTER_PORT_BASE);
 
@@ -71,6 +80,7 @@ export async function startClusterStack(env: ClusterStackEnv, say: (line: string
   const serviceEnv: NodeJS.ProcessEnv = {
     ...(chosen.startFakeVendor ? readEnvFile(resolve(__dirname, '../../config/local.env')) : {}),
     ...process.env,
+    ...options.serviceEnv,
     // Temporal payloads encrypted with the stack's own dev key (docs/security.md), as on the local stack.
     ...devSecretsEnv(ensureDevSecrets(dataDir), undefined, process.env),
     SB_CONFIG: env.SB_CONFIG,

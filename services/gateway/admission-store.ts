@@ -6,6 +6,7 @@
  */
 import { JSONCodec, type KV } from 'nats';
 import { LimiterState } from '../../lib/admission/limiter';
+import { isRevisionConflict } from '../../lib/nats/kv';
 import type { NatsReachability } from '../../lib/nats/reachability';
 
 const codec = JSONCodec<unknown>();
@@ -35,8 +36,6 @@ export class AdmissionContendedError extends Error {
   override readonly name = 'AdmissionContendedError';
 }
 
-const isCasConflict = (error: unknown) => (error as { api_error?: { err_code?: number } } | undefined)?.api_error?.err_code === 10071;
-
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new NatsUnavailableError(`NATS KV did not answer within ${ms} ms`)), ms)));
@@ -49,7 +48,7 @@ export function createKvStore(kv: KV, health: NatsReachability, timeoutMs: numbe
     try {
       return await withTimeout(op(), timeoutMs);
     } catch (error) {
-      if (isCasConflict(error)) throw error;
+      if (isRevisionConflict(error)) throw error;
       health.suspect();
       throw isNatsUnavailableError(error) ? error : new NatsUnavailableError(`NATS KV failed: ${(error as Error).message}`, { cause: error });
     }
@@ -65,7 +64,7 @@ export function createKvStore(kv: KV, health: NatsReachability, timeoutMs: numbe
           return outcome;
         } catch (error) {
           // Lost the race: read the winner's state and decide again.
-          if (!isCasConflict(error)) throw error;
+          if (!isRevisionConflict(error)) throw error;
         }
       }
       throw new AdmissionContendedError(`admission state ${key} stayed contended for ${MAX_CAS_ROUNDS} rounds`);

@@ -59,6 +59,7 @@ export async function admitted<T>(
         () => ctx.metrics.admissionQueued.inc({ route: request.route }),
       )
     : await ctx.admission.admit(ask);
+  ctx.metrics.admissions.inc({ store: admission.local ? 'local' : 'shared' });
   let released = false;
   const release = async () => {
     if (released) return;

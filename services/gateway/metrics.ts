@@ -31,6 +31,12 @@ export function createGatewayMetrics() {
       labelNames: ['route'] as const,
       registers: [registry],
     }),
+    admissions: new Counter({
+      name: 'sb_gateway_admissions_total',
+      help: "Requests admitted, by where their limits were kept: shared (NATS KV, every pod) or local (NATS did not answer; this pod's own limiter)",
+      labelNames: ['store'] as const,
+      registers: [registry],
+    }),
     admissionRejected: new Counter({
       name: 'sb_gateway_admission_rejected_total',
       help: 'Requests refused by admission',

@@ -3,18 +3,22 @@
  * nats-server leading `SB_CALLS` and a worker together, under traffic
  * through both gateways (streaming included). No client error (no gateway
  * died), every accepted call ends, and no CallEvent is lost: every finished
- * llmCall workflow has its CallEvents in `SB_CALLS` (three copies).
+ * llmCall workflow has its CallEvents in `SB_CALLS` (three copies). A site
+ * planner chain mid-way through the kills completes, and each of its calls.
  */
 import { Client, Connection } from '@temporalio/client';
 import { connect, JSONCodec, type NatsConnection } from 'nats';
 import OpenAI from 'openai';
 import { streams } from '../../lib/nats/streams';
 import { CallEvent } from '../../schemas/call-event';
+import { vendorAdmin } from '../../services/demo/vendor-admin';
 import { clusterPorts } from '../../services/cluster-stack/settings';
+import { startChainUnderChaos } from './chaos-chain';
 import { type ChaosCluster, clusterUp } from './cluster-stack-process';
 
-// make test-cluster runs files one after another (maxWorkers 1); this one uses its own port base.
-const PORT_BASE = 17_500;
+// make test-cluster runs files one after another (maxWorkers 1); this one uses the range below SB_CLUSTER_PORT_BASE's
+// (above it, Temporal's membership ports would pass the 32767 its SQL schema allows).
+const PORT_BASE = Number(process.env.SB_CLUSTER_PORT_BASE ?? 31_000) - 1_000;
 
 async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -43,7 +47,7 @@ describe('losing the SB_CALLS leader and a worker at once', () => {
     await cluster?.down();
   });
 
-  it('loses no call, no CallEvent and shows no client error', async () => {
+  it('loses no call, no chain, no CallEvent and shows no client error', async () => {
     const clients = cluster!.gatewayUrls.map((url) => new OpenAI({ baseURL: `${url}/v1`, apiKey: 'sb-demo-key-acme', maxRetries: 0, timeout: 90_000 }));
     const outcomes = { ok: 0, failed: [] as string[] };
     let running = true;
@@ -72,19 +76,22 @@ describe('losing the SB_CALLS leader and a worker at once', () => {
     };
     const lanes = [0, 1].map(loop);
     const jsm = await nc!.jetstreamManager();
+    const client = new Client({ connection: connection! });
+    const chain = await startChainUnderChaos({ gatewayUrls: cluster!.gatewayUrls, via: 0, vendor: vendorAdmin(cluster!.fakeVendorUrl) });
     try {
       await until('steady traffic (4 answers)', async () => (outcomes.ok >= 4 ? true : undefined), 60_000);
+      await chain.midway();
       const leader = (await jsm.streams.info(streams.calls.name)).cluster?.leader;
       expect(leader).toMatch(/^nats-[123]$/);
       cluster!.kill(leader!);
       cluster!.kill('worker-2');
       const after = outcomes.ok;
       await until('6 more answers after both died', async () => (outcomes.ok >= after + 6 ? true : undefined), 120_000);
+      console.log(await chain.finished(client, 180_000));
     } finally {
       running = false;
       await Promise.all(lanes);
     }
-    const client = new Client({ connection: connection! });
     await until(
       'no llmCall workflow still running',
       async () => {
