@@ -14,7 +14,7 @@
  * before the call succeeded.
  */
 import type { ServerResponse } from 'node:http';
-import type { NatsConnection, Subscription } from 'nats';
+import { ErrorCode, type NatsConnection, type Subscription } from 'nats';
 import { decodeStreamChunk, streamSubject, type StreamChunk } from '../../lib/nats/stream-chunks';
 import type { LlmResult } from '../../schemas/llm';
 import { gatewayErrorOfCall } from './call-errors';
@@ -55,6 +55,21 @@ export interface StreamRelayOptions {
   /** The route's `midStream`: a stream broken after its first token waits for the attempt that resumes it, or ends at once. Default resume. */
   midStream?: 'resume' | 'error';
   onFirstToken(): void;
+}
+
+/**
+ * Flushes the connection once more when the first flush was cut by a lost
+ * connection: on a NATS cluster the client is on a surviving node within
+ * moments, the subscription is sent again there, and the second flush
+ * answers; with NATS away the second flush fails as the first did (a 503).
+ */
+async function flushSubscription(nats: NatsConnection): Promise<void> {
+  try {
+    await nats.flush();
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== ErrorCode.Disconnect) throw error;
+    await nats.flush();
+  }
 }
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
@@ -115,7 +130,7 @@ export async function relayStream(options: StreamRelayOptions): Promise<StreamOu
   if (options.mode === 'relay') {
     sub = options.nats.subscribe(streamSubject(callId));
     // The SUB must reach the server before the activity can publish.
-    await options.nats.flush();
+    await flushSubscription(options.nats);
     void (async () => {
       for await (const message of sub!) {
         let chunk: StreamChunk;
