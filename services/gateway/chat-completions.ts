@@ -12,6 +12,7 @@ import { finaliseRequest, requestChars } from './call-request';
 import { isSwitchboardCallError } from '../../lib/client/errors';
 import { callIdFor, type StartedCall } from './calls';
 import type { GatewayContext } from './context';
+import { temporalUnavailable } from './dependency-errors';
 import { GatewayError, type ErrorDialect } from './http-errors';
 import { clientAddress, parseJsonBody, readBody, sendJson } from './http-io';
 import { parseOpenAiChat } from './openai/request';
@@ -35,7 +36,7 @@ export async function admitted<T>(
   request: LlmRequest,
   run: (finish: (result: LlmResult) => Promise<void>) => Promise<T>,
 ): Promise<T> {
-  shedIfOverloaded(ctx, request);
+  await shedIfOverloaded(ctx, request);
   const { admission: admissionConfig } = ctx.config.gateway;
   const queue = admissionConfig.queues[request.route];
   const { tenant, key } = ctx.tenants.identify(req);
@@ -85,11 +86,13 @@ export async function admitted<T>(
 }
 
 /** A 503 with retry-after, before anything is spent, when this call could not be answered within its deadline. */
-function shedIfOverloaded(ctx: GatewayContext, request: LlmRequest): void {
+async function shedIfOverloaded(ctx: GatewayContext, request: LlmRequest): Promise<void> {
   const policy = ctx.config.gateway.shedding;
   if (!policy.enabled) return;
   const decision = decideShedding(ctx.load.snapshot(), request.deadlineMs ?? ctx.config.gateway.deadlineMs, policy);
   if (!decision.shed) return;
+  // Nothing finishes while Temporal is away, so the estimate says nothing about when to come back: name the cause.
+  if (!(await ctx.temporal.isReachable())) throw temporalUnavailable();
   const seconds = Math.ceil(decision.retryAfterMs / 1000);
   const why =
     decision.reason === 'max_in_flight'

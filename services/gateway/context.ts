@@ -11,6 +11,7 @@ import type { AdmissionQueue } from './admission-queue';
 import type { CallStarter } from './calls';
 import type { GatewayMetrics } from './metrics';
 import type { ResponseStore } from './responses/store';
+import type { TemporalReachability } from './temporal-reachability';
 import type { TenantDirectory } from './tenants';
 
 export interface GatewayContext {
@@ -26,6 +27,8 @@ export interface GatewayContext {
   startCall: CallStarter;
   /** Calls in flight in this pod and how fast they finish, for load shedding. */
   load: LoadGauge;
+  /** Whether Temporal answers now: a call shed while it does not names Temporal. */
+  temporal: TemporalReachability;
   metrics: GatewayMetrics;
   log: Logger;
   /** Chains `POST /v1/chains` may start: config `chains` plus the built-in site planner. */

@@ -44,9 +44,12 @@ function isNatsUnavailable(error: unknown): boolean {
   return false;
 }
 
+/** The 503 while Temporal does not answer. */
+export const temporalUnavailable = (): GatewayError => dependencyUnavailable('Temporal', 'the workflow service did not answer', 2);
+
 /** The 503 for an error that means Temporal or NATS is away; undefined for anything else. */
 export function dependencyErrorOf(error: unknown): GatewayError | undefined {
-  if (isTemporalUnavailable(error)) return dependencyUnavailable('Temporal', 'the workflow service did not answer', 2);
+  if (isTemporalUnavailable(error)) return temporalUnavailable();
   if (isNatsUnavailable(error)) return dependencyUnavailable('NATS', 'the message bus did not answer', 2);
   return undefined;
 }

@@ -20,6 +20,7 @@ import { createAdmission } from './admission';
 import { createAdmissionQueue } from './admission-queue';
 import { createLoadGauge } from '../../lib/admission/load-shedding';
 import { createCallStarter } from './calls';
+import { createTemporalReachability } from './temporal-reachability';
 import { handleChatCompletions, handleMessages } from './chat-completions';
 import type { GatewayContext } from './context';
 import { createCodecServer, type CodecServerOptions, withoutCodecToken } from './codec-server';
@@ -104,6 +105,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     admission: await createAdmission(nats, config.gateway.admission, log),
     admissionQueue: createAdmissionQueue(),
     load: createLoadGauge(config.gateway.shedding.windowMs),
+    temporal: createTemporalReachability(() => client.connection.workflowService.getSystemInfo({}), { timeoutMs: 1_000, maxAgeMs: 1_000 }),
     responses: createResponseStore(nats, client.options.loadedDataConverter.payloadCodecs),
     startCall: createCallStarter({
       client,

@@ -7,6 +7,9 @@
  * has finished for half a deadline, load shedding answers 503 overloaded).
  */
 import { randomUUID } from 'node:crypto';
+import { connect } from 'nats';
+import { createLogger } from '../../lib/log';
+import { createGateway } from '../../services/gateway/server';
 import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
 import { startOwnStack, type OwnStack } from '../harness/own-stack';
 import { eventually } from '../harness/switchboard';
@@ -19,9 +22,10 @@ interface Outcome {
   message: string;
 }
 
-async function call(url: string, text: string, user?: string): Promise<Outcome> {
+async function call(url: string, text: string, user?: string, signal?: AbortSignal): Promise<Outcome> {
   const response = await fetch(`${url}/v1/chat/completions`, {
     method: 'POST',
+    ...(signal ? { signal } : {}),
     headers: { authorization: `Bearer ${tenantKeys.acme}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'solo-only', messages: [{ role: 'user', content: text }], ...(user ? { user } : {}) }),
   });
@@ -98,4 +102,37 @@ describe('dependency outages: Temporal', () => {
       await stack.restart();
     }
   }, 120_000);
+  it('sheds a call while Temporal is away with a 503 naming Temporal and retry-after 2, not "overloaded" for minutes', async () => {
+    // One call in flight fills this gateway (maxInFlight 1), so the next is shed; while Temporal is away the
+    // shedding estimate says nothing about when to come back (the bench saw "overloaded, retry after 130 s").
+    const config = { ...t.config, gateway: { ...t.config.gateway, deadlineMs: 120_000, shedding: { ...t.config.gateway.shedding, maxInFlight: 1 } } };
+    const nats = await connect({ servers: stack.natsUrl, name: 'shedding-gateway', maxReconnectAttempts: -1 });
+    const shedding = await createGateway({ config, client: t.client, nats, taskQueue: t.taskQueue, log: createLogger({ level: 'silent' }) });
+    const url = await shedding.listen(0);
+    const m = `shed-while-away-${randomUUID().slice(0, 8)}`;
+    try {
+      expect((await call(url, `${m} before`)).status).toBe(200);
+      await stack.stop('temporal');
+      // Waits for Temporal to start it (up to a quarter of its 120 s deadline): the gateway's one slot.
+      const held = call(url, `${m} held`);
+      const shed = await eventually(
+        'a call shed while the first one waits',
+        async () => {
+          // A try that reached the gateway before the held call took its slot waits too: give it up, try again.
+          const o = await call(url, `${m} shed`, undefined, AbortSignal.timeout(3_000)).catch(() => undefined);
+          return o?.status === 503 ? o : undefined;
+        },
+        30_000,
+      );
+      expect(shed).toEqual(expect.objectContaining({ code: 'temporal_unavailable', retryAfter: '2' }));
+      expect(shed.message).toMatch(/Temporal is unavailable/);
+      await stack.restart();
+      // The held call's start was retried through the outage: it is answered once Temporal is back.
+      expect((await held).status).toBe(200);
+    } finally {
+      await stack.restart();
+      await shedding.close(1_000);
+      await nats.drain().catch(() => undefined);
+    }
+  }, 180_000);
 });
