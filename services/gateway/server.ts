@@ -73,6 +73,8 @@ function isClientGone(req: IncomingMessage, res: ServerResponse, error: unknown)
 
 /** Bounds a readiness probe: a dead dependency must not hang it. */
 const READY_TIMEOUT_MS = 2_000;
+/** Bounds load shedding's check that Temporal answers (services/gateway/temporal-reachability.ts). */
+const TEMPORAL_CHECK_MS = 1_000;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -105,7 +107,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     admission: await createAdmission(nats, config.gateway.admission, log),
     admissionQueue: createAdmissionQueue(),
     load: createLoadGauge(config.gateway.shedding.windowMs),
-    temporal: createTemporalReachability(() => client.connection.workflowService.getSystemInfo({}), { timeoutMs: 1_000, maxAgeMs: 1_000 }),
+    // The deadline ends the call's own retries too (the SDK retries UNAVAILABLE for ~20 s), not only our wait.
+    temporal: createTemporalReachability(
+      () => client.connection.withDeadline(Date.now() + TEMPORAL_CHECK_MS, () => client.connection.workflowService.getSystemInfo({})),
+      { timeoutMs: TEMPORAL_CHECK_MS, maxAgeMs: 1_000 },
+    ),
     responses: createResponseStore(nats, client.options.loadedDataConverter.payloadCodecs),
     startCall: createCallStarter({
       client,
