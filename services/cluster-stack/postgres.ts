@@ -8,7 +8,6 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { waitFor } from '../../lib/ports';
 import { isOurProcessAlive, readPidFile, spawnDetached, type PidRecord } from '../local-stack/processes';
 
 const POSTGRES_INSTALL_HINT =
@@ -94,21 +93,26 @@ export async function startClusterPostgres(o: { dataDir: string; port: number; b
   // a new postmaster refuses to start until then, so a start that exits at once is tried again.
   for (let attempt = 1; ; attempt++) {
     const record = spawnOrAdopt(o, { home, data, pidFile, logFile, identity });
-    try {
-      await waitFor(
-        `PostgreSQL on port ${o.port}`,
-        async () => {
-          if (!isOurProcessAlive(record)) throw new Error(`postgres exited; see ${record.logFile}`);
-          return canConnect(url());
-        },
-        Math.max(1_000, deadline - Date.now()),
-      );
+    if (await answersBeforeExit(record, url(), deadline, `PostgreSQL on port ${o.port} was not ready within ${readyTimeoutMs} ms; see ${logFile}`)) {
       return { port: o.port, url, record };
-    } catch (error) {
-      if (isOurProcessAlive(record) || Date.now() > deadline || attempt >= 10) throw error;
-      await new Promise((r) => setTimeout(r, 2_000));
     }
+    if (Date.now() > deadline || attempt >= 10) throw new Error(`postgres exited ${attempt} times; see ${logFile}`);
+    await new Promise((r) => setTimeout(r, 2_000));
   }
+}
+
+/**
+ * True once PostgreSQL answers, false as soon as its process exited (not
+ * `waitFor`, which would take the exit for "not yet" and wait out the whole
+ * deadline — the retry above never ran, and a refused restart stayed down).
+ */
+async function answersBeforeExit(record: PidRecord, url: string, deadline: number, timeoutMessage: string): Promise<boolean> {
+  while (Date.now() < deadline) {
+    if (!isOurProcessAlive(record)) return false;
+    if (await canConnect(url)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(timeoutMessage);
 }
 
 function spawnOrAdopt(
