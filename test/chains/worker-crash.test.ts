@@ -14,8 +14,6 @@ import { spawnWorker, writeConfigFile, type WorkerProcess } from '../harness/wor
 
 const PAGES = 18;
 const CONCURRENCY = 3;
-/** How long a finished attempt's completion may take to reach Temporal on a loaded machine. */
-const REPORT_LAG_MS = 5_000;
 const WIREFRAME_LATENCY_MS = 500;
 // One upstream, no fallback: a retried call hits the same model, so its answer (a function of model and prompt) is the same.
 const chain = sitePlannerChain({ route: 'solo-only', maxConcurrency: CONCURRENCY });
@@ -99,11 +97,11 @@ describe('agentChain when the worker running it is killed', () => {
     const repeated = [...sent.values()].filter((records) => records.length > 1);
     for (const records of repeated) {
       expect(records).toHaveLength(2);
-      const firstAt = records[0]!.time;
-      // In flight: sent before the kill, and its answer not yet reported to Temporal when the worker died — on a loaded
-      // machine the report of a finished attempt can lag its answer by seconds (seen in a fresh-clone run), hence the margin.
-      const inFlightAtAKill = [kill1.at, kill2.at].some((killAt) => firstAt <= killAt && killAt <= firstAt + WIREFRAME_LATENCY_MS + REPORT_LAG_MS);
-      expect(inFlightAtAKill).toBe(true);
+      // A kill fell between the two sends: the first was in flight, or answered but not yet reported to Temporal, when its
+      // worker died (on a loaded machine that report can lag the answer by many seconds, so no time bound is assumed).
+      const [once, again] = [records[0]!.time, records[1]!.time];
+      const killedBetween = [kill1.at, kill2.at].some((killAt) => once <= killAt && killAt <= again);
+      expect(killedBetween).toBe(true);
     }
     expect(repeated.length).toBeLessThanOrEqual(2 * CONCURRENCY);
     expect(result.calls).toHaveLength(PAGES + 2);
