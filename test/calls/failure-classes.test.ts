@@ -66,7 +66,7 @@ describe('failure classes and short retry-after', () => {
     expect(t.vendor.requests({ contains: [m] }).map((r) => r.organisation)).toEqual(['openai/org-s', 'anthropic/org-a']);
   }, 30_000);
 
-  it(`honours a ${BACKOFF_MS} ms backoff within ~50 ms: the retry reaches the vendor ${BACKOFF_MS + 50} ms after the failure (median of 5), never a timer tick later`, async () => {
+  it(`honours a ${BACKOFF_MS} ms backoff inside the next attempt, never on a workflow timer a tick later`, async () => {
     const gaps: number[] = [];
     for (let i = 0; i < 5; i++) {
       const m = marker(`backoff${i}`);
@@ -79,13 +79,17 @@ describe('failure classes and short retry-after', () => {
       const seen = t.vendor.requests({ contains: [m] });
       expect(seen.map((r) => r.status)).toEqual([503, 200]);
       gaps.push(seen[1]!.time - seen[0]!.time);
+      // The wait ran inside the retry's activity (a precise sleep), not as a durable timer on the dev server's ~1 s tick.
+      const events = (await t.client.workflow.getHandle(result.workflowId).fetchHistory()).events ?? [];
+      expect(events.filter((e) => e.timerStartedEventAttributes)).toHaveLength(0);
     }
-    // The gap is the backoff (uniform in [0, 100] ms) plus one workflow task and one activity dispatch; on a
-    // workflow timer it was ≥ 1 s (the dev server's timer tick). One call slowed by a loaded machine may pass 150 ms.
+    // The gap is the backoff (uniform in [0, 100] ms) plus one workflow task and one activity dispatch: ~150 ms on a
+    // quiet machine, where a timer made it ≥ 1 s. The median stays below that tick also on a loaded one (204 ms seen
+    // at load average 13); what proves the mechanism is the history above, not this figure.
     const median = [...gaps].sort((a, b) => a - b)[2]!;
-    expect(median).toBeLessThanOrEqual(BACKOFF_MS + 50);
-    for (const gap of gaps) expect(gap).toBeLessThan(500);
-  }, 30_000);
+    console.log(`backoff ${BACKOFF_MS} ms: retry gaps ${gaps.join(', ')} ms (median ${median})`);
+    expect(median).toBeLessThan(1_000);
+  }, 60_000);
 
   it('waits a 2 s retry-after once on the primary rather than falling back', async () => {
     const m = marker('short-429');
