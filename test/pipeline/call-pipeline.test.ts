@@ -123,13 +123,22 @@ describe('call pipeline: validation, cache, PII', () => {
     const email = `stream.${m}@example.org`;
     const key = `stream-${m}`;
     const callId = callWorkflowId('default', key, () => 'unused');
-    const deltas: string[] = [];
+    // By attempt and index: on a loaded machine a first attempt can run again (its workflow task timed out) and stream
+    // the same deltas again under the same attempt and indexes, as the gateway's relay expects.
+    const byAttempt = new Map<number, Map<number, string>>();
     const subscription = t.nats.subscribe(streamSubject(callId), {
       callback: (_error, message) => {
         const chunk = decodeStreamChunk(message.data);
-        if (chunk.type === 'delta') deltas.push(chunk.text);
+        if (chunk.type !== 'delta') return;
+        const deltas = byAttempt.get(chunk.attempt) ?? new Map<number, string>();
+        deltas.set(chunk.index, chunk.text);
+        byAttempt.set(chunk.attempt, deltas);
       },
     });
+    const lastAttempt = () => {
+      const deltas = byAttempt.get(Math.max(...byAttempt.keys())) ?? new Map<number, string>();
+      return [...deltas.entries()].sort(([a], [b]) => a - b).map(([, text]) => text);
+    };
     try {
       const result = await t.sb.complete({
         route: 'solo-only',
@@ -140,8 +149,8 @@ describe('call pipeline: validation, cache, PII', () => {
         messages: [{ role: 'user', content: `[[echo]] Please write to ${email} today ${m}` }],
       });
       expect(result.text).toContain(email);
-      await eventually('every delta', () => (deltas.join('') === result.text ? true : undefined), 5_000);
-      expect(deltas.length).toBeGreaterThan(3);
+      await eventually('every delta of the answering attempt', () => (lastAttempt().join('') === result.text ? true : undefined), 30_000);
+      expect(lastAttempt().length).toBeGreaterThan(3);
       expect(t.vendor.requests({ contains: [email] })).toHaveLength(0);
     } finally {
       subscription.unsubscribe();
