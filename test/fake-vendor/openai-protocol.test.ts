@@ -84,8 +84,9 @@ describe('OpenAI chat completions', () => {
     for await (const chunk of stream) if (chunk.choices[0]?.delta.content) arrivals.push(Date.now() - started);
     expect(arrivals).toHaveLength(11);
     expect(arrivals[0]).toBeGreaterThanOrEqual(95);
-    // Ten intervals of 10 ms after the first token.
-    expect((arrivals[10] ?? 0) - (arrivals[0] ?? 0)).toBeGreaterThanOrEqual(90);
+    // Ten intervals of 10 ms after the first token: the last cannot arrive before 100 + 100 ms. (Not the gap between
+    // arrivals: a client whose event loop is busy reads several paced chunks at once, which compresses the gaps.)
+    expect(arrivals[10]).toBeGreaterThanOrEqual(100 + 100 - 5);
     started = Date.now();
     await slow.chat.completions.create({ model: 'gpt-4o', messages: user('[[tokens:10]]') });
     expect(Date.now() - started).toBeGreaterThanOrEqual(100 + 100 - 5);
