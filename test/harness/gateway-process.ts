@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { serviceEnv } from './worker-process';
+import { serviceEnv, WORKER_START_MS } from './worker-process';
 
 const root = resolve(__dirname, '../..');
 
@@ -16,7 +16,7 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-/** Starts a gateway process on a free port and resolves once it logs its URL (or rejects with its output). */
+/** Starts a gateway process on a free port and resolves once it logs its URL; rejects with its output at once when it exits, or when a hung start passes `timeoutMs` (default WORKER_START_MS). */
 export async function spawnGateway(options: {
   configPath: string;
   taskQueue: string;
@@ -34,8 +34,8 @@ export async function spawnGateway(options: {
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`gateway did not start within ${options.timeoutMs ?? 30_000} ms:\n${output}`));
-    }, options.timeoutMs ?? 30_000);
+      reject(new Error(`gateway did not start within ${options.timeoutMs ?? WORKER_START_MS} ms:\n${output}`));
+    }, options.timeoutMs ?? WORKER_START_MS);
     const onData = (data: Buffer) => {
       output += data.toString();
       const match = /"url":"(http:\/\/[^"]+)"[^\n]*gateway listening/.exec(output);
