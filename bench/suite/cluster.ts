@@ -15,7 +15,7 @@ import { readPidFile } from '../../services/local-stack/processes';
 import { readClusterStackEnv } from '../../services/cluster-stack/settings';
 import { startClusterStack, stopClusterStack } from '../../services/cluster-stack/stack';
 import { startFloor } from './floor';
-import { measureOverhead, type OverheadTarget, type OverheadTargetSpec } from './overhead';
+import { directSpec, measureOverhead, type OverheadTarget, type OverheadTargetSpec } from './overhead';
 import { stopService } from './services';
 import { benchSwitchboardConfig, TENANT_KEY, type BenchStack } from './stack';
 
@@ -63,13 +63,7 @@ export async function measureCluster(
       });
       const server = clusterProcesses.filter((p) => p.name === 'temporal-server' || p.name === 'postgres');
       const specs: OverheadTargetSpec[] = [
-        {
-          target: { name: 'direct', baseURL: `${s.vendorUrl}/v1`, apiKey: s.keys.OPENAI_ORG_A_KEY!, model: 'gpt-4o-mini' },
-          description: 'openai SDK → fake vendor',
-          processes: [vendorProcess],
-          durationMs: o.durationMs,
-          maxDurationMs: o.durationMs,
-        },
+        directSpec({ vendorUrl: s.vendorUrl, apiKey: s.keys.OPENAI_ORG_A_KEY!, vendorPid: s.vendor.pid, durationMs: o.durationMs }),
         {
           target: { name: 'floor', baseURL: `${floor.url}/v1`, apiKey: 'unused', model: 'gpt-4o-mini' },
           description: "openai SDK → one eagerly started workflow with one local activity (the cluster's Temporal server on PostgreSQL) → fake vendor",

@@ -27,7 +27,7 @@ import { measureCrashes } from './crashes';
 import { startFloor } from './floor';
 import { measureFaults, SCENARIOS, SICK_ORGANISATION, type GatewayUnderTest } from './faults';
 import { describeMachine, finishMachine } from './machine';
-import { measureOverhead, type OverheadTargetSpec } from './overhead';
+import { directSpec, measureOverhead, type OverheadTargetSpec } from './overhead';
 import { ensurePortkeyInstalled, poolConfigHeader, PORTKEY_VERSION, singleUpstreamHeaders, startPortkey } from './portkey';
 import { renderReadmeBlock, renderReport, replaceReadmeBlock } from './report';
 import { measureScale } from './scale';
@@ -160,14 +160,7 @@ async function main(): Promise<number> {
         try {
           const vendorProcess = { name: 'fake-vendor', pid: s.vendor.pid, own: false };
           const specs: OverheadTargetSpec[] = [
-            {
-              target: { name: 'direct', baseURL: `${s.vendorUrl}/v1`, apiKey: s.keys.OPENAI_ORG_A_KEY!, model: 'gpt-4o-mini' },
-              description: 'openai SDK → fake vendor',
-              processes: [vendorProcess],
-              durationMs: o.durationMs,
-              maxDurationMs: o.durationMs,
-              streams: true,
-            },
+            directSpec({ vendorUrl: s.vendorUrl, apiKey: s.keys.OPENAI_ORG_A_KEY!, vendorPid: s.vendor.pid, durationMs: o.durationMs, streams: true }),
             ...(portkey
               ? [
                   {

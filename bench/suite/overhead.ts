@@ -59,6 +59,18 @@ export interface OverheadTargetSpec {
   streams?: boolean;
 }
 
+/** The baseline every other target is measured against: the same client straight at the fake vendor. */
+export function directSpec(o: { vendorUrl: string; apiKey: string; vendorPid: number; durationMs: number; streams?: boolean }): OverheadTargetSpec {
+  return {
+    target: { name: 'direct', baseURL: `${o.vendorUrl}/v1`, apiKey: o.apiKey, model: 'gpt-4o-mini' },
+    description: 'openai SDK → fake vendor',
+    processes: [{ name: 'fake-vendor', pid: o.vendorPid, own: false }],
+    durationMs: o.durationMs,
+    maxDurationMs: o.durationMs,
+    ...(o.streams ? { streams: true } : {}),
+  };
+}
+
 /**
  * Every target at one concurrency, then the next concurrency: each target's
  * row is measured next to the others' at the same load (not minutes apart,
