@@ -8,6 +8,7 @@ import { JSONCodec, type KV } from 'nats';
 import { LimiterState } from '../../lib/admission/limiter';
 import { isRevisionConflict } from '../../lib/nats/kv';
 import type { NatsReachability } from '../../lib/nats/reachability';
+import { withTimeout } from '../../lib/timeout';
 
 const codec = JSONCodec<unknown>();
 const MAX_CAS_ROUNDS = 50;
@@ -36,17 +37,11 @@ export class AdmissionContendedError extends Error {
   override readonly name = 'AdmissionContendedError';
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new NatsUnavailableError(`NATS KV did not answer within ${ms} ms`)), ms)));
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
 export function createKvStore(kv: KV, health: NatsReachability, timeoutMs: number): LimiterStore {
   const guarded = async <T>(op: () => Promise<T>): Promise<T> => {
     if (health.isDown()) throw new NatsUnavailableError('NATS is unreachable');
     try {
-      return await withTimeout(op(), timeoutMs);
+      return await withTimeout(op(), timeoutMs, () => new NatsUnavailableError(`NATS KV did not answer within ${timeoutMs} ms`));
     } catch (error) {
       if (isRevisionConflict(error)) throw error;
       health.suspect();

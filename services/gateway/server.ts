@@ -35,6 +35,7 @@ import { dependencyErrorOf } from './dependency-errors';
 import { sendError, sendJson } from './http-io';
 import { createGatewayMetrics } from './metrics';
 import { createTenantDirectory } from './tenants';
+import { withTimeout } from '../../lib/timeout';
 
 export interface GatewayOptions {
   /** The start-up config; ignored when `live` is given. */
@@ -75,13 +76,6 @@ function isClientGone(req: IncomingMessage, res: ServerResponse, error: unknown)
 const READY_TIMEOUT_MS = 2_000;
 /** Bounds load shedding's check that Temporal answers (services/gateway/temporal-reachability.ts). */
 const TEMPORAL_CHECK_MS = 1_000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(
-    () => clearTimeout(timer),
-  );
-}
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { client, nats, log } = options;

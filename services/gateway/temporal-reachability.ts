@@ -9,6 +9,8 @@
  * answer at once (only the very first waits for one), so refusals stay fast
  * under real overload, when Temporal itself is slow to answer.
  */
+import { withTimeout } from '../../lib/timeout';
+
 export interface TemporalReachability {
   isReachable(): Promise<boolean>;
 }
@@ -17,20 +19,16 @@ export function createTemporalReachability(check: () => Promise<unknown>, o: { t
   let known: boolean | undefined;
   let checking: Promise<boolean> | undefined;
   let checkedAt = Number.NEGATIVE_INFINITY;
-  const refresh = (): Promise<boolean> => {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('late')), o.timeoutMs)));
-    return Promise.race([check(), late])
+  const refresh = (): Promise<boolean> =>
+    withTimeout(check(), o.timeoutMs)
       .then(
         () => true,
         () => false,
       )
       .then((reachable) => (known = reachable))
       .finally(() => {
-        clearTimeout(timer);
         checking = undefined;
       });
-  };
   return {
     isReachable() {
       const now = Date.now();
