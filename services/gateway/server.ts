@@ -83,6 +83,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const config = live.current();
   await ensureStreams(nats);
   const metrics = createGatewayMetrics();
+  // The gRPC deadline ends the call's own retries too (the SDK retries UNAVAILABLE for ~20 s), not only our wait: a probe
+  // left retrying in the background outlives its answer and, once the connection is closed, fails on a shut channel.
+  const askTemporal = (ms: number) => client.connection.withDeadline(Date.now() + ms, () => client.connection.workflowService.getSystemInfo({}));
   const outboxMetrics = createOutboxMetrics(metrics.registry);
   const outbox = createOutbox(nats, { ...config.outbox, log, onDropped: outboxMetrics.onDropped });
   outboxMetrics.watch(outbox);
@@ -101,11 +104,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     admission: await createAdmission(nats, config.gateway.admission, log),
     admissionQueue: createAdmissionQueue(),
     load: createLoadGauge(config.gateway.shedding.windowMs),
-    // The deadline ends the call's own retries too (the SDK retries UNAVAILABLE for ~20 s), not only our wait.
-    temporal: createTemporalReachability(
-      () => client.connection.withDeadline(Date.now() + TEMPORAL_CHECK_MS, () => client.connection.workflowService.getSystemInfo({})),
-      { timeoutMs: TEMPORAL_CHECK_MS, maxAgeMs: 1_000 },
-    ),
+    temporal: createTemporalReachability(() => askTemporal(TEMPORAL_CHECK_MS), { timeoutMs: TEMPORAL_CHECK_MS, maxAgeMs: 1_000 }),
     responses: createResponseStore(nats, client.options.loadedDataConverter.payloadCodecs),
     startCall: createCallStarter({
       client,
@@ -135,7 +134,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   async function ready(res: ServerResponse): Promise<void> {
     const [temporal, natsOk] = await Promise.allSettled([
-      withTimeout(client.connection.workflowService.getSystemInfo({}), READY_TIMEOUT_MS),
+      withTimeout(askTemporal(READY_TIMEOUT_MS), READY_TIMEOUT_MS),
       withTimeout(nats.isClosed() ? Promise.reject(new Error('closed')) : nats.flush(), READY_TIMEOUT_MS),
     ]);
     const body = { temporal: temporal.status === 'fulfilled' ? 'ok' : 'unreachable', nats: natsOk.status === 'fulfilled' ? 'ok' : 'unreachable' };
