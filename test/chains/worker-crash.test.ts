@@ -95,14 +95,13 @@ describe('agentChain when the worker running it is killed', () => {
     const sent = countByPrompt(t.vendor.requests({ contains: [m] }));
     expect(new Set(sent.keys())).toEqual(expectedPrompts);
     const repeated = [...sent.values()].filter((records) => records.length > 1);
-    for (const records of repeated) {
-      expect(records).toHaveLength(2);
-      // A kill fell between the two sends: the first was in flight, or answered but not yet reported to Temporal, when its
-      // worker died (on a loaded machine that report can lag the answer by many seconds, so no time bound is assumed).
-      const [once, again] = [records[0]!.time, records[1]!.time];
-      const killedBetween = [kill1.at, kill2.at].some((killAt) => once <= killAt && killAt <= again);
-      expect(killedBetween).toBe(true);
-    }
+    for (const records of repeated) expect(records).toHaveLength(2);
+    // Each repeat is explained: a kill fell between its two sends (the first was in flight, or answered but not yet
+    // reported, when its worker died), or the chain's calls record an attempt retried (on a loaded machine an attempt on
+    // a live worker can time out too, and a request sent a moment before the kill can reach the vendor just after it).
+    const killedBetween = (records: VendorRequestRecord[]) => [kill1.at, kill2.at].some((killAt) => records[0]!.time <= killAt && killAt <= records[1]!.time);
+    const retried = result.calls.reduce((n, call) => n + Math.max(0, call.attempts - 1), 0);
+    expect(repeated.filter((records) => !killedBetween(records)).length).toBeLessThanOrEqual(retried);
     expect(repeated.length).toBeLessThanOrEqual(2 * CONCURRENCY);
     expect(result.calls).toHaveLength(PAGES + 2);
   }, 240_000);
