@@ -38,8 +38,9 @@ export function replicasOf(nc: NatsConnection): number {
 const JETSTREAM_START_PATIENCE_MS = 30_000;
 
 /**
- * Runs a JetStream admin request again while JetStream times out or has no
- * responder — what a cluster answers while it elects a leader — for up to
+ * Runs a JetStream admin request again while JetStream times out, has no
+ * responder or has no peer to place a copy on yet — what a cluster answers
+ * while it elects a leader or sees a node that just (re)joined — for up to
  * `patienceMs`; any other error, or the last one, is thrown.
  */
 export async function whileJetStreamSettles<T>(request: () => Promise<T>, patienceMs = JETSTREAM_START_PATIENCE_MS): Promise<T> {
@@ -48,7 +49,9 @@ export async function whileJetStreamSettles<T>(request: () => Promise<T>, patien
     try {
       return await request();
     } catch (error) {
-      const transient = error instanceof Error && /TIMEOUT|503|no responders|leader/i.test(`${error.message} ${(error as { code?: string }).code ?? ''}`);
+      const transient =
+        error instanceof Error &&
+        /TIMEOUT|503|no responders|leader|no suitable peers|peer offline/i.test(`${error.message} ${(error as { code?: string }).code ?? ''}`);
       if (!transient || Date.now() + delayMs > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }

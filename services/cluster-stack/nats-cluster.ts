@@ -58,7 +58,7 @@ function natsClusterNodes(options: Pick<NatsClusterOptions, 'ports' | 'host'>): 
   }));
 }
 
-/** Starts (or adopts the live ones of) every node and waits until the cluster has a JetStream meta leader. */
+/** Starts (or adopts the live ones of) every node and waits until the cluster has a JetStream meta leader and sees every node online. */
 export async function startNatsCluster(options: NatsClusterOptions): Promise<NatsCluster> {
   const host = options.host ?? '127.0.0.1';
   const bin = resolveBinary('nats-server', options.natsBin);
@@ -120,7 +120,7 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Nat
   };
   for (const node of nodes) launch(node);
   try {
-    await waitFor('a JetStream meta leader', async () => (await Promise.all(nodes.map(hasMetaLeader))).every(Boolean), readyTimeoutMs);
+    await waitFor(`a JetStream meta leader and ${nodes.length} online peers`, () => wholeMetaGroup(nodes), readyTimeoutMs);
   } catch (error) {
     await cluster.stop();
     throw error;
@@ -136,14 +136,36 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-/** True once the node knows the JetStream meta leader (the cluster can create streams). */
-async function hasMetaLeader(node: NatsNode): Promise<boolean> {
+interface MetaView {
+  leader?: string;
+  cluster_size?: number;
+  replicas?: { name?: string; current?: boolean; offline?: boolean }[];
+}
+
+/** The node's view of the JetStream meta group, or undefined while it does not answer. */
+async function metaView(node: NatsNode): Promise<MetaView | undefined> {
   try {
     const response = await fetch(`${node.monitorUrl}/jsz`);
-    if (!response.ok) return false;
-    const body = (await response.json()) as { meta_cluster?: { leader?: string } };
-    return Boolean(body.meta_cluster?.leader);
+    if (!response.ok) return undefined;
+    return ((await response.json()) as { meta_cluster?: MetaView }).meta_cluster;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * True once every node knows the same meta leader and no node sees a peer
+ * offline, and the leader sees all the others current. A leader alone is not
+ * enough: a peer that joined a moment ago can still be flagged offline, and
+ * placing a stream with one copy per node then fails with "no suitable peers
+ * for placement" (only the leader tracks whether followers are current).
+ */
+async function wholeMetaGroup(nodes: NatsNode[]): Promise<boolean> {
+  const views = await Promise.all(nodes.map(metaView));
+  const leader = views[0]?.leader;
+  if (!leader || views.some((view) => view?.leader !== leader || (view.cluster_size ?? 0) < nodes.length)) return false;
+  if (views.some((view) => (view?.replicas ?? []).some((peer) => peer.offline === true))) return false;
+  const leaderView = views[nodes.findIndex((node) => node.name === leader)];
+  const others = leaderView?.replicas ?? [];
+  return others.length >= nodes.length - 1 && others.every((peer) => peer.current === true);
 }
