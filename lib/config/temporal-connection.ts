@@ -6,7 +6,8 @@
  * `NativeConnection.connect` and `Connection.connect`.
  */
 import { readFileSync } from 'node:fs';
-import type { TLSConfig } from '@temporalio/client';
+import { Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions, type TLSConfig } from '@temporalio/client';
+import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { ConfigError } from './load';
 import type { RuntimeEnv } from './env';
 
@@ -53,4 +54,51 @@ export function temporalConnectionOptions({ address, env = {} }: { address: stri
 /** What a log line may say about the connection: no key, no certificate. */
 export function describeTemporalConnection(options: TemporalConnectionOptions): { address: string; tls: boolean; mtls: boolean; apiKey: boolean } {
   return { address: options.address, tls: options.tls !== undefined, mtls: options.tls?.clientCertPair !== undefined, apiKey: options.apiKey !== undefined };
+}
+
+/** gRPC status CANCELLED. */
+const CANCELLED = 1;
+
+/**
+ * Under the SDK's retries, turns a retry that finds the connection closed
+ * into that call's own failure. The SDK retries a call that failed with
+ * UNAVAILABLE (Temporal away) from a timer; when the connection is closed
+ * before the timer fires — a worker shutting down during a Temporal outage, a
+ * test closing its client — opening the retry throws "Channel has been shut
+ * down" from the timer, an uncaught exception that kills the process. Here
+ * the call fails instead: CANCELLED, "the Temporal connection was closed".
+ */
+const closedConnectionGuard: Interceptor = (options, nextCall) => {
+  try {
+    return new InterceptingCall(nextCall(options));
+  } catch (error) {
+    if (!(error instanceof Error) || !/shut down/i.test(error.message)) throw error;
+    const failed: ConstructorParameters<typeof InterceptingCall>[0] = {
+      start(metadata, listener) {
+        const details = `the Temporal connection was closed (${error.message})`;
+        setImmediate(() => listener?.onReceiveStatus?.({ code: CANCELLED, details, metadata }));
+      },
+      sendMessage: () => undefined,
+      sendMessageWithContext: () => undefined,
+      startRead: () => undefined,
+      halfClose: () => undefined,
+      cancelWithStatus: () => undefined,
+      getPeer: () => '',
+      getAuthContext: () => null,
+    };
+    return new InterceptingCall(failed);
+  }
+};
+
+/**
+ * Interceptors of a `Connection` (the grpc-js client; `NativeConnection` has
+ * no such retries): the SDK's default retries, and the guard above under them.
+ */
+function clientInterceptors(): Interceptor[] {
+  return [makeGrpcRetryInterceptor(defaultGrpcRetryOptions()), closedConnectionGuard];
+}
+
+/** `Connection.connect` with the interceptors above: how every grpc-js client of the project connects. */
+export function connectClient(options: ConnectionOptions): Promise<Connection> {
+  return Connection.connect({ ...options, interceptors: clientInterceptors() });
 }

@@ -2,11 +2,11 @@
  * The CLI's commands. Each connects to what it needs, does one thing and
  * prints either text or JSON (`--json`, one document or one line per event).
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { JSONCodec, type NatsConnection } from 'nats';
 import { connectNats } from '../../lib/nats/connect';
 import type { RuntimeEnv } from '../../lib/config/env';
-import { temporalConnectionOptions } from '../../lib/config/temporal-connection';
+import { connectClient, temporalConnectionOptions } from '../../lib/config/temporal-connection';
 import { setFailover } from '../../lib/control/failover';
 import { breakerKeyOf } from '../../lib/health';
 import { createBreakerSignals } from '../../lib/health-registry/breaker-signals';
@@ -91,7 +91,7 @@ export async function runBreaker(ctx: CliContext, action: 'open' | 'close' | 'au
     .map((t) => t.model!);
   if (model !== undefined && !models.includes(model))
     throw new CliInputError(`no route sends model "${model}" to ${upstream} (routed: ${models.join(', ') || 'none'})`);
-  const connection = await Connection.connect(temporalConnectionOptions({ address: ctx.env.TEMPORAL_ADDRESS, env: ctx.env }));
+  const connection = await connectClient(temporalConnectionOptions({ address: ctx.env.TEMPORAL_ADDRESS, env: ctx.env }));
   try {
     const client = new Client({ connection, namespace: ctx.env.TEMPORAL_NAMESPACE, dataConverter: payloadDataConverter(ctx.env) });
     const cluster = ctx.env.SB_CLUSTER;

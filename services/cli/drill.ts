@@ -5,8 +5,8 @@
  * deploy pipeline can gate on it. Also used by the demo.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
-import { temporalConnectionOptions } from '../../lib/config/temporal-connection';
+import { Client } from '@temporalio/client';
+import { connectClient, temporalConnectionOptions } from '../../lib/config/temporal-connection';
 import { drillEntryLabel, type DrillInput, type DrillRun } from '../../schemas/drill';
 import { drillWorkflowId } from '../../contracts/names';
 import { type FallbackDrillWorkflow, workflowTypes } from '../../contracts/workflow-types';
@@ -68,7 +68,7 @@ export async function runDrill(ctx: CliContext, routes: string[]): Promise<void>
   const known = Object.keys(ctx.config.routes);
   const unknown = routes.filter((r) => !ctx.config.routes[r]);
   if (unknown.length) throw new CliInputError(`unknown route "${unknown[0]}" (known: ${known.join(', ')})`);
-  const connection = await Connection.connect(temporalConnectionOptions({ address: ctx.env.TEMPORAL_ADDRESS, env: ctx.env }));
+  const connection = await connectClient(temporalConnectionOptions({ address: ctx.env.TEMPORAL_ADDRESS, env: ctx.env }));
   try {
     const client = new Client({ connection, namespace: ctx.env.TEMPORAL_NAMESPACE, dataConverter: payloadDataConverter(ctx.env) });
     const run = await runDrillWorkflow(client, ctx.env.SB_TASK_QUEUE, routes);

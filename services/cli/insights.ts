@@ -5,8 +5,8 @@
  * whole result as JSON.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
-import { temporalConnectionOptions } from '../../lib/config/temporal-connection';
+import { Client } from '@temporalio/client';
+import { connectClient, temporalConnectionOptions } from '../../lib/config/temporal-connection';
 import type { InsightsJobInput, InsightsJobResult } from '../../schemas/insights';
 import { type InsightsJobWorkflow, workflowTypes } from '../../contracts/workflow-types';
 import { CliUsageError, type CliContext } from './commands';
@@ -28,7 +28,7 @@ export async function runInsights(ctx: CliContext, flags: { days?: string; tenan
   const days = flags.days === undefined ? undefined : Number(flags.days);
   if (days !== undefined && (!Number.isFinite(days) || days <= 0 || days > 366))
     throw new CliUsageError(`--days must be a number of days above 0 and at most 366, got "${flags.days}"`);
-  const connection = await Connection.connect(temporalConnectionOptions({ address: ctx.env.TEMPORAL_ADDRESS, env: ctx.env }));
+  const connection = await connectClient(temporalConnectionOptions({ address: ctx.env.TEMPORAL_ADDRESS, env: ctx.env }));
   try {
     const client = new Client({ connection, namespace: ctx.env.TEMPORAL_NAMESPACE, dataConverter: payloadDataConverter(ctx.env) });
     const result = await runInsightsJob(client, ctx.env.SB_TASK_QUEUE, {

@@ -4,7 +4,8 @@
  * the stack running so the executions stay visible in the Temporal UI.
  */
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectClient } from '../../lib/config/temporal-connection';
 import { connect } from 'nats';
 import { createSwitchboardClient } from '../../lib/client';
 import { TASK_QUEUE } from '../../contracts/names';
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   const env = readLocalStackEnv();
   const uiUrl = `http://${env.SB_HOST}:${env.TEMPORAL_UI_PORT}`;
   const temporalAddress = `${env.SB_HOST}:${env.TEMPORAL_PORT}`;
-  const connection = await Connection.connect({ address: temporalAddress });
+  const connection = await connectClient({ address: temporalAddress });
   // The stack's payload key (made by `make up`): the demo reads and writes payloads as the worker does.
   const client = new Client({ connection, dataConverter: payloadDataConverter({ SB_PAYLOAD_KEYS_FILE: ensureDevSecrets(env.SB_DATA_DIR).payloadKeysFile }) });
   const say = (line: string) => console.log(line.startsWith('  ') ? line : `\n• ${line}`);

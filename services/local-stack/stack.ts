@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Connection } from '@temporalio/client';
+import {} from '@temporalio/client';
+import { connectClient } from '../../lib/config/temporal-connection';
 import { searchAttributeRegistrations } from '../../contracts/names';
 import { findFreePorts, isPortOpen, waitFor } from '../../lib/ports';
 import { isOurProcessAlive, type PidRecord, readPidFile, spawnDetached, stopRecorded } from './processes';
@@ -216,7 +217,7 @@ async function isNatsHealthy(monitorUrl: string): Promise<boolean> {
 }
 
 async function isTemporalHealthy(address: string): Promise<boolean> {
-  const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+  const connection = await connectClient({ address, connectTimeout: 1_000 });
   try {
     await connection.workflowService.describeNamespace({ namespace: 'default' });
     return true;

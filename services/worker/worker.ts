@@ -4,7 +4,7 @@
  * the upstream pool, the failover watch). Used by services/worker/main.ts,
  * the demo and the tests.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { NatsConnection } from 'nats';
@@ -26,7 +26,7 @@ import { openProbeLeases } from '../../lib/health-registry/probe-leases';
 import { breakerTargetsOf } from '../../lib/health-registry/breaker-targets';
 import { resolveInsightsWebhookUrl, resolveWebhookUrl, type UpstreamSecrets } from '../../lib/config/load';
 import { createLiveConfig, type LiveConfig } from '../../lib/config/live-config';
-import { temporalConnectionOptions, type TemporalConnectionOptions } from '../../lib/config/temporal-connection';
+import { connectClient, temporalConnectionOptions, type TemporalConnectionOptions } from '../../lib/config/temporal-connection';
 import type { RuntimeEnv } from '../../lib/config/env';
 import { watchFailover, type FailoverWatch } from '../../lib/control/failover';
 import type { Logger } from '../../lib/log';
@@ -127,7 +127,7 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
     const temporal = connection;
     const ownsConnection = !options.connection;
     // The registry signals supervisors from outside any workflow, so the worker needs a client of its own.
-    clientConnection = await Connection.connect(temporalOptions);
+    clientConnection = await connectClient(temporalOptions);
     const signalConnection = clientConnection;
     const { cluster } = options;
     const taskQueue = options.taskQueue ?? TASK_QUEUE;

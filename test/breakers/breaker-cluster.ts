@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectClient } from '../../lib/config/temporal-connection';
 import { connect, JSONCodec, type NatsConnection, type Subscription } from 'nats';
 import { createSwitchboardClient, type SwitchboardClient } from '../../lib/client';
 import { breakerKeyOf } from '../../lib/health';
@@ -117,7 +118,7 @@ export async function startBreakerCluster(options: {
   const config = parseConfig(input, 'breaker test config');
   const configPath = writeConfigFile(input);
   const taskQueue = `brk-${randomUUID().slice(0, 12)}`;
-  const connection = await Connection.connect({ address: temporalAddress });
+  const connection = await connectClient({ address: temporalAddress });
   const client = new Client({ connection, dataConverter: testDataConverter() });
   const nats = await connect({ servers: natsUrl, name: 'breaker-test' });
   await ensureStreams(nats);

@@ -1,4 +1,5 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
+import { connectClient } from '../../lib/config/temporal-connection';
 import { createSwitchboardClient, isSwitchboardRequestError } from '../../lib/client';
 import { testStack } from '../harness/env';
 import { testDataConverter } from '../harness/env';
@@ -7,7 +8,7 @@ describe('typed client validation', () => {
   let connection: Connection;
   let client: Client;
   beforeAll(async () => {
-    connection = await Connection.connect({ address: testStack().temporalAddress });
+    connection = await connectClient({ address: testStack().temporalAddress });
     client = new Client({ connection, dataConverter: testDataConverter() });
   });
   afterAll(async () => {

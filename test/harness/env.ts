@@ -3,7 +3,8 @@
  * where the bundled workflow code lives.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectClient } from '../../lib/config/temporal-connection';
 import { NativeConnection, Runtime, DefaultLogger, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import { connect, type NatsConnection } from 'nats';
@@ -55,7 +56,7 @@ export interface TestContext {
 export async function openTestContext(): Promise<TestContext> {
   installQuietRuntime();
   const { temporalAddress, natsUrl } = testStack();
-  const connection = await Connection.connect({ address: temporalAddress });
+  const connection = await connectClient({ address: temporalAddress });
   const nats = await connect({ servers: natsUrl, name: 'switchboard-test' });
   return {
     client: new Client({ connection, dataConverter: testDataConverter() }),

@@ -4,7 +4,8 @@
  * `startSwitchboard()` gets its own task queue and its own fake vendor.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectClient } from '../../lib/config/temporal-connection';
 import { connect, JSONCodec, type NatsConnection } from 'nats';
 import { createSwitchboardClient, type SwitchboardClient } from '../../lib/client';
 import { parseConfig, resolveSecrets } from '../../lib/config/load';
@@ -130,7 +131,7 @@ export async function startSwitchboard(
   const overrides = typeof options.configOverrides === 'function' ? options.configOverrides(vendor.url) : options.configOverrides;
   const config = parseConfig(switchboardConfig(vendor.url, overrides), 'test config');
   const secrets = resolveSecrets(config, testSecretsEnv);
-  const connection = await Connection.connect({ address: temporalAddress });
+  const connection = await connectClient({ address: temporalAddress });
   const client = new Client({ connection, dataConverter: testDataConverter() });
   const nats = await connect({ servers: natsUrl, name: 'switchboard-test', maxReconnectAttempts: -1 });
   await ensureStreams(nats);

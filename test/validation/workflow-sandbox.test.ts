@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectClient } from '../../lib/config/temporal-connection';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { z } from 'zod';
 import { installQuietRuntime, testStack } from '../harness/env';
@@ -23,7 +24,7 @@ describe('pure modules in the Temporal workflow sandbox', () => {
     };
     const taskQueue = `pure-${randomUUID()}`;
     const workerConnection = await NativeConnection.connect({ address: temporalAddress });
-    const clientConnection = await Connection.connect({ address: temporalAddress });
+    const clientConnection = await connectClient({ address: temporalAddress });
     try {
       const worker = await Worker.create({
         connection: workerConnection,
