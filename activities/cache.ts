@@ -1,4 +1,5 @@
 import { JSONCodec, type KV, type NatsConnection } from 'nats';
+import { decodeJson } from '../lib/nats/json-payload';
 import { z } from 'zod';
 import { exactCacheKey, isSemanticCacheEligible, localEmbedding, pickSemanticHit, semanticCacheScope, singleTurnPrompt } from '../lib/cache';
 import type { Logger } from '../lib/log';
@@ -83,7 +84,7 @@ export function createCacheActivities({ nats, log, bucket = buckets.cache, onLoo
     if (!semantic) return undefined;
     const entry = await (await open()).get(semantic.indexKey);
     if (!entry || entry.operation !== 'PUT') return undefined;
-    const index = SemanticIndex.safeParse(codec.decode(entry.value));
+    const index = SemanticIndex.safeParse(decodeJson(entry.value));
     return index.success ? pickSemanticHit(semantic.embedding, index.data, semantic.threshold)?.key : undefined;
   }
 
@@ -111,7 +112,7 @@ export function createCacheActivities({ nats, log, bucket = buckets.cache, onLoo
         semantic = true;
       }
       if (!entry || entry.operation !== 'PUT') return null;
-      const parsed = CachedAnswer.safeParse(codec.decode(entry.value));
+      const parsed = CachedAnswer.safeParse(decodeJson(entry.value));
       if (!parsed.success || parsed.data.expiresAt <= Date.now()) return null;
       const answer = parsed.data;
       const rebase = (text: string) => (answer.piiNonce && input.piiNonce ? rebasePlaceholders(text, answer.piiNonce, input.piiNonce) : text);
@@ -154,7 +155,7 @@ export function createCacheActivities({ nats, log, bucket = buckets.cache, onLoo
 async function appendToIndex(store: KV, indexKey: string, item: { key: string; embedding: number[] }): Promise<void> {
   for (let tries = 0; tries < 5; tries++) {
     const entry = await store.get(indexKey);
-    const current = entry && entry.operation === 'PUT' ? SemanticIndex.safeParse(codec.decode(entry.value)) : undefined;
+    const current = entry && entry.operation === 'PUT' ? SemanticIndex.safeParse(decodeJson(entry.value)) : undefined;
     const items = (current?.success ? current.data : []).filter((i) => i.key !== item.key);
     const next = codec.encode([...items, { key: item.key, embedding: item.embedding.map((x) => Math.round(x * 1e4) / 1e4) }].slice(-SEMANTIC_INDEX_SIZE));
     try {

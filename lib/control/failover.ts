@@ -1,4 +1,5 @@
 import { JSONCodec, type KV, type NatsConnection } from 'nats';
+import { decodeJson } from '../nats/json-payload';
 import { z } from 'zod';
 import { buckets, openBucket } from '../nats/kv';
 
@@ -54,7 +55,7 @@ export async function watchFailover(
   void (async () => {
     for await (const entry of watcher) {
       if (entry.operation === 'PUT') {
-        const parsed = FailoverSwitch.safeParse(codec.decode(entry.value));
+        const parsed = FailoverSwitch.safeParse(decodeJson(entry.value));
         current = parsed.success ? parsed.data : null;
       } else {
         current = null;

@@ -2,19 +2,18 @@
  * Reading breaker states straight from KV (the CLI, tests). Writing is the
  * breakerSupervisor's alone, through activities/breakers.ts.
  */
-import { JSONCodec, type NatsConnection } from 'nats';
+import { type NatsConnection } from 'nats';
+import { decodeJson } from '../nats/json-payload';
 import { openBucket } from '../nats/kv';
 import { BreakerState } from '../../schemas/health';
 import { breakerBucket } from '../../contracts/names';
-
-const codec = JSONCodec<unknown>();
 
 /** The breaker `key` (an upstream id, or `breakerKeyOf(upstream, model)`), if it was ever written. */
 export async function readBreakerState(nats: NatsConnection, cluster: string | undefined, key: string): Promise<BreakerState | undefined> {
   const kv = await openBucket(nats, breakerBucket(cluster));
   const entry = await kv.get(key);
   if (!entry || entry.operation !== 'PUT') return undefined;
-  const parsed = BreakerState.safeParse(codec.decode(entry.value));
+  const parsed = BreakerState.safeParse(decodeJson(entry.value));
   return parsed.success ? parsed.data : undefined;
 }
 

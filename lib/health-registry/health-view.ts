@@ -3,7 +3,8 @@
  * registry answers a core NATS request on `sb.health.<cluster>`, so the CLI
  * and tests can compare what every pod believes.
  */
-import { ErrorCode, JSONCodec, type Msg, type NatsConnection } from 'nats';
+import { ErrorCode, type Msg, type NatsConnection } from 'nats';
+import { decodeJson } from '../nats/json-payload';
 import { z } from 'zod';
 import { BreakerState, UpstreamHealth } from '../../schemas/health';
 
@@ -24,8 +25,6 @@ export function healthViewSubject(cluster: string | undefined): string {
   return `sb.health.${cluster ?? 'default'}`;
 }
 
-const codec = JSONCodec<unknown>();
-
 /** Every answer that arrives within `waitMs` (one per live worker of the cluster). */
 export async function requestHealthViews(nats: NatsConnection, cluster: string | undefined, waitMs = 500): Promise<HealthViewReply[]> {
   const replies: HealthViewReply[] = [];
@@ -34,7 +33,7 @@ export async function requestHealthViews(nats: NatsConnection, cluster: string |
     inbox = await nats.requestMany(healthViewSubject(cluster), undefined, { maxWait: waitMs });
     for await (const message of inbox) {
       if (message.data.length === 0) continue;
-      const parsed = HealthViewReply.safeParse(codec.decode(message.data));
+      const parsed = HealthViewReply.safeParse(decodeJson(message.data));
       if (parsed.success) replies.push(parsed.data);
     }
   } catch (error) {

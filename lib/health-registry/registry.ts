@@ -6,6 +6,7 @@
  * worker sends it to the upstream's breakerSupervisor). See docs/breakers.md.
  */
 import { DeliverPolicy, JSONCodec, type KV, type NatsConnection, type Subscription } from 'nats';
+import { decodeJson } from '../nats/json-payload';
 import {
   breakerKeyOf,
   breakerKeyOfSignal,
@@ -110,7 +111,7 @@ export async function startHealthRegistry(options: HealthRegistryOptions): Promi
   void (async () => {
     for await (const entry of watcher) {
       if (entry.operation !== 'PUT') continue;
-      const parsed = BreakerState.safeParse(codec.decode(entry.value));
+      const parsed = BreakerState.safeParse(decodeJson(entry.value));
       if (parsed.success) applyBreaker(parsed.data);
       else log.warn({ key: entry.key }, 'ignoring a breaker state that does not parse');
     }
@@ -171,7 +172,7 @@ export async function startHealthRegistry(options: HealthRegistryOptions): Promi
     for await (const message of messages) {
       delivered = true;
       if (message.seq >= replayUntil || message.info.pending === 0) replayed = true;
-      const parsed = CallEvent.safeParse(codec.decode(message.data));
+      const parsed = CallEvent.safeParse(decodeJson(message.data));
       if (!parsed.success || parsed.data.cluster !== cluster || !known.has(parsed.data.upstream)) continue;
       state = foldCallEvent(state, parsed.data, policy);
       folded += 1;

@@ -4,7 +4,8 @@
  * Bounded three ways: it stops at what was pending when it started (later
  * messages are not waited for), at `untilMs`, and after `max` messages.
  */
-import { DeliverPolicy, JSONCodec, type NatsConnection } from 'nats';
+import { DeliverPolicy, type NatsConnection } from 'nats';
+import { decodeJson } from '../nats/json-payload';
 
 export interface StreamRangeQuery<T> {
   stream: string;
@@ -28,8 +29,6 @@ export interface StreamRange<T> {
   /** True when `max` stopped the read before the range's end. */
   truncated: boolean;
 }
-
-const codec = JSONCodec<unknown>();
 
 export async function readStreamRange<T>(nats: NatsConnection, query: StreamRangeQuery<T>): Promise<StreamRange<T>> {
   const untilMs = query.untilMs ?? Date.now();
@@ -60,7 +59,7 @@ export async function readStreamRange<T>(nats: NatsConnection, query: StreamRang
       timer = setTimeout(stall, timeoutMs);
       read += 1;
       if (message.info.timestampNanos / 1e6 > untilMs) break;
-      const item = query.parse(codec.decode(message.data));
+      const item = query.parse(decodeJson(message.data));
       if (item === undefined) result.skipped += 1;
       else result.items.push(item);
       if (result.items.length >= query.max) {

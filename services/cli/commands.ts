@@ -3,7 +3,8 @@
  * prints either text or JSON (`--json`, one document or one line per event).
  */
 import { Client } from '@temporalio/client';
-import { JSONCodec, type NatsConnection } from 'nats';
+import { type NatsConnection } from 'nats';
+import { decodeJson } from '../../lib/nats/json-payload';
 import { connectNats } from '../../lib/nats/connect';
 import type { RuntimeEnv } from '../../lib/config/env';
 import { connectClient, temporalConnectionOptions } from '../../lib/config/temporal-connection';
@@ -38,7 +39,6 @@ export class CliInputError extends Error {
   override readonly name = 'CliInputError';
 }
 
-const codec = JSONCodec<unknown>();
 /** How long a fresh replay of SB_CALLS may take when no worker answers. */
 const REPLAY_SETTLE_MS = 1_000;
 
@@ -116,7 +116,7 @@ export async function runEvents(ctx: CliContext, count: number | undefined): Pro
     let seen = 0;
     for await (const message of subscription) {
       if ((message.headers?.get(BREAKER_CLUSTER_HEADER) || undefined) !== cluster) continue;
-      const parsed = BreakerEvent.safeParse(codec.decode(message.data));
+      const parsed = BreakerEvent.safeParse(decodeJson(message.data));
       if (!parsed.success) continue;
       const e = parsed.data;
       ctx.print(

@@ -9,7 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { JSONCodec, type NatsConnection } from 'nats';
+import { type NatsConnection } from 'nats';
+import { decodeJson } from '../../lib/nats/json-payload';
 import type { SwitchboardClient } from '../../lib/client';
 import { PROBE_ROUTE } from '../../activities/attempts';
 import { breakerKeyOf } from '../../lib/health';
@@ -38,7 +39,6 @@ const CALLERS = 3;
 const CALLER_PAUSE_MS = 100;
 /** Cooldowns are 5 s then 10 s (±20 %) with the default breaker policy; every wait has room to spare on a loaded machine. */
 const STEP_TIMEOUT_MS = 40_000;
-const codec = JSONCodec<unknown>();
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -97,7 +97,7 @@ export async function demoBreakerTimeline({ client, sb, vendor, nats, say }: Bre
   const breakerTap = nats.subscribe('sb.breaker.>', {
     callback: (_err, message) => {
       if (message.headers?.get(BREAKER_CLUSTER_HEADER)) return;
-      const parsed = BreakerEvent.safeParse(codec.decode(message.data));
+      const parsed = BreakerEvent.safeParse(decodeJson(message.data));
       if (!parsed.success || phase === 'warming') return;
       const e = parsed.data;
       if (e.upstream !== SICK) {
@@ -131,7 +131,7 @@ export async function demoBreakerTimeline({ client, sb, vendor, nats, say }: Bre
   // What the sick organisation is asked while it is out of service: the failures that open it, then only probes.
   const callTap = nats.subscribe(`sb.call.*.${SICK}`, {
     callback: (_err, message) => {
-      const parsed = CallEvent.safeParse(codec.decode(message.data));
+      const parsed = CallEvent.safeParse(decodeJson(message.data));
       if (!parsed.success || parsed.data.cluster || phase === 'warming' || phase === 'closed') return;
       const e = parsed.data;
       const what = e.outcome === 'success' ? `${e.status ?? 200} ok` : `${e.status ?? ''} ${e.outcome}`;
