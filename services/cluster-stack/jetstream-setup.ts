@@ -5,29 +5,38 @@
  * cluster still forming its streams' raft groups see "no responders" (503) on
  * their first reads; here they find everything settled.
  */
-import type { NatsConnection } from 'nats';
+import type { KvOptions, NatsConnection } from 'nats';
 import { waitFor } from '../../lib/ports';
 import { buckets, openBucket } from '../../lib/nats/kv';
 import { kvStreamName } from '../../lib/nats/replicas';
 import { ensureStreams, streams } from '../../lib/nats/streams';
 import { PROBE_LEASE_TTL_MS } from '../../lib/health-registry/probe-leases';
-import { probeLeaseBucket } from '../../contracts/names';
+import { breakerBucket, probeLeaseBucket } from '../../contracts/names';
 import { BUCKET_MAX_AGE_MS } from '../../activities/cache';
 import { ATTEMPT_JOURNAL_TTL_MS } from '../../lib/nats/attempt-journal';
 import type { SwitchboardConfig } from '../../schemas/config';
 
+/**
+ * Every KV bucket the workers and gateways of one deployment open, with the
+ * options they open it with (`sb_responses` too, which a gateway opens only
+ * at its first Responses API call). The node-loss test measures each.
+ */
+export function switchboardBuckets(config: SwitchboardConfig): { bucket: string; options: Partial<KvOptions> }[] {
+  return [
+    { bucket: buckets.control, options: {} },
+    { bucket: breakerBucket(undefined), options: {} },
+    { bucket: probeLeaseBucket(undefined), options: { history: 1, ttl: PROBE_LEASE_TTL_MS } },
+    { bucket: config.gateway.admission.bucket, options: { history: 1 } },
+    { bucket: buckets.cache, options: { history: 1, ttl: BUCKET_MAX_AGE_MS } },
+    { bucket: buckets.attempts, options: { history: 1, ttl: ATTEMPT_JOURNAL_TTL_MS } },
+    { bucket: buckets.responses, options: { history: 1 } },
+  ];
+}
+
 export async function setUpJetStream(nc: NatsConnection, config: SwitchboardConfig, replicas: number, timeoutMs = 120_000): Promise<void> {
   const jsm = await ensureStreams(nc);
-  await openBucket(nc, buckets.control);
-  await openBucket(nc, buckets.breakers);
-  await openBucket(nc, config.gateway.admission.bucket, { history: 1 });
-  await openBucket(nc, buckets.cache, { history: 1, ttl: BUCKET_MAX_AGE_MS });
-  await openBucket(nc, probeLeaseBucket(undefined), { history: 1, ttl: PROBE_LEASE_TTL_MS });
-  await openBucket(nc, buckets.attempts, { history: 1, ttl: ATTEMPT_JOURNAL_TTL_MS });
-  const names = [
-    ...Object.values(streams).map((s) => s.name),
-    ...[buckets.control, buckets.breakers, config.gateway.admission.bucket, buckets.cache, probeLeaseBucket(undefined), buckets.attempts].map(kvStreamName),
-  ];
+  for (const { bucket, options } of switchboardBuckets(config)) await openBucket(nc, bucket, options);
+  const names = [...Object.values(streams).map((s) => s.name), ...switchboardBuckets(config).map((b) => kvStreamName(b.bucket))];
   for (const name of names) {
     await waitFor(
       `${name}: a leader and ${replicas - 1} current replicas`,

@@ -7,12 +7,12 @@
  * planner chain mid-way through the kills completes, and each of its calls.
  */
 import { Client, Connection } from '@temporalio/client';
-import { connect, JSONCodec, type NatsConnection } from 'nats';
+import { connect, type NatsConnection } from 'nats';
 import OpenAI from 'openai';
 import { streams } from '../../lib/nats/streams';
-import { CallEvent } from '../../schemas/call-event';
 import { vendorAdmin } from '../../services/demo/vendor-admin';
 import { clusterPorts } from '../../services/cluster-stack/settings';
+import { callsWithoutEvents, llmCalls, storedCallEvents, untilNoCallRunning } from './chaos-calls';
 import { startChainUnderChaos } from './chaos-chain';
 import { type ChaosCluster, clusterUp } from './cluster-stack-process';
 
@@ -92,28 +92,11 @@ describe('losing the SB_CALLS leader and a worker at once', () => {
       running = false;
       await Promise.all(lanes);
     }
-    await until(
-      'no llmCall workflow still running',
-      async () => {
-        let count = 0;
-        for await (const _ of client.workflow.list({ query: `WorkflowType = 'llmCall' AND ExecutionStatus = 'Running'` })) count += 1;
-        return count === 0 ? true : undefined;
-      },
-      120_000,
-    );
-    const completed: string[] = [];
-    for await (const w of client.workflow.list({ query: `WorkflowType = 'llmCall' AND ExecutionStatus = 'Completed'` })) completed.push(w.workflowId);
-
+    await untilNoCallRunning(client, 120_000);
+    const completed = await llmCalls(client, 'Completed');
     // Every CallEvent stored, read back through the survivors.
-    const withEvents = new Set<string>();
-    const codec = JSONCodec<unknown>();
-    const info = await until('SB_CALLS answering', async () => jsm.streams.info(streams.calls.name), 30_000);
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq += 1) {
-      const message = await jsm.streams.getMessage(streams.calls.name, { seq }).catch(() => undefined);
-      const event = message && CallEvent.safeParse(codec.decode(message.data));
-      if (event?.success) withEvents.add(event.data.workflowId);
-    }
-    const missing = completed.filter((id) => !withEvents.has(id));
+    await until('SB_CALLS answering', async () => jsm.streams.info(streams.calls.name), 30_000);
+    const missing = callsWithoutEvents(completed, await storedCallEvents(jsm));
     console.log(
       `answers ${outcomes.ok}, client errors ${outcomes.failed.length}, llmCall completed ${completed.length}, without a CallEvent ${missing.length}`,
     );
