@@ -8,8 +8,9 @@
  * to be a current replica again. A node takes all its leaderships with it,
  * so the streams and buckets it leads are measured by one kill. Then the node
  * leading SB_CALLS is SIGKILLed alone under call traffic through both
- * gateways: no client error, every accepted call ends, and none loses a
- * CallEvent. Prints the table docs/deploy.md keeps.
+ * gateways: no client error, every accepted call ends, none loses a
+ * CallEvent, and each worker's health registry folds every CallEvent stored
+ * after the kill. Prints the table docs/deploy.md keeps.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import { describeMachine } from '../../bench/suite/machine';
+import { requestHealthViews } from '../../lib/health-registry/health-view';
 import { connectNats } from '../../lib/nats/connect';
 import { openBucket } from '../../lib/nats/kv';
 import { whileJetStreamSettles } from '../../lib/nats/replicas';
@@ -143,12 +145,15 @@ describe('losing one NATS node of three', () => {
 
   it('loses no CallEvent when the node leading SB_CALLS is SIGKILLed alone under call traffic', async () => {
     const traffic = startTraffic(stack.gatewayUrls);
+    let foldedAtKill = new Map<string, number>();
+    let lastSeqAtKill = 0;
     try {
       await waitFor('traffic flowing', async () => traffic.answeredSince(0) >= 8, 120_000);
       const victim = await leaderOf(via(0).jsm, streams.calls.name);
       expect(victim).toBeGreaterThanOrEqual(0);
       const survivor = via((victim + 1) % 3);
-      const lastSeqAtKill = (await survivor.jsm.streams.info(streams.calls.name)).state.last_seq;
+      foldedAtKill = await foldedByWorker(survivor.nc, stack.workerHealthUrls.length);
+      lastSeqAtKill = (await survivor.jsm.streams.info(streams.calls.name)).state.last_seq;
       const killedAt = Date.now();
       stack.nats.kill(victim);
       say(`SIGKILLed ${stack.nats.nodes[victim]!.name}, the leader of SB_CALLS, under traffic through both gateways`);
@@ -174,6 +179,18 @@ describe('losing one NATS node of three', () => {
     expect(failures).toEqual([]);
     say(`every accepted call ended ${await untilNoCallRunning(temporal, 120_000)} ms after the traffic stopped`);
 
+    // Each worker's health registry reads SB_CALLS through a consumer of its own: it must go on folding every event.
+    const storedSinceKill = (await via(0).jsm.streams.info(streams.calls.name)).state.last_seq - lastSeqAtKill;
+    await waitFor(
+      `every worker's health registry folding the ${storedSinceKill} CallEvents stored since the kill`,
+      async () => {
+        const folded = await foldedByWorker(via(0).nc, foldedAtKill.size);
+        return [...foldedAtKill].every(([worker, before]) => (folded.get(worker) ?? 0) - before >= storedSinceKill);
+      },
+      60_000,
+      500,
+    );
+    say(`both workers' health registries folded the ${storedSinceKill} CallEvents stored since the kill`);
     const completed = await llmCalls(temporal, 'Completed');
     const missing = callsMissingEvents(completed, await storedCallEvents(via(0).jsm));
     const dropped = await outboxDropped([...stack.workerHealthUrls, ...stack.gatewayUrls]);
@@ -183,6 +200,21 @@ describe('losing one NATS node of three', () => {
     expect(dropped).toBe(0);
   });
 });
+
+/** CallEvents each worker's health registry has folded, by worker, once all `workers` answer. */
+async function foldedByWorker(nats: NatsConnection, workers: number): Promise<Map<string, number>> {
+  let folded = new Map<string, number>();
+  await waitFor(
+    `${workers} workers answering for their health view`,
+    async () => {
+      folded = new Map((await requestHealthViews(nats, undefined)).map((view) => [view.worker, view.folded]));
+      return folded.size >= workers;
+    },
+    30_000,
+    250,
+  );
+  return folded;
+}
 
 /** sb_outbox_dropped_total summed over the processes' /metrics: records no retry brought to JetStream. */
 async function outboxDropped(urls: string[]): Promise<number> {
