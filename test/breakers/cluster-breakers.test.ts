@@ -187,7 +187,7 @@ describe('cluster-wide circuit breakers (two worker processes)', () => {
     for (const key of keys) {
       const state = await c.breaker(key);
       const of = () => c.events.filter((e) => breakerKeyOfState(e) === key);
-      await eventually(`all events of ${key}`, () => (of().length >= (state?.revision ?? 0) ? true : undefined), 2_000);
+      await eventually(`all events of ${key}`, () => (of().length >= (state?.revision ?? 0) ? true : undefined), 20_000);
       // halfOpenProbes is 1, so every change of state is a transition with its event: revisions 1..R, none missing.
       expect(of().map((e) => e.revision)).toEqual(Array.from({ length: state?.revision ?? 0 }, (_, i) => i + 1));
     }

@@ -73,7 +73,7 @@ describe('breaker timers survive every worker being down', () => {
 
     // The operator was told of every transition, Slack-style — at least once: the pods were killed right after the
     // opening, so its post may have been retried by the pod that took the supervisor over.
-    await eventually('three webhook posts', () => (new Set(posted.map((p) => p.text)).size >= 3 ? true : undefined), 5_000);
+    await eventually('three webhook posts', () => (new Set(posted.map((p) => p.text)).size >= 3 ? true : undefined), 20_000);
     expect([...new Set(posted.map((p) => p.text))]).toEqual([
       expect.stringMatching(/^:red_circle: breaker opened for bko\/brk-a \(cluster brk-[0-9a-f-]+\): fatal error: 401/),
       expect.stringMatching(/^:large_yellow_circle: breaker half_open for bko\/brk-a/),

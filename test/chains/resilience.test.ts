@@ -60,7 +60,7 @@ describe('agentChain resilience in the middle of a fan-out', () => {
     const m = `flip-${randomUUID().slice(0, 8)}`;
     const handle = await startWithTwoHeld(m);
     await setFailover(t.nats, 'openai', { reason: 'test: mid-chain flip', by: 'jest' }, t.controlBucket);
-    await eventually('the worker to see the flip', () => (t.worker!.failover.avoidedProvider() === 'openai' ? true : undefined), 2_000);
+    await eventually('the worker to see the flip', () => (t.worker!.failover.avoidedProvider() === 'openai' ? true : undefined), 20_000);
 
     const result = await handle.result();
     expect(providersByCall(result)).toEqual(expectedProviders);

@@ -201,8 +201,12 @@ export async function readCallEvents(nats: NatsConnection, match: (event: CallEv
   return events;
 }
 
-/** Polls until `check` holds, or fails naming `what`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+/**
+ * Polls until `check` holds, or fails naming `what`. The default wait (30 s)
+ * is for a loaded machine: a condition met at once on a quiet one returns at
+ * once; 10 s failed fresh-clone runs at load 7 (an interaction record).
+ */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

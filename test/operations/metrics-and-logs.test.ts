@@ -113,7 +113,7 @@ describe('worker metrics, probes and logs', () => {
     // The call that gave up is counted once, at the upstream tried last.
     const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
     expect(metrics).toMatch(/sb_calls_total\{route="solo-fallback",provider="anthropic",upstream="anthropic\/org-a",outcome="failed"\} 1/);
-    await eventually('the failed attempts to be logged', () => (worker!.output().includes('"errorType":"authentication"') ? true : undefined), 10_000);
+    await eventually('the failed attempts to be logged', () => (worker!.output().includes('"errorType":"authentication"') ? true : undefined), 20_000);
     const everything = `${worker!.output()}\n${JSON.stringify(error)}\n${(error as Error).message}\n${JSON.stringify((error as { attempts?: unknown }).attempts)}`;
     for (const key of Object.values(testSecretsEnv)) {
       expect(everything).not.toContain(key);
