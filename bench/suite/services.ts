@@ -18,6 +18,8 @@ export interface ServiceProcess {
   /** Resolves with the exit code or signal. */
   exited: Promise<number | string>;
   isAlive(): boolean;
+  /** Its Prometheus /metrics, when it serves one (a worker's health port, a gateway). */
+  metricsUrl?: string;
 }
 
 const running = new Set<ServiceProcess>();

@@ -29,6 +29,12 @@ export interface MemoryFigure {
   beforeMb: number | null;
   peakMb: number | null;
   afterMb: number | null;
+  /** V8 heap in use (the process's /metrics, `nodejs_heap_size_used_bytes`): RSS that stays up while this returns is pages V8 or the allocator kept, not live objects. */
+  heapUsedBeforeMb: number | null;
+  heapUsedPeakMb: number | null;
+  heapUsedAfterMb: number | null;
+  /** The V8 heap's size after the cooldown (`nodejs_heap_size_total_bytes`): what V8 holds, used or not. */
+  heapTotalAfterMb: number | null;
 }
 
 export interface OverloadResult {
@@ -48,21 +54,49 @@ export interface OverloadResult {
 
 const isRefusal = (status: number | null) => status === 429 || status === 503;
 
-/** Samples the processes' RSS every 500 ms until stopped; returns each one's highest. */
-function sampleRss(processes: Array<{ name: string; pid: number }>): { stop: () => Map<string, number> } {
-  const peak = new Map<string, number>();
-  const sample = () => {
+interface Sampled {
+  name: string;
+  pid: number;
+  metricsUrl?: string | undefined;
+}
+
+/** RSS from /proc and the V8 heap from the process's own Prometheus metrics (null when either cannot be read). */
+async function memoryOf(p: Sampled): Promise<{ rssMb: number | null; heapUsedMb: number | null; heapTotalMb: number | null }> {
+  const rss = memoryMbOf(p.pid)?.rssMb;
+  let text = '';
+  if (p.metricsUrl)
+    text = await fetch(p.metricsUrl, { signal: AbortSignal.timeout(2_000) }).then(
+      (r) => r.text(),
+      () => '',
+    );
+  const mb = (metric: string) => {
+    const value = Number(new RegExp(`^\\w*${metric}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1]);
+    return Number.isFinite(value) ? Math.round(value / 2 ** 20) : null;
+  };
+  return {
+    rssMb: rss !== undefined && Number.isFinite(rss) ? rss : null,
+    heapUsedMb: mb('nodejs_heap_size_used_bytes'),
+    heapTotalMb: mb('nodejs_heap_size_total_bytes'),
+  };
+}
+
+/** Samples the processes' RSS and heap in use every 500 ms until stopped; returns each one's highest. */
+function samplePeaks(processes: Sampled[]): { stop: () => Promise<Map<string, { rssMb: number | null; heapUsedMb: number | null }>> } {
+  const peak = new Map<string, { rssMb: number | null; heapUsedMb: number | null }>();
+  const higher = (a: number | null | undefined, b: number | null) => (a == null ? b : b == null ? a : Math.max(a, b));
+  const sample = async () => {
     for (const p of processes) {
-      const rss = memoryMbOf(p.pid)?.rssMb;
-      if (rss !== undefined && Number.isFinite(rss)) peak.set(p.name, Math.max(peak.get(p.name) ?? 0, rss));
+      const m = await memoryOf(p);
+      const known = peak.get(p.name);
+      peak.set(p.name, { rssMb: higher(known?.rssMb, m.rssMb), heapUsedMb: higher(known?.heapUsedMb, m.heapUsedMb) });
     }
   };
-  sample();
-  const timer = setInterval(sample, 500);
+  let sampling = sample();
+  const timer = setInterval(() => (sampling = sampling.then(sample)), 500);
   return {
-    stop: () => {
+    stop: async () => {
       clearInterval(timer);
-      sample();
+      await sampling.then(sample);
       return peak;
     },
   };
@@ -80,25 +114,34 @@ export async function measureOverload(
   if (!(sustainable > 0)) throw new Error(`the closed loop completed no call (${probe.outcomes.length} sent)`);
   const unloaded = await runOpenLoop(call('overload-unloaded'), { ratePerSecond: sustainable / 2, durationMs: sizes.unloadedMs, maxInFlight: 100_000 });
 
-  const processes = [
-    { name: 'gateway', pid: gateway.service.pid },
-    { name: 'worker', pid: worker.pid },
+  const processes: Sampled[] = [
+    { name: 'gateway', pid: gateway.service.pid, metricsUrl: gateway.service.metricsUrl },
+    { name: 'worker', pid: worker.pid, metricsUrl: worker.metricsUrl },
   ];
-  const before = new Map(processes.map((p) => [p.name, memoryMbOf(p.pid)?.rssMb ?? null]));
-  const rss = sampleRss(processes);
+  const before = new Map(await Promise.all(processes.map(async (p) => [p.name, await memoryOf(p)] as const)));
+  const peaks = samplePeaks(processes);
   const offered = Math.round(sustainable * 2 * 10) / 10;
   o.log(
     `stack overload: sustainable ${sustainable} calls/s (closed loop of ${sizes.probeConcurrency}); offering ${offered} calls/s for ${sizes.overloadMs / 1000} s`,
   );
   const run = await runOpenLoop(call('overload'), { ratePerSecond: offered, durationMs: sizes.overloadMs, maxInFlight: 100_000 });
-  const peak = rss.stop();
+  const peak = await peaks.stop();
   await new Promise((r) => setTimeout(r, sizes.cooldownMs));
-  const memory = processes.map((p) => ({
-    name: p.name,
-    beforeMb: before.get(p.name) ?? null,
-    peakMb: peak.get(p.name) ?? null,
-    afterMb: memoryMbOf(p.pid)?.rssMb ?? null,
-  }));
+  const memory = await Promise.all(
+    processes.map(async (p): Promise<MemoryFigure> => {
+      const after = await memoryOf(p);
+      return {
+        name: p.name,
+        beforeMb: before.get(p.name)?.rssMb ?? null,
+        peakMb: peak.get(p.name)?.rssMb ?? null,
+        afterMb: after.rssMb,
+        heapUsedBeforeMb: before.get(p.name)?.heapUsedMb ?? null,
+        heapUsedPeakMb: peak.get(p.name)?.heapUsedMb ?? null,
+        heapUsedAfterMb: after.heapUsedMb,
+        heapTotalAfterMb: after.heapTotalMb,
+      };
+    }),
+  );
 
   const refusals = run.outcomes
     .filter((c) => isRefusal(c.status))
@@ -116,7 +159,7 @@ export async function measureOverload(
     memory,
   };
   o.log(
-    `stack overload: ${result.overload.answered} admitted of ${run.outcomes.length} (p50 ${result.overload.answeredP50Ms} p99 ${result.overload.answeredP99Ms} ms; unloaded p50 ${result.unloaded.answeredP50Ms} p99 ${result.unloaded.answeredP99Ms} ms), ${result.refused} refused (p99 ${result.refusalP99Ms} ms), ${result.otherErrors} other errors; RSS ${memory.map((m) => `${m.name} ${m.beforeMb} → ${m.peakMb} → ${m.afterMb} MB`).join(', ')}`,
+    `stack overload: ${result.overload.answered} admitted of ${run.outcomes.length} (p50 ${result.overload.answeredP50Ms} p99 ${result.overload.answeredP99Ms} ms; unloaded p50 ${result.unloaded.answeredP50Ms} p99 ${result.unloaded.answeredP99Ms} ms), ${result.refused} refused (p99 ${result.refusalP99Ms} ms), ${result.otherErrors} other errors; RSS (heap used) ${memory.map((m) => `${m.name} ${m.beforeMb} (${m.heapUsedBeforeMb}) → ${m.peakMb} (${m.heapUsedPeakMb}) → ${m.afterMb} (${m.heapUsedAfterMb}; heap total ${m.heapTotalAfterMb}) MB`).join(', ')}`,
   );
   return result;
 }

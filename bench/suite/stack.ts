@@ -141,6 +141,7 @@ export async function startBenchStack(runDir: string, readyTimeoutMs = 180_000):
       env: { ...serviceEnv(o), SB_HEALTH_PORT: String(port) },
       logDir,
     });
+    service.metricsUrl = `http://127.0.0.1:${port}/metrics`;
     return { service, ready: waitUntilReady(service, `http://127.0.0.1:${port}/readyz`, readyTimeoutMs) };
   };
 
@@ -179,6 +180,7 @@ export async function startBenchStack(runDir: string, readyTimeoutMs = 180_000):
         logDir,
       });
       const url = `http://127.0.0.1:${port}`;
+      service.metricsUrl = `${url}/metrics`;
       await waitUntilReady(service, `${url}/readyz`, readyTimeoutMs);
       return { service, url };
     },
