@@ -128,7 +128,24 @@ export const RouteStreamConfig = z.object({
 });
 export type RouteStreamConfig = z.infer<typeof RouteStreamConfig>;
 
-/** Load shedding (lib/admission/load-shedding.ts): refuse early what could not be answered within its deadline. */
+/** The adaptive limit on a pod's calls in flight (lib/admission/adaptive-limit.ts); `shedding.maxInFlight` is its ceiling. */
+export const AdaptiveLimitConfig = z
+  .object({
+    /** Default true. */
+    enabled: z.boolean().default(true),
+    /** The limit a pod starts with. Default 100. */
+    initialLimit: z.number().int().positive().default(100),
+    /** The limit never shrinks below this. Default 10. */
+    minLimit: z.number().int().positive().default(10),
+    /** Overload: an interval's calls waited, in median, this much longer than without load before a worker started them. Default 500 ms. */
+    queueDelayMs: z.number().int().min(10).max(600_000).default(500),
+    /** The limit is revised at most this often. Default 1 s. */
+    intervalMs: z.number().int().min(100).max(60_000).default(1_000),
+  })
+  .refine((a) => a.minLimit <= a.initialLimit, { message: 'minLimit must not exceed initialLimit', path: ['minLimit'] });
+export type AdaptiveLimitConfig = z.infer<typeof AdaptiveLimitConfig>;
+
+/** Load shedding (lib/admission/load-shedding.ts): refuse early what would queue, or could not be answered within its deadline. */
 export const SheddingConfig = z.object({
   /** Default true. */
   enabled: z.boolean().default(true),
@@ -138,6 +155,7 @@ export const SheddingConfig = z.object({
   maxInFlight: z.number().int().positive().default(1_000),
   /** The window over which the completion rate is measured. Default 10 s. */
   windowMs: z.number().int().min(1_000).max(300_000).default(10_000),
+  adaptiveLimit: AdaptiveLimitConfig.default(AdaptiveLimitConfig.parse({})),
 });
 export type SheddingConfig = z.infer<typeof SheddingConfig>;
 

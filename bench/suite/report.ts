@@ -174,7 +174,7 @@ export function stackTable(r: SuiteResult): string {
   lines.push(
     `| one of two gateways SIGKILLed | ${k.calls.calls} | ${k.calls.answered} | ${byStatus(k.calls)} | ${k.calls.status500} | – | errors on the killed gateway ${k.errorsOnKilled} (${k.inFlightOnKilled} in flight at the kill), on the other ${k.errorsOnSurvivor}; a user whose ${k.heldRequests} in-flight slots were on the killed gateway admitted by the other after ${k.readmittedAfterMs === null ? 'never (60 s)' : seconds(k.readmittedAfterMs)} (${k.refusedBeforeReadmission} × 429 first) |`,
     '',
-    `Overload, one gateway and one worker: a closed loop of ${sizes.overload.probeConcurrency} sustained ${o.sustainableCallsPerSecond} calls/s; then ${sizes.overload.unloadedMs / 1000} s at half of it (unloaded) and ${sizes.overload.overloadMs / 1000} s at ${o.offeredCallsPerSecond} calls/s (2×). RSS after: ${sizes.overload.cooldownMs / 1000} s after the last call.`,
+    `Overload, one gateway and one worker: a closed loop of ${sizes.overload.probeConcurrency} sustained ${o.sustainableCallsPerSecond} calls/s${o.probeRefused === undefined ? '' : ` (${o.probeRefused} refused)`}; then ${sizes.overload.unloadedMs / 1000} s at half of it (unloaded) and ${sizes.overload.overloadMs / 1000} s at ${o.offeredCallsPerSecond} calls/s (2×). RSS after: ${sizes.overload.cooldownMs / 1000} s after the last call.`,
     '',
     '| offered | admitted | admitted p50 / p99 ms (unloaded) | refused (p50 / p99 ms to the refusal) | other errors | RSS MB before → peak → after | V8 heap used MB before → peak → after (heap total after) |',
     '| ---: | ---: | --- | --- | ---: | --- | --- |',

@@ -110,12 +110,12 @@ export function summarise(outcomes: CallOutcome[], pick: (o: CallOutcome) => num
  * the window; throughput counts the calls that completed in it (whenever
  * sent). `window` fires at the window's edges (e.g. to read CPU counters).
  */
-export async function runClosedLoop(
-  call: (i: number) => Promise<CallOutcome>,
+export async function runClosedLoop<T extends CallOutcome = CallOutcome>(
+  call: (i: number) => Promise<T>,
   concurrency: number,
   o: { warmupMs: number; durationMs: number; minCalls?: number; maxDurationMs?: number; onStart?: () => void; onEnd?: () => void },
-): Promise<{ outcomes: CallOutcome[]; completedInWindow: number; callsPerSecond: number; windowMs: number }> {
-  const outcomes: CallOutcome[] = [];
+): Promise<{ outcomes: T[]; completedInWindow: number; callsPerSecond: number; windowMs: number }> {
+  const outcomes: T[] = [];
   const completions: number[] = [];
   let counter = 0;
   let okSentInWindow = 0;

@@ -40,6 +40,8 @@ export interface MemoryFigure {
 export interface OverloadResult {
   /** Calls/s the closed loop completed. */
   sustainableCallsPerSecond: number;
+  /** The closed loop's 429s and 503s: load shedding should refuse nothing while the stack keeps up. */
+  probeRefused: number;
   offeredCallsPerSecond: number;
   unloaded: CallTally;
   overload: CallTally;
@@ -149,6 +151,7 @@ export async function measureOverload(
     .sort((a, b) => a - b);
   const result: OverloadResult = {
     sustainableCallsPerSecond: sustainable,
+    probeRefused: probe.outcomes.filter((c) => isRefusal(c.status)).length,
     offeredCallsPerSecond: offered,
     unloaded: tally(unloaded.outcomes),
     overload: tally(run.outcomes),
@@ -159,7 +162,7 @@ export async function measureOverload(
     memory,
   };
   o.log(
-    `stack overload: ${result.overload.answered} admitted of ${run.outcomes.length} (p50 ${result.overload.answeredP50Ms} p99 ${result.overload.answeredP99Ms} ms; unloaded p50 ${result.unloaded.answeredP50Ms} p99 ${result.unloaded.answeredP99Ms} ms), ${result.refused} refused (p99 ${result.refusalP99Ms} ms), ${result.otherErrors} other errors; RSS (heap used) ${memory.map((m) => `${m.name} ${m.beforeMb} (${m.heapUsedBeforeMb}) → ${m.peakMb} (${m.heapUsedPeakMb}) → ${m.afterMb} (${m.heapUsedAfterMb}; heap total ${m.heapTotalAfterMb}) MB`).join(', ')}`,
+    `stack overload: the closed loop had ${result.probeRefused} refused; ${result.overload.answered} admitted of ${run.outcomes.length} (p50 ${result.overload.answeredP50Ms} p99 ${result.overload.answeredP99Ms} ms; unloaded p50 ${result.unloaded.answeredP50Ms} p99 ${result.unloaded.answeredP99Ms} ms), ${result.refused} refused (p99 ${result.refusalP99Ms} ms), ${result.otherErrors} other errors; RSS (heap used) ${memory.map((m) => `${m.name} ${m.beforeMb} (${m.heapUsedBeforeMb}) → ${m.peakMb} (${m.heapUsedPeakMb}) → ${m.afterMb} (${m.heapUsedAfterMb}; heap total ${m.heapTotalAfterMb}) MB`).join(', ')}`,
   );
   return result;
 }

@@ -1,18 +1,23 @@
 /**
- * Load shedding: refuse a call early when it could not finish within its
- * deadline, instead of letting every caller wait to the deadline. A gateway
- * pod knows its calls in flight and how fast calls have been finishing
- * lately; by Little's law a new call waits about in-flight ÷ completion rate
- * (the recent latency when the stack keeps up, growing when it falls
- * behind), and at least as long as the oldest call still in flight. Pure
- * decision plus a small clock-driven gauge; no I/O.
+ * Load shedding: refuse a call early rather than let it queue. Two guards on
+ * what one gateway pod sees: an adaptive limit on its calls in flight, which
+ * shrinks when calls start waiting in our stack before a worker picks them up
+ * (adaptive-limit.ts) — it keeps admitted calls near their unloaded latency —
+ * and the deadline estimate: by Little's law a new call waits about in-flight
+ * ÷ completion rate (the recent latency when the stack keeps up, growing when
+ * it falls behind), and at least as long as the oldest call still in flight;
+ * beyond a share of the deadline it is refused, whatever the limit says.
+ * Pure decision plus a small clock-driven gauge; no I/O.
  */
+import { createAdaptiveLimit, type AdaptiveLimitPolicy } from './adaptive-limit';
 
 export interface SheddingPolicy {
   /** Refuse when the estimated time to answer exceeds this share of the call's deadline. */
   shareOfDeadline: number;
   /** Calls in flight in this pod at most, whatever the estimate. */
   maxInFlight: number;
+  /** Whether the adaptive limit applies (else only maxInFlight and the estimate). */
+  adaptive: boolean;
 }
 
 export interface LoadSnapshot {
@@ -22,9 +27,12 @@ export interface LoadSnapshot {
   windowMs: number;
   /** Age of the oldest call still in flight (0 when none). */
   oldestInFlightMs: number;
+  /** The adaptive limit on calls in flight now. */
+  limit: number;
 }
 
-export type ShedDecision = { shed: false; estimateMs: number } | { shed: true; estimateMs: number; retryAfterMs: number; reason: 'max_in_flight' | 'deadline' };
+export type ShedReason = 'max_in_flight' | 'limit' | 'deadline';
+export type ShedDecision = { shed: false; estimateMs: number } | { shed: true; estimateMs: number; retryAfterMs: number; reason: ShedReason };
 
 /**
  * How long a new call would take to be answered, from what this pod sees:
@@ -40,15 +48,48 @@ export function estimateAnswerMs(load: LoadSnapshot): number {
 export function decideShedding(load: LoadSnapshot, deadlineMs: number, policy: SheddingPolicy): ShedDecision {
   const estimateMs = estimateAnswerMs(load);
   const budgetMs = deadlineMs * policy.shareOfDeadline;
-  // Come back when the calls ahead have had time to clear: the excess over the budget, at least a second.
-  const retryAfterMs = Math.max(1_000, Math.ceil(estimateMs - budgetMs));
+  if (estimateMs > budgetMs) {
+    // Come back when the calls ahead have had time to clear: the excess over the budget, at least a second.
+    return { shed: true, estimateMs, retryAfterMs: Math.max(1_000, Math.ceil(estimateMs - budgetMs)), reason: 'deadline' };
+  }
+  // At a limit: come back when the calls in flight have been answered (about the estimate), at least a second.
+  const retryAfterMs = Math.max(1_000, Math.ceil(estimateMs));
   if (load.inFlight >= policy.maxInFlight) return { shed: true, estimateMs, retryAfterMs, reason: 'max_in_flight' };
-  if (estimateMs > budgetMs) return { shed: true, estimateMs, retryAfterMs, reason: 'deadline' };
+  if (policy.adaptive && load.inFlight >= load.limit) return { shed: true, estimateMs, retryAfterMs, reason: 'limit' };
   return { shed: false, estimateMs };
 }
 
-/** Calls in flight and recent completions of one pod, for decideShedding. */
-export function createLoadGauge(windowMs: number, now: () => number = () => performance.now()) {
+/** How long an answered call waited in our stack: from its admission to its first attempt's start (undefined: no attempt of its own). */
+export function waitBeforeFirstAttemptMs(result: { cached: boolean; attempts: Array<{ startedAt: number }> }, admittedAtEpochMs: number): number | undefined {
+  const first = result.attempts[0];
+  if (result.cached || !first) return undefined;
+  return Math.max(0, first.startedAt - admittedAtEpochMs);
+}
+
+export interface LoadGaugeOptions {
+  windowMs: number;
+  /** The adaptive limit's settings, read at each use (the config may reload). */
+  limits: () => AdaptiveLimitPolicy;
+  /** Monotonic ms. Default performance.now. */
+  now?: () => number;
+  /** Wall-clock ms, comparable with a worker's attempt start. Default Date.now. */
+  epochNow?: () => number;
+}
+
+/** One admitted call: `end` when it is over (answered or failed), after `answered(waitMs)` when it got an answer. */
+export interface CallInFlight {
+  /** Wall-clock ms of the admission, for waitBeforeFirstAttemptMs. */
+  admittedAtEpochMs: number;
+  answered(waitMs: number | undefined): void;
+  end(): void;
+}
+
+/** Calls in flight, recent completions and the adaptive limit of one pod, for decideShedding. */
+export function createLoadGauge(o: LoadGaugeOptions) {
+  const { windowMs } = o;
+  const now = o.now ?? (() => performance.now());
+  const epochNow = o.epochNow ?? (() => Date.now());
+  const adaptive = createAdaptiveLimit(o.limits, now);
   const inFlight = new Map<number, number>();
   const completions: number[] = [];
   let next = 0;
@@ -57,17 +98,24 @@ export function createLoadGauge(windowMs: number, now: () => number = () => perf
     while (completions.length && at - completions[0]! > windowMs) completions.shift();
   };
   return {
-    /** A call starts; call the returned function when it ends (answered or failed). */
-    begin(): () => void {
+    /** A call is admitted. */
+    begin(): CallInFlight {
       const id = next++;
       const at = now();
       firstBegin ??= at;
       inFlight.set(id, at);
-      return () => {
-        if (!inFlight.delete(id)) return;
-        const at = now();
-        completions.push(at);
-        trim(at);
+      adaptive.observeInFlight(inFlight.size);
+      return {
+        admittedAtEpochMs: epochNow(),
+        answered: (waitMs) => {
+          if (waitMs !== undefined && inFlight.has(id)) adaptive.report(at, waitMs);
+        },
+        end: () => {
+          if (!inFlight.delete(id)) return;
+          const at = now();
+          completions.push(at);
+          trim(at);
+        },
       };
     },
     snapshot(): LoadSnapshot {
@@ -77,7 +125,13 @@ export function createLoadGauge(windowMs: number, now: () => number = () => perf
       const oldest = inFlight.values().next();
       // A pod up for less than the window has seen fewer completions: measure the rate over the time it has seen.
       const seenMs = Math.max(1, Math.min(windowMs, at - (firstBegin ?? at)));
-      return { inFlight: inFlight.size, completions: completions.length, windowMs: seenMs, oldestInFlightMs: oldest.done ? 0 : at - oldest.value };
+      return {
+        inFlight: inFlight.size,
+        completions: completions.length,
+        windowMs: seenMs,
+        oldestInFlightMs: oldest.done ? 0 : at - oldest.value,
+        limit: adaptive.limit(),
+      };
     },
   };
 }

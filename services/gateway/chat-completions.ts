@@ -6,7 +6,7 @@ import { estimateTokens } from './admission';
 import { toAnthropicMessage } from './anthropic/response';
 import { anthropicStreamDialect } from './anthropic/stream';
 import { parseAnthropicMessages } from './anthropic/request';
-import { decideShedding } from '../../lib/admission/load-shedding';
+import { decideShedding, waitBeforeFirstAttemptMs } from '../../lib/admission/load-shedding';
 import { deadlineError, gatewayErrorOfCall } from './call-errors';
 import { finaliseRequest, requestChars } from './call-request';
 import { isSwitchboardCallError } from '../../lib/client/errors';
@@ -67,7 +67,9 @@ export async function admitted<T>(
     released = true;
     await admission.release().catch((error: unknown) => ctx.log.warn({ err: error }, 'could not release an admission lease (it expires on its own)'));
   };
+  const inFlight = ctx.load.begin();
   const finish = async (result: LlmResult) => {
+    inFlight.answered(waitBeforeFirstAttemptMs(result, inFlight.admittedAtEpochMs));
     if (released) return;
     released = true;
     // A cache hit spent no vendor tokens.
@@ -76,11 +78,10 @@ export async function admitted<T>(
       .finish(used)
       .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not settle the tokens of a call and return its slot (the slot expires on its own)'));
   };
-  const ended = ctx.load.begin();
   try {
     return await run(finish);
   } finally {
-    ended();
+    inFlight.end();
     await release();
   }
 }
@@ -89,15 +90,17 @@ export async function admitted<T>(
 async function shedIfOverloaded(ctx: GatewayContext, request: LlmRequest): Promise<void> {
   const policy = ctx.config.gateway.shedding;
   if (!policy.enabled) return;
-  const decision = decideShedding(ctx.load.snapshot(), request.deadlineMs ?? ctx.config.gateway.deadlineMs, policy);
+  const load = ctx.load.snapshot();
+  const decision = decideShedding(load, request.deadlineMs ?? ctx.config.gateway.deadlineMs, { ...policy, adaptive: policy.adaptiveLimit.enabled });
   if (!decision.shed) return;
   // Nothing finishes while Temporal is away, so the estimate says nothing about when to come back: name the cause.
   if (!(await ctx.temporal.isReachable())) throw temporalUnavailable();
   const seconds = Math.ceil(decision.retryAfterMs / 1000);
-  const why =
-    decision.reason === 'max_in_flight'
-      ? `${policy.maxInFlight} calls in flight in this gateway`
-      : `a new call would take ~${Math.round(decision.estimateMs / 1000)} s, beyond ${Math.round(policy.shareOfDeadline * 100)}% of its deadline`;
+  const why = {
+    max_in_flight: `${policy.maxInFlight} calls in flight in this gateway`,
+    limit: `${load.limit} calls in flight in this gateway, the most it admits while calls queue in the stack`,
+    deadline: `a new call would take ~${Math.round(decision.estimateMs / 1000)} s, beyond ${Math.round(policy.shareOfDeadline * 100)}% of its deadline`,
+  }[decision.reason];
   throw new GatewayError(503, 'service_unavailable', `overloaded: ${why}; retry after ${seconds} s`, {
     code: 'overloaded',
     headers: { 'retry-after': String(seconds), 'retry-after-ms': String(decision.retryAfterMs) },

@@ -1,5 +1,5 @@
 /** Prometheus metrics of one gateway process (`GET /metrics`), on a registry of its own so tests can run several gateways. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export function createGatewayMetrics() {
   const registry = new Registry();
@@ -59,3 +59,23 @@ export function createGatewayMetrics() {
   };
 }
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
+
+/** Load shedding's view of this pod, read at each scrape: its calls in flight and the adaptive limit on them. */
+export function registerSheddingMetrics(registry: Registry, snapshot: () => { inFlight: number; limit: number }): void {
+  new Gauge({
+    name: 'sb_gateway_calls_in_flight',
+    help: 'Admitted calls in flight in this gateway',
+    registers: [registry],
+    collect() {
+      this.set(snapshot().inFlight);
+    },
+  });
+  new Gauge({
+    name: 'sb_gateway_shedding_limit',
+    help: 'The adaptive limit on calls in flight: beyond it a call is refused with 503 overloaded',
+    registers: [registry],
+    collect() {
+      this.set(snapshot().limit);
+    },
+  });
+}

@@ -33,7 +33,7 @@ import { handleReport } from './reports';
 import { GatewayError, isGatewayError, type ErrorDialect } from './http-errors';
 import { dependencyErrorOf } from './dependency-errors';
 import { sendError, sendJson } from './http-io';
-import { createGatewayMetrics } from './metrics';
+import { createGatewayMetrics, registerSheddingMetrics } from './metrics';
 import { createTenantDirectory } from './tenants';
 import { withTimeout } from '../../lib/timeout';
 
@@ -103,7 +103,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
     admission: await createAdmission(nats, config.gateway.admission, log),
     admissionQueue: createAdmissionQueue(),
-    load: createLoadGauge(config.gateway.shedding.windowMs),
+    load: createLoadGauge({
+      windowMs: config.gateway.shedding.windowMs,
+      limits: () => {
+        const { adaptiveLimit, maxInFlight } = live.current().gateway.shedding;
+        return { ...adaptiveLimit, maxLimit: maxInFlight };
+      },
+    }),
     temporal: createTemporalReachability(() => askTemporal(TEMPORAL_CHECK_MS), { timeoutMs: TEMPORAL_CHECK_MS, maxAgeMs: 1_000 }),
     responses: createResponseStore(nats, client.options.loadedDataConverter.payloadCodecs),
     startCall: createCallStarter({
@@ -130,6 +136,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     };
   });
   const stopCountingReloads = registerConfigMetrics(metrics.registry, live);
+  registerSheddingMetrics(metrics.registry, () => context.load.snapshot());
   const handleCodec = options.codecServer ? createCodecServer(options.codecServer) : undefined;
 
   async function ready(res: ServerResponse): Promise<void> {

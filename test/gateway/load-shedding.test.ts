@@ -7,52 +7,105 @@
  * waiting to the deadline.
  */
 import { randomUUID } from 'node:crypto';
-import { createLoadGauge, decideShedding, estimateAnswerMs } from '../../lib/admission/load-shedding';
+import { connect, type NatsConnection } from 'nats';
+import { createLogger } from '../../lib/log';
+import type { AdaptiveLimitConfig } from '../../schemas/gateway';
+import { createGateway, type Gateway } from '../../services/gateway/server';
+import { createLoadGauge, decideShedding, estimateAnswerMs, waitBeforeFirstAttemptMs } from '../../lib/admission/load-shedding';
 import { startGateway, tenantKeys, type GatewayUnderTest } from '../harness/gateway';
+import { testStack } from '../harness/env';
 import { eventually } from '../harness/switchboard';
 
-const policy = { shareOfDeadline: 0.5, maxInFlight: 100 };
+const policy = { shareOfDeadline: 0.5, maxInFlight: 100, adaptive: true };
 
 describe('load shedding (pure)', () => {
   it.each([
-    ['idle', { inFlight: 0, completions: 0, windowMs: 10_000, oldestInFlightMs: 0 }, 0],
-    ['keeping up: 10 in flight, 10/s', { inFlight: 10, completions: 100, windowMs: 10_000, oldestInFlightMs: 900 }, 1_100],
-    ['falling behind: 100 in flight, 2/s', { inFlight: 99, completions: 20, windowMs: 10_000, oldestInFlightMs: 30_000 }, 50_000],
-    ["nothing finishes: the oldest call's age", { inFlight: 3, completions: 0, windowMs: 10_000, oldestInFlightMs: 7_000 }, 7_000],
+    ['idle', { inFlight: 0, completions: 0, windowMs: 10_000, oldestInFlightMs: 0, limit: 100 }, 0],
+    ['keeping up: 10 in flight, 10/s', { inFlight: 10, completions: 100, windowMs: 10_000, oldestInFlightMs: 900, limit: 100 }, 1_100],
+    ['falling behind: 100 in flight, 2/s', { inFlight: 99, completions: 20, windowMs: 10_000, oldestInFlightMs: 30_000, limit: 100 }, 50_000],
+    ["nothing finishes: the oldest call's age", { inFlight: 3, completions: 0, windowMs: 10_000, oldestInFlightMs: 7_000, limit: 100 }, 7_000],
   ])('estimate: %s', (_, load, expected) => {
     expect(estimateAnswerMs(load)).toBe(expected);
   });
 
   it.each([
-    ['keeps up', { inFlight: 10, completions: 100, windowMs: 10_000, oldestInFlightMs: 900 }, { shed: false }],
+    ['keeps up', { inFlight: 10, completions: 100, windowMs: 10_000, oldestInFlightMs: 900, limit: 100 }, policy, { shed: false }],
     [
       'behind the deadline budget',
-      { inFlight: 99, completions: 20, windowMs: 10_000, oldestInFlightMs: 30_000 },
+      { inFlight: 99, completions: 20, windowMs: 10_000, oldestInFlightMs: 30_000, limit: 100 },
+      policy,
       { shed: true, reason: 'deadline', retryAfterMs: 20_000 },
     ],
     [
       'at the in-flight cap',
-      { inFlight: 100, completions: 10_000, windowMs: 10_000, oldestInFlightMs: 10 },
+      { inFlight: 100, completions: 10_000, windowMs: 10_000, oldestInFlightMs: 10, limit: 100 },
+      policy,
       { shed: true, reason: 'max_in_flight', retryAfterMs: 1_000 },
     ],
-  ])('decision: %s', (_, load, expected) => {
-    expect(decideShedding(load, 60_000, policy)).toEqual(expect.objectContaining(expected));
+    [
+      'at the adaptive limit: back when the calls in flight are answered (by the estimate)',
+      { inFlight: 20, completions: 50, windowMs: 10_000, oldestInFlightMs: 3_000, limit: 20 },
+      policy,
+      { shed: true, reason: 'limit', retryAfterMs: 4_200 },
+    ],
+    [
+      'at the adaptive limit, estimate under a second: retry after 1 s',
+      { inFlight: 20, completions: 1_000, windowMs: 10_000, oldestInFlightMs: 300, limit: 20 },
+      policy,
+      { shed: true, reason: 'limit', retryAfterMs: 1_000 },
+    ],
+    [
+      'at the adaptive limit with the limit off',
+      { inFlight: 20, completions: 1_000, windowMs: 10_000, oldestInFlightMs: 300, limit: 20 },
+      { ...policy, adaptive: false },
+      { shed: false },
+    ],
+  ])('decision: %s', (_, load, p, expected) => {
+    expect(decideShedding(load, 60_000, p)).toEqual(expect.objectContaining(expected));
+  });
+
+  it.each([
+    ['the first attempt started 40 ms after admission', { cached: false, attempts: [{ startedAt: 1_040 }, { startedAt: 9_000 }] }, 40],
+    ["a worker's clock a little behind: 0, not negative", { cached: false, attempts: [{ startedAt: 990 }] }, 0],
+    ['a cache hit: no attempt of its own', { cached: true, attempts: [{ startedAt: 500 }] }, undefined],
+    ['no attempt', { cached: false, attempts: [] }, undefined],
+  ])('wait before the first attempt: %s', (_, result, expected) => {
+    expect(waitBeforeFirstAttemptMs(result, 1_000)).toBe(expected);
   });
 
   it('measures in flight, the oldest call and completions in the window', () => {
     let now = 0;
-    const gauge = createLoadGauge(10_000, () => now);
-    const endA = gauge.begin();
+    const limits = { initialLimit: 50, minLimit: 2, maxLimit: 100, queueDelayMs: 500, intervalMs: 1_000 };
+    const gauge = createLoadGauge({ windowMs: 10_000, limits: () => limits, now: () => now, epochNow: () => 1e12 + now });
+    const a = gauge.begin();
+    expect(a.admittedAtEpochMs).toBe(1e12);
     now = 1_000;
-    const endB = gauge.begin();
+    const b = gauge.begin();
     now = 3_000;
-    expect(gauge.snapshot()).toEqual({ inFlight: 2, completions: 0, windowMs: 3_000, oldestInFlightMs: 3_000 });
-    endA();
-    endA(); // ending twice counts once
-    expect(gauge.snapshot()).toEqual({ inFlight: 1, completions: 1, windowMs: 3_000, oldestInFlightMs: 2_000 });
-    endB();
+    expect(gauge.snapshot()).toEqual({ inFlight: 2, completions: 0, windowMs: 3_000, oldestInFlightMs: 3_000, limit: 50 });
+    a.end();
+    a.end(); // ending twice counts once
+    expect(gauge.snapshot()).toEqual({ inFlight: 1, completions: 1, windowMs: 3_000, oldestInFlightMs: 2_000, limit: 50 });
+    b.end();
     now = 20_000;
-    expect(gauge.snapshot()).toEqual({ inFlight: 0, completions: 0, windowMs: 10_000, oldestInFlightMs: 0 });
+    expect(gauge.snapshot()).toEqual({ inFlight: 0, completions: 0, windowMs: 10_000, oldestInFlightMs: 0, limit: 50 });
+  });
+
+  it("feeds answered calls' waits to the adaptive limit", () => {
+    let now = 0;
+    const limits = { initialLimit: 8, minLimit: 2, maxLimit: 100, queueDelayMs: 500, intervalMs: 1_000 };
+    const gauge = createLoadGauge({ windowMs: 10_000, limits: () => limits, now: () => now });
+    const calls = Array.from({ length: 8 }, () => gauge.begin());
+    now = 1_500;
+    // Three answered without queueing, with 8 in flight: the limit grows.
+    for (const c of calls.slice(0, 3)) c.answered(20);
+    expect(gauge.snapshot().limit).toBe(10);
+    // A call that ended unanswered reports nothing.
+    calls[3]!.end();
+    calls[3]!.answered(60_000);
+    now = 3_000;
+    for (const c of calls.slice(4, 7)) c.answered(5_000);
+    expect(gauge.snapshot().limit).toBe(5);
   });
 });
 
@@ -61,6 +114,7 @@ interface Outcome {
   ms: number;
   retryAfter: string | null;
   code: string | null;
+  message: string | null;
 }
 
 async function call(url: string, text: string): Promise<Outcome> {
@@ -70,8 +124,15 @@ async function call(url: string, text: string): Promise<Outcome> {
     headers: { authorization: `Bearer ${tenantKeys.acme}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'solo-only', messages: [{ role: 'user', content: text }] }),
   });
-  const body = (await response.json()) as { error?: { code: string | null } };
-  return { status: response.status, ms: Date.now() - started, retryAfter: response.headers.get('retry-after'), code: body.error?.code ?? null };
+  const body = (await response.json()) as { error?: { code: string | null; message: string } };
+  const error = body.error;
+  return {
+    status: response.status,
+    ms: Date.now() - started,
+    retryAfter: response.headers.get('retry-after'),
+    code: error?.code ?? null,
+    message: error?.message ?? null,
+  };
 }
 
 describe('load shedding on a capacity-bound stack', () => {
@@ -125,4 +186,85 @@ describe('load shedding on a capacity-bound stack', () => {
     // Once the backlog clears, calls are admitted again.
     await eventually('admission after the burst', async () => ((await call(t.url, `${m} after`)).status === 200 ? true : undefined), 60_000);
   }, 120_000);
+
+  describe('the adaptive limit', () => {
+    // Two more gateways on the same worker, the deadline estimate out of the way (a 120 s deadline, all of it the budget):
+    // one with the adaptive limit, one without, offered the same overload one after the other.
+    const adaptiveLimit: AdaptiveLimitConfig = { enabled: true, initialLimit: 16, minLimit: 2, queueDelayMs: 300, intervalMs: 500 };
+    const gateways: Array<{ gateway: Gateway; nats: NatsConnection; url: string }> = [];
+    async function gatewayWith(limit: AdaptiveLimitConfig) {
+      const shedding = { ...t.config.gateway.shedding, shareOfDeadline: 1, adaptiveLimit: limit };
+      const config = { ...t.config, gateway: { ...t.config.gateway, deadlineMs: 120_000, shedding } };
+      const nats = await connect({ servers: testStack().natsUrl, name: 'adaptive-limit-gateway' });
+      const gateway = await createGateway({ config, client: t.client, nats, taskQueue: t.taskQueue, log: createLogger({ level: 'silent' }) });
+      const started = { gateway, nats, url: await gateway.listen(0) };
+      gateways.push(started);
+      return started;
+    }
+    afterAll(async () => {
+      for (const g of gateways) {
+        await g.gateway.close(1_000);
+        await g.nats.close();
+      }
+    });
+
+    /** Twice the stack's ~2 calls/s for 20 s, open loop: each call is sent on time whatever the earlier ones are doing. */
+    async function overload(url: string, m: string): Promise<Array<Outcome & { i: number }>> {
+      const n = 80;
+      return Promise.all(
+        Array.from(
+          { length: n },
+          (_, i) =>
+            new Promise<Outcome & { i: number }>((resolve, reject) => {
+              setTimeout(() => call(url, `${m} ${i}`).then((o) => resolve({ ...o, i }), reject), i * 250);
+            }),
+        ),
+      );
+    }
+    const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+    it('refuses calls beyond what the stack answers without queueing, fast and with retry-after, while the admitted keep their latency', async () => {
+      const m = `limit-${randomUUID().slice(0, 8)}`;
+      t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'latency', ms: 1_000 } });
+      const limited = await gatewayWith(adaptiveLimit);
+      const unlimited = await gatewayWith({ ...adaptiveLimit, enabled: false });
+
+      // A closed loop of 2 clients keeps the worker's 2 slots busy without a queue: nothing refused, the no-load wait learnt.
+      const steady: Outcome[] = [];
+      await Promise.all(
+        [0, 1].map(async (n) => {
+          for (let i = 0; i < 5; i++) steady.push(await call(limited.url, `${m} steady ${n}-${i}`));
+        }),
+      );
+      expect(steady.map((o) => o.status)).toEqual(Array(10).fill(200));
+
+      // Without the limit every call is admitted and the queue grows for as long as the overload lasts.
+      const queued = await overload(unlimited.url, `${m} unlimited`);
+      expect(queued.map((o) => o.status)).toEqual(Array(80).fill(200));
+
+      const shed = await overload(limited.url, `${m} limited`);
+      const answered = shed.filter((o) => o.status === 200);
+      const refused = shed.filter((o) => o.status !== 200);
+      const lateP50 = (os: Array<Outcome & { i: number }>) => p50(os.filter((o) => o.status === 200 && o.i >= 40).map((o) => o.ms));
+      console.log(
+        `2x overload: without the limit all 80 answered, late p50 ${lateP50(queued)} ms; with it ${answered.length} answered (late p50 ${lateP50(shed)} ms), ` +
+          `${refused.length} refused (p50 ${refused.length ? p50(refused.map((o) => o.ms)) : '-'} ms), limit now ${limited.gateway.context.load.snapshot().limit}`,
+      );
+      expect(refused.length).toBeGreaterThan(0);
+      for (const r of refused) {
+        expect(r).toEqual(expect.objectContaining({ status: 503, code: 'overloaded' }));
+        expect(r.message).toMatch(/calls in flight in this gateway, the most it admits while calls queue/);
+        expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
+      }
+      // The limit shrank below where it started; refused calls never reached the vendor.
+      expect(limited.gateway.context.load.snapshot().limit).toBeLessThan(adaptiveLimit.initialLimit);
+      expect(t.vendor.requests({ contains: [`${m} limited`] })).toHaveLength(answered.length);
+      // Refused before anything ran: most refusals come back before the quickest answer (1 s at the vendor alone).
+      expect(p50(refused.map((o) => o.ms))).toBeLessThan(Math.min(...answered.map((o) => o.ms)));
+      // The calls admitted in the second half waited far less than the same calls without the limit.
+      expect(lateP50(shed) * 2).toBeLessThan(lateP50(queued));
+      // Once the load is gone, calls are admitted again.
+      await eventually('admission after the overload', async () => ((await call(limited.url, `${m} after`)).status === 200 ? true : undefined), 60_000);
+    }, 240_000);
+  });
 });
