@@ -176,9 +176,9 @@ export function stackTable(r: SuiteResult): string {
     '',
     `Overload, one gateway and one worker: a closed loop of ${sizes.overload.probeConcurrency} sustained ${o.sustainableCallsPerSecond} calls/s${o.probeRefused === undefined ? '' : ` (${o.probeRefused} refused)`}; then ${sizes.overload.unloadedMs / 1000} s at half of it (unloaded) and ${sizes.overload.overloadMs / 1000} s at ${o.offeredCallsPerSecond} calls/s (2×). RSS after: ${sizes.overload.cooldownMs / 1000} s after the last call.`,
     '',
-    '| offered | admitted | admitted p50 / p99 ms (unloaded) | refused (p50 / p99 ms to the refusal) | other errors | RSS MB before → peak → after | V8 heap used MB before → peak → after (heap total after) |',
-    '| ---: | ---: | --- | --- | ---: | --- | --- |',
-    `| ${o.overload.calls} | ${o.overload.answered} | ${cell(o.overload.answeredP50Ms)} / ${cell(o.overload.answeredP99Ms)} (${cell(o.unloaded.answeredP50Ms)} / ${cell(o.unloaded.answeredP99Ms)}) | ${o.refused} (${cell(o.refusalP50Ms)} / ${cell(o.refusalP99Ms)}) | ${o.otherErrors} | ${o.memory.map((m) => `${m.name} ${cell(m.beforeMb)} → ${cell(m.peakMb)} → ${cell(m.afterMb)}`).join('; ')} | ${o.memory.map((m) => `${m.name} ${cell(m.heapUsedBeforeMb ?? null)} → ${cell(m.heapUsedPeakMb ?? null)} → ${cell(m.heapUsedAfterMb ?? null)} (${cell(m.heapTotalAfterMb ?? null)})`).join('; ')} |`,
+    '| offered | admitted | admitted p50 / p99 ms (unloaded) | refused (p50 / p99 ms to the refusal) | other errors | RSS MB before → peak → after | V8 heap used MB before → peak → after (heap total after) | after a forced full GC: RSS (heap used) MB |',
+    '| ---: | ---: | --- | --- | ---: | --- | --- | --- |',
+    `| ${o.overload.calls} | ${o.overload.answered} | ${cell(o.overload.answeredP50Ms)} / ${cell(o.overload.answeredP99Ms)} (${cell(o.unloaded.answeredP50Ms)} / ${cell(o.unloaded.answeredP99Ms)}) | ${o.refused} (${cell(o.refusalP50Ms)} / ${cell(o.refusalP99Ms)}) | ${o.otherErrors} | ${o.memory.map((m) => `${m.name} ${cell(m.beforeMb)} → ${cell(m.peakMb)} → ${cell(m.afterMb)}`).join('; ')} | ${o.memory.map((m) => `${m.name} ${cell(m.heapUsedBeforeMb ?? null)} → ${cell(m.heapUsedPeakMb ?? null)} → ${cell(m.heapUsedAfterMb ?? null)} (${cell(m.heapTotalAfterMb ?? null)})`).join('; ')} | ${o.memory.map((m) => `${m.name} ${cell(m.rssAfterGcMb ?? null)} (${cell(m.heapUsedAfterGcMb ?? null)})`).join('; ')} |`,
   );
   return `${partHeader('Stack', r.stack)}\n${lines.join('\n')}\n`;
 }

@@ -25,6 +25,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { NatsConnection } from 'nats';
 import { benchDataConverter } from '../payload-keys';
 import { callGateway, checkRecords, mixedCall, stackGateway, tally, type CallTally, type RecordCheck, type StackCall, type StackGateway } from './stack-calls';
+import { INSPECT_ARGS } from './inspector';
 import { measureOverload, type OverloadResult, type OverloadSizes } from './stack-overload';
 import { runOpenLoop } from './sdk-load';
 import { stopService } from './services';
@@ -110,9 +111,14 @@ export async function measureStack(
 ): Promise<StackResult> {
   const ctx: Context = { stack, admin, nats, sizes, runId: randomUUID().slice(0, 8), log };
   const names = { taskQueue: TASK_QUEUE, cluster: TASK_QUEUE };
-  const startGateway = async (name: string) =>
-    stackGateway(name, await stack.startGateway({ name: `stack-${name}`, ...names, inProcessWorker: false }), TENANT_KEY);
-  const [worker, a, b] = await Promise.all([stack.startWorker({ name: 'stack-worker', ...names }), startGateway('gateway-a'), startGateway('gateway-b')]);
+  const startGateway = async (name: string, nodeArgs: string[] = []) =>
+    stackGateway(name, await stack.startGateway({ name: `stack-${name}`, ...names, inProcessWorker: false, nodeArgs }), TENANT_KEY);
+  // The overload's gateway and the worker open their inspector: the overload collects their garbage after the cooldown.
+  const [worker, a, b] = await Promise.all([
+    stack.startWorker({ name: 'stack-worker', ...names, nodeArgs: INSPECT_ARGS }),
+    startGateway('gateway-a'),
+    startGateway('gateway-b', INSPECT_ARGS),
+  ]);
   try {
     const outages = [await measureOutage(ctx, 'nats-down', [a, b]), await measureOutage(ctx, 'temporal-down', [a, b])];
     const gatewayKilled = await measureGatewayKill(ctx, a, b);

@@ -7,6 +7,7 @@
  * 429/503 and retry-after. The gateway's and the worker's RSS are sampled
  * before, through the load (the peak) and `cooldownMs` after its last call.
  */
+import { heapUsedAfterGc } from './inspector';
 import { memoryMbOf } from './proc-stats';
 import { percentile, round1, runClosedLoop, runOpenLoop } from './sdk-load';
 import { mixedCall, tally, type CallTally, type StackGateway } from './stack-calls';
@@ -35,6 +36,9 @@ export interface MemoryFigure {
   heapUsedAfterMb: number | null;
   /** The V8 heap's size after the cooldown (`nodejs_heap_size_total_bytes`): what V8 holds, used or not. */
   heapTotalAfterMb: number | null;
+  /** Heap in use and RSS right after a full garbage collection forced after the cooldown (bench/suite/inspector.ts): what is still live. */
+  heapUsedAfterGcMb?: number | null;
+  rssAfterGcMb?: number | null;
 }
 
 export interface OverloadResult {
@@ -60,6 +64,7 @@ interface Sampled {
   name: string;
   pid: number;
   metricsUrl?: string | undefined;
+  logFile?: string;
 }
 
 /** RSS from /proc and the V8 heap from the process's own Prometheus metrics (null when either cannot be read). */
@@ -117,8 +122,8 @@ export async function measureOverload(
   const unloaded = await runOpenLoop(call('overload-unloaded'), { ratePerSecond: sustainable / 2, durationMs: sizes.unloadedMs, maxInFlight: 100_000 });
 
   const processes: Sampled[] = [
-    { name: 'gateway', pid: gateway.service.pid, metricsUrl: gateway.service.metricsUrl },
-    { name: 'worker', pid: worker.pid, metricsUrl: worker.metricsUrl },
+    { name: 'gateway', pid: gateway.service.pid, metricsUrl: gateway.service.metricsUrl, logFile: gateway.service.logFile },
+    { name: 'worker', pid: worker.pid, metricsUrl: worker.metricsUrl, logFile: worker.logFile },
   ];
   const before = new Map(await Promise.all(processes.map(async (p) => [p.name, await memoryOf(p)] as const)));
   const peaks = samplePeaks(processes);
@@ -132,6 +137,7 @@ export async function measureOverload(
   const memory = await Promise.all(
     processes.map(async (p): Promise<MemoryFigure> => {
       const after = await memoryOf(p);
+      const heapUsedAfterGcMb = p.logFile ? await heapUsedAfterGc(p.logFile) : null;
       return {
         name: p.name,
         beforeMb: before.get(p.name)?.rssMb ?? null,
@@ -141,6 +147,8 @@ export async function measureOverload(
         heapUsedPeakMb: peak.get(p.name)?.heapUsedMb ?? null,
         heapUsedAfterMb: after.heapUsedMb,
         heapTotalAfterMb: after.heapTotalMb,
+        heapUsedAfterGcMb,
+        rssAfterGcMb: heapUsedAfterGcMb === null ? null : (memoryMbOf(p.pid)?.rssMb ?? null),
       };
     }),
   );
@@ -162,7 +170,7 @@ export async function measureOverload(
     memory,
   };
   o.log(
-    `stack overload: the closed loop had ${result.probeRefused} refused; ${result.overload.answered} admitted of ${run.outcomes.length} (p50 ${result.overload.answeredP50Ms} p99 ${result.overload.answeredP99Ms} ms; unloaded p50 ${result.unloaded.answeredP50Ms} p99 ${result.unloaded.answeredP99Ms} ms), ${result.refused} refused (p99 ${result.refusalP99Ms} ms), ${result.otherErrors} other errors; RSS (heap used) ${memory.map((m) => `${m.name} ${m.beforeMb} (${m.heapUsedBeforeMb}) → ${m.peakMb} (${m.heapUsedPeakMb}) → ${m.afterMb} (${m.heapUsedAfterMb}; heap total ${m.heapTotalAfterMb}) MB`).join(', ')}`,
+    `stack overload: the closed loop had ${result.probeRefused} refused; ${result.overload.answered} admitted of ${run.outcomes.length} (p50 ${result.overload.answeredP50Ms} p99 ${result.overload.answeredP99Ms} ms; unloaded p50 ${result.unloaded.answeredP50Ms} p99 ${result.unloaded.answeredP99Ms} ms), ${result.refused} refused (p99 ${result.refusalP99Ms} ms), ${result.otherErrors} other errors; RSS (heap used) ${memory.map((m) => `${m.name} ${m.beforeMb} (${m.heapUsedBeforeMb}) → ${m.peakMb} (${m.heapUsedPeakMb}) → ${m.afterMb} (${m.heapUsedAfterMb}; heap total ${m.heapTotalAfterMb}) MB, after a full GC ${m.rssAfterGcMb} (${m.heapUsedAfterGcMb}) MB`).join(', ')}`,
   );
   return result;
 }
