@@ -135,8 +135,11 @@ export const AdaptiveLimitConfig = z
     enabled: z.boolean().default(true),
     /** The limit a pod starts with. Default 100. */
     initialLimit: z.number().int().positive().default(100),
-    /** The limit never shrinks below this. Default 10. */
-    minLimit: z.number().int().positive().default(10),
+    /**
+     * The limit never shrinks below this: calls in flight a pod always admits. A closed loop of clients (a batch job, a
+     * saturation benchmark) keeps up to this many calls queued without a refusal. Default 50.
+     */
+    minLimit: z.number().int().positive().default(50),
     /** Overload: an interval's calls waited, in median, this much longer than without load before a worker started them. Default 500 ms. */
     queueDelayMs: z.number().int().min(10).max(600_000).default(500),
     /** The limit is revised at most this often. Default 1 s. */

@@ -223,6 +223,37 @@ describe('load shedding on a capacity-bound stack', () => {
     }
     const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+    it('takes no long stream for overload: streams that last seconds at the vendor leave the limit as it was', async () => {
+      const m = `long-stream-${randomUUID().slice(0, 8)}`;
+      // Each stream sends two chunks, then nothing for 3 s (within the stall timeout), then the rest.
+      t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'stream_stall', afterChunks: 2, stallMs: 3_000 } });
+      const g = await gatewayWith({ ...adaptiveLimit, initialLimit: 4, minLimit: 1 });
+      const streams: Array<{ status: number; ms: number; done: boolean }> = [];
+      // Two clients, one stream at a time each: the worker's 2 slots, no queue.
+      await Promise.all(
+        [0, 1].map(async (n) => {
+          for (let i = 0; i < 4; i++) {
+            const started = Date.now();
+            const response = await fetch(`${g.url}/v1/chat/completions`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${tenantKeys.acme}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ model: 'solo-only', stream: true, messages: [{ role: 'user', content: `${m} ${n}-${i}` }] }),
+            });
+            const text = await response.text();
+            streams.push({ status: response.status, ms: Date.now() - started, done: text.includes('data: [DONE]') });
+          }
+        }),
+      );
+      console.log(
+        `8 streams of ${Math.min(...streams.map((o) => o.ms))}–${Math.max(...streams.map((o) => o.ms))} ms; limit ${g.gateway.context.load.snapshot().limit}`,
+      );
+      expect(streams.map((o) => [o.status, o.done])).toEqual(Array(8).fill([200, true]));
+      // Each call took far longer than queueDelayMs over the no-load wait, which whole-call latency would have taken for a queue.
+      expect(Math.min(...streams.map((o) => o.ms))).toBeGreaterThan(3_000);
+      // Revised (3 answered calls an interval), and grown: at least half of it was in use, nothing queued.
+      expect(g.gateway.context.load.snapshot().limit).toBeGreaterThan(4);
+    }, 120_000);
+
     it('refuses calls beyond what the stack answers without queueing, fast and with retry-after, while the admitted keep their latency', async () => {
       const m = `limit-${randomUUID().slice(0, 8)}`;
       t.vendor.setFault({ organisation: 'openai/org-s', promptContains: m, fault: { kind: 'latency', ms: 1_000 } });
