@@ -94,15 +94,25 @@ export function createLoadGauge(o: LoadGaugeOptions) {
   const completions: number[] = [];
   let next = 0;
   let firstBegin: number | undefined;
+  /**
+   * Spells with no call in flight (the last one open while idle). The completion rate is measured over the busy
+   * time of the window: a closed loop of 50 that starts after 10 idle seconds would otherwise see its first
+   * completion as 1 call in 10 s — an estimate of minutes — and be refused (a bench run on a busy machine saw 86).
+   */
+  const idle: Array<{ from: number; to?: number }> = [];
   const trim = (at: number) => {
     while (completions.length && at - completions[0]! > windowMs) completions.shift();
+    while (idle.length && idle[0]!.to !== undefined && at - idle[0]!.to > windowMs) idle.shift();
   };
+  const idleMsSince = (since: number, at: number) => idle.reduce((sum, s) => sum + Math.max(0, (s.to ?? at) - Math.max(s.from, since)), 0);
   return {
     /** A call is admitted. */
     begin(): CallInFlight {
       const id = next++;
       const at = now();
       firstBegin ??= at;
+      const spell = idle.at(-1);
+      if (spell && spell.to === undefined) spell.to = at;
       inFlight.set(id, at);
       adaptive.observeInFlight(inFlight.size);
       return {
@@ -114,6 +124,7 @@ export function createLoadGauge(o: LoadGaugeOptions) {
           if (!inFlight.delete(id)) return;
           const at = now();
           completions.push(at);
+          if (inFlight.size === 0) idle.push({ from: at });
           trim(at);
         },
       };
@@ -123,12 +134,13 @@ export function createLoadGauge(o: LoadGaugeOptions) {
       trim(at);
       // Map iteration is insertion order: the first entry is the oldest call.
       const oldest = inFlight.values().next();
-      // A pod up for less than the window has seen fewer completions: measure the rate over the time it has seen.
-      const seenMs = Math.max(1, Math.min(windowMs, at - (firstBegin ?? at)));
+      // The busy part of the window (a pod up for less than the window has seen less of it).
+      const since = Math.max(at - windowMs, firstBegin ?? at);
+      const busyMs = Math.max(1, at - since - idleMsSince(since, at));
       return {
         inFlight: inFlight.size,
         completions: completions.length,
-        windowMs: seenMs,
+        windowMs: busyMs,
         oldestInFlightMs: oldest.done ? 0 : at - oldest.value,
         limit: adaptive.limit(),
       };

@@ -88,7 +88,31 @@ describe('load shedding (pure)', () => {
     expect(gauge.snapshot()).toEqual({ inFlight: 1, completions: 1, windowMs: 3_000, oldestInFlightMs: 2_000, limit: 50 });
     b.end();
     now = 20_000;
-    expect(gauge.snapshot()).toEqual({ inFlight: 0, completions: 0, windowMs: 10_000, oldestInFlightMs: 0, limit: 50 });
+    // Idle for the whole window: no busy time in it (1 ms, the floor), no completion.
+    expect(gauge.snapshot()).toEqual({ inFlight: 0, completions: 0, windowMs: 1, oldestInFlightMs: 0, limit: 50 });
+    // Busy again: the rate counts only the busy part of the window.
+    const c = gauge.begin();
+    now = 22_000;
+    c.end();
+    now = 25_000;
+    expect(gauge.snapshot()).toEqual({ inFlight: 0, completions: 1, windowMs: 2_000, oldestInFlightMs: 0, limit: 50 });
+  });
+
+  it('measures the completion rate over busy time, not over an idle window', () => {
+    let now = 0;
+    const limits = { initialLimit: 100, minLimit: 50, maxLimit: 1_000, queueDelayMs: 500, intervalMs: 1_000 };
+    const gauge = createLoadGauge({ windowMs: 10_000, limits: () => limits, now: () => now });
+    gauge.begin().end();
+    // 9 idle seconds, then a closed loop of 50 starts; 400 ms later one of its calls has finished.
+    now = 9_000;
+    const calls = Array.from({ length: 50 }, () => gauge.begin());
+    now = 9_400;
+    calls[0]!.end();
+    const load = gauge.snapshot();
+    expect(load).toEqual(expect.objectContaining({ inFlight: 49, completions: 2, windowMs: 400 }));
+    // 50 × 0.4 s ÷ 2 = 10 s, not 50 × 9.4 s ÷ 2 = 235 s: the next call is not refused for a 60 s budget.
+    expect(estimateAnswerMs(load)).toBe(10_000);
+    expect(decideShedding(load, 120_000, { shareOfDeadline: 0.5, maxInFlight: 1_000, adaptive: true }).shed).toBe(false);
   });
 
   it("feeds answered calls' waits to the adaptive limit", () => {
