@@ -24,6 +24,11 @@ describe('load shedding (pure)', () => {
     ['keeping up: 10 in flight, 10/s', { inFlight: 10, completions: 100, windowMs: 10_000, oldestInFlightMs: 900, limit: 100 }, 1_100],
     ['falling behind: 100 in flight, 2/s', { inFlight: 99, completions: 20, windowMs: 10_000, oldestInFlightMs: 30_000, limit: 100 }, 50_000],
     ["nothing finishes: the oldest call's age", { inFlight: 3, completions: 0, windowMs: 10_000, oldestInFlightMs: 7_000, limit: 100 }, 7_000],
+    [
+      "fewer than MIN_COMPLETIONS finished: the oldest call's age",
+      { inFlight: 49, completions: 9, windowMs: 2_000, oldestInFlightMs: 2_000, limit: 100 },
+      2_000,
+    ],
   ])('estimate: %s', (_, load, expected) => {
     expect(estimateAnswerMs(load)).toBe(expected);
   });
@@ -110,8 +115,12 @@ describe('load shedding (pure)', () => {
     calls[0]!.end();
     const load = gauge.snapshot();
     expect(load).toEqual(expect.objectContaining({ inFlight: 49, completions: 2, windowMs: 400 }));
-    // 50 × 0.4 s ÷ 2 = 10 s, not 50 × 9.4 s ÷ 2 = 235 s: the next call is not refused for a 60 s budget.
-    expect(estimateAnswerMs(load)).toBe(10_000);
+    // Too few completions for a rate: the oldest call's age, 0.4 s.
+    expect(estimateAnswerMs(load)).toBe(400);
+    // Ten more finished by 1 s: 50 × 1 s ÷ 12, not 50 × 10 s ÷ 12 (42 s) as over the idle window.
+    now = 10_000;
+    for (const c of calls.slice(1, 11)) c.end();
+    expect(estimateAnswerMs(gauge.snapshot())).toBeCloseTo((40 * 1_000) / 12);
     expect(decideShedding(load, 120_000, { shareOfDeadline: 0.5, maxInFlight: 1_000, adaptive: true }).shed).toBe(false);
   });
 
@@ -184,9 +193,10 @@ describe('load shedding on a capacity-bound stack', () => {
     const steady: Outcome[] = [];
     await Promise.all(
       [0, 1].map(async (n) => {
-        for (let i = 0; i < 4; i++) steady.push(await call(t.url, `${m} steady ${n}-${i}`));
+        for (let i = 0; i < 6; i++) steady.push(await call(t.url, `${m} steady ${n}-${i}`));
       }),
     );
+    // 12 answered: enough completions (MIN_COMPLETIONS) for the gateway to know the rate.
     expect(steady.every((o) => o.status === 200)).toBe(true);
 
     // A burst of 40 at once: ~20 s of work for a stack that answers ~2 calls/s; the budget is a quarter of the 20 s deadline.
