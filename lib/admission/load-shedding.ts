@@ -25,7 +25,7 @@ export interface LoadSnapshot {
   /** Calls that finished within the window. */
   completions: number;
   windowMs: number;
-  /** Age of the oldest call still in flight (0 when none). */
+  /** Age of the oldest call in flight not yet under way (a stream's first token not sent; 0 when none). */
   oldestInFlightMs: number;
   /** The adaptive limit on calls in flight now. */
   limit: number;
@@ -44,14 +44,18 @@ export const MIN_COMPLETIONS = 10;
 
 /**
  * How long a new call would take to be answered, from what this pod sees:
- * (in flight + 1) ÷ completion rate while calls finish; with fewer than
- * MIN_COMPLETIONS in the window, the age of the oldest call in flight (one
- * slow call among many that finish does not count: that is the call's own
+ * (in flight + 1) ÷ completion rate while calls finish — with fewer than
+ * MIN_COMPLETIONS in the window, no more than the age of the oldest call in
+ * flight; when none finished, that age: the stack may have stopped. The
+ * oldest call is the oldest not yet under way: a stream that has sent its
+ * first token may last minutes and says nothing about the stack (one slow
+ * call among many that finish does not count either: that is the call's own
  * trouble).
  */
 export function estimateAnswerMs(load: LoadSnapshot): number {
-  if (load.completions >= MIN_COMPLETIONS) return ((load.inFlight + 1) * load.windowMs) / load.completions;
-  return load.oldestInFlightMs;
+  if (load.completions === 0) return load.oldestInFlightMs;
+  const byRate = ((load.inFlight + 1) * load.windowMs) / load.completions;
+  return load.completions >= MIN_COMPLETIONS ? byRate : Math.min(byRate, load.oldestInFlightMs);
 }
 
 export function decideShedding(load: LoadSnapshot, deadlineMs: number, policy: SheddingPolicy): ShedDecision {
@@ -89,6 +93,8 @@ export interface LoadGaugeOptions {
 export interface CallInFlight {
   /** Wall-clock ms of the admission, for waitBeforeFirstAttemptMs. */
   admittedAtEpochMs: number;
+  /** The call is under way (a stream sent its first token): no longer counted as the oldest waiting call. */
+  progressed(): void;
   answered(waitMs: number | undefined): void;
   end(): void;
 }
@@ -99,7 +105,8 @@ export function createLoadGauge(o: LoadGaugeOptions) {
   const now = o.now ?? (() => performance.now());
   const epochNow = o.epochNow ?? (() => Date.now());
   const adaptive = createAdaptiveLimit(o.limits, now);
-  const inFlight = new Map<number, number>();
+  /** Admission time of each call in flight, and whether it is under way. */
+  const inFlight = new Map<number, { at: number; underWay: boolean }>();
   const completions: number[] = [];
   let next = 0;
   let firstBegin: number | undefined;
@@ -122,10 +129,14 @@ export function createLoadGauge(o: LoadGaugeOptions) {
       firstBegin ??= at;
       const spell = idle.at(-1);
       if (spell && spell.to === undefined) spell.to = at;
-      inFlight.set(id, at);
+      const entry = { at, underWay: false };
+      inFlight.set(id, entry);
       adaptive.observeInFlight(inFlight.size);
       return {
         admittedAtEpochMs: epochNow(),
+        progressed: () => {
+          entry.underWay = true;
+        },
         answered: (waitMs) => {
           if (waitMs !== undefined && inFlight.has(id)) adaptive.report(at, waitMs);
         },
@@ -141,8 +152,13 @@ export function createLoadGauge(o: LoadGaugeOptions) {
     snapshot(): LoadSnapshot {
       const at = now();
       trim(at);
-      // Map iteration is insertion order: the first entry is the oldest call.
-      const oldest = inFlight.values().next();
+      // Map iteration is insertion order: the first waiting entry is the oldest waiting call.
+      let oldestAt: number | undefined;
+      for (const call of inFlight.values()) {
+        if (call.underWay) continue;
+        oldestAt = call.at;
+        break;
+      }
       // The busy part of the window (a pod up for less than the window has seen less of it).
       const since = Math.max(at - windowMs, firstBegin ?? at);
       const busyMs = Math.max(1, at - since - idleMsSince(since, at));
@@ -150,7 +166,7 @@ export function createLoadGauge(o: LoadGaugeOptions) {
         inFlight: inFlight.size,
         completions: completions.length,
         windowMs: busyMs,
-        oldestInFlightMs: oldest.done ? 0 : at - oldest.value,
+        oldestInFlightMs: oldestAt === undefined ? 0 : at - oldestAt,
         limit: adaptive.limit(),
       };
     },

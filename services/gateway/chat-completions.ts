@@ -34,7 +34,7 @@ export async function admitted<T>(
   ctx: GatewayContext,
   req: IncomingMessage,
   request: LlmRequest,
-  run: (finish: (result: LlmResult) => Promise<void>) => Promise<T>,
+  run: (finish: (result: LlmResult) => Promise<void>, progressed: () => void) => Promise<T>,
 ): Promise<T> {
   await shedIfOverloaded(ctx, request);
   const { admission: admissionConfig } = ctx.config.gateway;
@@ -79,7 +79,7 @@ export async function admitted<T>(
       .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not settle the tokens of a call and return its slot (the slot expires on its own)'));
   };
   try {
-    return await run(finish);
+    return await run(finish, () => inFlight.progressed());
   } finally {
     inFlight.end();
     await release();
@@ -160,7 +160,7 @@ export async function handleChatCompletions(ctx: GatewayContext, req: IncomingMe
     includeUsage = parsed.includeUsage;
     return parsed.request;
   });
-  await admitted(ctx, req, request, async (finish) => {
+  await admitted(ctx, req, request, async (finish, progressed) => {
     if (!request.stream) {
       const { result, callMs } = await timedAnswer(ctx, request);
       await finish(result);
@@ -169,7 +169,7 @@ export async function handleChatCompletions(ctx: GatewayContext, req: IncomingMe
       return;
     }
     const callId = callIdFor(request);
-    await streamAnswer(ctx, request, callId, res, openAiStreamDialect({ callId, route: request.route, includeUsage }), finish);
+    await streamAnswer(ctx, request, callId, res, openAiStreamDialect({ callId, route: request.route, includeUsage }), finish, progressed);
   });
   return request.route;
 }
@@ -177,7 +177,7 @@ export async function handleChatCompletions(ctx: GatewayContext, req: IncomingMe
 export async function handleMessages(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): Promise<string> {
   const arrivedAt = performance.now();
   const request = await prepare(ctx, req, parseAnthropicMessages, 'anthropic');
-  await admitted(ctx, req, request, async (finish) => {
+  await admitted(ctx, req, request, async (finish, progressed) => {
     if (!request.stream) {
       const { result, callMs } = await timedAnswer(ctx, request);
       await finish(result);
@@ -185,7 +185,7 @@ export async function handleMessages(ctx: GatewayContext, req: IncomingMessage, 
       return;
     }
     const callId = callIdFor(request);
-    await streamAnswer(ctx, request, callId, res, anthropicStreamDialect({ callId, route: request.route }), finish);
+    await streamAnswer(ctx, request, callId, res, anthropicStreamDialect({ callId, route: request.route }), finish, progressed);
   });
   return request.route;
 }
@@ -198,6 +198,8 @@ export async function streamAnswer(
   res: ServerResponse,
   dialect: StreamDialect,
   finish: (result: LlmResult) => Promise<void>,
+  /** The first token went out: the call is under way (load shedding's stall estimate leaves it out). */
+  progressed?: () => void,
 ): Promise<void> {
   const started = performance.now();
   const outcome = await relayStream({
@@ -214,7 +216,10 @@ export async function streamAnswer(
       return result;
     },
     cancelOnAbandon: !request.idempotencyKey,
-    onFirstToken: () => ctx.metrics.ttft.observe((performance.now() - started) / 1000),
+    onFirstToken: () => {
+      ctx.metrics.ttft.observe((performance.now() - started) / 1000);
+      progressed?.();
+    },
   });
   ctx.metrics.streamOutcomes.inc({ outcome });
 }

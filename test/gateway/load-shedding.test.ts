@@ -25,10 +25,12 @@ describe('load shedding (pure)', () => {
     ['falling behind: 100 in flight, 2/s', { inFlight: 99, completions: 20, windowMs: 10_000, oldestInFlightMs: 30_000, limit: 100 }, 50_000],
     ["nothing finishes: the oldest call's age", { inFlight: 3, completions: 0, windowMs: 10_000, oldestInFlightMs: 7_000, limit: 100 }, 7_000],
     [
-      "fewer than MIN_COMPLETIONS finished: the oldest call's age",
+      "fewer than MIN_COMPLETIONS finished: no more than the oldest waiting call's age",
       { inFlight: 49, completions: 9, windowMs: 2_000, oldestInFlightMs: 2_000, limit: 100 },
       2_000,
     ],
+    ['fewer than MIN_COMPLETIONS, the rate says less', { inFlight: 1, completions: 5, windowMs: 5_000, oldestInFlightMs: 4_000, limit: 100 }, 2_000],
+    ['a quiet pod whose only other call is a stream under way for 90 s', { inFlight: 1, completions: 2, windowMs: 10_000, oldestInFlightMs: 0, limit: 100 }, 0],
   ])('estimate: %s', (_, load, expected) => {
     expect(estimateAnswerMs(load)).toBe(expected);
   });
@@ -122,6 +124,22 @@ describe('load shedding (pure)', () => {
     for (const c of calls.slice(1, 11)) c.end();
     expect(estimateAnswerMs(gauge.snapshot())).toBeCloseTo((40 * 1_000) / 12);
     expect(decideShedding(load, 120_000, { shareOfDeadline: 0.5, maxInFlight: 1_000, adaptive: true }).shed).toBe(false);
+  });
+
+  it('leaves a call under way (a stream that sent its first token) out of the oldest waiting call', () => {
+    let now = 0;
+    const limits = { initialLimit: 100, minLimit: 50, maxLimit: 1_000, queueDelayMs: 500, intervalMs: 1_000 };
+    const gauge = createLoadGauge({ windowMs: 10_000, limits: () => limits, now: () => now });
+    const stream = gauge.begin();
+    now = 1_000;
+    stream.progressed();
+    const waiting = gauge.begin();
+    now = 90_000;
+    expect(gauge.snapshot().oldestInFlightMs).toBe(89_000);
+    waiting.end();
+    // 90 s into a stream and nothing else in flight: no wait to speak of for a new call.
+    expect(gauge.snapshot()).toEqual(expect.objectContaining({ inFlight: 1, oldestInFlightMs: 0 }));
+    expect(decideShedding(gauge.snapshot(), 120_000, { shareOfDeadline: 0.5, maxInFlight: 1_000, adaptive: true }).shed).toBe(false);
   });
 
   it("feeds answered calls' waits to the adaptive limit", () => {

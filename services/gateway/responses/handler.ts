@@ -65,7 +65,7 @@ export async function handleResponses(ctx: GatewayContext, req: IncomingMessage,
     }
   };
 
-  await admitted(ctx, req, request, async (finish) => {
+  await admitted(ctx, req, request, async (finish, progressed) => {
     const settle = async (result: LlmResult) => {
       await record(result);
       await finish(result);
@@ -77,7 +77,7 @@ export async function handleResponses(ctx: GatewayContext, req: IncomingMessage,
       return;
     }
     const callId = callIdFor(request);
-    await streamAnswer(ctx, request, callId, res, responsesStreamDialect(frameOf(callId)), settle);
+    await streamAnswer(ctx, request, callId, res, responsesStreamDialect(frameOf(callId)), settle, progressed);
   });
   return request.route;
 }
