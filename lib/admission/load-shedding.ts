@@ -95,6 +95,7 @@ export interface CallInFlight {
   admittedAtEpochMs: number;
   /** The call is under way (a stream sent its first token): no longer counted as the oldest waiting call. */
   progressed(): void;
+  /** It got an answer (through Temporal) that waited `waitMs` for its first attempt (undefined: no attempt of its own). */
   answered(waitMs: number | undefined): void;
   end(): void;
 }
@@ -110,6 +111,7 @@ export function createLoadGauge(o: LoadGaugeOptions) {
   const completions: number[] = [];
   let next = 0;
   let firstBegin: number | undefined;
+  let lastAnsweredAtEpochMs = Number.NEGATIVE_INFINITY;
   /**
    * Spells with no call in flight (the last one open while idle). The completion rate is measured over the busy
    * time of the window: a closed loop of 50 that starts after 10 idle seconds would otherwise see its first
@@ -138,6 +140,7 @@ export function createLoadGauge(o: LoadGaugeOptions) {
           entry.underWay = true;
         },
         answered: (waitMs) => {
+          lastAnsweredAtEpochMs = epochNow();
           if (waitMs !== undefined && inFlight.has(id)) adaptive.report(at, waitMs);
         },
         end: () => {
@@ -149,6 +152,8 @@ export function createLoadGauge(o: LoadGaugeOptions) {
         },
       };
     },
+    /** Whether a call got its answer at or after `epochMs` (wall clock): Temporal was answering then. */
+    answeredSince: (epochMs: number): boolean => lastAnsweredAtEpochMs >= epochMs,
     snapshot(): LoadSnapshot {
       const at = now();
       trim(at);

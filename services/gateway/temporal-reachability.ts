@@ -13,23 +13,32 @@ import { withTimeout } from '../../lib/timeout';
 
 export interface TemporalReachability {
   isReachable(): Promise<boolean>;
+  /** Epoch ms when the check behind the last answer began (undefined before the first answer). */
+  lastAnswerFrom(): number | undefined;
 }
 
 export function createTemporalReachability(check: () => Promise<unknown>, o: { timeoutMs: number; maxAgeMs: number }): TemporalReachability {
   let known: boolean | undefined;
   let checking: Promise<boolean> | undefined;
   let checkedAt = Number.NEGATIVE_INFINITY;
-  const refresh = (): Promise<boolean> =>
-    withTimeout(check(), o.timeoutMs)
+  let knownFrom: number | undefined;
+  const refresh = (): Promise<boolean> => {
+    const from = Date.now();
+    return withTimeout(check(), o.timeoutMs)
       .then(
         () => true,
         () => false,
       )
-      .then((reachable) => (known = reachable))
+      .then((reachable) => {
+        knownFrom = from;
+        return (known = reachable);
+      })
       .finally(() => {
         checking = undefined;
       });
+  };
   return {
+    lastAnswerFrom: () => knownFrom,
     isReachable() {
       const now = Date.now();
       if (!checking && now - checkedAt > o.maxAgeMs) {

@@ -142,6 +142,19 @@ describe('load shedding (pure)', () => {
     expect(decideShedding(gauge.snapshot(), 120_000, { shareOfDeadline: 0.5, maxInFlight: 1_000, adaptive: true }).shed).toBe(false);
   });
 
+  it('knows when a call last got its answer (Temporal was answering then)', () => {
+    let epoch = 5_000;
+    const limits = { initialLimit: 100, minLimit: 50, maxLimit: 1_000, queueDelayMs: 500, intervalMs: 1_000 };
+    const gauge = createLoadGauge({ windowMs: 10_000, limits: () => limits, epochNow: () => epoch });
+    expect(gauge.answeredSince(0)).toBe(false);
+    const call = gauge.begin();
+    epoch = 6_000;
+    call.answered(undefined);
+    call.end();
+    expect(gauge.answeredSince(6_000)).toBe(true);
+    expect(gauge.answeredSince(6_001)).toBe(false);
+  });
+
   it("feeds answered calls' waits to the adaptive limit", () => {
     let now = 0;
     const limits = { initialLimit: 8, minLimit: 2, maxLimit: 100, queueDelayMs: 500, intervalMs: 1_000 };

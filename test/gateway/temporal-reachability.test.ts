@@ -35,4 +35,15 @@ describe('temporal reachability', () => {
     expect(await reach.isReachable()).toBe(false);
     expect(calls).toBe(2);
   });
+
+  it('says when the check behind its last answer began, so an answer seen since can outweigh a slow check', async () => {
+    const reach = createTemporalReachability(never, { timeoutMs: 50, maxAgeMs: 1_000 });
+    expect(reach.lastAnswerFrom()).toBeUndefined();
+    const before = Date.now();
+    expect(await reach.isReachable()).toBe(false);
+    const from = reach.lastAnswerFrom()!;
+    // It began when asked, not when it timed out 50 ms later.
+    expect(from).toBeGreaterThanOrEqual(before);
+    expect(from).toBeLessThan(before + 50);
+  });
 });
