@@ -5,12 +5,9 @@
  * across providers only where the route names one vector size.
  */
 import { randomUUID } from 'node:crypto';
-import { JSONCodec } from 'nats';
 import OpenAI from 'openai';
-import { streams } from '../../lib/nats/streams';
-import { Interaction } from '../../schemas/interaction';
 import { apiError, startGateway, type GatewayUnderTest } from '../harness/gateway';
-import { eventually, readCallEvents } from '../harness/switchboard';
+import { eventually, interactionRecord, readCallEvents } from '../harness/switchboard';
 
 const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
 
@@ -114,12 +111,7 @@ describe('gateway: embeddings', () => {
     const sent = t.vendor.requests({ contains: [m], includePrompt: true }).filter((r) => r.path === '/v1/embeddings');
     expect(sent.length).toBeGreaterThan(0);
     expect(sent.every((r) => !r.promptText!.includes(email) && /\[\[EMAIL_1_[a-z0-9]+\]\]/.test(r.promptText!))).toBe(true);
-    const jsm = await t.nats.jetstreamManager();
-    const interaction = await eventually('the interaction record', async () => {
-      const stored = await jsm.streams.getMessage(streams.interactions.name, { last_by_subj: 'sb.interaction.acme' }).catch(() => undefined);
-      const record = stored ? Interaction.parse(JSONCodec().decode(stored.data)) : undefined;
-      return record?.callId === callId ? record : undefined;
-    });
+    const interaction = await interactionRecord(t.nats, 'acme', callId);
     expect(interaction.route).toBe('embed');
     expect(interaction.model).toBe('text-embedding-3-small');
     expect(interaction.promptAsSent).toContain(m);

@@ -13,6 +13,8 @@ import { parseConfig, resolveSecrets } from '../../lib/config/load';
 import { createLogger } from '../../lib/log';
 import { ensureStreams, streams } from '../../lib/nats/streams';
 import { CallEvent } from '../../schemas/call-event';
+import { Interaction } from '../../schemas/interaction';
+import { interactionSubject } from '../../contracts/names';
 import type { SwitchboardConfig, SwitchboardConfigInput } from '../../schemas/config';
 import type { FakeVendorConfigInput } from '../../schemas/fake-vendor';
 import { startFakeVendor, type FakeVendor } from '../../services/fake-vendor';
@@ -181,24 +183,44 @@ export async function startSwitchboard(
   return under;
 }
 
-/** Every CallEvent in SB_CALLS for which `match` holds (reads the stream up to its current end). */
-export async function readCallEvents(nats: NatsConnection, match: (event: CallEvent) => boolean): Promise<CallEvent[]> {
+/**
+ * Every JSON message of `stream` (only `subject`'s when given), read up to the
+ * stream's current end. Not JSON: not a publisher of ours
+ * (test/health/stray-values.test.ts puts one there), skipped.
+ */
+async function readStreamJson(nats: NatsConnection, stream: string, subject?: string): Promise<unknown[]> {
   const jsm = await nats.jetstreamManager();
-  const info = await jsm.streams.info(streams.calls.name);
-  const last = info.state.last_seq;
-  if (info.state.messages === 0) return [];
-  const consumer = await nats.jetstream().consumers.get(streams.calls.name);
-  // The stream holds every test file's events: give a loaded machine time to deliver them all.
+  const last = subject
+    ? (await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => undefined))?.seq
+    : await jsm.streams.info(stream).then((info) => (info.state.messages === 0 ? undefined : info.state.last_seq));
+  if (last === undefined) return [];
+  const consumer = await nats.jetstream().consumers.get(stream, subject ? { filterSubjects: [subject] } : {});
+  // The stream holds every test file's messages: give a loaded machine time to deliver them all.
   const messages = await consumer.fetch({ max_messages: 100_000, expires: 5_000 });
-  const events: CallEvent[] = [];
+  const found: unknown[] = [];
   for await (const message of messages) {
-    // Not JSON: not a publisher of ours (test/health/stray-values.test.ts puts one there); JSON must be a CallEvent.
     const data = decodeJson(message.data);
-    const event = data === undefined ? undefined : CallEvent.parse(data);
-    if (event && match(event)) events.push(event);
+    if (data !== undefined) found.push(data);
     if (message.seq >= last) break;
   }
-  return events;
+  return found;
+}
+
+/** Every CallEvent in SB_CALLS for which `match` holds (reads the stream up to its current end). */
+export async function readCallEvents(nats: NatsConnection, match: (event: CallEvent) => boolean): Promise<CallEvent[]> {
+  return (await readStreamJson(nats, streams.calls.name)).map((data) => CallEvent.parse(data)).filter(match);
+}
+
+/**
+ * The interaction record of call `callId`, once stored. Found by its call id
+ * among the tenant's records: other test files write to the same tenant's
+ * subject, so its last record may be another call's.
+ */
+export function interactionRecord(nats: NatsConnection, tenant: string, callId: string): Promise<Interaction> {
+  return eventually(`the interaction record of ${callId}`, async () => {
+    const records = await readStreamJson(nats, streams.interactions.name, interactionSubject(tenant));
+    return records.map((data) => Interaction.safeParse(data)).find((parsed) => parsed.success && parsed.data.callId === callId)?.data;
+  });
 }
 
 /**

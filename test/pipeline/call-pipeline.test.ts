@@ -3,11 +3,8 @@
  * the real stack: what the vendor saw (its request log) and what the caller got.
  */
 import { randomUUID } from 'node:crypto';
-import { JSONCodec } from 'nats';
 import { decodeStreamChunk, streamSubject } from '../../lib/nats/stream-chunks';
-import { streams } from '../../lib/nats/streams';
-import { Interaction } from '../../schemas/interaction';
-import { eventually, startSwitchboard, type SwitchboardUnderTest } from '../harness/switchboard';
+import { eventually, interactionRecord, startSwitchboard, type SwitchboardUnderTest } from '../harness/switchboard';
 import { callWorkflowId } from '../../contracts/names';
 
 const marker = (name: string) => `${name}-m${randomUUID().slice(0, 8)}`;
@@ -156,15 +153,7 @@ describe('call pipeline: validation, cache, PII', () => {
       subscription.unsubscribe();
     }
 
-    const jsm = await t.nats.jetstreamManager();
-    const stored = await eventually('the interaction record', async () => {
-      try {
-        return await jsm.streams.getMessage(streams.interactions.name, { last_by_subj: 'sb.interaction.default' });
-      } catch {
-        return undefined;
-      }
-    });
-    const interaction = Interaction.parse(JSONCodec().decode(stored.data));
+    const interaction = await interactionRecord(t.nats, 'default', callId);
     expect(interaction.callId).toBe(callId);
     expect(interaction.input).not.toContain(email);
     const placeholder = interaction.input.match(/\[\[EMAIL_\d+_[a-z0-9]+\]\]/)?.[0];
