@@ -170,12 +170,13 @@ export async function startBreakerCluster(options: {
       return stdout;
     },
     breaker: (key) => readBreakerState(nats, taskQueue, key),
-    views: () => requestHealthViews(nats, taskQueue, 300),
+    // Every pod's reply within 2 s: on a loaded 2-core machine a pod's answer can take longer than a quiet one's few ms.
+    views: () => requestHealthViews(nats, taskQueue, 2_000),
     podsReady: (count) =>
       eventually(
         `${count} pods to answer`,
         async () => {
-          const views = await requestHealthViews(nats, taskQueue, 300);
+          const views = await requestHealthViews(nats, taskQueue, 2_000);
           return views.length >= count && views.every((v) => v.replayed) ? views : undefined;
         },
         60_000,

@@ -136,10 +136,11 @@ describe('cluster-wide circuit breakers (two worker processes)', () => {
     // B and the Anthropic upstream never changed state: every pod's counts are the same, to the call — once every
     // pod has replayed the stream and its consumer has delivered the last events (on a loaded machine the new pod's
     // replay, or one consumer, may lag a while behind the others).
+    let seen: View[] = [];
     const views = await eventually(
       'every pod to have replayed the stream and to count the same calls of B and the Anthropic upstream',
       async () => {
-        const all = await c.views();
+        const all = (seen = await c.views());
         const [first, ...others] = all.map(counts);
         const agree =
           all.length === 3 &&
@@ -148,7 +149,11 @@ describe('cluster-wide circuit breakers (two worker processes)', () => {
         return agree ? all : undefined;
       },
       60_000,
-    );
+    ).catch((error: unknown) => {
+      // What the pods said last: which one lags or disagrees, and on what.
+      const last = seen.map((v) => ({ replayed: v.replayed, folded: v.folded, B: counts(v)[B], anthropic: counts(v)[anthropicUpstream] }));
+      throw new Error(`${String(error)}; last replies: ${JSON.stringify(last)}`);
+    });
     const [first, ...others] = views.map(counts);
     // A and C were cleared when their breakers closed. A live pod applies the clear when the KV update
     // arrives, a late pod before its replay, and clearUpstreamHealth drops the bucket straddling `since`:
