@@ -20,6 +20,9 @@ import { dependencyUnavailable, GatewayError } from './http-errors';
 const codec = JSONCodec<unknown>();
 const DAY_MS = 86_400_000;
 
+/** Users whose first-seen time a pod keeps at most (a cache of the admission bucket's `seen.*` keys). */
+const MAX_FIRST_SEEN = 100_000;
+
 export interface AdmissionAsk {
   tenant: string;
   /** Name of the API key the request authenticated with. */
@@ -71,6 +74,9 @@ export async function createAdmission(nats: NatsConnection, config: AdmissionCon
       if (entry && entry.operation === 'PUT') since = Number(codec.decode(entry.value));
     }
     firstSeen.set(key, since);
+    // Bounded: a tenant sending a new user id with every request must not grow the pod's memory. The oldest entry
+    // goes (Map order); forgetting it costs one KV read when that user comes back.
+    if (firstSeen.size > MAX_FIRST_SEEN) firstSeen.delete(firstSeen.keys().next().value!);
     return since;
   }
 
