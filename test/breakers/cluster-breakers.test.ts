@@ -122,8 +122,14 @@ describe('cluster-wide circuit breakers (two worker processes)', () => {
   }, 120_000);
 
   it('a pod started after the failures rebuilds the same health view from the stream', async () => {
+    // Calls go on while the pod starts, as in production: its replay covers the health window before its start
+    // (20 s here), which on a loaded machine can be longer ago than the failures above — with no calls since, it
+    // would have nothing to rebuild (seen: folded 0 after a 30 s start).
     c.spawnPod();
-    await c.podsReady(3);
+    let ready = false;
+    const readiness = c.podsReady(3).then(() => (ready = true));
+    await c.trafficUntil(() => ready, { concurrency: 2, tag: 'late-pod', timeoutMs: 180_000 });
+    await readiness;
     // Compare the counts that do not depend on arrival order (EWMAs do).
     type View = Awaited<ReturnType<BreakerCluster['views']>>[number];
     const counts = (view: View) =>
