@@ -136,12 +136,13 @@ export const AdaptiveLimitConfig = z
     /** The limit a pod starts with. Default 100. */
     initialLimit: z.number().int().positive().default(100),
     /**
-     * The limit never shrinks below this: calls in flight a pod always admits. A closed loop of clients (a batch job, a
-     * saturation benchmark) keeps up to this many calls queued without a refusal. Default 50.
+     * The limit never shrinks below this: calls in flight a pod always admits, however long they queue. Default 10. A pod
+     * whose clients run closed loops larger than this against a saturated stack (a batch job without retries) and want
+     * them queued rather than refused sets it higher.
      */
-    minLimit: z.number().int().positive().default(50),
-    /** Overload: an interval's calls waited, in median, this much longer than without load before a worker started them. Default 500 ms. */
-    queueDelayMs: z.number().int().min(10).max(600_000).default(500),
+    minLimit: z.number().int().positive().default(10),
+    /** Overload: an interval's calls waited, in median, this much longer than without load before a worker started them. Default 250 ms. */
+    queueDelayMs: z.number().int().min(10).max(600_000).default(250),
     /** The limit is revised at most this often. Default 1 s. */
     intervalMs: z.number().int().min(100).max(60_000).default(1_000),
   })

@@ -112,7 +112,7 @@ export async function measureStack(
   const ctx: Context = { stack, admin, nats, sizes, runId: randomUUID().slice(0, 8), log };
   const names = { taskQueue: TASK_QUEUE, cluster: TASK_QUEUE };
   const startGateway = async (name: string, nodeArgs: string[] = []) =>
-    stackGateway(name, await stack.startGateway({ name: `stack-${name}`, ...names, inProcessWorker: false, nodeArgs }), TENANT_KEY);
+    stackGateway(name, await stack.startGateway({ name: `stack-${name}`, ...names, inProcessWorker: false, nodeArgs, defaultShedding: true }), TENANT_KEY);
   // The overload's gateway and the worker open their inspector: the overload collects their garbage after the cooldown.
   const [worker, a, b] = await Promise.all([
     stack.startWorker({ name: 'stack-worker', ...names, nodeArgs: INSPECT_ARGS }),

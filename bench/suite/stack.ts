@@ -57,7 +57,8 @@ export interface BenchStack {
   restartInfrastructure(): Promise<void>;
   startWorker(o: ServiceOptions): Promise<ServiceProcess>;
   spawnWorker(o: ServiceOptions): Promise<{ service: ServiceProcess; ready: Promise<void> }>;
-  startGateway(o: ServiceOptions & { inProcessWorker: boolean }): Promise<{ service: ServiceProcess; url: string }>;
+  /** `defaultShedding`: the adaptive limit on, as configured by default (otherwise off: benchSwitchboardConfig). */
+  startGateway(o: ServiceOptions & { inProcessWorker: boolean; defaultShedding?: boolean }): Promise<{ service: ServiceProcess; url: string }>;
   close(): Promise<void>;
 }
 
@@ -68,7 +69,13 @@ function vendorConfig(): { organisations: Array<{ id: string } & Record<string, 
   return { ...config, organisations: config.organisations.map((o) => ({ ...o, rpm: 1_000_000_000, tpm: 1_000_000_000_000 })) };
 }
 
-export function benchSwitchboardConfig(vendorUrl: string): SwitchboardConfigInput {
+/**
+ * The bench's config: the local stack's, pointed at the bench's vendor, with admission budgets lifted. `shedding`
+ * 'lifted' also turns the adaptive limit off — the overhead, scale, crash and cluster parts measure the stack at and
+ * beyond saturation with closed loops (50 clients that ask again at once), not how a pod sheds them; the stack part's
+ * overload scenario measures shedding with the defaults ('default').
+ */
+export function benchSwitchboardConfig(vendorUrl: string, shedding: 'lifted' | 'default' = 'lifted'): SwitchboardConfigInput {
   const config = parse(readFileSync(join(ROOT, 'config/switchboard.local.yaml'), 'utf8')) as SwitchboardConfigInput;
   for (const provider of Object.values(config.providers)) provider.baseUrl = provider.protocol === 'openai' ? `${vendorUrl}/v1` : vendorUrl;
   const gateway = config.gateway ?? {};
@@ -78,6 +85,7 @@ export function benchSwitchboardConfig(vendorUrl: string): SwitchboardConfigInpu
   config.gateway = {
     ...gateway,
     admission,
+    ...(shedding === 'lifted' ? { shedding: { ...gateway.shedding, adaptiveLimit: { ...gateway.shedding?.adaptiveLimit, enabled: false } } } : {}),
     streamDefaults: { ...gateway.streamDefaults, firstTokenTimeoutMs: FIRST_TOKEN_TIMEOUT_MS, stallTimeoutMs: FIRST_TOKEN_TIMEOUT_MS },
   };
   config.timeouts = { ...config.timeouts, attemptMs: FIRST_TOKEN_TIMEOUT_MS };
@@ -117,6 +125,8 @@ export async function startBenchStack(runDir: string, readyTimeoutMs = 180_000):
 
   const configPath = join(runDir, 'switchboard.json');
   writeFileSync(configPath, JSON.stringify(benchSwitchboardConfig(vendorUrl), null, 2));
+  const defaultSheddingConfigPath = join(runDir, 'switchboard-default-shedding.json');
+  writeFileSync(defaultSheddingConfigPath, JSON.stringify(benchSwitchboardConfig(vendorUrl, 'default'), null, 2));
   const keys = readEnvFile(join(ROOT, 'config/local.env'));
   const serviceEnv = (o: { taskQueue: string; cluster: string }): NodeJS.ProcessEnv => ({
     PATH: process.env.PATH,
@@ -176,7 +186,12 @@ export async function startBenchStack(runDir: string, readyTimeoutMs = 180_000):
       const service = spawnService({
         name: o.name,
         args: [...(o.nodeArgs ?? []), 'services/gateway/main.ts'],
-        env: { ...serviceEnv(o), SB_GATEWAY_PORT: String(port), SB_GATEWAY_WORKER: String(o.inProcessWorker) },
+        env: {
+          ...serviceEnv(o),
+          SB_GATEWAY_PORT: String(port),
+          SB_GATEWAY_WORKER: String(o.inProcessWorker),
+          ...(o.defaultShedding ? { SB_CONFIG: defaultSheddingConfigPath } : {}),
+        },
         logDir,
       });
       const url = `http://127.0.0.1:${port}`;

@@ -27,6 +27,9 @@ export function gatewaySection(
     tenants: Object.entries(tenantKeys).map(([id, key]) => ({ id, keys: [{ name: `${id}-1`, sha256: hashApiKey(key) }] })),
     maxBodyBytes: 64 * 1024,
     deadlineMs: 30_000,
+    // Features' tests send bursts of up to 50 calls to one pod, on a machine that may be busy with other suites: the
+    // adaptive limit would rightly shed some of them. Load shedding's own tests set `shedding` and get the defaults.
+    shedding: { adaptiveLimit: { minLimit: 50 } },
     ...overrides,
     admission: { bucket: admissionBucket, ...overrides.admission },
   };
