@@ -76,7 +76,11 @@ export function directSpec(o: { vendorUrl: string; apiKey: string; vendorPid: nu
  * row is measured next to the others' at the same load (not minutes apart,
  * and not right after another target's saturating run), so the ratios to the
  * floor compare like with like. A short pause between rows lets the Temporal
- * server finish what the last row left it (visibility, timers).
+ * server finish what the last row left it (visibility, timers). At
+ * concurrency 1 — where a few ms decide the ratio to the floor and the
+ * machine's speed drifts by as much within a minute — each target's window
+ * is cut into `ROUNDS_AT_C1` rounds taken in turn (floor, Switchboard, floor,
+ * …), and its row pools them.
  */
 export async function measureOverhead(
   specs: OverheadTargetSpec[],
@@ -85,10 +89,19 @@ export async function measureOverhead(
   const levels = new Map<string, OverheadLevel[]>(specs.map((spec) => [spec.target.name, []]));
   const clients = new Map(specs.map((spec) => [spec.target.name, openaiClient(spec.target)]));
   for (const concurrency of o.concurrency) {
+    const rounds = concurrency === 1 ? ROUNDS_AT_C1 : 1;
+    const windows = new Map<string, LevelWindow[]>(specs.map((spec) => [spec.target.name, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const spec of specs) {
+        // Concurrency 1 leaves the server nothing to finish: only the first round follows a saturating row.
+        if (round === 0) await settle();
+        const warmupMs = round === 0 ? o.warmupMs : Math.min(o.warmupMs, ROUND_WARMUP_MS);
+        windows.get(spec.target.name)!.push(await measureWindow(clients.get(spec.target.name)!, spec, concurrency, warmupMs, rounds));
+      }
+    }
     for (const spec of specs) {
-      await settle();
       const baseline = levels.get('direct')?.find((d) => d.concurrency === concurrency);
-      const level = await measureLevel(clients.get(spec.target.name)!, spec, concurrency, o.warmupMs, baseline);
+      const level = levelOf(spec, concurrency, windows.get(spec.target.name)!, baseline);
       levels.get(spec.target.name)!.push(level);
       o.log(
         `overhead ${spec.target.name.padEnd(11)} c=${String(concurrency).padEnd(3)} ${String(level.callsPerSecond).padStart(7)} calls/s  p50 ${level.p50Ms} p95 ${level.p95Ms} p99 ${level.p99Ms} ms  errors ${level.errors}  cpu/call ${level.cpuMsPerCall} ms`,
@@ -121,29 +134,62 @@ export async function measureOverhead(
 const SETTLE_MS = 2_000;
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
-/** One target at one concurrency: latency, throughput, and the CPU its processes spent per call. */
-async function measureLevel(
-  client: OpenAI,
-  spec: OverheadTargetSpec,
-  concurrency: number,
-  warmupMs: number,
-  baseline: OverheadLevel | undefined,
-): Promise<OverheadLevel> {
+/** Rounds each target's window at concurrency 1 is cut into, taken in turn with the other targets'. */
+const ROUNDS_AT_C1 = 4;
+/** The warm-up before each later round (the client's connection and the target's code are warm already). */
+const ROUND_WARMUP_MS = 300;
+
+/** One closed-loop window of one target: what it measured, before rows pool windows. */
+interface LevelWindow {
+  outcomes: Awaited<ReturnType<typeof callOnce>>[];
+  completedInWindow: number;
+  windowMs: number;
+  processes: ProcessUsage[];
+}
+
+/** One target at one concurrency for `1 / share` of its window: the calls, and the CPU its processes spent. */
+async function measureWindow(client: OpenAI, spec: OverheadTargetSpec, concurrency: number, warmupMs: number, share: number): Promise<LevelWindow> {
   let usage: { end: () => ProcessUsage[] } | undefined;
   let processes: ProcessUsage[] = [];
-  const { outcomes, callsPerSecond, completedInWindow, windowMs } = await runClosedLoop(
+  const { outcomes, completedInWindow, windowMs } = await runClosedLoop(
     (i) => callOnce(client, spec.target.model, `Overhead ${spec.target.name} c${concurrency} #${i}: suggest a headline for a bakery.`, false),
     concurrency,
     {
       warmupMs,
-      durationMs: spec.durationMs,
+      durationMs: spec.durationMs / share,
       // At least one call per client measured, however slow the target (within its budget).
       minCalls: concurrency,
-      maxDurationMs: spec.maxDurationMs,
+      maxDurationMs: spec.maxDurationMs / share,
       onStart: () => (usage = startUsageWindow(spec.processes)),
       onEnd: () => (processes = usage?.end() ?? []),
     },
   );
+  return { outcomes, completedInWindow, windowMs, processes };
+}
+
+/** Each process's usage over several windows: CPU summed, cores busy over the windows' total time, the last RSS and the highest peak. */
+function pooledUsage(windows: LevelWindow[]): ProcessUsage[] {
+  const totalMs = windows.reduce((sum, w) => sum + w.windowMs, 0);
+  return (windows[0]?.processes ?? []).map((first, i) => {
+    const each = windows.map((w) => w.processes[i]);
+    const cpuMs = each.reduce<number | null>((sum, p) => (sum === null || !p || p.cpuMs === null ? null : sum + p.cpuMs), 0);
+    const peaks = each.map((p) => p?.peakRssMb ?? null).filter((x): x is number => x !== null);
+    return {
+      name: first.name,
+      cpuMs: cpuMs === null ? null : round1(cpuMs),
+      cores: cpuMs === null || totalMs === 0 ? null : Math.round((cpuMs / totalMs) * 100) / 100,
+      rssMb: each[each.length - 1]?.rssMb ?? null,
+      peakRssMb: peaks.length ? Math.max(...peaks) : null,
+    };
+  });
+}
+
+/** A target's row at one concurrency from its windows: latency, throughput, and the CPU its processes spent per call. */
+function levelOf(spec: OverheadTargetSpec, concurrency: number, windows: LevelWindow[], baseline: OverheadLevel | undefined): OverheadLevel {
+  const outcomes = windows.flatMap((w) => w.outcomes);
+  const completedInWindow = windows.reduce((sum, w) => sum + w.completedInWindow, 0);
+  const windowMs = windows.reduce((sum, w) => sum + w.windowMs, 0);
+  const processes = pooledUsage(windows);
   const summary = summarise(outcomes);
   const added = (mine: number | null, theirs: number | null | undefined) =>
     mine === null || theirs === null || theirs === undefined ? null : round1(mine - theirs);
@@ -153,7 +199,7 @@ async function measureLevel(
   return {
     concurrency,
     ...summary,
-    callsPerSecond,
+    callsPerSecond: windowMs === 0 ? 0 : Math.round((completedInWindow / windowMs) * 10_000) / 10,
     windowMs,
     addedP50Ms: added(summary.p50Ms, baseline?.p50Ms),
     addedP95Ms: added(summary.p95Ms, baseline?.p95Ms),
