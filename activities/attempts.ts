@@ -89,8 +89,9 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
     if (input.waitMs) await ctx.sleep(input.waitMs);
     const cfg = config();
     const { request, entry } = input;
-    // A streamed answer went to its caller as it came; only a whole answer can be read back.
-    // Embedding vectors can pass NATS's message size: they are not kept either.
+    // A streamed answer went to its caller as it came; only a whole answer can be read back. Embedding vectors are not
+    // kept either, on purpose: a batch is ~1 MB to write (three times on a replicated bucket) on every call, to save a
+    // rare re-run a few thousandths of a dollar — and it would pass NATS's default message size.
     const journal = request.stream || request.embedding || request.route === PROBE_ROUTE ? undefined : deps.journal;
     if (input.readBack && journal) {
       const kept = await journal.read(input);
