@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { findFreePort } from '../../lib/ports';
 import type { SwitchboardConfigInput } from '../../schemas/config';
 import { testSecretsEnv } from './switchboard';
 import { testPayloadEnv, testStack } from './env';
@@ -88,5 +89,24 @@ export async function waitUntilReady(worker: WorkerProcess, healthPort: number):
     if (ready) return;
     if (Date.now() > deadline) throw new Error(`the spawned worker was not ready within ${WORKER_START_MS} ms; its output:\n${worker.output().slice(-4_000)}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Spawns a worker with its health server on a free port and waits until it is
+ * ready. A port found free can be taken by another process before the worker
+ * binds it (suites and a demo stack share the machine): a worker that exits
+ * with EADDRINUSE is started again on another port.
+ */
+export async function startWorkerOnFreePort(options: Parameters<typeof spawnWorker>[0]): Promise<{ worker: WorkerProcess; healthPort: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const healthPort = await findFreePort();
+    const worker = spawnWorker({ ...options, env: { ...options.env, SB_HEALTH_PORT: String(healthPort) } });
+    try {
+      await waitUntilReady(worker, healthPort);
+      return { worker, healthPort };
+    } catch (error) {
+      if (attempt >= 5 || !worker.output().includes('EADDRINUSE')) throw error;
+    }
   }
 }

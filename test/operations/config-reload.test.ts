@@ -10,10 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findFreePort } from '../../lib/ports';
 import type { SwitchboardConfigInput } from '../../schemas/config';
 import { eventually, startSwitchboard, testSecretsEnv, type SwitchboardUnderTest } from '../harness/switchboard';
-import { spawnWorker, type WorkerProcess, waitUntilReady, WORKER_START_MS } from '../harness/worker-process';
+import { startWorkerOnFreePort, type WorkerProcess, WORKER_START_MS } from '../harness/worker-process';
 
 /** A directory laid out like a Kubernetes configMap volume: `name -> ..data/name`, `..data -> ..<version>`. */
 function configMapVolume(fileName: string) {
@@ -78,15 +77,14 @@ describe('config reload without restarts', () => {
     t = await startSwitchboard({ withWorker: false });
     writeAtomically(keyFile, `${testSecretsEnv.SB_TEST_KEY_SOLO}\n`);
     volume.publish(JSON.stringify(configWith(t.vendor.url, [{ name: 'org-s', apiKeyFile: keyFile }], 'Variant one.')));
-    const healthPort = await findFreePort();
-    metricsUrl = `http://127.0.0.1:${healthPort}/metrics`;
-    worker = spawnWorker({
+    let healthPort: number;
+    ({ worker, healthPort } = await startWorkerOnFreePort({
       configPath: volume.path,
       taskQueue: t.taskQueue,
       controlBucket: t.controlBucket,
-      env: { SB_HEALTH_PORT: String(healthPort), SB_CONFIG_POLL_MS: '1000' },
-    });
-    await waitUntilReady(worker, healthPort);
+      env: { SB_CONFIG_POLL_MS: '1000' },
+    }));
+    metricsUrl = `http://127.0.0.1:${healthPort}/metrics`;
   }, WORKER_START_MS + 30_000);
   afterAll(async () => {
     worker?.kill('SIGTERM');

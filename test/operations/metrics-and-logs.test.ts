@@ -3,11 +3,10 @@
  * and the promise that an API key never reaches a log line or an error.
  */
 import { randomUUID } from 'node:crypto';
-import { findFreePort } from '../../lib/ports';
 import { isSwitchboardCallError } from '../../lib/client';
 import { createBreakerSignals } from '../../lib/health-registry/breaker-signals';
 import { eventually, startSwitchboard, switchboardConfig, testSecretsEnv, type SwitchboardUnderTest } from '../harness/switchboard';
-import { spawnWorker, writeConfigFile, type WorkerProcess, waitUntilReady, WORKER_START_MS } from '../harness/worker-process';
+import { startWorkerOnFreePort, writeConfigFile, type WorkerProcess, WORKER_START_MS } from '../harness/worker-process';
 
 describe('worker metrics, probes and logs', () => {
   let t: SwitchboardUnderTest;
@@ -20,17 +19,15 @@ describe('worker metrics, probes and logs', () => {
       withWorker: false,
       configOverrides: { health: { consecutiveFailures: 10_000, minCallsForRate: 10_000, rateLimitPersistCount: 10_000 } },
     });
-    healthPort = await findFreePort();
     const configPath = writeConfigFile(
       switchboardConfig(t.vendor.url, { health: { consecutiveFailures: 10_000, minCallsForRate: 10_000, rateLimitPersistCount: 10_000 } }),
     );
-    worker = spawnWorker({
+    ({ worker, healthPort } = await startWorkerOnFreePort({
       configPath,
       taskQueue: t.taskQueue,
       controlBucket: t.controlBucket,
-      env: { LOG_LEVEL: 'debug', SB_HEALTH_PORT: String(healthPort) },
-    });
-    await waitUntilReady(worker, healthPort);
+      env: { LOG_LEVEL: 'debug' },
+    }));
   }, WORKER_START_MS + 30_000);
   afterEach(async () => {
     // A worker that died mid-file fails every later test with a timeout: say why it died, once.
