@@ -181,15 +181,22 @@ describe('losing one NATS node of three', () => {
 
     // Each worker's health registry reads SB_CALLS through a consumer of its own: it must go on folding every event.
     const storedSinceKill = (await via(0).jsm.streams.info(streams.calls.name)).state.last_seq - lastSeqAtKill;
+    let lastFolded = new Map<string, number>();
     await waitFor(
       `every worker's health registry folding the ${storedSinceKill} CallEvents stored since the kill`,
       async () => {
-        const folded = await foldedByWorker(via(0).nc, foldedAtKill.size);
-        return [...foldedAtKill].every(([worker, before]) => (folded.get(worker) ?? 0) - before >= storedSinceKill);
+        lastFolded = await foldedByWorker(via(0).nc, foldedAtKill.size);
+        return [...foldedAtKill].every(([worker, before]) => (lastFolded.get(worker) ?? 0) - before >= storedSinceKill);
       },
       60_000,
       500,
-    );
+    ).catch((error: unknown) => {
+      // Say how far each registry got: stalled (its consumer stopped after the leader changed) or short by a few.
+      const progress = [...foldedAtKill]
+        .map(([worker, before]) => `${worker}: ${(lastFolded.get(worker) ?? before) - before} folded since the kill`)
+        .join('; ');
+      throw new Error(`${error instanceof Error ? error.message : String(error)} (${progress})`);
+    });
     say(`both workers' health registries folded the ${storedSinceKill} CallEvents stored since the kill`);
     const completed = await llmCalls(temporal, 'Completed');
     const missing = callsMissingEvents(completed, await storedCallEvents(via(0).jsm));
