@@ -8,10 +8,9 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { findFreePort } from '../../lib/ports';
 import type { SwitchboardConfigInput } from '../../schemas/config';
 import { eventually, startSwitchboard, type SwitchboardUnderTest } from '../harness/switchboard';
-import { serviceEnv, spawnWorker, writeConfigFile, type WorkerProcess, waitUntilReady, WORKER_START_MS } from '../harness/worker-process';
+import { serviceEnv, startWorkerOnFreePort, writeConfigFile, type WorkerProcess, WORKER_START_MS } from '../harness/worker-process';
 
 const root = resolve(__dirname, '../..');
 
@@ -44,12 +43,20 @@ describe('switchboard config push', () => {
   beforeAll(async () => {
     t = await startSwitchboard({ withWorker: false });
     const configPath = writeConfigFile(configWith(t.vendor.url, [{ name: 'org-s', apiKeyEnv: 'SB_TEST_KEY_SOLO' }]));
-    const healthPort = await findFreePort();
+    let healthPort: number;
+    ({ worker, healthPort } = await startWorkerOnFreePort({
+      configPath,
+      taskQueue: t.taskQueue,
+      controlBucket: t.controlBucket,
+      env: { SB_CONFIG_BUCKET: bucket },
+    }));
     metricsUrl = `http://127.0.0.1:${healthPort}/metrics`;
-    const extra = { SB_HEALTH_PORT: String(healthPort), SB_CONFIG_BUCKET: bucket };
-    env = serviceEnv({ configPath, taskQueue: t.taskQueue, controlBucket: t.controlBucket, env: extra });
-    worker = spawnWorker({ configPath, taskQueue: t.taskQueue, controlBucket: t.controlBucket, env: extra });
-    await waitUntilReady(worker, healthPort);
+    env = serviceEnv({
+      configPath,
+      taskQueue: t.taskQueue,
+      controlBucket: t.controlBucket,
+      env: { SB_HEALTH_PORT: String(healthPort), SB_CONFIG_BUCKET: bucket },
+    });
   }, WORKER_START_MS + 30_000);
   afterAll(async () => {
     worker?.kill('SIGTERM');
