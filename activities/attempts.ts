@@ -39,7 +39,7 @@ export interface AttemptActivityDeps {
   log: Logger;
   /** Validators a route's `validation.validator` may name. Default none. */
   customValidators?: Record<string, CustomValidator>;
-  /** Keeps answers so a re-run of a lost attempt reads them back instead of paying again (non-streamed calls). */
+  /** Keeps answers so a re-run of a lost attempt reads them back instead of paying again (not embeddings). */
   journal?: AttemptJournal;
 }
 
@@ -60,6 +60,8 @@ export interface AttemptOptions {
    * event's ack overlaps the interaction record's instead of preceding it).
    */
   deferEvents?: Promise<void>[];
+  /** Told of the journal's write of this attempt's answer (true once stored); not called when the answer is not kept. */
+  onKept?: (stored: Promise<boolean>) => void;
 }
 
 /**
@@ -89,10 +91,11 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
     if (input.waitMs) await ctx.sleep(input.waitMs);
     const cfg = config();
     const { request, entry } = input;
-    // A streamed answer went to its caller as it came; only a whole answer can be read back. Embedding vectors are not
-    // kept either, on purpose: a batch is ~1 MB to write (three times on a replicated bucket) on every call, to save a
-    // rare re-run a few thousandths of a dollar — and it would pass NATS's default message size.
-    const journal = request.stream || request.embedding || request.route === PROBE_ROUTE ? undefined : deps.journal;
+    // A streamed answer is kept whole once it has ended, like any other: its re-run reads it back without sending
+    // deltas (the relay closes with what it has not sent yet). Embedding vectors are not kept, on purpose: a batch is
+    // ~1 MB to write (three times on a replicated bucket) on every call, to save a rare re-run a few thousandths of a
+    // dollar — and it would pass NATS's default message size.
+    const journal = request.embedding || request.route === PROBE_ROUTE ? undefined : deps.journal;
     if (input.readBack && journal) {
       const kept = await journal.read(input);
       if (kept) {
@@ -297,7 +300,10 @@ export function createAttemptActivities(deps: AttemptActivityDeps) {
         ...(result.embeddings ? { embeddings: result.embeddings } : {}),
         ...(result.logprobs ? { logprobs: result.logprobs } : {}),
       };
-      journal?.keep(input, success);
+      if (journal) {
+        const stored = journal.keep(input, success);
+        options?.onKept?.(stored);
+      }
       return success;
     } catch (error) {
       const latencyMs = performance.now() - started;

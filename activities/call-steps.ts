@@ -24,6 +24,7 @@ import { afterAnswer, beginAttempt, beginReview, startCallState } from '../lib/c
 import type { AttemptFailureDetails, AttemptInput, AttemptSuccess, CallPlan, LlmCallInput } from '../schemas/call';
 import type { CacheHit, CacheLookupInput, CacheStoreInput } from '../schemas/cache';
 import type { LlmResult } from '../schemas/llm';
+import type { AnswerHandoff } from '../lib/call/answer-handoff';
 import type { AttemptOptions } from './attempts';
 import type { RecordInteractionInput } from './interactions';
 
@@ -36,6 +37,14 @@ export interface CallStepDeps {
   recordInteraction: (input: RecordInteractionInput) => Promise<void>;
   /** One vendor attempt (activities/attempts.ts): its answer, or an ApplicationFailure of type SbAttemptFailed. */
   attemptCall: (input: AttemptInput, options?: AttemptOptions) => Promise<AttemptSuccess>;
+  /** A gateway's in-process hand-off: answerCall gives it the final answer when a request here waits for it. Default none. */
+  handoff?: AnswerHandoff;
+}
+
+/** What answerCall may hand over: the caller's answer, once the journal's write of it (`kept`) succeeded. */
+interface Handover {
+  kept: Promise<boolean>[];
+  answer?: LlmResult;
 }
 
 export interface PreparedCall {
@@ -70,6 +79,12 @@ function attemptFailureOf(error: unknown): AttemptFailureDetails | undefined {
   return error.details?.[0] as AttemptFailureDetails | undefined;
 }
 
+/** The answer to hand over: only once a re-run of this task would read the same answer back (the journal stored it). */
+async function handedOver({ answer, kept }: Handover): Promise<LlmResult | undefined> {
+  if (!answer || kept.length === 0) return undefined;
+  return (await Promise.all(kept)).every(Boolean) ? answer : undefined;
+}
+
 export function createCallStepActivities(deps: CallStepDeps) {
   async function prepareCall(input: LlmCallInput): Promise<PreparedCall> {
     const plan = await deps.planCall(input);
@@ -92,8 +107,12 @@ export function createCallStepActivities(deps: CallStepDeps) {
       () => false,
     );
 
-  /** `answerCall`'s steps; the attempt's CallEvent publishes go to `events`. */
-  async function answerFirst({ input, workflowId, startedAt, rerun }: AnswerCallInput, events: Promise<void>[]): Promise<FirstAnswer> {
+  /** `answerCall`'s steps; the attempt's CallEvent publishes go to `events`, and a vendor's final answer to `handover`. */
+  async function answerFirst(
+    { input, workflowId, startedAt, rerun }: AnswerCallInput,
+    events: Promise<void>[],
+    handover: Handover | undefined,
+  ): Promise<FirstAnswer> {
     const prepared = await prepareCall(input);
     const call = openCall(input, prepared.plan, prepared.masking, { workflowId, startedAt });
     if (prepared.hit) {
@@ -104,7 +123,7 @@ export function createCallStepActivities(deps: CallStepDeps) {
     const begun = beginAttempt(call, startCallState(), { now: startedAt, child: false, ...(rerun ? { readBack: true } : {}) });
     let success: AttemptSuccess;
     try {
-      success = await deps.attemptCall(begun.step.input, { deferEvents: events });
+      success = await deps.attemptCall(begun.step.input, { deferEvents: events, ...(handover ? { onKept: (stored) => handover.kept.push(stored) } : {}) });
     } catch (error) {
       const failure = attemptFailureOf(error);
       if (!failure) throw error;
@@ -112,7 +131,11 @@ export function createCallStepActivities(deps: CallStepDeps) {
     }
     if (beginReview(call, begun.state, begun.step, success)) return { kind: 'to_review', prepared, success };
     const result = afterAnswer(call, begun.state, begun.step, success, Date.now());
-    return { kind: 'answered', prepared, result, finished: await finished(finishOf(call, result, begun.step.entry.prompt).finish) };
+    const { restored, finish } = finishOf(call, result, begun.step.entry.prompt);
+    const done = await finished(finish);
+    // What the workflow returns for an answered first attempt (llmCall's `finish`): the same pure step, here.
+    if (handover && done) handover.answer = restored;
+    return { kind: 'answered', prepared, result, finished: done };
   }
 
   return {
@@ -123,10 +146,13 @@ export function createCallStepActivities(deps: CallStepDeps) {
       // The attempt's CallEvent is acknowledged while the answer is stored and recorded, not before: one NATS round trip
       // less on the call's path, and still every ack before this activity (and so the call) completes.
       const events: Promise<void>[] = [];
+      const handoff = deps.handoff?.begin(first.workflowId) ? deps.handoff : undefined;
+      const handover: Handover = { kept: [] };
       try {
-        return await answerFirst(first, events);
+        return await answerFirst(first, events, handoff ? handover : undefined);
       } finally {
         await Promise.all(events);
+        handoff?.release(first.workflowId, await handedOver(handover));
       }
     },
   };

@@ -12,6 +12,11 @@
  * the previous answer never reached the workflow, so reading it back is right
  * whenever it is found. Answers are stored as the vendor gave them (PII
  * masked), like the cache's.
+ *
+ * It is also what lets a gateway hand a call's answer to its caller before
+ * Temporal has stored the call's completion (lib/call/answer-handoff.ts):
+ * should that process die in between, the re-run reads back the very answer
+ * the caller got.
  */
 import { createHash } from 'node:crypto';
 import type { KV, NatsConnection } from 'nats';
@@ -25,8 +30,8 @@ export const ATTEMPT_JOURNAL_TTL_MS = 15 * 60_000;
 export interface AttemptJournal {
   /** The answer an earlier run of this attempt got, if it was kept. */
   read(input: AttemptInput): Promise<AttemptSuccess | undefined>;
-  /** Keeps the answer; never waits for NATS and never fails the attempt. */
-  keep(input: AttemptInput, success: AttemptSuccess): void;
+  /** Keeps the answer: true once NATS has stored it, false when it could not (logged). Never rejects, never fails the attempt. */
+  keep(input: AttemptInput, success: AttemptSuccess): Promise<boolean>;
 }
 
 /** `<call>.<ask>`: two hex tokens, valid KV key characters whatever the ids contain. */
@@ -72,10 +77,14 @@ function createAttemptJournal(kv: () => KV | undefined, log: { warn: (o: object,
     },
     keep(input, success) {
       const bucket = kv();
-      if (!bucket) return;
-      bucket
-        .put(attemptJournalKey(input), JSON.stringify(success))
-        .catch((error: unknown) => log.warn({ err: error, callId: input.callId }, 'could not keep the answer in the attempt journal'));
+      if (!bucket) return Promise.resolve(false);
+      return bucket.put(attemptJournalKey(input), JSON.stringify(success)).then(
+        () => true,
+        (error: unknown) => {
+          log.warn({ err: error, callId: input.callId }, 'could not keep the answer in the attempt journal');
+          return false;
+        },
+      );
     },
   };
 }

@@ -14,6 +14,7 @@ import { CALL_WORKFLOW_TASK_TIMEOUT_MS, callStartSearchAttributes, callWorkflowI
 import { type LlmCallWorkflow, workflowTypes } from '../../contracts/workflow-types';
 import { isTemporalUnavailable } from './dependency-errors';
 import { GatewayError } from './http-errors';
+import type { AnswerHandoff } from '../../lib/call/answer-handoff';
 
 export interface CallStarterOptions {
   client: Client;
@@ -22,6 +23,10 @@ export interface CallStarterOptions {
   eagerStart: boolean;
   /** Told whether each new execution was started eagerly (not called when the id joined an existing one). */
   onStarted?: (eagerlyStarted: boolean) => void;
+  /** The in-process worker's hand-off: an eagerly started call's answer may come from it (lib/call/answer-handoff.ts). */
+  handoff?: AnswerHandoff;
+  /** Told where each result that reached its request came from. */
+  onAnswered?: (via: 'handoff' | 'workflow') => void;
 }
 
 export interface StartedCall {
@@ -55,11 +60,13 @@ async function whileTemporalAway<T>(op: () => Promise<T>, untilMs: number): Prom
   }
 }
 
-export function createCallStarter({ client, taskQueue, eagerStart, onStarted }: CallStarterOptions) {
+export function createCallStarter({ client, taskQueue, eagerStart, onStarted, handoff, onAnswered }: CallStarterOptions) {
   return async function startCall(callId: string, request: LlmRequest): Promise<StartedCall> {
     const args: [LlmCallInput] = [{ callId, request }];
     const arrived = Date.now();
     const deadlineMs = request.deadlineMs ?? 120_000;
+    // Expected before the start: an eager start's task may run its local activity as soon as the start returns.
+    const expected = eagerStart ? handoff?.expect(callId) : undefined;
     let handle: WorkflowHandle<LlmCallWorkflow>;
     try {
       // Temporal away for a moment (a restart, a failover): keep trying within a share of the deadline, then a 503 naming it.
@@ -79,18 +86,25 @@ export function createCallStarter({ client, taskQueue, eagerStart, onStarted }: 
         arrived + deadlineMs * START_SHARE_OF_DEADLINE,
       );
       onStarted?.(started.eagerlyStarted);
+      expected?.started(started.eagerlyStarted);
       handle = started;
       // A keyed id may have joined a running execution: whose? (An eager start is always new.)
       if (request.idempotencyKey && !started.eagerlyStarted) await checkJoined(client, callId, request.tenant);
     } catch (error) {
+      expected?.dispose();
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       handle = client.workflow.getHandle<LlmCallWorkflow>(callId);
       await checkJoined(client, callId, request.tenant);
     }
     return {
       callId,
-      // The workflow runs on while Temporal's frontend is briefly away: keep waiting for its result until the deadline.
-      result: () => whileTemporalAway(() => handle.result(), arrived + deadlineMs).catch((error: unknown) => Promise.reject(callErrorOf(error, callId))),
+      async result() {
+        const handedOver = await expected?.answer;
+        onAnswered?.(handedOver ? 'handoff' : 'workflow');
+        if (handedOver) return handedOver;
+        // The workflow runs on while Temporal's frontend is briefly away: keep waiting for its result until the deadline.
+        return whileTemporalAway(() => handle.result(), arrived + deadlineMs).catch((error: unknown) => Promise.reject(callErrorOf(error, callId)));
+      },
       cancel: () =>
         handle.cancel().then(
           () => undefined,

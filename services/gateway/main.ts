@@ -16,6 +16,7 @@ import { isConfigError } from '../../lib/config/load';
 import { loadProcessConfig } from '../../lib/config/process-config';
 import { describeTemporalConnection, temporalConnectionOptions } from '../../lib/config/temporal-connection';
 import { createLogger } from '../../lib/log';
+import { createAnswerHandoff } from '../../lib/call/answer-handoff';
 import { createSwitchboardWorker, type SwitchboardWorker, workerOptionsFromEnv } from '../worker/worker';
 import { createGateway } from './server';
 
@@ -35,8 +36,10 @@ async function main(): Promise<void> {
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
   const nats = await connectNats({ url: env.NATS_URL, name: 'switchboard-gateway', replicas: env.SB_NATS_REPLICAS, reconnectForever: true });
   let worker: { sb: SwitchboardWorker; running: Promise<void> } | undefined;
+  // The in-process worker hands the answers of calls started here to their requests without a trip through Temporal.
+  const answerHandoff = env.SB_GATEWAY_WORKER ? createAnswerHandoff() : undefined;
   if (env.SB_GATEWAY_WORKER) {
-    const sb = await createSwitchboardWorker({ ...workerOptionsFromEnv(env, live, log, process.env), connection, dataConverter });
+    const sb = await createSwitchboardWorker({ ...workerOptionsFromEnv(env, live, log, process.env), connection, dataConverter, answerHandoff });
     worker = { sb, running: sb.run() };
   }
   const codecServer =
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
     nats,
     taskQueue: env.SB_TASK_QUEUE,
     eagerStart: env.SB_GATEWAY_WORKER,
+    ...(answerHandoff ? { answerHandoff } : {}),
     log,
     ...(codecServer ? { codecServer } : {}),
   });

@@ -55,6 +55,12 @@ export function createGatewayMetrics() {
       labelNames: ['eager'] as const,
       registers: [registry],
     }),
+    callResults: new Counter({
+      name: 'sb_gateway_call_results_total',
+      help: 'Where calls\' requests took their result from: via="handoff" the in-process worker, as the first task\'s local activity ended; via="workflow" the workflow\'s result',
+      labelNames: ['via'] as const,
+      registers: [registry],
+    }),
     feedback: new Counter({ name: 'sb_gateway_feedback_total', help: 'Feedback accepted', labelNames: ['inserted'] as const, registers: [registry] }),
   };
 }

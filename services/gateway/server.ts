@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { NatsConnection } from 'nats';
 import type { Logger } from '../../lib/log';
+import type { AnswerHandoff } from '../../lib/call/answer-handoff';
 import { createLiveConfig, type LiveConfig } from '../../lib/config/live-config';
 import { registerConfigMetrics } from '../../lib/metrics/config-metrics';
 import { ensureStreams } from '../../lib/nats/streams';
@@ -47,6 +48,8 @@ export interface GatewayOptions {
   taskQueue: string;
   /** Request eager workflow start: only useful when a worker shares the client's connection. Default false. */
   eagerStart?: boolean;
+  /** The in-process worker's hand-off (lib/call/answer-handoff.ts): eagerly started calls take their answer from it. Default none. */
+  answerHandoff?: AnswerHandoff;
   log: Logger;
   /** Serve `/codec/encode` and `/codec/decode` for operators (codec-server.ts). Default off. */
   codecServer?: CodecServerOptions;
@@ -116,7 +119,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       client,
       taskQueue: options.taskQueue,
       eagerStart: options.eagerStart ?? false,
+      ...(options.answerHandoff ? { handoff: options.answerHandoff } : {}),
       onStarted: (eager) => metrics.workflowStarts.inc({ eager: String(eager) }),
+      onAnswered: (via) => metrics.callResults.inc({ via }),
     }),
     metrics,
   };

@@ -153,6 +153,9 @@ export async function relayStream(options: StreamRelayOptions): Promise<StreamOu
   try {
     call = await options.start();
     const result = await Promise.race([options.awaitResult(call), abandoned]);
+    // An answer handed over in-process can overtake the last deltas on their way through NATS: a round trip lets those
+    // land first, so the stream ends as it streamed (what still has not come goes out as the closing's remainder).
+    if (sub && typeof result === 'object') await options.nats.flush().catch(() => undefined);
     if (clientGone) return 'client_gone';
     if (result === 'broken' || result === 'gone' || finished) return 'broken_after_first_token';
     const answering = result.attempts.at(-1)?.attempt;

@@ -46,6 +46,7 @@ import type { SwitchboardConfig } from '../../schemas/config';
 import type { AttemptInput } from '../../schemas/call';
 import { breakerTaskQueue, TASK_QUEUE } from '../../contracts/names';
 import { openAttemptJournal } from '../../lib/nats/attempt-journal';
+import type { AnswerHandoff } from '../../lib/call/answer-handoff';
 
 export interface SwitchboardWorkerOptions {
   /** The start-up config and its keys; ignored when `live` is given. */
@@ -86,6 +87,8 @@ export interface SwitchboardWorkerOptions {
   workerOptions?: Partial<WorkerOptions>;
   /** Payload codec of its workers and clients (lib/codec: `payloadDataConverter(env)`); `{}` stores payloads in clear. */
   dataConverter: DataConverter;
+  /** Shared with a gateway in the same process: answers its eagerly started calls' requests wait for (lib/call/answer-handoff.ts). Default none. */
+  answerHandoff?: AnswerHandoff;
 }
 
 export interface SwitchboardWorker {
@@ -227,7 +230,13 @@ export async function createSwitchboardWorker(options: SwitchboardWorkerOptions)
         ...cacheActivities,
         ...interactionActivities,
         // The call's steps: answerCall (a top-level call's happy path in one local activity), prepareCall and finishCall.
-        ...createCallStepActivities({ ...planActivities, ...cacheActivities, ...interactionActivities, attemptCall }),
+        ...createCallStepActivities({
+          ...planActivities,
+          ...cacheActivities,
+          ...interactionActivities,
+          attemptCall,
+          ...(options.answerHandoff ? { handoff: options.answerHandoff } : {}),
+        }),
         ...createProbeActivities({ nats }),
         ...createJsonCheckActivities(),
         ...createInsightsActivities({ nats, config, log, ...(options.insightsWebhookUrl ? { webhookUrl: options.insightsWebhookUrl } : {}) }),

@@ -2,7 +2,7 @@
  * The attempt journal (lib/nats/attempt-journal.ts) on real NATS KV, and the
  * real attempt activity over the fake vendor: an attempt made again because
  * its first run's report was lost reads the answer back — the vendor is
- * asked once — while a streamed call, a different question or a first try
+ * asked once, streamed or not — while a different question or a first try
  * asks the vendor as before.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,6 +12,7 @@ import { createAttemptActivities } from '../../activities/attempts';
 import { parseConfig, resolveSecrets } from '../../lib/config/load';
 import { createLogger } from '../../lib/log';
 import { attemptJournalKey, openAttemptJournal, type AttemptJournal } from '../../lib/nats/attempt-journal';
+import { decodeStreamChunk, streamSubject } from '../../lib/nats/stream-chunks';
 import { UpstreamPool } from '../../lib/upstreams/pool';
 import type { AttemptInput } from '../../schemas/call';
 import { startFakeVendor, type FakeVendor } from '../../services/fake-vendor';
@@ -76,7 +77,7 @@ test('an attempt run again after its report was lost reads the answer back: the 
   expect(asked(marker)).toBe(1);
 });
 
-test('asks the vendor as before without readBack, for another question, and for a streamed call', async () => {
+test('asks the vendor as before without readBack, and for another question', async () => {
   const marker = `journal-${randomUUID()}`;
   const first = attempt(marker);
   await attemptCall(first);
@@ -96,13 +97,23 @@ test('asks the vendor as before without readBack, for another question, and for 
   expect(attemptJournalKey(repaired)).not.toBe(attemptJournalKey(first));
   await attemptCall(repaired);
   expect(asked(marker)).toBe(3);
+});
 
-  // A stream went to its caller as it came: never read back, never kept.
-  const streamed = attempt(`${marker}-stream`, {
-    request: { ...first.request, stream: true, messages: [{ role: 'user', content: `Stream (${marker}-stream)` }] },
-  });
-  await attemptCall(streamed);
-  await attemptCall({ ...streamed, readBack: true });
-  expect(asked(`${marker}-stream`)).toBe(2);
-  expect(await journal.read(streamed)).toBeUndefined();
+test('a streamed answer is kept once it has ended: its re-run reads it back and streams nothing', async () => {
+  const marker = `journal-${randomUUID()}`;
+  const streamed = attempt(marker, { request: { route: 'solo-only', tenant: 't', stream: true, messages: [{ role: 'user', content: `Stream (${marker})` }] } });
+  const deltas: string[] = [];
+  const sub = nats.subscribe(streamSubject(streamed.callId), { callback: (_error, message) => deltas.push(decodeStreamChunk(message.data).type) });
+  await nats.flush();
+  const answered = await attemptCall(streamed);
+  await nats.flush();
+  const streamedDeltas = deltas.length;
+  expect(streamedDeltas).toBeGreaterThan(0);
+  for (let i = 0; i < 100 && !(await journal.read(streamed)); i++) await new Promise((r) => setTimeout(r, 20));
+
+  expect(await attemptCall({ ...streamed, readBack: true })).toEqual(answered);
+  await nats.flush();
+  sub.unsubscribe();
+  expect(asked(marker)).toBe(1);
+  expect(deltas).toHaveLength(streamedDeltas);
 });
