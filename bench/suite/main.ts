@@ -150,6 +150,14 @@ async function main(): Promise<number> {
           inProcessWorker: true,
           ...profile('gateway'),
         });
+        // The same gateway with the hand-off off: its calls answer when Temporal has stored the completion, as the floor's do.
+        const afterCompletion = await s.startGateway({
+          name: 'overhead-gateway-no-handoff',
+          taskQueue: 'bench-overhead',
+          cluster: 'bench-overhead',
+          inProcessWorker: true,
+          answerHandoff: false,
+        });
         const floor = await startFloor({
           temporalAddress: s.temporalAddress,
           vendorUrl: s.vendorUrl,
@@ -198,10 +206,22 @@ async function main(): Promise<number> {
               maxDurationMs: o.switchboardMaxDurationMs,
               streams: true,
             },
+            {
+              target: { name: 'switchboard-no-handoff', baseURL: `${afterCompletion.url}/v1`, apiKey: TENANT_KEY, model: 'chat-default' },
+              description: 'the same, SB_ANSWER_HANDOFF=false: every answer waits until Temporal has stored the call’s completion',
+              processes: [
+                { name: 'gateway-no-handoff', pid: afterCompletion.service.pid, own: true },
+                { name: 'worker', pid: worker.pid, own: true },
+                ...s.infrastructure.map((p) => ({ ...p, own: true })),
+                vendorProcess,
+              ],
+              durationMs: o.switchboardDurationMs,
+              maxDurationMs: o.switchboardMaxDurationMs,
+            },
           ];
           return { concurrency: o.concurrency, targets: await measureOverhead(specs, { concurrency: o.concurrency, warmupMs: o.warmupMs, log }) };
         } finally {
-          await Promise.all([stopService(gateway.service), stopService(worker), stopService(floor.service)]);
+          await Promise.all([stopService(gateway.service), stopService(afterCompletion.service), stopService(worker), stopService(floor.service)]);
         }
       });
     }

@@ -58,7 +58,10 @@ export interface BenchStack {
   startWorker(o: ServiceOptions): Promise<ServiceProcess>;
   spawnWorker(o: ServiceOptions): Promise<{ service: ServiceProcess; ready: Promise<void> }>;
   /** `defaultShedding`: the adaptive limit on, as configured by default (otherwise off: benchSwitchboardConfig). */
-  startGateway(o: ServiceOptions & { inProcessWorker: boolean; defaultShedding?: boolean }): Promise<{ service: ServiceProcess; url: string }>;
+  /** `answerHandoff: false`: SB_ANSWER_HANDOFF=false, every answer waits for Temporal's copy of the completion (default on). */
+  startGateway(
+    o: ServiceOptions & { inProcessWorker: boolean; defaultShedding?: boolean; answerHandoff?: boolean },
+  ): Promise<{ service: ServiceProcess; url: string }>;
   close(): Promise<void>;
 }
 
@@ -190,6 +193,7 @@ export async function startBenchStack(runDir: string, readyTimeoutMs = 180_000):
           ...serviceEnv(o),
           SB_GATEWAY_PORT: String(port),
           SB_GATEWAY_WORKER: String(o.inProcessWorker),
+          SB_ANSWER_HANDOFF: String(o.answerHandoff ?? true),
           ...(o.defaultShedding ? { SB_CONFIG: defaultSheddingConfigPath } : {}),
         },
         logDir,

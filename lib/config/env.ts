@@ -59,6 +59,14 @@ export const RuntimeEnv = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
+  /**
+   * With the in-process worker: hand a call's answer to its request as soon as it is in the attempt journal and recorded
+   * (true, default), or only once Temporal has stored the call's completion (false). lib/call/answer-handoff.ts.
+   */
+  SB_ANSWER_HANDOFF: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   /** Temporal payloads: `aes-256-gcm` (default; needs SB_PAYLOAD_KEYS or SB_PAYLOAD_KEYS_FILE) or `off` (in clear). */
   SB_PAYLOAD_CODEC: z.enum(['aes-256-gcm', 'off']).default('aes-256-gcm'),
   /** Payload keys, `id:base64` (32 bytes) separated by commas; the first encrypts, all decrypt. A secret. */

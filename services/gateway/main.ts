@@ -3,7 +3,9 @@
  * `gateway` section), TEMPORAL_ADDRESS, NATS_URL, SB_GATEWAY_PORT/HOST. With
  * SB_GATEWAY_WORKER=true (default) it also runs a Switchboard worker on the
  * same Temporal connection, so workflow starts are eager (the first workflow
- * task comes back in the start response, saving a poll round trip). On
+ * task comes back in the start response, saving a poll round trip), and —
+ * unless SB_ANSWER_HANDOFF=false — an answer got at once goes to its request
+ * straight from that worker (lib/call/answer-handoff.ts). On
  * SIGTERM/SIGINT it stops accepting, finishes in-flight requests, drains the
  * worker, then exits.
  */
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
   const nats = await connectNats({ url: env.NATS_URL, name: 'switchboard-gateway', replicas: env.SB_NATS_REPLICAS, reconnectForever: true });
   let worker: { sb: SwitchboardWorker; running: Promise<void> } | undefined;
   // The in-process worker hands the answers of calls started here to their requests without a trip through Temporal.
-  const answerHandoff = env.SB_GATEWAY_WORKER ? createAnswerHandoff() : undefined;
+  const answerHandoff = env.SB_GATEWAY_WORKER && env.SB_ANSWER_HANDOFF ? createAnswerHandoff() : undefined;
   if (env.SB_GATEWAY_WORKER) {
     const sb = await createSwitchboardWorker({ ...workerOptionsFromEnv(env, live, log, process.env), connection, dataConverter, answerHandoff });
     worker = { sb, running: sb.run() };
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
       temporal: describeTemporalConnection(temporalOptions),
       taskQueue: env.SB_TASK_QUEUE,
       inProcessWorker: env.SB_GATEWAY_WORKER,
+      answerHandoff: Boolean(answerHandoff),
       payloadCodec: keyring ? `aes-256-gcm (write key ${keyring.writeKeyId})` : 'off',
       codecServer: Boolean(codecServer),
       tenants: config.gateway.tenants.map((t) => t.id),
