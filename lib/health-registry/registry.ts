@@ -5,7 +5,7 @@
  * through the pure trip policy; a trip is handed to `signalTrip` (the
  * worker sends it to the upstream's breakerSupervisor). See docs/breakers.md.
  */
-import { DeliverPolicy, JSONCodec, type KV, type NatsConnection, type Subscription } from 'nats';
+import { JSONCodec, type KV, type NatsConnection, type Subscription } from 'nats';
 import { decodeJson } from '../nats/json-payload';
 import {
   breakerKeyOf,
@@ -32,6 +32,7 @@ import { upstreamId, type SwitchboardConfig } from '../../schemas/config';
 import { BreakerState, type TripSignal, type UpstreamHealth } from '../../schemas/health';
 import { breakerBucket } from '../../contracts/names';
 import { breakerTargetsOf } from './breaker-targets';
+import { followCallEvents } from './call-event-follower';
 import { healthViewSubject, type HealthViewReply } from './health-view';
 
 export interface HealthRegistryOptions {
@@ -154,32 +155,31 @@ export async function startHealthRegistry(options: HealthRegistryOptions): Promi
     });
   };
 
-  const js = nats.jetstream();
   const jsm = await nats.jetstreamManager();
   const replayUntil = (await jsm.streams.info(streams.calls.name)).state.last_seq;
   let replayed = false;
-  const consumer = await js.consumers.get(streams.calls.name, {
-    deliver_policy: DeliverPolicy.StartTime,
-    opt_start_time: new Date(Date.now() - policy.windowMs).toISOString(),
-  });
   // An empty stream has nothing to replay; a window with no events delivers nothing, so silence means caught up.
   if (replayUntil === 0) replayed = true;
   let delivered = false;
-  const silence = setTimeout(() => (replayed ||= !delivered), REPLAY_SILENCE_MS);
-  silence.unref();
-  const messages = await consumer.consume();
-  void (async () => {
-    for await (const message of messages) {
+  const follower = await followCallEvents({
+    nats,
+    jsm,
+    log,
+    startTime: new Date(Date.now() - policy.windowMs),
+    lastSeqAtStart: replayUntil,
+    onMessage: (message) => {
       delivered = true;
       if (message.seq >= replayUntil || message.info.pending === 0) replayed = true;
       const parsed = CallEvent.safeParse(decodeJson(message.data));
-      if (!parsed.success || parsed.data.cluster !== cluster || !known.has(parsed.data.upstream)) continue;
+      if (!parsed.success || parsed.data.cluster !== cluster || !known.has(parsed.data.upstream)) return;
       state = foldCallEvent(state, parsed.data, policy);
       folded += 1;
       // Replayed events only rebuild the picture: their trips were decided when they were live.
       if (message.seq > replayUntil) maybeTrip(parsed.data);
-    }
-  })();
+    },
+  });
+  const silence = setTimeout(() => (replayed ||= !delivered), REPLAY_SILENCE_MS);
+  silence.unref();
 
   const currentBreakers = (): ReadonlyMap<string, BreakerState> => {
     if (provisional.size === 0) return breakers;
@@ -244,7 +244,7 @@ export async function startHealthRegistry(options: HealthRegistryOptions): Promi
     async close() {
       clearTimeout(silence);
       answering?.unsubscribe();
-      await messages.close().catch(() => undefined);
+      await follower.close();
       await watcher.stop();
     },
   };
