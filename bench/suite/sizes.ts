@@ -22,7 +22,7 @@ export interface Sizes {
 }
 
 const DEFAULT: Sizes = {
-  overhead: { concurrency: [1, 10, 50], warmupMs: 1_000, durationMs: 3_000, switchboardDurationMs: 8_000, switchboardMaxDurationMs: 45_000, budgetMs: 170_000 },
+  overhead: { concurrency: [1, 10, 50], warmupMs: 1_000, durationMs: 3_000, switchboardDurationMs: 8_000, switchboardMaxDurationMs: 45_000, budgetMs: 260_000 },
   faults: { scenarios: 'all', ratePerSecond: 3, beforeMs: 3_000, faultMs: 18_000, afterMs: 8_000, maxInFlight: 80, budgetMs: 620_000 },
   scale: { maxWorkers: 3, concurrency: 16, warmupMs: 3_000, durationMs: 15_000, budgetMs: 110_000 },
   crashes: { calls: 1_000, chains: 20, chainPages: 6, baselineCalls: 30, ratePerSecond: 3, killEveryMs: 5_000, vendorLatencyMs: 800, budgetMs: 500_000 },
@@ -49,7 +49,7 @@ export function sizesFor(size: SuiteSize): Sizes {
       return { ...DEFAULT, crashes: { ...DEFAULT.crashes, calls: 300, chains: 6, budgetMs: 270_000 } };
     case 'smoke':
       return {
-        overhead: { concurrency: [1, 10], warmupMs: 500, durationMs: 1_500, switchboardDurationMs: 3_000, switchboardMaxDurationMs: 20_000, budgetMs: 90_000 },
+        overhead: { concurrency: [1, 10], warmupMs: 500, durationMs: 1_500, switchboardDurationMs: 3_000, switchboardMaxDurationMs: 20_000, budgetMs: 130_000 },
         faults: { scenarios: ['org-dead'], ratePerSecond: 3, beforeMs: 2_000, faultMs: 6_000, afterMs: 5_000, maxInFlight: 40, budgetMs: 120_000 },
         scale: { maxWorkers: 2, concurrency: 4, warmupMs: 1_000, durationMs: 4_000, budgetMs: 90_000 },
         crashes: { calls: 24, chains: 1, chainPages: 3, baselineCalls: 6, ratePerSecond: 3, killEveryMs: 3_000, vendorLatencyMs: 800, budgetMs: 120_000 },
