@@ -82,7 +82,7 @@ record-histories: setup ## record llmCall's histories for the replay test: make 
 PARTS ?= overhead,faults,scale,crashes,stack
 BENCH_BINS = $(if $(findstring cluster,$(PARTS)),$(WITH_SERVER_BINS),$(WITH_BINS))
 
-bench: setup ## benchmark + chaos suite beside Portkey's gateway (< 20 min; bench/results/latest); PARTS=cluster for the production topology
+bench: setup ## benchmark + chaos suite beside Portkey's gateway (≈ 21 min; bench/results/latest); PARTS=cluster for the production topology
 	@$(BENCH_BINS) npx tsx bench/suite/main.ts --parts $(PARTS)
 
 load: node_modules/.installed ## closed-loop load on the running stack (make up) with the openai client: vendor vs gateway, c=1 and 10
