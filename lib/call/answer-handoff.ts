@@ -45,7 +45,8 @@ interface Waiting {
 
 export function createAnswerHandoff(options: { beginWithinMs?: number } = {}): AnswerHandoff {
   const beginWithinMs = options.beginWithinMs ?? HANDOFF_BEGIN_WITHIN_MS;
-  const waiting = new Map<string, Waiting>();
+  // More than one request may wait for one call: a retry with the same Idempotency-Key joins it while it runs.
+  const waiting = new Map<string, Set<Waiting>>();
   return {
     expect(callId) {
       let settle: (answer: LlmResult | undefined) => void = () => undefined;
@@ -55,11 +56,13 @@ export function createAnswerHandoff(options: { beginWithinMs?: number } = {}): A
         begun: false,
         settle: (value) => {
           clearTimeout(timer);
-          if (waiting.get(callId) === entry) waiting.delete(callId);
+          const forCall = waiting.get(callId);
+          forCall?.delete(entry);
+          if (forCall?.size === 0) waiting.delete(callId);
           settle(value);
         },
       };
-      waiting.set(callId, entry);
+      waiting.set(callId, (waiting.get(callId) ?? new Set()).add(entry));
       return {
         answer,
         started(eagerly) {
@@ -72,13 +75,14 @@ export function createAnswerHandoff(options: { beginWithinMs?: number } = {}): A
       };
     },
     begin(callId) {
-      const entry = waiting.get(callId);
-      if (entry) entry.begun = true;
-      return entry !== undefined;
+      const forCall = waiting.get(callId);
+      for (const entry of forCall ?? []) entry.begun = true;
+      return forCall !== undefined;
     },
     release(callId, answer) {
       // The copy the workflow's result would be after its trip through the payload converter (JSON): the same answer.
-      waiting.get(callId)?.settle(answer === undefined ? undefined : (JSON.parse(JSON.stringify(answer)) as LlmResult));
+      const copy = answer === undefined ? undefined : JSON.stringify(answer);
+      for (const entry of [...(waiting.get(callId) ?? [])]) entry.settle(copy === undefined ? undefined : (JSON.parse(copy) as LlmResult));
     },
   };
 }

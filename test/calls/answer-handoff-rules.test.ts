@@ -56,3 +56,16 @@ test('an eager task that does not begin here in time: the request stops counting
   handoff.release('slow', answer);
   expect(await slow.answer).toEqual({ callId: 'c1', text: 'hi' });
 });
+
+test('two requests for one call (a retry with the same Idempotency-Key, joined while it runs): the eager one gets the answer', async () => {
+  const handoff = createAnswerHandoff({ beginWithinMs: 1_000 });
+  const first = handoff.expect('c1');
+  first.started(true);
+  const joined = handoff.expect('c1');
+  joined.started(false);
+  expect(await joined.answer).toBeUndefined();
+  expect(handoff.begin('c1')).toBe(true);
+  handoff.release('c1', answer);
+  expect(await first.answer).toEqual({ callId: 'c1', text: 'hi' });
+  expect(handoff.begin('c1')).toBe(false);
+});
