@@ -167,6 +167,26 @@ async function main(): Promise<number> {
         });
         try {
           const vendorProcess = { name: 'fake-vendor', pid: s.vendor.pid, own: false };
+          // A Switchboard row: its gateway, the shared worker process and the stack are charged to it, the vendor is not.
+          const switchboardSpec = (
+            name: string,
+            processName: string,
+            via: { url: string; service: { pid: number } },
+            description: string,
+            extra: { streams?: boolean } = {},
+          ): OverheadTargetSpec => ({
+            target: { name, baseURL: `${via.url}/v1`, apiKey: TENANT_KEY, model: 'chat-default' },
+            description,
+            processes: [
+              { name: processName, pid: via.service.pid, own: true },
+              { name: 'worker', pid: worker.pid, own: true },
+              ...s.infrastructure.map((p) => ({ ...p, own: true })),
+              vendorProcess,
+            ],
+            durationMs: o.switchboardDurationMs,
+            maxDurationMs: o.switchboardMaxDurationMs,
+            ...extra,
+          });
           const specs: OverheadTargetSpec[] = [
             directSpec({ vendorUrl: s.vendorUrl, apiKey: s.keys.OPENAI_ORG_A_KEY!, vendorPid: s.vendor.pid, durationMs: o.durationMs, streams: true }),
             ...(portkey
@@ -193,31 +213,15 @@ async function main(): Promise<number> {
               durationMs: o.switchboardDurationMs,
               maxDurationMs: o.switchboardMaxDurationMs,
             },
-            {
-              target: { name: 'switchboard', baseURL: `${gateway.url}/v1`, apiKey: TENANT_KEY, model: 'chat-default' },
-              description: 'openai SDK → Switchboard gateway → llmCall workflow (Temporal) → fake vendor',
-              processes: [
-                { name: 'gateway', pid: gateway.service.pid, own: true },
-                { name: 'worker', pid: worker.pid, own: true },
-                ...s.infrastructure.map((p) => ({ ...p, own: true })),
-                vendorProcess,
-              ],
-              durationMs: o.switchboardDurationMs,
-              maxDurationMs: o.switchboardMaxDurationMs,
+            switchboardSpec('switchboard', 'gateway', gateway, 'openai SDK → Switchboard gateway → llmCall workflow (Temporal) → fake vendor', {
               streams: true,
-            },
-            {
-              target: { name: 'switchboard-no-handoff', baseURL: `${afterCompletion.url}/v1`, apiKey: TENANT_KEY, model: 'chat-default' },
-              description: 'the same, SB_ANSWER_HANDOFF=false: every answer waits until Temporal has stored the call’s completion',
-              processes: [
-                { name: 'gateway-no-handoff', pid: afterCompletion.service.pid, own: true },
-                { name: 'worker', pid: worker.pid, own: true },
-                ...s.infrastructure.map((p) => ({ ...p, own: true })),
-                vendorProcess,
-              ],
-              durationMs: o.switchboardDurationMs,
-              maxDurationMs: o.switchboardMaxDurationMs,
-            },
+            }),
+            switchboardSpec(
+              'switchboard-no-handoff',
+              'gateway-no-handoff',
+              afterCompletion,
+              'the same, SB_ANSWER_HANDOFF=false: every answer waits until Temporal has stored the call’s completion',
+            ),
           ];
           return { concurrency: o.concurrency, targets: await measureOverhead(specs, { concurrency: o.concurrency, warmupMs: o.warmupMs, log }) };
         } finally {

@@ -10,20 +10,15 @@
  * so it recovers on its own, about 15 s after the kill. The failover switch and
  * the config bucket use the same watch.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { JSONCodec, type JetStreamManager, type NatsConnection } from 'nats';
 import { breakerBucket } from '../../contracts/names';
 import { parseConfig } from '../../lib/config/load';
 import { startHealthRegistry, type HealthRegistry } from '../../lib/health-registry/registry';
 import { createLogger } from '../../lib/log';
-import { connectNats } from '../../lib/nats/connect';
 import { openBucket } from '../../lib/nats/kv';
 import { ensureStreams } from '../../lib/nats/streams';
-import { findFreePorts } from '../../lib/ports';
 import type { BreakerState } from '../../schemas/health';
-import { startNatsCluster, type NatsCluster } from '../../services/cluster-stack/nats-cluster';
+import { startOwnNatsCluster, type OwnNatsCluster } from '../harness/nats-cluster';
 import { eventually, switchboardConfig } from '../harness/switchboard';
 
 jest.setTimeout(180_000);
@@ -32,18 +27,11 @@ const codec = JSONCodec<unknown>();
 const clusterName = 'breaker-watch-node-loss';
 
 describe("the health registry's breaker watch when the node holding its consumer dies", () => {
-  let dataDir = '';
-  let cluster: NatsCluster | undefined;
+  let own: OwnNatsCluster | undefined;
   let writer: NatsConnection;
   let jsm: JetStreamManager;
-  const connections: NatsConnection[] = [];
   let registry: HealthRegistry | undefined;
 
-  const connect = async (name: string) => {
-    const nc = await connectNats({ url: cluster!.url, name, replicas: 3, reconnectForever: true });
-    connections.push(nc);
-    return nc;
-  };
   const breaker = (upstream: string, revision: number): BreakerState => ({
     upstream,
     state: 'open',
@@ -67,23 +55,19 @@ describe("the health registry's breaker watch when the node holding its consumer
   };
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'sb-breaker-watch-node-loss-'));
-    const ports = await findFreePorts(9);
-    cluster = await startNatsCluster({ dataDir, ports: [0, 1, 2].map((i) => ({ client: ports[i]!, route: ports[i + 3]!, monitor: ports[i + 6]! })) });
-    writer = await connect('breaker-watch-node-loss-writer');
+    own = await startOwnNatsCluster('breaker-watch-node-loss');
+    writer = await own.connect('breaker-watch-node-loss-writer');
     jsm = await ensureStreams(writer);
   });
   afterAll(async () => {
     await registry?.close();
-    for (const nc of connections) await nc.close().catch(() => undefined);
-    await cluster?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await own?.close();
   });
 
   it('shows a breaker opened after that node is SIGKILLed', async () => {
     const config = parseConfig(switchboardConfig('http://127.0.0.1:9'), 'test config');
     registry = await startHealthRegistry({
-      nats: await connect('breaker-watch-node-loss-worker'),
+      nats: await own!.connect('breaker-watch-node-loss-worker'),
       config,
       cluster: clusterName,
       log: createLogger({ level: 'silent' }),
@@ -92,15 +76,15 @@ describe("the health registry's breaker watch when the node holding its consumer
     await eventually('the breaker written before the kill applied', () => registry!.breakers().get('openai/org-a')?.state === 'open');
 
     // The registry's watch is the only consumer of the bucket's stream; it is one copy, on one node.
-    const [consumer] = await jsm.consumers.list(`KV_${breakerBucket(clusterName)}`).next();
-    const holder = cluster!.nodes.findIndex((node) => node.name === consumer?.cluster?.leader);
+    const { cluster } = own!;
+    const holder = await own!.holderOfOnlyConsumer(jsm, `KV_${breakerBucket(clusterName)}`);
     expect(holder).toBeGreaterThanOrEqual(0);
-    cluster!.kill(holder);
+    cluster.kill(holder);
     await putBreaker(breaker('openai/org-b', 1));
     await eventually('the breaker written after the kill applied', () => registry!.breakers().get('openai/org-b')?.state === 'open', 60_000);
     expect(registry.breakers().get('openai/org-a')?.state).toBe('open');
     // What carried it: a new consumer of the watch, on a node still up.
     const consumers = await jsm.consumers.list(`KV_${breakerBucket(clusterName)}`).next();
-    expect(consumers.some((c) => c.cluster?.leader !== undefined && c.cluster.leader !== cluster!.nodes[holder]!.name)).toBe(true);
+    expect(consumers.some((c) => c.cluster?.leader !== undefined && c.cluster.leader !== cluster.nodes[holder]!.name)).toBe(true);
   });
 });

@@ -7,18 +7,13 @@
  * node-loss file caught it once, when the consumer happened to live on the
  * node it killed.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { JSONCodec, type JetStreamManager, type NatsConnection } from 'nats';
 import { parseConfig } from '../../lib/config/load';
 import { startHealthRegistry, type HealthRegistry } from '../../lib/health-registry/registry';
 import { createLogger } from '../../lib/log';
-import { connectNats } from '../../lib/nats/connect';
 import { ensureStreams, streams } from '../../lib/nats/streams';
-import { findFreePorts } from '../../lib/ports';
-import { startNatsCluster, type NatsCluster } from '../../services/cluster-stack/nats-cluster';
+import { startOwnNatsCluster, type OwnNatsCluster } from '../harness/nats-cluster';
 import { eventually, switchboardConfig } from '../harness/switchboard';
 import { callEvent } from './call-events';
 
@@ -28,26 +23,19 @@ const codec = JSONCodec<unknown>();
 const clusterName = 'registry-node-loss';
 
 describe('the health registry when the node holding its consumer dies', () => {
-  let dataDir = '';
-  let cluster: NatsCluster | undefined;
+  let own: OwnNatsCluster | undefined;
   let publisher: NatsConnection;
   let jsm: JetStreamManager;
-  const connections: NatsConnection[] = [];
   const registries: HealthRegistry[] = [];
   const warnings: string[] = [];
 
-  const connect = async (name: string) => {
-    const nc = await connectNats({ url: cluster!.url, name, replicas: 3, reconnectForever: true });
-    connections.push(nc);
-    return nc;
-  };
   const startRegistry = async (name: string) => {
     const log = createLogger({
       level: 'warn',
       destination: new Writable({ write: (chunk: Buffer, _encoding, done) => (warnings.push(chunk.toString()), done()) }),
     });
     const config = parseConfig(switchboardConfig('http://127.0.0.1:9'), 'test config');
-    const registry = await startHealthRegistry({ nats: await connect(name), config, cluster: clusterName, log });
+    const registry = await startHealthRegistry({ nats: await own!.connect(name), config, cluster: clusterName, log });
     registries.push(registry);
     return registry;
   };
@@ -68,17 +56,13 @@ describe('the health registry when the node holding its consumer dies', () => {
   };
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'sb-registry-node-loss-'));
-    const ports = await findFreePorts(9);
-    cluster = await startNatsCluster({ dataDir, ports: [0, 1, 2].map((i) => ({ client: ports[i]!, route: ports[i + 3]!, monitor: ports[i + 6]! })) });
-    publisher = await connect('registry-node-loss-publisher');
+    own = await startOwnNatsCluster('registry-node-loss');
+    publisher = await own.connect('registry-node-loss-publisher');
     jsm = await ensureStreams(publisher);
   });
   afterAll(async () => {
     for (const registry of registries) await registry.close();
-    for (const nc of connections) await nc.close().catch(() => undefined);
-    await cluster?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await own?.close();
   });
 
   it('folds every CallEvent once after that node is SIGKILLed, and folds none once closed', async () => {
@@ -87,10 +71,9 @@ describe('the health registry when the node holding its consumer dies', () => {
     await eventually('the first 5 CallEvents folded', () => registry.folded() === 5);
 
     // The registry's ordered consumer is the only consumer of SB_CALLS here; it is one copy, on one node.
-    const [consumer] = await jsm.consumers.list(streams.calls.name).next();
-    const holder = cluster!.nodes.findIndex((node) => node.name === consumer?.cluster?.leader);
+    const holder = await own!.holderOfOnlyConsumer(jsm, streams.calls.name);
     expect(holder).toBeGreaterThanOrEqual(0);
-    cluster!.kill(holder);
+    own!.cluster.kill(holder);
     await publishEvents(10);
     await eventually('the 10 CallEvents stored after the kill folded', () => registry.folded() >= 15, 60_000);
     expect(registry.folded()).toBe(15);
